@@ -29,3 +29,6 @@ pub use rotation::*;
 pub use secrets::*;
 pub use tags::*;
 pub use versions::*;
+
+#[cfg(test)]
+mod tests;
