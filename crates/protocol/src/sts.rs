@@ -211,8 +211,17 @@ mod tests {
 
     #[test]
     fn error_xml_matches_the_aws_query_error_shape() {
-        // The shape real STS answers with (e.g. for a missing token), which botocore's query
-        // parser reads as Error.Code / Error.Message / ResponseMetadata.RequestId.
+        // The shape real STS answers with (e.g. for a missing token). Both this and the
+        // GetCallerIdentity body, with escaped values, were fed to botocore 1.44.5's own parser
+        // and read back exactly:
+        //
+        //     from botocore.parsers import QueryParser
+        //     op = botocore.session.get_session().get_service_model('sts') \
+        //         .operation_model('GetCallerIdentity')
+        //     QueryParser().parse({'body': xml, 'headers': {}, 'status_code': 400},
+        //                         op.output_shape)
+        //     # {'Error': {'Type': 'Sender', 'Code': ..., 'Message': 'it\'s <bad> & "worse"'},
+        //     #  'ResponseMetadata': {'RequestId': 'r&1', ...}}
         assert_eq!(
             error_xml(
                 "MissingAuthenticationToken",

@@ -48,7 +48,7 @@ const AMZ_DATE_FORMAT: &str = "%Y%m%dT%H%M%SZ";
 const SIGNATURE_PARAM: &str = "X-Amz-Signature";
 
 /// What the verifier needs from an HTTP request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct RequestParts<'a> {
     /// The method, as sent (`POST`).
     pub method: &'a str,
@@ -60,6 +60,20 @@ pub struct RequestParts<'a> {
     pub headers: &'a HeaderMap,
     /// The whole body.
     pub body: &'a [u8],
+}
+
+impl fmt::Debug for RequestParts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The body may hold a secret value and the headers a session token, so only their
+        // sizes are shown.
+        f.debug_struct("RequestParts")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &self.headers.len())
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// The scope a request was signed for: `date/region/service/aws4_request`.
@@ -231,10 +245,14 @@ fn parse_header_form(
     authorization: &http::HeaderValue,
     now: DateTime<Utc>,
 ) -> Result<SignedRequest, AuthError> {
-    let date_header = parts
-        .headers
-        .get("x-amz-date")
-        .or_else(|| parts.headers.get(http::header::DATE));
+    // X-Amz-Date wins over Date; only Date may use the HTTP date format.
+    let date_header = match parts.headers.get("x-amz-date") {
+        Some(value) => Some((value, false)),
+        None => parts
+            .headers
+            .get(http::header::DATE)
+            .map(|value| (value, true)),
+    };
 
     // A header that is not even text cannot be SigV4; it is reported as missing every part,
     // without an echo.
@@ -291,8 +309,9 @@ fn parse_header_form(
     };
 
     let (access_key_id, scope) = parse_credential(credential)?;
-    let date_text = String::from_utf8_lossy(date_header.as_bytes());
-    let request_time = parse_request_time(&date_text, true)?;
+    let (date_value, allow_http_date) = date_header;
+    let date_text = String::from_utf8_lossy(date_value.as_bytes());
+    let request_time = parse_request_time(&date_text, allow_http_date)?;
     check_scope_date(&scope, request_time)?;
     let signed_header_names = split_signed_headers(signed_headers)?;
 

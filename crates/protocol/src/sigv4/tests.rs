@@ -708,6 +708,12 @@ fn a_date_header_in_http_format_is_accepted() {
     let signed = request.parse_at(suite_time()).unwrap();
     assert_eq!(signed.request_time, suite_time());
     assert!(signed.string_to_sign.contains("\n20150830T123600Z\n"));
+    // X-Amz-Date itself must be in the basic format.
+    request.set("X-Amz-Date", "Sun, 30 Aug 2015 12:36:00 GMT");
+    assert!(matches!(
+        request.parse_at(suite_time()),
+        Err(AuthError::MalformedDate { .. })
+    ));
 }
 
 #[test]
@@ -892,6 +898,12 @@ fn secrets_never_reach_debug_output() {
     };
     let debug = format!("{params:?}");
     assert!(!debug.contains(SECRET) && !debug.contains(TOKEN), "{debug}");
+    let request = botocore_post(true);
+    let debug = format!("{:?}", request.parts());
+    assert!(
+        !debug.contains("MyTestSecret") && !debug.contains(TOKEN),
+        "{debug}"
+    );
 }
 
 // ------------------------------------------------------------------ round trips
