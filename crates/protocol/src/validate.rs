@@ -31,7 +31,7 @@ use crate::shapes::*;
 /// serde's own messages echo values (`invalid type: string "s3cr3t"`), and the body may hold a
 /// secret.
 pub fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let trimmed = body.trim_ascii();
+    let trimmed = trim_json_whitespace(body);
     if trimmed.is_empty() {
         return serde_json::from_slice(b"{}").map_err(|_| wrong_type());
     }
@@ -49,6 +49,18 @@ pub fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         | serde_json::error::Category::Eof
         | serde_json::error::Category::Io => not_json(),
     })
+}
+
+/// The body without leading and trailing JSON whitespace (space, tab, line feed, carriage
+/// return; RFC 8259 section 2), which is all a body may hold and still count as empty.
+fn trim_json_whitespace(body: &[u8]) -> &[u8] {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let start = body.iter().position(|b| !is_space(b)).unwrap_or(body.len());
+    let end = body
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |last| last + 1);
+    body.get(start..end).unwrap_or_default()
 }
 
 /// A `SerializationException` with a fixed message.
@@ -1302,9 +1314,9 @@ fn check_secret_id_characters(secret_id: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-/// `InvalidParameterException` when a request carries both kinds of value. The wording is
-/// AWS's, as recorded in AWS-BEHAVIOUR's brief and reproduced by the Kotlin and Java Secrets
-/// Manager mocks that assert it.
+/// `InvalidParameterException` when a request carries both kinds of value (API reference:
+/// "either SecretString or SecretBinary, but not both"). The wording is AWS's as the project
+/// brief gives it; the Kotlin and Java Secrets Manager mocks that mirror AWS assert the same text.
 fn check_one_value_kind(
     secret_string: &Option<SensitiveString>,
     secret_binary: &Option<SensitiveBlob>,
@@ -1482,6 +1494,15 @@ mod tests {
             let request: ListSecretsRequest = parse_request(body).expect("empty body parses");
             assert_eq!(request, ListSecretsRequest::default());
         }
+    }
+
+    #[test]
+    fn only_json_whitespace_counts_as_empty() {
+        assert_eq!(trim_json_whitespace(b" \t{}\r\n"), b"{}");
+        assert_eq!(trim_json_whitespace(b" \n "), b"");
+        let error =
+            parse_request::<ListSecretsRequest>(b"\x0c").expect_err("form feed is not JSON");
+        assert_eq!(error.code, ErrorCode::SerializationException);
     }
 
     #[test]
