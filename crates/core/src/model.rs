@@ -1,0 +1,190 @@
+//! The records the core works on and the store keeps: a secret with its versions' metadata,
+//! and sealed (encrypted) values.
+
+use chrono::{DateTime, Utc};
+use zeroize::Zeroizing;
+
+use crate::names::{secret_arn, Scope};
+
+/// A secret and everything about it except its versions' values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretRecord {
+    /// Internal, immutable id (a UUID). Bound into every version's ciphertext.
+    pub id: String,
+    /// The account and region the secret lives in.
+    pub scope: Scope,
+    /// The friendly name.
+    pub name: String,
+    /// The six random characters of the ARN.
+    pub suffix: String,
+    /// The description, if any.
+    pub description: Option<String>,
+    /// The KmsKeyId as the user gave it; `None` for the default key.
+    pub kms_key_id: Option<String>,
+    /// When the secret was created.
+    pub created: DateTime<Utc>,
+    /// When the secret's metadata or versions last changed.
+    pub last_changed: DateTime<Utc>,
+    /// Midnight UTC of the day the secret was last read, if ever.
+    pub last_accessed: Option<DateTime<Utc>>,
+    /// When DeleteSecret was called, while the secret is scheduled for deletion.
+    pub deleted: Option<DateTime<Utc>>,
+    /// When the secret will be purged, while it is scheduled for deletion.
+    pub deletion_due: Option<DateTime<Utc>>,
+    /// Tags in the order they were first set; keys are unique and case-sensitive.
+    pub tags: Vec<(String, String)>,
+    /// The versions, oldest first.
+    pub versions: Vec<VersionMeta>,
+}
+
+impl SecretRecord {
+    /// The secret's full ARN.
+    pub fn arn(&self) -> String {
+        secret_arn(&self.scope, &self.name, &self.suffix)
+    }
+
+    /// The version with this id.
+    pub fn version(&self, version_id: &str) -> Option<&VersionMeta> {
+        self.versions.iter().find(|v| v.version_id == version_id)
+    }
+
+    /// The version that carries this staging label.
+    pub fn version_with_stage(&self, stage: &str) -> Option<&VersionMeta> {
+        self.versions.iter().find(|v| v.has_stage(stage))
+    }
+
+    /// Whether the secret is scheduled for deletion.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted.is_some()
+    }
+}
+
+/// One version of a secret, without its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionMeta {
+    /// The version id (the ClientRequestToken that created it).
+    pub version_id: String,
+    /// When the version was created.
+    pub created: DateTime<Utc>,
+    /// The staging labels attached to it, in the order they were attached.
+    pub stages: Vec<String>,
+    /// The KmsKeyId the value was sealed under, as the user named it; `None` for the default.
+    pub kms_key_id: Option<String>,
+    /// Midnight UTC of the day the version was last read, if ever.
+    pub last_accessed: Option<DateTime<Utc>>,
+}
+
+impl VersionMeta {
+    /// Whether the version carries `stage`.
+    pub fn has_stage(&self, stage: &str) -> bool {
+        self.stages.iter().any(|s| s == stage)
+    }
+}
+
+/// Whether a value was given as SecretString or SecretBinary. Not secret; bound into the AAD so a
+/// ciphertext cannot be replayed as the other kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// SecretString.
+    String,
+    /// SecretBinary.
+    Binary,
+}
+
+impl ValueKind {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Binary => "binary",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "string" => Some(Self::String),
+            "binary" => Some(Self::Binary),
+            _ => None,
+        }
+    }
+}
+
+/// A plaintext secret value. Zeroed on drop; `Debug` never shows it.
+#[derive(Clone)]
+pub enum SecretValue {
+    /// A SecretString.
+    String(Zeroizing<String>),
+    /// A SecretBinary.
+    Binary(Zeroizing<Vec<u8>>),
+}
+
+impl SecretValue {
+    /// Which kind of value this is.
+    pub fn kind(&self) -> ValueKind {
+        match self {
+            Self::String(_) => ValueKind::String,
+            Self::Binary(_) => ValueKind::Binary,
+        }
+    }
+
+    /// The bytes that get encrypted.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::String(s) => s.as_bytes(),
+            Self::Binary(b) => b.as_slice(),
+        }
+    }
+
+    /// Constant-time equality of kind and content.
+    pub fn ct_eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        self.kind() == other.kind() && bool::from(self.as_bytes().ct_eq(other.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretValue::{:?}(<redacted>)", self.kind())
+    }
+}
+
+/// An encrypted value as stored: the data key wrapped by a keyring key, and the value sealed by
+/// the data key. Nothing here is secret without the keyring's root key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedValue {
+    /// The keyring key that wrapped the data key.
+    pub key_id: String,
+    /// Nonce, ciphertext and tag of the wrapped data key.
+    pub wrapped_key: Vec<u8>,
+    /// Nonce, ciphertext and tag of the value.
+    pub ciphertext: Vec<u8>,
+    /// String or binary.
+    pub kind: ValueKind,
+}
+
+/// A version to be written together with its sealed value.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    /// The version id; its metadata is in the record's `versions`.
+    pub version_id: String,
+    /// The sealed value.
+    pub sealed: SealedValue,
+}
+
+/// An access key as stored: the secret half sealed under the keyring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKeyRecord {
+    /// The access key id (`AKIA…`).
+    pub access_key_id: String,
+    /// The account the key's principal belongs to.
+    pub account: crate::names::AccountId,
+    /// The principal's ARN (for now, always the account's root user).
+    pub principal_arn: String,
+    /// The sealed secret access key.
+    pub sealed_secret: SealedValue,
+    /// When the key was created.
+    pub created: DateTime<Utc>,
+    /// Whether the key may be used.
+    pub active: bool,
+}

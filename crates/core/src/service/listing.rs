@@ -1,0 +1,376 @@
+//! Listing operations: ListSecrets, ListSecretVersionIds, BatchGetSecretValue, with AWS's
+//! filters, sort orders and pagination.
+//!
+//! Pagination uses a cursor, not an offset: the NextToken names the last item returned (its
+//! sort key and its id), and the next page starts strictly after it in the same total order.
+//! A secret created or deleted between two pages therefore never makes another one appear
+//! twice or be skipped.
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+
+use super::{SecretValueOutput, Service};
+use crate::error::{Error, Result};
+use crate::filter::{self, Filter, FilterView};
+use crate::model::{SecretRecord, VersionMeta};
+use crate::names::Scope;
+
+/// ListSecrets' SortBy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortBy {
+    /// CreatedDate (the default).
+    #[default]
+    CreatedDate,
+    /// LastAccessedDate.
+    LastAccessedDate,
+    /// LastChangedDate.
+    LastChangedDate,
+    /// Name.
+    Name,
+}
+
+impl SortBy {
+    /// Parses the wire value.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "created-date" => Self::CreatedDate,
+            "last-accessed-date" => Self::LastAccessedDate,
+            "last-changed-date" => Self::LastChangedDate,
+            "name" => Self::Name,
+            _ => return None,
+        })
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::CreatedDate => "c",
+            Self::LastAccessedDate => "a",
+            Self::LastChangedDate => "l",
+            Self::Name => "n",
+        }
+    }
+}
+
+/// ListSecrets' SortOrder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Ascending.
+    Asc,
+    /// Descending (the default: newest first).
+    #[default]
+    Desc,
+}
+
+impl SortOrder {
+    /// Parses the wire value.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "asc" => Some(Self::Asc),
+            "desc" => Some(Self::Desc),
+            _ => None,
+        }
+    }
+}
+
+/// ListSecrets' input.
+#[derive(Debug, Default)]
+pub struct ListSecretsInput {
+    /// Include secrets scheduled for deletion.
+    pub include_planned_deletion: bool,
+    /// Page size (1–100; default 100).
+    pub max_results: Option<usize>,
+    /// The cursor from the previous page.
+    pub next_token: Option<String>,
+    /// Filters, AND-ed.
+    pub filters: Vec<Filter>,
+    /// Sort key.
+    pub sort_by: SortBy,
+    /// Sort direction.
+    pub sort_order: SortOrder,
+}
+
+/// ListSecrets' output.
+#[derive(Debug)]
+pub struct ListSecretsOutput {
+    /// One page of secrets.
+    pub secrets: Vec<SecretRecord>,
+    /// The cursor for the next page.
+    pub next_token: Option<String>,
+}
+
+/// ListSecretVersionIds' input.
+#[derive(Debug, Default)]
+pub struct ListSecretVersionIdsInput {
+    /// The SecretId.
+    pub secret_id: String,
+    /// Page size (1–100; default 100).
+    pub max_results: Option<usize>,
+    /// The cursor from the previous page.
+    pub next_token: Option<String>,
+    /// Include versions without labels.
+    pub include_deprecated: bool,
+}
+
+/// ListSecretVersionIds' output.
+#[derive(Debug)]
+pub struct ListSecretVersionIdsOutput {
+    /// The secret (for its ARN and name).
+    pub secret: SecretRecord,
+    /// One page of versions, newest first.
+    pub versions: Vec<VersionMeta>,
+    /// The cursor for the next page.
+    pub next_token: Option<String>,
+}
+
+/// BatchGetSecretValue's input: either ids or filters (the protocol layer refuses both).
+#[derive(Debug, Default)]
+pub struct BatchGetInput {
+    /// SecretIdList.
+    pub secret_ids: Vec<String>,
+    /// Filters.
+    pub filters: Vec<Filter>,
+    /// Page size with filters (1–20; default 20).
+    pub max_results: Option<usize>,
+    /// The cursor from the previous page.
+    pub next_token: Option<String>,
+}
+
+/// One secret BatchGetSecretValue could not return.
+#[derive(Debug)]
+pub struct BatchItemError {
+    /// The SecretId as the caller gave it (or the secret's name, for filters).
+    pub secret_id: String,
+    /// Why.
+    pub error: Error,
+}
+
+/// BatchGetSecretValue's output.
+#[derive(Debug, Default)]
+pub struct BatchGetOutput {
+    /// The values read.
+    pub values: Vec<SecretValueOutput>,
+    /// The secrets that failed.
+    pub errors: Vec<BatchItemError>,
+    /// The cursor for the next page (filters only).
+    pub next_token: Option<String>,
+}
+
+/// A sort key: text or milliseconds (absent dates sort before any date).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Millis(Option<i64>),
+    Text(String),
+}
+
+fn millis(date: Option<DateTime<Utc>>) -> Key {
+    Key::Millis(date.map(|d| d.timestamp_millis()))
+}
+
+fn secret_key(record: &SecretRecord, by: SortBy) -> Key {
+    match by {
+        SortBy::CreatedDate => millis(Some(record.created)),
+        SortBy::LastAccessedDate => millis(record.last_accessed),
+        SortBy::LastChangedDate => millis(Some(record.last_changed)),
+        SortBy::Name => Key::Text(record.name.clone()),
+    }
+}
+
+/// Encodes a cursor: which listing it belongs to, and the last item's key and id.
+fn encode_cursor(kind: &str, key: &Key, id: &str) -> String {
+    let key = match key {
+        Key::Millis(Some(m)) => format!("m{m}"),
+        Key::Millis(None) => "m".to_owned(),
+        Key::Text(t) => format!("t{t}"),
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}\n{key}\n{id}"))
+}
+
+fn decode_cursor(kind: &str, token: &str) -> Result<(Key, String)> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| Error::InvalidNextToken)?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::InvalidNextToken)?;
+    let mut parts = text.splitn(3, '\n');
+    let (Some(found_kind), Some(key), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(Error::InvalidNextToken);
+    };
+    if found_kind != kind {
+        return Err(Error::InvalidNextToken);
+    }
+    let key = if let Some(rest) = key.strip_prefix('m') {
+        if rest.is_empty() {
+            Key::Millis(None)
+        } else {
+            Key::Millis(Some(rest.parse().map_err(|_| Error::InvalidNextToken)?))
+        }
+    } else if let Some(rest) = key.strip_prefix('t') {
+        Key::Text(rest.to_owned())
+    } else {
+        return Err(Error::InvalidNextToken);
+    };
+    Ok((key, id.to_owned()))
+}
+
+/// Sorts `items` by (key, id) in `order`, skips past the cursor, and cuts a page.
+fn paginate<T>(
+    mut items: Vec<T>,
+    key_of: impl Fn(&T) -> (Key, String),
+    order: SortOrder,
+    kind: &str,
+    next_token: Option<&str>,
+    page_size: usize,
+) -> Result<(Vec<T>, Option<String>)> {
+    let mut keyed: Vec<((Key, String), T)> =
+        items.drain(..).map(|item| (key_of(&item), item)).collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    if order == SortOrder::Desc {
+        keyed.reverse();
+    }
+    let start = match next_token {
+        None => 0,
+        Some(token) => {
+            let cursor = decode_cursor(kind, token)?;
+            keyed
+                .iter()
+                .position(|(k, _)| match order {
+                    SortOrder::Asc => *k > cursor,
+                    SortOrder::Desc => *k < cursor,
+                })
+                .unwrap_or(keyed.len())
+        }
+    };
+    let rest: Vec<((Key, String), T)> = keyed.into_iter().skip(start).collect();
+    let more = rest.len() > page_size;
+    let page: Vec<((Key, String), T)> = rest.into_iter().take(page_size).collect();
+    let next = if more {
+        page.last()
+            .map(|((key, id), _)| encode_cursor(kind, key, id))
+    } else {
+        None
+    };
+    Ok((page.into_iter().map(|(_, item)| item).collect(), next))
+}
+
+/// Whether a secret passes the filters.
+fn passes(filters: &[Filter], record: &SecretRecord) -> bool {
+    filter::matches(
+        filters,
+        &FilterView {
+            name: &record.name,
+            description: record.description.as_deref(),
+            tags: &record.tags,
+            primary_region: None,
+            owning_service: None,
+        },
+    )
+}
+
+impl Service {
+    /// ListSecrets.
+    pub async fn list_secrets(
+        &self,
+        scope: &Scope,
+        input: &ListSecretsInput,
+    ) -> Result<ListSecretsOutput> {
+        let all = self
+            .store
+            .list_secrets(scope, input.include_planned_deletion)
+            .await?;
+        let matching: Vec<SecretRecord> = all
+            .into_iter()
+            .filter(|r| passes(&input.filters, r))
+            .collect();
+        let kind = format!("ls{}", input.sort_by.tag());
+        let (secrets, next_token) = paginate(
+            matching,
+            |r| (secret_key(r, input.sort_by), r.id.clone()),
+            input.sort_order,
+            &kind,
+            input.next_token.as_deref(),
+            input.max_results.unwrap_or(100),
+        )?;
+        Ok(ListSecretsOutput {
+            secrets,
+            next_token,
+        })
+    }
+
+    /// ListSecretVersionIds: newest first.
+    pub async fn list_secret_version_ids(
+        &self,
+        scope: &Scope,
+        input: &ListSecretVersionIdsInput,
+    ) -> Result<ListSecretVersionIdsOutput> {
+        let secret = self.find(scope, &input.secret_id).await?;
+        let versions: Vec<VersionMeta> = secret
+            .versions
+            .iter()
+            .filter(|v| input.include_deprecated || !v.stages.is_empty())
+            .cloned()
+            .collect();
+        let (versions, next_token) = paginate(
+            versions,
+            |v| (millis(Some(v.created)), v.version_id.clone()),
+            SortOrder::Desc,
+            "lv",
+            input.next_token.as_deref(),
+            input.max_results.unwrap_or(100),
+        )?;
+        Ok(ListSecretVersionIdsOutput {
+            secret,
+            versions,
+            next_token,
+        })
+    }
+
+    /// BatchGetSecretValue: per-secret failures go to `errors`; the call itself succeeds.
+    pub async fn batch_get_secret_value(
+        &self,
+        scope: &Scope,
+        input: &BatchGetInput,
+    ) -> Result<BatchGetOutput> {
+        let mut out = BatchGetOutput::default();
+        if !input.secret_ids.is_empty() {
+            for secret_id in &input.secret_ids {
+                let result = match self.find(scope, secret_id).await {
+                    Ok(record) => self.read_value(&record, None, None).await,
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(value) => out.values.push(value),
+                    Err(error @ (Error::Store(_) | Error::Internal(_))) => return Err(error),
+                    Err(error) => out.errors.push(BatchItemError {
+                        secret_id: secret_id.clone(),
+                        error,
+                    }),
+                }
+            }
+            return Ok(out);
+        }
+        let listed = self
+            .list_secrets(
+                scope,
+                &ListSecretsInput {
+                    include_planned_deletion: false,
+                    max_results: Some(input.max_results.unwrap_or(20)),
+                    next_token: input.next_token.clone(),
+                    filters: input.filters.clone(),
+                    sort_by: SortBy::CreatedDate,
+                    sort_order: SortOrder::Desc,
+                },
+            )
+            .await?;
+        out.next_token = listed.next_token;
+        for record in &listed.secrets {
+            match self.read_value(record, None, None).await {
+                Ok(value) => out.values.push(value),
+                Err(error @ (Error::Store(_) | Error::Internal(_))) => return Err(error),
+                Err(error) => out.errors.push(BatchItemError {
+                    secret_id: record.name.clone(),
+                    error,
+                }),
+            }
+        }
+        Ok(out)
+    }
+}

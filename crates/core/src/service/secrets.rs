@@ -1,0 +1,341 @@
+//! Secret-level operations: create, update, describe, delete, restore, tags.
+
+use chrono::Duration;
+
+use super::{token_required, Service};
+use crate::error::{Error, Result};
+use crate::labels;
+use crate::model::{NewVersion, SecretRecord, SecretValue};
+use crate::names::{generate_arn_suffix, Scope, SecretName};
+
+/// CreateSecret's input, parsed.
+#[derive(Debug, Default)]
+pub struct CreateSecretInput {
+    /// The name.
+    pub name: String,
+    /// The ClientRequestToken, which becomes the first version's id.
+    pub client_request_token: Option<String>,
+    /// The description.
+    pub description: Option<String>,
+    /// The KmsKeyId as given.
+    pub kms_key_id: Option<String>,
+    /// The first value, if any.
+    pub value: Option<SecretValue>,
+    /// Tags, in order.
+    pub tags: Vec<(String, String)>,
+}
+
+/// What CreateSecret, UpdateSecret and friends answer: the secret's ARN and name, and the id of
+/// the version the call created, if it created one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretRefOutput {
+    /// The ARN.
+    pub arn: String,
+    /// The name.
+    pub name: String,
+    /// The version created, if any.
+    pub version_id: Option<String>,
+}
+
+impl SecretRefOutput {
+    fn of(record: &SecretRecord, version_id: Option<String>) -> Self {
+        Self {
+            arn: record.arn(),
+            name: record.name.clone(),
+            version_id,
+        }
+    }
+}
+
+/// UpdateSecret's input, parsed.
+#[derive(Debug, Default)]
+pub struct UpdateSecretInput {
+    /// The SecretId.
+    pub secret_id: String,
+    /// The ClientRequestToken for a new value.
+    pub client_request_token: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+    /// A new KmsKeyId.
+    pub kms_key_id: Option<String>,
+    /// A new value.
+    pub value: Option<SecretValue>,
+}
+
+/// DeleteSecret's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteSecretOutput {
+    /// The ARN.
+    pub arn: String,
+    /// The name.
+    pub name: String,
+    /// When the secret is (or was) deleted for good.
+    pub deletion_date: chrono::DateTime<chrono::Utc>,
+}
+
+/// The most tags a secret may carry (AWS quota).
+pub const MAX_TAGS: usize = 50;
+
+/// Merges `tags` into `existing`: a new key is appended, an existing key (case-sensitive) gets the
+/// new value in place.
+fn merge_tags(existing: &mut Vec<(String, String)>, tags: &[(String, String)]) -> Result<()> {
+    for (key, value) in tags {
+        match existing.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value.clone(),
+            None => existing.push((key.clone(), value.clone())),
+        }
+    }
+    if existing.len() > MAX_TAGS {
+        return Err(Error::InvalidParameter(format!(
+            "Number of tags exceeds the limit of {MAX_TAGS} tags per secret."
+        )));
+    }
+    Ok(())
+}
+
+impl Service {
+    /// CreateSecret.
+    pub async fn create_secret(
+        &self,
+        scope: &Scope,
+        input: CreateSecretInput,
+    ) -> Result<SecretRefOutput> {
+        let name = SecretName::parse(&input.name)?;
+        let key_id = self
+            .keyring
+            .resolve_kms_key(input.kms_key_id.as_deref(), scope)?;
+        let version_id = match (&input.value, &input.client_request_token) {
+            (Some(_), None) => return Err(token_required()),
+            (Some(_), Some(token)) => Some(token.clone()),
+            // Without a value the token creates nothing (SDKs send one regardless).
+            (None, _) => None,
+        };
+        let now = self.now();
+        let mut tags = Vec::new();
+        merge_tags(&mut tags, &input.tags)?;
+        let mut record = SecretRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            scope: scope.clone(),
+            name: name.as_str().to_owned(),
+            suffix: generate_arn_suffix()?,
+            description: input.description.clone(),
+            kms_key_id: input.kms_key_id.clone(),
+            created: now,
+            last_changed: now,
+            last_accessed: None,
+            deleted: None,
+            deletion_due: None,
+            tags,
+            versions: Vec::new(),
+        };
+        let first = match (&input.value, &version_id) {
+            (Some(value), Some(version_id)) => {
+                labels::add_version(&mut record, version_id, now, input.kms_key_id.clone(), None)?;
+                Some(NewVersion {
+                    version_id: version_id.clone(),
+                    sealed: self.seal_value(&record, version_id, key_id, value)?,
+                })
+            }
+            _ => None,
+        };
+        match self.store.insert_secret(&record, first.as_ref()).await {
+            Ok(()) => Ok(SecretRefOutput::of(&record, version_id)),
+            Err(Error::SecretExists(existing_name)) => {
+                // A retry of a CreateSecret that succeeded (same token, same value) answers
+                // as the first call did; anything else is a conflict.
+                if let (Some(value), Some(token)) = (&input.value, &input.client_request_token) {
+                    let existing = self.find(scope, name.as_str()).await?;
+                    if existing.version(token).is_some()
+                        && self.open_value(&existing, token).await?.ct_eq(value)
+                    {
+                        return Ok(SecretRefOutput::of(&existing, Some(token.clone())));
+                    }
+                }
+                Err(Error::SecretExists(existing_name))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// DescribeSecret: the record itself; secrets scheduled for deletion are described too.
+    pub async fn describe_secret(&self, scope: &Scope, secret_id: &str) -> Result<SecretRecord> {
+        self.find(scope, secret_id).await
+    }
+
+    /// UpdateSecret: metadata changes and, with a value, a new AWSCURRENT version.
+    pub async fn update_secret(
+        &self,
+        scope: &Scope,
+        input: UpdateSecretInput,
+    ) -> Result<SecretRefOutput> {
+        let key_id = self
+            .keyring
+            .resolve_kms_key(input.kms_key_id.as_deref(), scope)?;
+        if input.value.is_some() && input.client_request_token.is_none() {
+            return Err(token_required());
+        }
+        let candidates = Self::candidates(scope, &input.secret_id);
+        let now = self.now();
+        let mut existing_version = false;
+        let record = self
+            .store
+            .update_secret(scope, &candidates, &mut |record, new_versions| {
+                if record.is_deleted() {
+                    return Err(Error::MarkedForDeletion);
+                }
+                existing_version = false;
+                if let Some(description) = &input.description {
+                    record.description = Some(description.clone());
+                }
+                if input.kms_key_id.is_some() {
+                    record.kms_key_id = input.kms_key_id.clone();
+                }
+                if let (Some(value), Some(token)) = (&input.value, &input.client_request_token) {
+                    if record.version(token).is_some() {
+                        existing_version = true;
+                    } else {
+                        // Without KmsKeyId in this call, the secret's key seals the new value.
+                        let version_key = input
+                            .kms_key_id
+                            .clone()
+                            .or_else(|| record.kms_key_id.clone());
+                        let seal_key = match &input.kms_key_id {
+                            Some(_) => key_id,
+                            None => self
+                                .keyring
+                                .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?,
+                        };
+                        labels::add_version(record, token, now, version_key, None)?;
+                        new_versions.push(NewVersion {
+                            version_id: token.clone(),
+                            sealed: self.seal_value(record, token, seal_key, value)?,
+                        });
+                        labels::prune(record, now);
+                    }
+                }
+                record.last_changed = now;
+                Ok(())
+            })
+            .await?;
+        let version_id = match (&input.value, &input.client_request_token) {
+            (Some(value), Some(token)) => {
+                if existing_version && !self.open_value(&record, token).await?.ct_eq(value) {
+                    return Err(Error::VersionExists(token.clone()));
+                }
+                Some(token.clone())
+            }
+            _ => None,
+        };
+        Ok(SecretRefOutput::of(&record, version_id))
+    }
+
+    /// DeleteSecret: schedules deletion after the recovery window, or removes at once.
+    pub async fn delete_secret(
+        &self,
+        scope: &Scope,
+        secret_id: &str,
+        recovery_window_days: Option<i64>,
+        force: bool,
+    ) -> Result<DeleteSecretOutput> {
+        let candidates = Self::candidates(scope, secret_id);
+        let now = self.now();
+        if force {
+            // Force-deleting a secret that does not exist succeeds (AWS-BEHAVIOUR.md).
+            let removed = if candidates.is_empty() {
+                None
+            } else {
+                self.store.remove_secret(scope, &candidates).await?
+            };
+            return Ok(match removed {
+                Some(record) => DeleteSecretOutput {
+                    arn: record.arn(),
+                    name: record.name,
+                    deletion_date: now,
+                },
+                None => DeleteSecretOutput {
+                    arn: format!(
+                        "arn:aws:secretsmanager:{}:{}:secret:{}",
+                        scope.region, scope.account, secret_id
+                    ),
+                    name: secret_id.to_owned(),
+                    deletion_date: now,
+                },
+            });
+        }
+        if candidates.is_empty() {
+            return Err(Error::SecretNotFound);
+        }
+        let days = recovery_window_days.unwrap_or(30);
+        let due = now + Duration::days(days);
+        let record = self
+            .store
+            .update_secret(scope, &candidates, &mut |record, _| {
+                if record.is_deleted() {
+                    return Err(Error::MarkedForDeletion);
+                }
+                record.deleted = Some(now);
+                record.deletion_due = Some(due);
+                Ok(())
+            })
+            .await?;
+        Ok(DeleteSecretOutput {
+            arn: record.arn(),
+            name: record.name,
+            deletion_date: due,
+        })
+    }
+
+    /// RestoreSecret: cancels a scheduled deletion. Restoring a secret that is not scheduled for
+    /// deletion succeeds and changes nothing.
+    pub async fn restore_secret(&self, scope: &Scope, secret_id: &str) -> Result<SecretRefOutput> {
+        let candidates = Self::candidates(scope, secret_id);
+        let record = self
+            .store
+            .update_secret(scope, &candidates, &mut |record, _| {
+                record.deleted = None;
+                record.deletion_due = None;
+                Ok(())
+            })
+            .await?;
+        Ok(SecretRefOutput::of(&record, None))
+    }
+
+    /// TagResource: adds tags or overwrites their values.
+    pub async fn tag_resource(
+        &self,
+        scope: &Scope,
+        secret_id: &str,
+        tags: &[(String, String)],
+    ) -> Result<()> {
+        let candidates = Self::candidates(scope, secret_id);
+        self.store
+            .update_secret(scope, &candidates, &mut |record, _| {
+                if record.is_deleted() {
+                    return Err(Error::MarkedForDeletion);
+                }
+                merge_tags(&mut record.tags, tags)
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// UntagResource: removes the named keys (case-sensitive); unknown keys are ignored.
+    pub async fn untag_resource(
+        &self,
+        scope: &Scope,
+        secret_id: &str,
+        keys: &[String],
+    ) -> Result<()> {
+        let candidates = Self::candidates(scope, secret_id);
+        self.store
+            .update_secret(scope, &candidates, &mut |record, _| {
+                if record.is_deleted() {
+                    return Err(Error::MarkedForDeletion);
+                }
+                record.tags.retain(|(k, _)| !keys.contains(k));
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+}

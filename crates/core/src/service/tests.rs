@@ -1,0 +1,1 @@
+//! Service tests live in the store crate (they need a real store).

@@ -1,0 +1,230 @@
+//! Version-level operations: read a value, write a value, move a label.
+
+use chrono::{DateTime, Utc};
+
+use super::{day_of, token_required, Service};
+use crate::error::{Error, Result};
+use crate::labels;
+use crate::model::{NewVersion, SecretRecord, SecretValue};
+use crate::names::{Scope, AWSCURRENT};
+
+/// GetSecretValue's input.
+#[derive(Debug, Default, Clone)]
+pub struct GetSecretValueInput {
+    /// The SecretId.
+    pub secret_id: String,
+    /// A version id to read.
+    pub version_id: Option<String>,
+    /// A staging label to read (default AWSCURRENT when no version id is given).
+    pub version_stage: Option<String>,
+}
+
+/// A secret value with the facts GetSecretValue returns beside it.
+#[derive(Debug)]
+pub struct SecretValueOutput {
+    /// The ARN.
+    pub arn: String,
+    /// The name.
+    pub name: String,
+    /// The version id.
+    pub version_id: String,
+    /// The value.
+    pub value: SecretValue,
+    /// The version's staging labels.
+    pub version_stages: Vec<String>,
+    /// When the version was created.
+    pub created: DateTime<Utc>,
+}
+
+/// PutSecretValue's input.
+#[derive(Debug, Default)]
+pub struct PutSecretValueInput {
+    /// The SecretId.
+    pub secret_id: String,
+    /// The ClientRequestToken, the new version's id.
+    pub client_request_token: Option<String>,
+    /// The value.
+    pub value: Option<SecretValue>,
+    /// The labels to attach (default AWSCURRENT).
+    pub version_stages: Option<Vec<String>>,
+}
+
+/// UpdateSecretVersionStage's input.
+#[derive(Debug, Default, Clone)]
+pub struct UpdateSecretVersionStageInput {
+    /// The SecretId.
+    pub secret_id: String,
+    /// The label to move.
+    pub version_stage: String,
+    /// Where to move it.
+    pub move_to_version_id: Option<String>,
+    /// Where to take it from.
+    pub remove_from_version_id: Option<String>,
+}
+
+impl Service {
+    /// Picks the version GetSecretValue names, with AWS's errors.
+    fn select_version<'r>(
+        record: &'r SecretRecord,
+        version_id: Option<&str>,
+        version_stage: Option<&str>,
+    ) -> Result<&'r crate::model::VersionMeta> {
+        match (version_id, version_stage) {
+            (Some(id), stage) => {
+                let version = record
+                    .version(id)
+                    .ok_or_else(|| Error::NoValueForVersion(id.to_owned()))?;
+                if stage.is_some_and(|s| !version.has_stage(s)) {
+                    return Err(Error::StageNotOnVersion);
+                }
+                Ok(version)
+            }
+            (None, stage) => {
+                let stage = stage.unwrap_or(AWSCURRENT);
+                record
+                    .version_with_stage(stage)
+                    .ok_or_else(|| Error::NoValueForStage(stage.to_owned()))
+            }
+        }
+    }
+
+    /// GetSecretValue.
+    pub async fn get_secret_value(
+        &self,
+        scope: &Scope,
+        input: &GetSecretValueInput,
+    ) -> Result<SecretValueOutput> {
+        let record = self.find(scope, &input.secret_id).await?;
+        self.read_value(
+            &record,
+            input.version_id.as_deref(),
+            input.version_stage.as_deref(),
+        )
+        .await
+    }
+
+    /// Reads one version of a found secret, and records the access.
+    pub(super) async fn read_value(
+        &self,
+        record: &SecretRecord,
+        version_id: Option<&str>,
+        version_stage: Option<&str>,
+    ) -> Result<SecretValueOutput> {
+        if record.is_deleted() {
+            return Err(Error::MarkedForDeletion);
+        }
+        let version = Self::select_version(record, version_id, version_stage)?;
+        let value = self.open_value(record, &version.version_id).await?;
+        // LastAccessedDate has day granularity, so this writes at most once a day per version.
+        let today = day_of(self.now());
+        if record.last_accessed != Some(today) || version.last_accessed != Some(today) {
+            self.store
+                .record_access(&record.id, &version.version_id, today)
+                .await?;
+        }
+        Ok(SecretValueOutput {
+            arn: record.arn(),
+            name: record.name.clone(),
+            version_id: version.version_id.clone(),
+            value,
+            version_stages: version.stages.clone(),
+            created: version.created,
+        })
+    }
+
+    /// PutSecretValue. Returns the ARN, name, version id and the version's labels.
+    pub async fn put_secret_value(
+        &self,
+        scope: &Scope,
+        input: PutSecretValueInput,
+    ) -> Result<(super::SecretRefOutput, Vec<String>)> {
+        let Some(value) = &input.value else {
+            return Err(Error::InvalidRequest(
+                "You must provide either SecretString or SecretBinary.".into(),
+            ));
+        };
+        let Some(token) = &input.client_request_token else {
+            return Err(token_required());
+        };
+        let candidates = Self::candidates(scope, &input.secret_id);
+        let now = self.now();
+        let mut existing_version = false;
+        let record = self
+            .store
+            .update_secret(scope, &candidates, &mut |record, new_versions| {
+                if record.is_deleted() {
+                    return Err(Error::MarkedForDeletion);
+                }
+                existing_version = record.version(token).is_some();
+                if existing_version {
+                    return Ok(());
+                }
+                let key_id = self
+                    .keyring
+                    .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?;
+                let kms_key_id = record.kms_key_id.clone();
+                labels::add_version(
+                    record,
+                    token,
+                    now,
+                    kms_key_id,
+                    input.version_stages.as_deref(),
+                )?;
+                new_versions.push(NewVersion {
+                    version_id: token.clone(),
+                    sealed: self.seal_value(record, token, key_id, value)?,
+                });
+                labels::prune(record, now);
+                record.last_changed = now;
+                Ok(())
+            })
+            .await?;
+        if existing_version && !self.open_value(&record, token).await?.ct_eq(value) {
+            return Err(Error::VersionExists(token.clone()));
+        }
+        let stages = record
+            .version(token)
+            .map(|v| v.stages.clone())
+            .unwrap_or_default();
+        Ok((
+            super::SecretRefOutput {
+                arn: record.arn(),
+                name: record.name.clone(),
+                version_id: Some(token.clone()),
+            },
+            stages,
+        ))
+    }
+
+    /// UpdateSecretVersionStage.
+    pub async fn update_secret_version_stage(
+        &self,
+        scope: &Scope,
+        input: &UpdateSecretVersionStageInput,
+    ) -> Result<super::SecretRefOutput> {
+        let candidates = Self::candidates(scope, &input.secret_id);
+        let now = self.now();
+        let record = self
+            .store
+            .update_secret(scope, &candidates, &mut |record, _| {
+                if record.is_deleted() {
+                    return Err(Error::MarkedForDeletion);
+                }
+                labels::update_stage(
+                    record,
+                    &input.version_stage,
+                    input.move_to_version_id.as_deref(),
+                    input.remove_from_version_id.as_deref(),
+                )?;
+                labels::prune(record, now);
+                record.last_changed = now;
+                Ok(())
+            })
+            .await?;
+        Ok(super::SecretRefOutput {
+            arn: record.arn(),
+            name: record.name.clone(),
+            version_id: None,
+        })
+    }
+}

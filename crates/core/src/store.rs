@@ -1,0 +1,96 @@
+//! The storage contract. Engines (SQLite, PostgreSQL) live in the `coffer-store` crate and
+//! implement [`Store`]; the core never sees SQL.
+//!
+//! Every write is one transaction. Writes that depend on a secret's current state go through
+//! [`Store::update_secret`]: the engine locks the secret, loads it, lets the core change the
+//! record in memory, and writes the difference back before committing, so a label move, a new
+//! version or a delete is atomic however many nodes race for it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::Result;
+use crate::model::{AccessKeyRecord, NewVersion, SealedValue, SecretRecord};
+use crate::names::{AccountId, Candidate, Scope};
+
+/// The mutation the core applies inside [`Store::update_secret`]: it may change the record and
+/// push versions to insert (whose metadata it has also added to the record). It may be called
+/// more than once if the engine retries the transaction, so it must not have side effects.
+pub type Mutation<'a> =
+    dyn FnMut(&mut SecretRecord, &mut Vec<NewVersion>) -> Result<()> + Send + 'a;
+
+/// A storage engine.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Inserts a new secret with its first version, if any. Fails with
+    /// [`crate::Error::SecretExists`] when a live secret has the name and with
+    /// [`crate::Error::NameScheduledForDeletion`] when one scheduled for deletion has it.
+    async fn insert_secret(&self, record: &SecretRecord, first: Option<&NewVersion>) -> Result<()>;
+
+    /// Finds the first secret matching one of `candidates`, in order, within `scope`.
+    async fn find_secret(
+        &self,
+        scope: &Scope,
+        candidates: &[Candidate],
+    ) -> Result<Option<SecretRecord>>;
+
+    /// Locks the first secret matching one of `candidates`, applies `mutation` and writes the
+    /// changed record (metadata, tags, labels, new versions, versions it dropped) in the same
+    /// transaction; returns the record as written. When the mutation fails, nothing is written
+    /// and its error is returned. Fails with [`crate::Error::SecretNotFound`] when nothing
+    /// matches.
+    async fn update_secret(
+        &self,
+        scope: &Scope,
+        candidates: &[Candidate],
+        mutation: &mut Mutation<'_>,
+    ) -> Result<SecretRecord>;
+
+    /// Removes a secret and all its versions at once (ForceDeleteWithoutRecovery). Returns the
+    /// removed record, or `None` when nothing matched.
+    async fn remove_secret(
+        &self,
+        scope: &Scope,
+        candidates: &[Candidate],
+    ) -> Result<Option<SecretRecord>>;
+
+    /// The sealed value of one version.
+    async fn read_sealed(&self, secret_id: &str, version_id: &str) -> Result<Option<SealedValue>>;
+
+    /// Every secret in `scope`, with versions and tags; those scheduled for deletion only when
+    /// `include_deleted`.
+    async fn list_secrets(&self, scope: &Scope, include_deleted: bool)
+        -> Result<Vec<SecretRecord>>;
+
+    /// Records that a secret (and one of its versions) was read on the day starting at `day`.
+    async fn record_access(
+        &self,
+        secret_id: &str,
+        version_id: &str,
+        day: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// Removes every secret whose recovery window ended at or before `now`; returns their ARNs.
+    async fn purge_due(&self, now: DateTime<Utc>) -> Result<Vec<String>>;
+
+    /// Ensures the account exists.
+    async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()>;
+
+    /// All accounts, oldest first.
+    async fn list_accounts(&self) -> Result<Vec<AccountId>>;
+
+    /// Stores a new access key.
+    async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()>;
+
+    /// Looks up an access key by id.
+    async fn find_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>>;
+
+    /// All access keys of an account.
+    async fn list_access_keys(&self, account: &AccountId) -> Result<Vec<AccessKeyRecord>>;
+
+    /// Whether the store answers (for `/ready`).
+    async fn ping(&self) -> Result<()>;
+
+    /// Removes everything (dev mode's `POST /_coffer/reset`).
+    async fn reset(&self) -> Result<()>;
+}

@@ -1,0 +1,160 @@
+//! The one typed configuration: defaults, then a TOML file, then `COFFER_*` environment
+//! variables, then command-line flags. Unknown keys are an error. Passed explicitly; there is no
+//! global.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// The server's configuration. Every key is also a `COFFER_<KEY>` environment variable
+/// (upper-case) and a key of the `--config` TOML file.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Run in memory as an emulator: any well-formed credentials, nothing persisted.
+    pub dev: bool,
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// The data directory: the database, the root key file, the credentials file.
+    pub data_dir: PathBuf,
+    /// Where the keyring's root key lives (default `<data_dir>/root.key`, mode 0600).
+    pub root_key_file: Option<PathBuf>,
+    /// The root key itself, base64 (32 bytes). Prefer `root_key_file`; this is for platforms
+    /// that inject secrets as environment variables (`COFFER_ROOT_KEY`).
+    pub root_key: Option<String>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How often the purge job looks for secrets whose recovery window has ended, in seconds.
+    pub purge_interval_secs: u64,
+    /// The log filter (tracing's `EnvFilter` syntax), e.g. `info` or `coffer_server=debug`.
+    pub log: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("dev", &self.dev)
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("root_key_file", &self.root_key_file)
+            .field("root_key", &self.root_key.as_ref().map(|_| "<redacted>"))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("purge_interval_secs", &self.purge_interval_secs)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+/// The default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            dev: false,
+            listen: SocketAddr::from(([127, 0, 0, 1], 7600)),
+            data_dir: PathBuf::from("coffer-data"),
+            root_key_file: None,
+            root_key: None,
+            // The largest legitimate request (a 64 KiB SecretBinary, base64-encoded, with
+            // 50 tags and a description) is under 200 KiB.
+            max_body_bytes: 512 * 1024,
+            purge_interval_secs: 60,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Values given as command-line flags; `None` means "not given", so lower layers show through.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    /// `--dev`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dev: Option<bool>,
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the configuration from its layers.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        overrides: &Overrides,
+    ) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            // A named file must exist: a typo in --config should not silently run on defaults.
+            if !file.exists() {
+                return Err(figment::Error::from(format!(
+                    "config file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment
+            .merge(Env::prefixed("COFFER_"))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+    }
+
+    /// The root key file's path.
+    pub fn root_key_path(&self) -> PathBuf {
+        self.root_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("root.key"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_and_unknown_keys_fail() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\n",
+            )?;
+            jail.set_env("COFFER_DATA_DIR", "from-env");
+            let overrides = Overrides {
+                dev: Some(true),
+                ..Overrides::default()
+            };
+            let config = Config::load(Some(std::path::Path::new("c.toml")), &overrides)?;
+            assert_eq!(config.listen.to_string(), "127.0.0.1:9000");
+            assert_eq!(config.data_dir, PathBuf::from("from-env"));
+            assert!(config.dev);
+
+            jail.create_file("bad.toml", "no_such_key = 1\n")?;
+            assert!(Config::load(
+                Some(std::path::Path::new("bad.toml")),
+                &Overrides::default()
+            )
+            .is_err());
+            assert!(Config::load(
+                Some(std::path::Path::new("missing.toml")),
+                &Overrides::default()
+            )
+            .is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn debug_never_shows_the_root_key() {
+        let config = Config {
+            root_key: Some("c2VjcmV0LXJvb3Qta2V5".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("c2VjcmV0"));
+    }
+}

@@ -1,0 +1,160 @@
+//! Dispatch: the plain `match` from an [`Operation`] to its handler. Every request is parsed
+//! and validated the same way before its handler runs; every response is serialized the same
+//! way after.
+
+use std::future::Future;
+
+use coffer_protocol::validate::{parse_request, Validate};
+use coffer_protocol::{ApiError, ErrorCode, Operation};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::errors::to_api_error;
+use crate::handlers::{password, secrets, unsupported, versions, Ctx};
+
+/// Parses and validates a request, runs its handler, serializes its response.
+async fn call<Req, Resp, F, Fut>(
+    body: &[u8],
+    request_id: &str,
+    handler: F,
+) -> Result<Vec<u8>, ApiError>
+where
+    Req: DeserializeOwned + Validate,
+    Resp: Serialize,
+    F: FnOnce(Req) -> Fut,
+    Fut: Future<Output = Result<Resp, coffer_core::Error>>,
+{
+    let request: Req = parse_request(body)?;
+    request.validate()?;
+    let response = handler(request)
+        .await
+        .map_err(|e| to_api_error(&e, request_id))?;
+    serde_json::to_vec(&response).map_err(|_| {
+        ApiError::new(
+            ErrorCode::InternalServiceError,
+            "An error occurred on the server side.",
+        )
+    })
+}
+
+/// Runs one operation.
+pub async fn dispatch(
+    operation: Operation,
+    ctx: &Ctx<'_>,
+    body: &[u8],
+    request_id: &str,
+) -> Result<Vec<u8>, ApiError> {
+    use coffer_protocol::shapes::*;
+    use Operation as Op;
+    let todo = |op: Operation| async move { Err::<(), _>(unsupported::not_implemented(op)) };
+    match operation {
+        Op::CreateSecret => call(body, request_id, |r| secrets::create_secret(ctx, r)).await,
+        Op::DescribeSecret => call(body, request_id, |r| secrets::describe_secret(ctx, r)).await,
+        Op::UpdateSecret => call(body, request_id, |r| secrets::update_secret(ctx, r)).await,
+        Op::DeleteSecret => call(body, request_id, |r| secrets::delete_secret(ctx, r)).await,
+        Op::RestoreSecret => call(body, request_id, |r| secrets::restore_secret(ctx, r)).await,
+        Op::ListSecrets => call(body, request_id, |r| secrets::list_secrets(ctx, r)).await,
+        Op::TagResource => call(body, request_id, |r| secrets::tag_resource(ctx, r)).await,
+        Op::UntagResource => call(body, request_id, |r| secrets::untag_resource(ctx, r)).await,
+        Op::GetSecretValue => call(body, request_id, |r| versions::get_secret_value(ctx, r)).await,
+        Op::BatchGetSecretValue => {
+            call(body, request_id, |r| {
+                versions::batch_get_secret_value(ctx, r)
+            })
+            .await
+        }
+        Op::PutSecretValue => call(body, request_id, |r| versions::put_secret_value(ctx, r)).await,
+        Op::UpdateSecretVersionStage => {
+            call(body, request_id, |r| {
+                versions::update_secret_version_stage(ctx, r)
+            })
+            .await
+        }
+        Op::ListSecretVersionIds => {
+            call(body, request_id, |r| {
+                versions::list_secret_version_ids(ctx, r)
+            })
+            .await
+        }
+        Op::GetRandomPassword => {
+            call(body, request_id, |r| async {
+                password::get_random_password(r)
+            })
+            .await
+        }
+        // Not built yet: parsed and validated, then a typed error.
+        Op::RotateSecret => call(body, request_id, |_: RotateSecretRequest| todo(operation)).await,
+        Op::CancelRotateSecret => {
+            call(body, request_id, |_: CancelRotateSecretRequest| {
+                todo(operation)
+            })
+            .await
+        }
+        Op::PutResourcePolicy => {
+            call(body, request_id, |_: PutResourcePolicyRequest| {
+                todo(operation)
+            })
+            .await
+        }
+        Op::GetResourcePolicy => {
+            call(body, request_id, |_: GetResourcePolicyRequest| {
+                todo(operation)
+            })
+            .await
+        }
+        Op::DeleteResourcePolicy => {
+            call(body, request_id, |_: DeleteResourcePolicyRequest| {
+                todo(operation)
+            })
+            .await
+        }
+        Op::ValidateResourcePolicy => {
+            call(body, request_id, |_: ValidateResourcePolicyRequest| {
+                todo(operation)
+            })
+            .await
+        }
+        Op::ListResourcePolicies => {
+            call(body, request_id, |_: ListResourcePoliciesRequest| {
+                todo(operation)
+            })
+            .await
+        }
+        Op::ReplicateSecretToRegions => {
+            call(body, request_id, |_: ReplicateSecretToRegionsRequest| {
+                todo(operation)
+            })
+            .await
+        }
+        Op::RemoveRegionsFromReplication => {
+            call(
+                body,
+                request_id,
+                |_: RemoveRegionsFromReplicationRequest| todo(operation),
+            )
+            .await
+        }
+        Op::StopReplicationToReplica => {
+            call(body, request_id, |_: StopReplicationToReplicaRequest| {
+                todo(operation)
+            })
+            .await
+        }
+        Op::AssociateCrossAccountReplica => {
+            call(
+                body,
+                request_id,
+                |_: AssociateCrossAccountReplicaRequest| todo(operation),
+            )
+            .await
+        }
+        Op::DisassociateCrossAccountReplica => {
+            call(
+                body,
+                request_id,
+                |_: DisassociateCrossAccountReplicaRequest| todo(operation),
+            )
+            .await
+        }
+    }
+}

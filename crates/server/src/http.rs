@@ -1,0 +1,231 @@
+//! The HTTP surface: one route for the API (awsJson 1.1 on `POST /`, and STS's awsQuery
+//! `GetCallerIdentity` on the same endpoint), plus `/health`, `/ready` and, in dev mode,
+//! `POST /_coffer/reset`.
+//!
+//! Every response carries `x-amzn-RequestId`. The body is read with a hard limit before anything
+//! else happens, so an oversized request costs at most the limit.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use axum::routing::{any, get, post};
+use axum::Router;
+use coffer_core::service::Service;
+use coffer_protocol::sigv4::RequestParts;
+use coffer_protocol::{sts, ApiError, ErrorCode, Operation};
+use http_body_util::{BodyExt, Limited};
+
+use crate::auth::Authenticator;
+use crate::dispatch::dispatch;
+use crate::handlers::Ctx;
+
+/// Shared state of every request.
+pub struct AppState {
+    /// The service.
+    pub service: Arc<Service>,
+    /// The authenticator.
+    pub auth: Authenticator,
+    /// Whether this is a dev-mode server.
+    pub dev: bool,
+    /// The body limit, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The content type of every awsJson 1.1 response.
+const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// The router.
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut router = Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready));
+    if state.dev {
+        router = router.route("/_coffer/reset", post(reset));
+    }
+    router
+        .route("/", any(api))
+        .fallback(any(api))
+        .with_state(state)
+}
+
+fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn with_request_id(mut response: Response, request_id: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-RequestId", value);
+    }
+    response
+}
+
+/// An awsJson response.
+fn json_response(status: u16, body: Vec<u8>, request_id: &str) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static(JSON_CONTENT_TYPE));
+    with_request_id(response, request_id)
+}
+
+fn json_error(error: &ApiError, request_id: &str) -> Response {
+    json_response(error.code.http_status(), error.to_json(), request_id)
+}
+
+/// An awsQuery (XML) response.
+fn xml_response(status: u16, body: String, request_id: &str) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("text/xml"));
+    with_request_id(response, request_id)
+}
+
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let request_id = request_id();
+    match state.service.store().ping().await {
+        Ok(()) => with_request_id(Response::new(Body::from("ready")), &request_id),
+        Err(e) => {
+            tracing::warn!(request_id, error = %e, "store not ready");
+            let mut response = Response::new(Body::from("store unavailable"));
+            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            with_request_id(response, &request_id)
+        }
+    }
+}
+
+async fn reset(State(state): State<Arc<AppState>>) -> Response {
+    let request_id = request_id();
+    match state.service.store().reset().await {
+        Ok(()) => json_response(200, b"{}".to_vec(), &request_id),
+        Err(e) => json_error(&crate::errors::to_api_error(&e, &request_id), &request_id),
+    }
+}
+
+/// The API endpoint.
+async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let request_id = request_id();
+    let (parts, body) = request.into_parts();
+
+    // The body, within the limit. A declared length over the limit is refused before reading.
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::RequestEntityTooLargeException,
+            format!(
+                "Request body exceeds the maximum size of {} bytes.",
+                state.max_body_bytes
+            ),
+        )
+    };
+    let declared = parts
+        .headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > state.max_body_bytes) {
+        return json_error(&too_large(), &request_id);
+    }
+    let body = match Limited::new(body, state.max_body_bytes).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return json_error(&too_large(), &request_id),
+    };
+
+    let signed_parts = RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok());
+    let content_type = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+
+    // STS's awsQuery protocol: a form POST with no X-Amz-Target.
+    if target.is_none() && parts.method == Method::POST {
+        if let Some(sts_request) = sts::parse_action(content_type, &body) {
+            return sts_call(&state, &signed_parts, sts_request, &request_id).await;
+        }
+    }
+
+    let caller = match state
+        .auth
+        .authenticate(&signed_parts, "secretsmanager")
+        .await
+    {
+        Ok(caller) => caller,
+        Err(e) => return json_error(&e, &request_id),
+    };
+    let Some(operation) = target.and_then(Operation::from_target) else {
+        let error = ApiError::new(ErrorCode::UnknownOperationException, "");
+        return json_error(&error, &request_id);
+    };
+    if parts.method != Method::POST {
+        let error = ApiError::new(ErrorCode::UnknownOperationException, "");
+        return json_error(&error, &request_id);
+    }
+    let span =
+        tracing::info_span!("request", request_id = %request_id, operation = operation.name());
+    let _entered = span.enter();
+    let ctx = Ctx {
+        service: &state.service,
+        caller: &caller,
+    };
+    match dispatch(operation, &ctx, &body, &request_id).await {
+        Ok(response) => json_response(200, response, &request_id),
+        Err(error) => json_error(&error, &request_id),
+    }
+}
+
+async fn sts_call(
+    state: &AppState,
+    parts: &RequestParts<'_>,
+    request: sts::StsRequest,
+    request_id: &str,
+) -> Response {
+    let caller = match state.auth.authenticate(parts, "sts").await {
+        Ok(caller) => caller,
+        Err(e) => {
+            let status = e.code.http_status();
+            let code = e.code.as_str().trim_end_matches("Exception");
+            return xml_response(
+                status,
+                sts::error_xml(code, &e.message, request_id),
+                request_id,
+            );
+        }
+    };
+    match request {
+        sts::StsRequest::GetCallerIdentity => xml_response(
+            200,
+            sts::get_caller_identity_xml(
+                &caller.principal.arn,
+                &caller.principal.user_id,
+                caller.scope.account.as_str(),
+                request_id,
+            ),
+            request_id,
+        ),
+        sts::StsRequest::Unsupported(action) => xml_response(
+            400,
+            sts::error_xml(
+                "InvalidAction",
+                &format!("Could not find operation {action} for version 2011-06-15"),
+                request_id,
+            ),
+            request_id,
+        ),
+    }
+}

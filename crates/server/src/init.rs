@@ -1,0 +1,175 @@
+//! The data directory: created on first start with mode 0700; the keyring's root key file
+//! (0600, never inside the database); the credentials file of the first access key (0600, in the
+//! AWS shared-credentials format).
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use coffer_core::crypto::{Keyring, KEY_LEN};
+use coffer_core::service::Credentials;
+use zeroize::Zeroizing;
+
+use crate::config::Config;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A file or directory problem.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What we were doing.
+        what: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The root key is not usable.
+    #[error("root key: {0}")]
+    RootKey(String),
+    /// The store could not be opened or initialised.
+    #[error("store: {0}")]
+    Store(#[from] coffer_core::Error),
+    /// The configuration is invalid.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StartError + 'a {
+    move |source| StartError::Io {
+        what,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Creates the data directory (0700) if missing.
+pub fn ensure_data_dir(dir: &Path) -> Result<(), StartError> {
+    if !dir.exists() {
+        fs::create_dir_all(dir).map_err(io("creating data directory", dir))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(io("securing data directory", dir))?;
+    }
+    Ok(())
+}
+
+fn decode_root_key(text: &str) -> Result<Zeroizing<[u8; KEY_LEN]>, StartError> {
+    let bytes = Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| StartError::RootKey("not valid base64".into()))?,
+    );
+    let mut key = Zeroizing::new([0u8; KEY_LEN]);
+    if bytes.len() != KEY_LEN {
+        return Err(StartError::RootKey(format!(
+            "must be {KEY_LEN} bytes, base64-encoded"
+        )));
+    }
+    key.copy_from_slice(&bytes);
+    Ok(key)
+}
+
+/// Loads the root key from `root_key` (environment) or the root key file, creating the file
+/// (0600) with a fresh key when neither exists. A file readable by group or others is refused.
+pub fn load_root_key(config: &Config) -> Result<Zeroizing<[u8; KEY_LEN]>, StartError> {
+    if let Some(text) = &config.root_key {
+        return decode_root_key(text);
+    }
+    let path = config.root_key_path();
+    if path.exists() {
+        let mode = fs::metadata(&path)
+            .map_err(io("reading root key file", &path))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(StartError::RootKey(format!(
+                "{} is accessible by group or others (mode {:o}); run chmod 600 on it",
+                path.display(),
+                mode & 0o777
+            )));
+        }
+        let text =
+            Zeroizing::new(fs::read_to_string(&path).map_err(io("reading root key file", &path))?);
+        return decode_root_key(&text);
+    }
+    let key = Keyring::generate_root_key()?;
+    let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(key.as_ref()));
+    write_private(&path, format!("{}\n", encoded.as_str()).as_bytes())?;
+    Ok(key)
+}
+
+/// Writes a new file readable by its owner only; never overwrites.
+fn write_private(path: &Path, contents: &[u8]) -> Result<(), StartError> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io("creating", path))?;
+    file.write_all(contents).map_err(io("writing", path))?;
+    file.sync_all().map_err(io("syncing", path))?;
+    Ok(())
+}
+
+/// Writes an access key pair as a `[default]` profile in the AWS shared-credentials format.
+pub fn write_credentials(path: &Path, credentials: &Credentials) -> Result<(), StartError> {
+    let text = Zeroizing::new(format!(
+        "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        credentials.access_key_id,
+        credentials.secret_access_key.as_str()
+    ));
+    write_private(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_key_file_is_created_private_and_reloaded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        let first = load_root_key(&config).expect("created");
+        let mode = fs::metadata(config.root_key_path())
+            .expect("exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let again = load_root_key(&config).expect("loaded");
+        assert_eq!(first.as_ref(), again.as_ref());
+    }
+
+    #[test]
+    fn readable_root_key_file_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        load_root_key(&config).expect("created");
+        fs::set_permissions(config.root_key_path(), fs::Permissions::from_mode(0o644))
+            .expect("chmod");
+        let err = load_root_key(&config).expect_err("refused");
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+    }
+
+    #[test]
+    fn root_key_from_environment_must_be_32_bytes() {
+        let config = Config {
+            root_key: Some(base64::engine::general_purpose::STANDARD.encode([7u8; 32])),
+            ..Config::default()
+        };
+        assert_eq!(load_root_key(&config).expect("valid").as_ref(), &[7u8; 32]);
+        let short = Config {
+            root_key: Some(base64::engine::general_purpose::STANDARD.encode([7u8; 16])),
+            ..Config::default()
+        };
+        assert!(load_root_key(&short).is_err());
+    }
+}

@@ -1,0 +1,22 @@
+//! Background jobs. For now one: the purge of secrets whose recovery window has ended.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coffer_core::service::Service;
+
+/// Runs the purge every `interval` until the task is dropped.
+pub async fn purge_loop(service: Arc<Service>, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match service.purge_due().await {
+            Ok(purged) if purged.is_empty() => {}
+            Ok(purged) => {
+                tracing::info!(count = purged.len(), secrets = ?purged, "purged secrets at the end of their recovery window")
+            }
+            Err(e) => tracing::error!(error = %e, "purge failed; will retry"),
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! coffer-server: the `coffer` binary's library. Configuration ([`config`]), start-up and the
+//! data directory ([`init`]), HTTP ([`http`]), authentication ([`auth`]), dispatch to one
+//! handler per operation ([`dispatch`], [`handlers`]), the error mapping ([`errors`]) and
+//! background jobs ([`jobs`]).
+//!
+//! [`start`] runs a server on a listener and is what both `main` and the integration tests use.
+
+pub mod auth;
+pub mod config;
+pub mod dispatch;
+pub mod errors;
+pub mod handlers;
+pub mod http;
+pub mod init;
+pub mod jobs;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use coffer_core::clock::SystemClock;
+use coffer_core::crypto::Keyring;
+use coffer_core::names::AccountId;
+use coffer_core::service::{Credentials, Service};
+use coffer_core::store::Store;
+use coffer_store::SqliteStore;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub use config::Config;
+pub use init::StartError;
+
+/// A running server.
+pub struct Server {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The account and access key made at first start of a fresh data directory, if this start
+    /// made them (the credentials file holds the same).
+    pub initialized: Option<(AccountId, Credentials)>,
+    /// The service (for tests and admin tasks in the same process).
+    pub service: Arc<Service>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    purge: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Stops accepting, finishes requests in flight, and returns.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+        self.purge.abort();
+    }
+
+    /// Waits until the server stops (it stops on its own only on a fatal error).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.task).await;
+        self.purge.abort();
+    }
+}
+
+/// The file name of the database inside the data directory.
+pub const DATABASE_FILE: &str = "coffer.db";
+/// The file name of the first access key's credentials inside the data directory.
+pub const CREDENTIALS_FILE: &str = "credentials";
+
+/// Opens the store and keyring a configuration names, initialising a fresh data directory.
+pub async fn open_service(
+    config: &Config,
+) -> Result<(Arc<Service>, Option<(AccountId, Credentials)>), StartError> {
+    let clock = Arc::new(SystemClock);
+    if config.dev {
+        // Dev mode: memory only, a throwaway root key, no accounts (any credentials work).
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await?);
+        let keyring = Arc::new(Keyring::new(Keyring::generate_root_key()?));
+        return Ok((Arc::new(Service::new(store, keyring, clock)), None));
+    }
+    init::ensure_data_dir(&config.data_dir)?;
+    let keyring = Arc::new(Keyring::new(init::load_root_key(config)?));
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&config.data_dir.join(DATABASE_FILE)).await?);
+    let service = Arc::new(Service::new(store, keyring, clock));
+    let initialized = service.initialize().await?;
+    if let Some((_, credentials)) = &initialized {
+        init::write_credentials(&config.data_dir.join(CREDENTIALS_FILE), credentials)?;
+    }
+    Ok((service, initialized))
+}
+
+/// Starts a server on `listener` (bind it to 127.0.0.1 unless you mean otherwise).
+pub async fn start_on(config: &Config, listener: TcpListener) -> Result<Server, StartError> {
+    let (service, initialized) = open_service(config).await?;
+    let auth = if config.dev {
+        auth::Authenticator::dev()
+    } else {
+        auth::Authenticator::verifying(service.clone())
+    };
+    let state = Arc::new(http::AppState {
+        service: service.clone(),
+        auth,
+        dev: config.dev,
+        max_body_bytes: config.max_body_bytes,
+    });
+    let addr = listener.local_addr().map_err(|source| StartError::Io {
+        what: "reading the listen address",
+        path: std::path::PathBuf::new(),
+        source,
+    })?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = http::router(state);
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    let purge = tokio::spawn(jobs::purge_loop(
+        service.clone(),
+        Duration::from_secs(config.purge_interval_secs.max(1)),
+    ));
+    Ok(Server {
+        addr,
+        initialized,
+        service,
+        shutdown: Some(tx),
+        task,
+        purge,
+    })
+}
+
+/// Binds the configured address and starts a server.
+pub async fn start(config: &Config) -> Result<Server, StartError> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Io {
+            what: "binding",
+            path: std::path::PathBuf::from(config.listen.to_string()),
+            source,
+        })?;
+    start_on(config, listener).await
+}

@@ -1,0 +1,271 @@
+//! `coffer`: the secrets server and its offline admin commands.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use coffer_core::names::AccountId;
+use coffer_server::config::{Config, Overrides};
+use coffer_server::{CREDENTIALS_FILE, DATABASE_FILE};
+
+/// A self-hosted secrets server that speaks the AWS Secrets Manager API.
+#[derive(Parser)]
+#[command(name = "coffer", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags every command shares for finding the configuration and data.
+#[derive(clap::Args)]
+struct Common {
+    /// A TOML configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The data directory (database, root key file, credentials file).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Runs in memory as an emulator for tests: any well-formed credentials, nothing kept.
+        #[arg(long)]
+        dev: bool,
+        /// The address to listen on (default 127.0.0.1:7600).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Offline administration of a data directory.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Creates an access key for an account's root user and writes it, as a [default] profile,
+    /// to a new credentials file (mode 0600). The secret key is never printed.
+    CreateAccessKey {
+        #[command(flatten)]
+        common: Common,
+        /// The account (default: the data directory's first account).
+        #[arg(long)]
+        account: Option<String>,
+        /// Where to write the credentials (default `<data dir>/credentials-<access key id>`).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Lists the accounts and their access key ids.
+    ListAccessKeys {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn load(common: &Common, dev: Option<bool>, listen: Option<SocketAddr>) -> Result<Config, String> {
+    let overrides = Overrides {
+        dev,
+        listen,
+        data_dir: common.data_dir.clone(),
+    };
+    Config::load(common.config.as_deref(), &overrides).map_err(|e| format!("configuration: {e}"))
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    init_tracing(&config);
+    if config.dev {
+        eprintln!(
+            "\n  WARNING: coffer is running in DEV mode.\n  \
+             Everything is kept in memory and lost at exit, ANY well-formed AWS credentials are accepted,\n  \
+             and POST /_coffer/reset wipes all state. Never use dev mode for real secrets.\n"
+        );
+    }
+    let server = coffer_server::start(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    if let Some((account, credentials)) = &server.initialized {
+        let _ = writeln!(
+            out,
+            "coffer: initialised {dir}\n  account {account}, root user access key {akid}\n  \
+             credentials (mode 0600): {creds}\n  use them with: export AWS_SHARED_CREDENTIALS_FILE={creds} AWS_REGION=us-east-1",
+            dir = config.data_dir.display(),
+            akid = credentials.access_key_id,
+            creds = config.data_dir.join(CREDENTIALS_FILE).display(),
+        );
+    }
+    let _ = writeln!(out, "coffer listening on http://{}", server.addr);
+    if !config.dev {
+        let _ = writeln!(
+            out,
+            "  try: AWS_SHARED_CREDENTIALS_FILE={} aws secretsmanager list-secrets --region us-east-1 --endpoint-url http://{}",
+            config.data_dir.join(CREDENTIALS_FILE).display(),
+            server.addr
+        );
+    }
+    let _ = out.flush();
+    drop(out);
+    let service = server.service.clone();
+    tokio::select! {
+        _ = shutdown_signal() => {
+            tracing::info!("shutting down");
+            server.shutdown().await;
+        }
+        _ = async {
+            // Keep the service alive for as long as the server runs.
+            let _keep = service;
+            std::future::pending::<()>().await
+        } => {}
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn admin(command: AdminCommand) -> Result<(), String> {
+    match command {
+        AdminCommand::CreateAccessKey {
+            common,
+            account,
+            output,
+        } => {
+            let config = load(&common, Some(false), None)?;
+            if !config.data_dir.join(DATABASE_FILE).exists() {
+                return Err(format!(
+                    "{} holds no coffer database; run coffer serve once first",
+                    config.data_dir.display()
+                ));
+            }
+            let (service, _) = coffer_server::open_service(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let account = match account {
+                Some(text) => AccountId::parse(&text).ok_or("--account must be 12 digits")?,
+                None => service
+                    .store()
+                    .list_accounts()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .next()
+                    .ok_or("the data directory has no account")?,
+            };
+            let credentials = service
+                .create_access_key(&account)
+                .await
+                .map_err(|e| e.to_string())?;
+            let path = output.unwrap_or_else(|| {
+                config
+                    .data_dir
+                    .join(format!("credentials-{}", credentials.access_key_id))
+            });
+            coffer_server::init::write_credentials(&path, &credentials)
+                .map_err(|e| e.to_string())?;
+            println!(
+                "created access key {} for the root user of account {account}\ncredentials (mode 0600): {}",
+                credentials.access_key_id,
+                path.display()
+            );
+            Ok(())
+        }
+        AdminCommand::ListAccessKeys { common } => {
+            let config = load(&common, Some(false), None)?;
+            if !config.data_dir.join(DATABASE_FILE).exists() {
+                return Err(format!(
+                    "{} holds no coffer database",
+                    config.data_dir.display()
+                ));
+            }
+            let (service, _) = coffer_server::open_service(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            for account in service
+                .store()
+                .list_accounts()
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                for key in service
+                    .list_access_keys(&account)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    println!("{account}\troot\t{key}");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("coffer: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve {
+                common,
+                dev,
+                listen,
+            } => {
+                let config = load(&common, dev.then_some(true), listen)?;
+                serve(config).await
+            }
+            Command::Admin { command } => admin(command).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("coffer: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,768 @@
+//! The embedded engine: SQLite in WAL mode with `synchronous=FULL`, so that an acknowledged
+//! write survives a crash or power loss.
+//!
+//! Writes go through a pool of exactly one connection: SQLite admits one writer at a time
+//! anyway, and queueing writers in the pool (fair, async) is far better than letting them spin
+//! in SQLite's busy handler. Every write transaction starts with `BEGIN IMMEDIATE`, which takes
+//! the write lock up front, so a read-then-write inside it can never be invalidated. Reads use
+//! a separate pool; in WAL mode they never block the writer nor wait for it.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use coffer_core::error::{Error, Result};
+use coffer_core::model::{
+    AccessKeyRecord, NewVersion, SealedValue, SecretRecord, ValueKind, VersionMeta,
+};
+use coffer_core::names::{AccountId, Candidate, Region, Scope};
+use coffer_core::store::{Mutation, Store};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+/// The migrations, embedded in the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A storage failure from sqlx, as a domain error.
+fn store_err(e: sqlx::Error) -> Error {
+    Error::Store(Box::new(e))
+}
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn corrupt(what: &str) -> Error {
+    Error::Internal(format!("stored {what} is not valid"))
+}
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and runs the migrations.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(store_err)?;
+        MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|e| Error::Store(Box::new(e)))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(store_err)?;
+        Ok(Self { writer, reader })
+    }
+
+    /// An in-memory database (dev mode): one connection, kept for the life of the process.
+    pub async fn in_memory() -> Result<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            .map_err(store_err)?
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await
+            .map_err(store_err)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| Error::Store(Box::new(e)))?;
+        Ok(Self {
+            writer: pool.clone(),
+            reader: pool,
+        })
+    }
+}
+
+/// The columns of `secrets` every query selects, in this order.
+const SECRET_COLUMNS: &str =
+    "id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
+     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms";
+
+fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord> {
+    let account: String = row.try_get("account_id").map_err(store_err)?;
+    let region: String = row.try_get("region").map_err(store_err)?;
+    Ok(SecretRecord {
+        id: row.try_get("id").map_err(store_err)?,
+        scope: Scope {
+            account: AccountId::parse(&account).ok_or_else(|| corrupt("account id"))?,
+            region: Region::parse(&region).ok_or_else(|| corrupt("region"))?,
+        },
+        name: row.try_get("name").map_err(store_err)?,
+        suffix: row.try_get("suffix").map_err(store_err)?,
+        description: row.try_get("description").map_err(store_err)?,
+        kms_key_id: row.try_get("kms_key_id").map_err(store_err)?,
+        created: from_millis(row.try_get("created_ms").map_err(store_err)?),
+        last_changed: from_millis(row.try_get("last_changed_ms").map_err(store_err)?),
+        last_accessed: row
+            .try_get::<Option<i64>, _>("last_accessed_ms")
+            .map_err(store_err)?
+            .map(from_millis),
+        deleted: row
+            .try_get::<Option<i64>, _>("deleted_ms")
+            .map_err(store_err)?
+            .map(from_millis),
+        deletion_due: row
+            .try_get::<Option<i64>, _>("deletion_due_ms")
+            .map_err(store_err)?
+            .map(from_millis),
+        tags: Vec::new(),
+        versions: Vec::new(),
+    })
+}
+
+fn sealed_from_row(row: &SqliteRow) -> Result<SealedValue> {
+    let kind: String = row.try_get("kind").map_err(store_err)?;
+    Ok(SealedValue {
+        key_id: row.try_get("key_id").map_err(store_err)?,
+        wrapped_key: row.try_get("wrapped_key").map_err(store_err)?,
+        ciphertext: row.try_get("ciphertext").map_err(store_err)?,
+        kind: ValueKind::parse(&kind).ok_or_else(|| corrupt("value kind"))?,
+    })
+}
+
+/// Fills in versions, labels and tags of the given secrets, selected by a `WHERE` clause over
+/// the `secrets` table aliased `s` with the given binds.
+async fn load_children(
+    conn: &mut SqliteConnection,
+    records: &mut [SecretRecord],
+    filter: &'static str,
+    binds: &[&str],
+) -> Result<()> {
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(records.len());
+    for (i, r) in records.iter().enumerate() {
+        index.insert(r.id.clone(), i);
+    }
+    let version_sql = format!(
+        "SELECT v.secret_id, v.version_id, v.created_ms, v.kms_key_id, v.last_accessed_ms \
+         FROM versions v JOIN secrets s ON s.id = v.secret_id WHERE {filter} \
+         ORDER BY v.created_ms, v.version_id"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(version_sql));
+    for b in binds {
+        query = query.bind(*b);
+    }
+    for row in query.fetch_all(&mut *conn).await.map_err(store_err)? {
+        let secret_id: String = row.try_get("secret_id").map_err(store_err)?;
+        if let Some(&i) = index.get(&secret_id) {
+            records[i].versions.push(VersionMeta {
+                version_id: row.try_get("version_id").map_err(store_err)?,
+                created: from_millis(row.try_get("created_ms").map_err(store_err)?),
+                stages: Vec::new(),
+                kms_key_id: row.try_get("kms_key_id").map_err(store_err)?,
+                last_accessed: row
+                    .try_get::<Option<i64>, _>("last_accessed_ms")
+                    .map_err(store_err)?
+                    .map(from_millis),
+            });
+        }
+    }
+    let label_sql = format!(
+        "SELECT l.secret_id, l.label, l.version_id FROM labels l JOIN secrets s ON s.id = l.secret_id \
+         WHERE {filter} ORDER BY l.position"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(label_sql));
+    for b in binds {
+        query = query.bind(*b);
+    }
+    for row in query.fetch_all(&mut *conn).await.map_err(store_err)? {
+        let secret_id: String = row.try_get("secret_id").map_err(store_err)?;
+        let version_id: String = row.try_get("version_id").map_err(store_err)?;
+        if let Some(&i) = index.get(&secret_id) {
+            if let Some(v) = records[i]
+                .versions
+                .iter_mut()
+                .find(|v| v.version_id == version_id)
+            {
+                v.stages.push(row.try_get("label").map_err(store_err)?);
+            }
+        }
+    }
+    let tag_sql = format!(
+        "SELECT t.secret_id, t.key, t.value FROM tags t JOIN secrets s ON s.id = t.secret_id \
+         WHERE {filter} ORDER BY t.position"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(tag_sql));
+    for b in binds {
+        query = query.bind(*b);
+    }
+    for row in query.fetch_all(&mut *conn).await.map_err(store_err)? {
+        let secret_id: String = row.try_get("secret_id").map_err(store_err)?;
+        if let Some(&i) = index.get(&secret_id) {
+            records[i].tags.push((
+                row.try_get("key").map_err(store_err)?,
+                row.try_get("value").map_err(store_err)?,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Loads one secret by id, with its children.
+async fn load_by_id(conn: &mut SqliteConnection, id: &str) -> Result<Option<SecretRecord>> {
+    let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE id = ?");
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(store_err)?
+    else {
+        return Ok(None);
+    };
+    let mut records = [secret_from_row(&row)?];
+    load_children(conn, &mut records, "s.id = ?", &[id]).await?;
+    let [record] = records;
+    Ok(Some(record))
+}
+
+/// Resolves candidates to a secret id, in order.
+async fn resolve(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    candidates: &[Candidate],
+) -> Result<Option<String>> {
+    for candidate in candidates {
+        let row = sqlx::query(
+            "SELECT id, suffix FROM secrets WHERE account_id = ? AND region = ? AND name = ?",
+        )
+        .bind(scope.account.as_str())
+        .bind(scope.region.as_str())
+        .bind(&candidate.name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(store_err)?;
+        if let Some(row) = row {
+            let suffix: String = row.try_get("suffix").map_err(store_err)?;
+            if candidate.suffix.as_deref().is_none_or(|s| s == suffix) {
+                return Ok(Some(row.try_get("id").map_err(store_err)?));
+            }
+        }
+    }
+    Ok(None)
+}
+
+async fn insert_version(
+    conn: &mut SqliteConnection,
+    secret_id: &str,
+    meta: &VersionMeta,
+    sealed: &SealedValue,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO versions (secret_id, version_id, created_ms, kms_key_id, last_accessed_ms, key_id, wrapped_key, ciphertext, kind) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(secret_id)
+    .bind(&meta.version_id)
+    .bind(millis(meta.created))
+    .bind(&meta.kms_key_id)
+    .bind(meta.last_accessed.map(millis))
+    .bind(&sealed.key_id)
+    .bind(&sealed.wrapped_key)
+    .bind(&sealed.ciphertext)
+    .bind(sealed.kind.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(store_err)?;
+    Ok(())
+}
+
+async fn write_labels(conn: &mut SqliteConnection, record: &SecretRecord) -> Result<()> {
+    sqlx::query("DELETE FROM labels WHERE secret_id = ?")
+        .bind(&record.id)
+        .execute(&mut *conn)
+        .await
+        .map_err(store_err)?;
+    let mut position = 0i64;
+    for version in &record.versions {
+        for label in &version.stages {
+            sqlx::query(
+                "INSERT INTO labels (secret_id, label, version_id, position) VALUES (?, ?, ?, ?)",
+            )
+            .bind(&record.id)
+            .bind(label)
+            .bind(&version.version_id)
+            .bind(position)
+            .execute(&mut *conn)
+            .await
+            .map_err(store_err)?;
+            position += 1;
+        }
+    }
+    Ok(())
+}
+
+async fn write_tags(conn: &mut SqliteConnection, record: &SecretRecord) -> Result<()> {
+    sqlx::query("DELETE FROM tags WHERE secret_id = ?")
+        .bind(&record.id)
+        .execute(&mut *conn)
+        .await
+        .map_err(store_err)?;
+    for (position, (key, value)) in record.tags.iter().enumerate() {
+        sqlx::query("INSERT INTO tags (secret_id, key, value, position) VALUES (?, ?, ?, ?)")
+            .bind(&record.id)
+            .bind(key)
+            .bind(value)
+            .bind(position as i64)
+            .execute(&mut *conn)
+            .await
+            .map_err(store_err)?;
+    }
+    Ok(())
+}
+
+fn labels_of(record: &SecretRecord) -> Vec<(&str, &[String])> {
+    record
+        .versions
+        .iter()
+        .map(|v| (v.version_id.as_str(), v.stages.as_slice()))
+        .collect()
+}
+
+/// Writes the difference between `before` and `after` (same secret).
+async fn write_changes(
+    conn: &mut SqliteConnection,
+    before: &SecretRecord,
+    after: &SecretRecord,
+    new_versions: &[NewVersion],
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE secrets SET description = ?, kms_key_id = ?, last_changed_ms = ?, last_accessed_ms = ?, \
+         deleted_ms = ?, deletion_due_ms = ? WHERE id = ?",
+    )
+    .bind(&after.description)
+    .bind(&after.kms_key_id)
+    .bind(millis(after.last_changed))
+    .bind(after.last_accessed.map(millis))
+    .bind(after.deleted.map(millis))
+    .bind(after.deletion_due.map(millis))
+    .bind(&after.id)
+    .execute(&mut *conn)
+    .await
+    .map_err(store_err)?;
+
+    let labels_changed = labels_of(before) != labels_of(after);
+    if labels_changed {
+        // Labels go first: they reference versions that may be about to disappear.
+        sqlx::query("DELETE FROM labels WHERE secret_id = ?")
+            .bind(&after.id)
+            .execute(&mut *conn)
+            .await
+            .map_err(store_err)?;
+    }
+    for old in &before.versions {
+        if after.version(&old.version_id).is_none() {
+            sqlx::query("DELETE FROM versions WHERE secret_id = ? AND version_id = ?")
+                .bind(&after.id)
+                .bind(&old.version_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(store_err)?;
+        }
+    }
+    for new in new_versions {
+        let meta = after
+            .version(&new.version_id)
+            .ok_or_else(|| Error::Internal("new version missing from the record".into()))?;
+        insert_version(conn, &after.id, meta, &new.sealed).await?;
+    }
+    // Every version in the record must now exist: old ones or just inserted.
+    for v in &after.versions {
+        if before.version(&v.version_id).is_none()
+            && !new_versions.iter().any(|n| n.version_id == v.version_id)
+        {
+            return Err(Error::Internal(
+                "a version was added without its value".into(),
+            ));
+        }
+    }
+    if labels_changed {
+        write_labels(conn, after).await?;
+    }
+    if before.tags != after.tags {
+        write_tags(conn, after).await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn insert_secret(&self, record: &SecretRecord, first: Option<&NewVersion>) -> Result<()> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_err)?;
+        let existing = sqlx::query(
+            "SELECT deleted_ms FROM secrets WHERE account_id = ? AND region = ? AND name = ?",
+        )
+        .bind(record.scope.account.as_str())
+        .bind(record.scope.region.as_str())
+        .bind(&record.name)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(store_err)?;
+        if let Some(row) = existing {
+            let deleted: Option<i64> = row.try_get("deleted_ms").map_err(store_err)?;
+            return Err(if deleted.is_some() {
+                Error::NameScheduledForDeletion
+            } else {
+                Error::SecretExists(record.name.clone())
+            });
+        }
+        sqlx::query(
+            "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
+             last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&record.id)
+        .bind(record.scope.account.as_str())
+        .bind(record.scope.region.as_str())
+        .bind(&record.name)
+        .bind(&record.suffix)
+        .bind(&record.description)
+        .bind(&record.kms_key_id)
+        .bind(millis(record.created))
+        .bind(millis(record.last_changed))
+        .bind(record.last_accessed.map(millis))
+        .bind(record.deleted.map(millis))
+        .bind(record.deletion_due.map(millis))
+        .execute(&mut *tx)
+        .await
+        .map_err(store_err)?;
+        if let Some(first) = first {
+            let meta = record
+                .version(&first.version_id)
+                .ok_or_else(|| Error::Internal("first version missing from the record".into()))?;
+            insert_version(&mut tx, &record.id, meta, &first.sealed).await?;
+        }
+        write_labels(&mut tx, record).await?;
+        write_tags(&mut tx, record).await?;
+        tx.commit().await.map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn find_secret(
+        &self,
+        scope: &Scope,
+        candidates: &[Candidate],
+    ) -> Result<Option<SecretRecord>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        // A read transaction gives the secret row and its children one consistent snapshot.
+        let mut tx = sqlx::Connection::begin(&mut *conn)
+            .await
+            .map_err(store_err)?;
+        let Some(id) = resolve(&mut tx, scope, candidates).await? else {
+            return Ok(None);
+        };
+        let record = load_by_id(&mut tx, &id).await?;
+        tx.commit().await.map_err(store_err)?;
+        Ok(record)
+    }
+
+    async fn update_secret(
+        &self,
+        scope: &Scope,
+        candidates: &[Candidate],
+        mutation: &mut Mutation<'_>,
+    ) -> Result<SecretRecord> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_err)?;
+        let id = resolve(&mut tx, scope, candidates)
+            .await?
+            .ok_or(Error::SecretNotFound)?;
+        let before = load_by_id(&mut tx, &id)
+            .await?
+            .ok_or(Error::SecretNotFound)?;
+        let mut after = before.clone();
+        let mut new_versions = Vec::new();
+        // On error the transaction is dropped, which rolls it back: nothing is written.
+        mutation(&mut after, &mut new_versions)?;
+        if after != before || !new_versions.is_empty() {
+            write_changes(&mut tx, &before, &after, &new_versions).await?;
+        }
+        tx.commit().await.map_err(store_err)?;
+        Ok(after)
+    }
+
+    async fn remove_secret(
+        &self,
+        scope: &Scope,
+        candidates: &[Candidate],
+    ) -> Result<Option<SecretRecord>> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_err)?;
+        let Some(id) = resolve(&mut tx, scope, candidates).await? else {
+            return Ok(None);
+        };
+        let record = load_by_id(&mut tx, &id).await?;
+        delete_secret_rows(&mut tx, &id).await?;
+        tx.commit().await.map_err(store_err)?;
+        Ok(record)
+    }
+
+    async fn read_sealed(&self, secret_id: &str, version_id: &str) -> Result<Option<SealedValue>> {
+        let row = sqlx::query("SELECT key_id, wrapped_key, ciphertext, kind FROM versions WHERE secret_id = ? AND version_id = ?")
+            .bind(secret_id)
+            .bind(version_id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(store_err)?;
+        row.as_ref().map(sealed_from_row).transpose()
+    }
+
+    async fn list_secrets(
+        &self,
+        scope: &Scope,
+        include_deleted: bool,
+    ) -> Result<Vec<SecretRecord>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        let mut tx = sqlx::Connection::begin(&mut *conn)
+            .await
+            .map_err(store_err)?;
+        let filter = if include_deleted {
+            "s.account_id = ? AND s.region = ?"
+        } else {
+            "s.account_id = ? AND s.region = ? AND s.deleted_ms IS NULL"
+        };
+        let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets s WHERE {filter}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(scope.account.as_str())
+            .bind(scope.region.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        let mut records = rows
+            .iter()
+            .map(secret_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        load_children(
+            &mut tx,
+            &mut records,
+            filter,
+            &[scope.account.as_str(), scope.region.as_str()],
+        )
+        .await?;
+        tx.commit().await.map_err(store_err)?;
+        Ok(records)
+    }
+
+    async fn record_access(
+        &self,
+        secret_id: &str,
+        version_id: &str,
+        day: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_err)?;
+        sqlx::query("UPDATE secrets SET last_accessed_ms = ? WHERE id = ?")
+            .bind(millis(day))
+            .bind(secret_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        sqlx::query(
+            "UPDATE versions SET last_accessed_ms = ? WHERE secret_id = ? AND version_id = ?",
+        )
+        .bind(millis(day))
+        .bind(secret_id)
+        .bind(version_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_err)?;
+        tx.commit().await.map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn purge_due(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_err)?;
+        let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE deletion_due_ms IS NOT NULL AND deletion_due_ms <= ?");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(millis(now))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        let mut purged = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let record = secret_from_row(row)?;
+            delete_secret_rows(&mut tx, &record.id).await?;
+            purged.push(record.arn());
+        }
+        tx.commit().await.map_err(store_err)?;
+        Ok(purged)
+    }
+
+    async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO accounts (id, created_ms) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(account.as_str())
+        .bind(millis(created))
+        .execute(&self.writer)
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<AccountId>> {
+        let rows = sqlx::query("SELECT id FROM accounts ORDER BY created_ms, id")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(store_err)?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id").map_err(store_err)?;
+                AccountId::parse(&id).ok_or_else(|| corrupt("account id"))
+            })
+            .collect()
+    }
+
+    async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.access_key_id)
+        .bind(key.account.as_str())
+        .bind(&key.principal_arn)
+        .bind(&key.sealed_secret.key_id)
+        .bind(&key.sealed_secret.wrapped_key)
+        .bind(&key.sealed_secret.ciphertext)
+        .bind(millis(key.created))
+        .bind(key.active)
+        .execute(&self.writer)
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn find_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
+        let row = sqlx::query(
+            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active \
+             FROM access_keys WHERE access_key_id = ?",
+        )
+        .bind(access_key_id)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(store_err)?;
+        row.as_ref().map(access_key_from_row).transpose()
+    }
+
+    async fn list_access_keys(&self, account: &AccountId) -> Result<Vec<AccessKeyRecord>> {
+        let rows = sqlx::query(
+            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active \
+             FROM access_keys WHERE account_id = ? ORDER BY created_ms, access_key_id",
+        )
+        .bind(account.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(store_err)?;
+        rows.iter().map(access_key_from_row).collect()
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn reset(&self) -> Result<()> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_err)?;
+        for table in [
+            "labels",
+            "tags",
+            "versions",
+            "secrets",
+            "access_keys",
+            "accounts",
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(&mut *tx)
+                .await
+                .map_err(store_err)?;
+        }
+        tx.commit().await.map_err(store_err)?;
+        Ok(())
+    }
+}
+
+async fn delete_secret_rows(conn: &mut SqliteConnection, id: &str) -> Result<()> {
+    // Children first, in dependency order, so this works with or without cascades.
+    for sql in [
+        "DELETE FROM labels WHERE secret_id = ?",
+        "DELETE FROM tags WHERE secret_id = ?",
+        "DELETE FROM versions WHERE secret_id = ?",
+        "DELETE FROM secrets WHERE id = ?",
+    ] {
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(store_err)?;
+    }
+    Ok(())
+}
+
+fn access_key_from_row(row: &SqliteRow) -> Result<AccessKeyRecord> {
+    let account: String = row.try_get("account_id").map_err(store_err)?;
+    Ok(AccessKeyRecord {
+        access_key_id: row.try_get("access_key_id").map_err(store_err)?,
+        account: AccountId::parse(&account).ok_or_else(|| corrupt("account id"))?,
+        principal_arn: row.try_get("principal_arn").map_err(store_err)?,
+        sealed_secret: SealedValue {
+            key_id: row.try_get("key_id").map_err(store_err)?,
+            wrapped_key: row.try_get("wrapped_key").map_err(store_err)?,
+            ciphertext: row.try_get("ciphertext").map_err(store_err)?,
+            kind: ValueKind::String,
+        },
+        created: from_millis(row.try_get("created_ms").map_err(store_err)?),
+        active: row.try_get("active").map_err(store_err)?,
+    })
+}
