@@ -87,15 +87,15 @@ impl Config {
     pub fn load(
         file: Option<&std::path::Path>,
         overrides: &Overrides,
-    ) -> Result<Self, figment::Error> {
+    ) -> Result<Self, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             // A named file must exist: a typo in --config should not silently run on defaults.
             if !file.exists() {
-                return Err(figment::Error::from(format!(
+                return Err(Box::new(figment::Error::from(format!(
                     "config file {} does not exist",
                     file.display()
-                )));
+                ))));
             }
             figment = figment.merge(Toml::file(file));
         }
@@ -103,6 +103,7 @@ impl Config {
             .merge(Env::prefixed("COFFER_"))
             .merge(Serialized::defaults(overrides))
             .extract()
+            .map_err(Box::new)
     }
 
     /// The root key file's path.
@@ -118,6 +119,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type.
     fn layers_apply_in_order_and_unknown_keys_fail() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -129,7 +131,8 @@ mod tests {
                 dev: Some(true),
                 ..Overrides::default()
             };
-            let config = Config::load(Some(std::path::Path::new("c.toml")), &overrides)?;
+            let config =
+                Config::load(Some(std::path::Path::new("c.toml")), &overrides).map_err(|e| *e)?;
             assert_eq!(config.listen.to_string(), "127.0.0.1:9000");
             assert_eq!(config.data_dir, PathBuf::from("from-env"));
             assert!(config.dev);

@@ -101,6 +101,21 @@ pub fn load_root_key(config: &Config) -> Result<Zeroizing<[u8; KEY_LEN]>, StartE
     Ok(key)
 }
 
+/// Creates an empty file readable by its owner only, unless it exists. SQLite gives its WAL and
+/// shared-memory files the permissions of the database file, so all three stay private.
+pub fn ensure_private_file(path: &Path) -> Result<(), StartError> {
+    if path.exists() {
+        return Ok(());
+    }
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io("creating", path))?;
+    Ok(())
+}
+
 /// Writes a new file readable by its owner only; never overwrites.
 fn write_private(path: &Path, contents: &[u8]) -> Result<(), StartError> {
     let mut file = fs::OpenOptions::new()
