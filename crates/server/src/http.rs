@@ -17,6 +17,7 @@ use coffer_core::service::Service;
 use coffer_protocol::sigv4::RequestParts;
 use coffer_protocol::{sts, ApiError, ErrorCode, Operation};
 use http_body_util::{BodyExt, Limited};
+use tracing::Instrument;
 
 use crate::auth::Authenticator;
 use crate::dispatch::dispatch;
@@ -178,12 +179,15 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     }
     let span =
         tracing::info_span!("request", request_id = %request_id, operation = operation.name());
-    let _entered = span.enter();
     let ctx = Ctx {
         service: &state.service,
         caller: &caller,
     };
-    match dispatch(operation, &ctx, &body, &request_id).await {
+    // The span follows the future across awaits (a guard held across an await would not).
+    match dispatch(operation, &ctx, &body, &request_id)
+        .instrument(span)
+        .await
+    {
         Ok(response) => json_response(200, response, &request_id),
         Err(error) => json_error(&error, &request_id),
     }

@@ -213,7 +213,10 @@ impl Service {
                         labels::prune(record, now);
                     }
                 }
-                record.last_changed = now;
+                // A retry that only finds its own version changes nothing, not even the date.
+                if !existing_version {
+                    record.last_changed = now;
+                }
                 Ok(())
             })
             .await?;
