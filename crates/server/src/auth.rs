@@ -9,6 +9,7 @@ use coffer_core::names::{AccountId, Region, Scope};
 use coffer_core::service::{Principal, Service};
 use coffer_protocol::sigv4::{self, AuthError, RequestParts, SigningKey};
 use coffer_protocol::{ApiError, ErrorCode};
+use zeroize::Zeroizing;
 
 /// Who is calling, and where.
 #[derive(Debug, Clone)]
@@ -21,11 +22,32 @@ pub struct Caller {
     pub access_key_id: String,
 }
 
-/// Where signing keys come from: the store (real mode), or nowhere (dev mode, where any
+/// Where secret access keys come from. The verifier never reads the store itself: it asks this
+/// trait, and only on a signing-key cache miss.
+#[async_trait::async_trait]
+pub trait KeySource: Send + Sync + 'static {
+    /// The principal owning an active access key, and the key's secret half.
+    async fn lookup(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(Principal, Zeroizing<String>)>, coffer_core::Error>;
+}
+
+#[async_trait::async_trait]
+impl KeySource for Service {
+    async fn lookup(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(Principal, Zeroizing<String>)>, coffer_core::Error> {
+        self.lookup_access_key(access_key_id).await
+    }
+}
+
+/// Where signing keys come from: a key source (real mode), or nowhere (dev mode, where any
 /// well-formed signature is accepted).
 #[derive(Clone)]
 enum Mode {
-    Verify(Arc<Service>),
+    Verify(Arc<dyn KeySource>),
     Dev,
 }
 
@@ -57,9 +79,9 @@ const KEY_CACHE_TTL: Duration = Duration::from_secs(300);
 pub const DEV_DEFAULT_ACCOUNT: &str = "123456789012";
 
 impl Authenticator {
-    /// Verifies signatures with keys from the service's store.
-    pub fn verifying(service: Arc<Service>) -> Self {
-        Self::with_mode(Mode::Verify(service))
+    /// Verifies signatures with keys from `source` (in the server, the service's store).
+    pub fn verifying(source: Arc<dyn KeySource>) -> Self {
+        Self::with_mode(Mode::Verify(source))
     }
 
     /// Accepts any well-formed signature (dev mode).
@@ -109,7 +131,7 @@ impl Authenticator {
                     access_key_id: signed.access_key_id,
                 })
             }
-            Mode::Verify(service_impl) => {
+            Mode::Verify(source) => {
                 if signed.session_token.is_some() {
                     // No temporary credentials exist yet, so no session token can be valid.
                     return Err(unrecognized());
@@ -123,8 +145,8 @@ impl Authenticator {
                 let cached = match self.keys.get(&cache_key) {
                     Some(cached) => cached,
                     None => {
-                        let Some((principal, secret)) = service_impl
-                            .lookup_access_key(&signed.access_key_id)
+                        let Some((principal, secret)) = source
+                            .lookup(&signed.access_key_id)
                             .await
                             .map_err(|e| crate::errors::to_api_error(&e, "auth"))?
                         else {
