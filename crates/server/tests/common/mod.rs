@@ -1,0 +1,630 @@
+//! Helpers shared by the API test files: a fresh server per test, an SDK client for it, error
+//! extraction, and a hand-signed raw HTTP helper for what the SDK will not send.
+//!
+//! Each integration test file includes this module and uses only part of it, so unused items
+//! are allowed here.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use aws_sdk_secretsmanager::config::http::HttpResponse;
+use aws_sdk_secretsmanager::config::retry::RetryConfig;
+use aws_sdk_secretsmanager::config::{BehaviorVersion, Region};
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::Client;
+use chrono::{DateTime, Utc};
+use coffer_protocol::sigv4::{presign_query, sign_headers, RequestParts, SigningParams};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// AWS's message for a secret that does not exist.
+pub const MSG_NOT_FOUND: &str = "Secrets Manager can't find the specified secret.";
+/// AWS's message for an operation on a secret scheduled for deletion.
+pub const MSG_MARKED_FOR_DELETION: &str =
+    "You can't perform this operation on the secret because it was marked for deletion.";
+/// AWS's message for a create over a name scheduled for deletion.
+pub const MSG_NAME_SCHEDULED_FOR_DELETION: &str =
+    "You can't create this secret because a secret with this name is already scheduled for deletion.";
+/// AWS's message for a raw write without a ClientRequestToken.
+pub const MSG_TOKEN_REQUIRED: &str =
+    "You must provide a ClientRequestToken value. We recommend a UUID-type value.";
+/// AWS's message for a VersionId and VersionStage that disagree.
+pub const MSG_STAGE_NOT_ON_VERSION: &str =
+    "You provided a VersionStage that is not associated to the provided VersionId.";
+/// AWS's message for a recovery window out of range.
+pub const MSG_RECOVERY_WINDOW: &str =
+    "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).";
+/// AWS's message for an invalid name.
+pub const MSG_INVALID_NAME: &str = "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!";
+/// AWS's message for a signature that does not match.
+pub const MSG_BAD_SIGNATURE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+/// AWS's message for an unknown access key id.
+pub const MSG_UNRECOGNIZED: &str = "The security token included in the request is invalid.";
+/// The awsJson 1.1 content type.
+pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// "Secrets Manager can't find the specified secret value for staging label: <stage>".
+pub fn msg_no_value_for_stage(stage: &str) -> String {
+    format!("Secrets Manager can't find the specified secret value for staging label: {stage}")
+}
+
+/// "Secrets Manager can't find the specified secret value for VersionId: <id>".
+pub fn msg_no_value_for_version(id: &str) -> String {
+    format!("Secrets Manager can't find the specified secret value for VersionId: {id}")
+}
+
+/// "The operation failed because the secret <name> already exists."
+pub fn msg_already_exists(name: &str) -> String {
+    format!("The operation failed because the secret {name} already exists.")
+}
+
+/// A running server with its data directory and the credentials of its first access key.
+pub struct TestServer {
+    /// The server.
+    pub server: coffer_server::Server,
+    /// Kept alive for the server's lifetime.
+    _dir: tempfile::TempDir,
+    /// The account id (real mode: the one made at initialisation).
+    pub account: String,
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+}
+
+/// Starts a real-mode server on a fresh data directory.
+pub async fn start() -> TestServer {
+    start_with(|_| {}).await
+}
+
+/// Starts a real-mode server, letting the caller adjust the configuration first.
+pub async fn start_with(adjust: impl FnOnce(&mut coffer_server::Config)) -> TestServer {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = coffer_server::Config {
+        data_dir: dir.path().to_owned(),
+        ..Default::default()
+    };
+    adjust(&mut config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let server = coffer_server::start_on(&config, listener)
+        .await
+        .expect("start");
+    let (account, access_key_id, secret_access_key) = match &server.initialized {
+        Some((account, creds)) => (
+            account.as_str().to_owned(),
+            creds.access_key_id.clone(),
+            creds.secret_access_key.to_string(),
+        ),
+        None => (
+            "123456789012".to_owned(),
+            "AKIDEXAMPLE".to_owned(),
+            "dev-secret".to_owned(),
+        ),
+    };
+    TestServer {
+        server,
+        _dir: dir,
+        account,
+        access_key_id,
+        secret_access_key,
+    }
+}
+
+/// Starts a dev-mode server (in memory, any credentials).
+pub async fn start_dev() -> TestServer {
+    start_with(|c| c.dev = true).await
+}
+
+impl TestServer {
+    /// The endpoint URL.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.server.addr)
+    }
+
+    /// An SDK client for us-east-1 with this server's credentials and no retries.
+    pub fn client(&self) -> Client {
+        self.client_in("us-east-1")
+    }
+
+    /// An SDK client for `region`.
+    pub fn client_in(&self, region: &str) -> Client {
+        self.client_with(region, &self.access_key_id, &self.secret_access_key)
+    }
+
+    /// An SDK client with explicit credentials.
+    pub fn client_with(&self, region: &str, akid: &str, secret: &str) -> Client {
+        let creds = aws_credential_types::Credentials::new(akid, secret, None, None, "test");
+        let config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(creds)
+            .retry_config(RetryConfig::disabled())
+            .build();
+        Client::from_conf(config)
+    }
+
+    /// A raw request signed with this server's credentials for us-east-1.
+    pub fn raw(&self, operation: &str, body: impl Into<Vec<u8>>) -> Raw {
+        Raw {
+            addr: self.server.addr,
+            method: "POST".into(),
+            path: "/".into(),
+            query: None,
+            headers: vec![
+                ("content-type".into(), JSON_CONTENT_TYPE.into()),
+                ("x-amz-target".into(), format!("secretsmanager.{operation}")),
+            ],
+            body: body.into(),
+            signing: Some(Signing {
+                access_key_id: self.access_key_id.clone(),
+                secret_access_key: self.secret_access_key.clone(),
+                region: "us-east-1".into(),
+                service: "secretsmanager".into(),
+                time: Utc::now(),
+            }),
+        }
+    }
+
+    /// A raw JSON request for an operation.
+    pub fn raw_json(&self, operation: &str, body: &serde_json::Value) -> Raw {
+        self.raw(operation, serde_json::to_vec(body).expect("json"))
+    }
+
+    /// Stops the server.
+    pub async fn stop(self) {
+        self.server.shutdown().await;
+    }
+}
+
+/// An SDK error reduced to what the tests assert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiErr {
+    /// The HTTP status (0 when there was no response).
+    pub status: u16,
+    /// The error code.
+    pub code: String,
+    /// The message.
+    pub message: String,
+}
+
+/// Reduces an SDK error to its status, code and message.
+pub fn api_err<E: ProvideErrorMetadata + std::fmt::Debug>(
+    err: SdkError<E, HttpResponse>,
+) -> ApiErr {
+    let status = err.raw_response().map_or(0, |r| r.status().as_u16());
+    let code = err.code().map(str::to_owned);
+    let message = err.message().map(str::to_owned);
+    let (Some(code), message) = (code, message) else {
+        panic!("expected a service error, got {err:?}");
+    };
+    ApiErr {
+        status,
+        code,
+        message: message.unwrap_or_default(),
+    }
+}
+
+/// Unwraps an expected error and checks it is HTTP 400 with `code` and `message`.
+#[track_caller]
+pub fn assert_err<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    code: &str,
+    message: &str,
+) {
+    let err = api_err(result.expect_err("expected an error"));
+    assert_eq!(
+        (err.status, err.code.as_str(), err.message.as_str()),
+        (400, code, message)
+    );
+}
+
+/// Unwraps an expected error and checks its status and code, returning the message.
+#[track_caller]
+pub fn assert_code<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    code: &str,
+) -> String {
+    let err = api_err(result.expect_err("expected an error"));
+    assert_eq!((err.status, err.code.as_str()), (400, code), "{err:?}");
+    err.message
+}
+
+/// A fresh UUID string (a valid ClientRequestToken).
+pub fn token() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Creates a secret with a string value and a known token; returns (ARN, VersionId).
+pub async fn create(client: &Client, name: &str, value: &str) -> (String, String) {
+    let version = token();
+    let out = client
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .client_request_token(&version)
+        .send()
+        .await
+        .expect("create_secret");
+    assert_eq!(out.version_id(), Some(version.as_str()));
+    (out.arn().expect("arn").to_owned(), version)
+}
+
+/// Puts a new string value with a known token; returns the VersionId.
+pub async fn put(client: &Client, id: &str, value: &str) -> String {
+    let version = token();
+    client
+        .put_secret_value()
+        .secret_id(id)
+        .secret_string(value)
+        .client_request_token(&version)
+        .send()
+        .await
+        .expect("put_secret_value");
+    version
+}
+
+/// DescribeSecret's VersionIdsToStages, each label list sorted.
+pub async fn stages(client: &Client, id: &str) -> BTreeMap<String, Vec<String>> {
+    let d = client
+        .describe_secret()
+        .secret_id(id)
+        .send()
+        .await
+        .expect("describe_secret");
+    d.version_ids_to_stages()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let mut v = v.clone();
+                    v.sort();
+                    (k.clone(), v)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Builds an expected stages map.
+pub fn stage_map(entries: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+    entries
+        .iter()
+        .map(|(k, v)| {
+            let mut v: Vec<String> = v.iter().map(|s| (*s).to_owned()).collect();
+            v.sort();
+            ((*k).to_owned(), v)
+        })
+        .collect()
+}
+
+/// All version ids (IncludeDeprecated), sorted.
+pub async fn all_version_ids(client: &Client, id: &str) -> Vec<String> {
+    let out = client
+        .list_secret_version_ids()
+        .secret_id(id)
+        .include_deprecated(true)
+        .send()
+        .await
+        .expect("list_secret_version_ids");
+    let mut ids: Vec<String> = out
+        .versions()
+        .iter()
+        .filter_map(|v| v.version_id().map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Asserts that no secret answers to `id`.
+pub async fn assert_absent(client: &Client, id: &str) {
+    assert_err(
+        client.describe_secret().secret_id(id).send().await,
+        "ResourceNotFoundException",
+        MSG_NOT_FOUND,
+    );
+}
+
+/// The epoch seconds of an SDK timestamp, with fractions.
+pub fn secs(t: Option<&aws_sdk_secretsmanager::primitives::DateTime>) -> f64 {
+    let t = t.expect("timestamp");
+    t.secs() as f64 + f64::from(t.subsec_nanos()) / 1e9
+}
+
+/// Seconds since the epoch now.
+pub fn now_secs() -> f64 {
+    Utc::now().timestamp_millis() as f64 / 1000.0
+}
+
+/// Midnight UTC today, in epoch seconds.
+pub fn today_midnight() -> i64 {
+    let now = Utc::now().timestamp();
+    now - now.rem_euclid(86_400)
+}
+
+/// How to sign a raw request.
+#[derive(Clone)]
+pub struct Signing {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The scope's region.
+    pub region: String,
+    /// The scope's service.
+    pub service: String,
+    /// The signing time.
+    pub time: DateTime<Utc>,
+}
+
+/// A raw HTTP request, signed at send time unless `signing` is `None`.
+#[derive(Clone)]
+pub struct Raw {
+    /// Where to send it.
+    pub addr: std::net::SocketAddr,
+    /// The method.
+    pub method: String,
+    /// The path.
+    pub path: String,
+    /// The query string, without `?`.
+    pub query: Option<String>,
+    /// Headers to send and sign (besides host, which is always added).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Signing parameters, or `None` for an unsigned request.
+    pub signing: Option<Signing>,
+}
+
+/// A raw HTTP response.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// The status code.
+    pub status: u16,
+    /// Headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// A header's first value (name case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts an awsJson error: HTTP 400, `__type`, `Message` (if given), request id and
+    /// content type.
+    #[track_caller]
+    pub fn assert_error(&self, code: &str, message: Option<&str>) {
+        let body = self.json();
+        assert_eq!(
+            (self.status, body["__type"].as_str()),
+            (400, Some(code)),
+            "{body}"
+        );
+        assert!(body["Message"].is_string(), "Message missing: {body}");
+        if let Some(message) = message {
+            assert_eq!(body["Message"].as_str(), Some(message));
+        }
+        self.assert_json_headers();
+    }
+
+    /// Asserts `x-amzn-RequestId` and the awsJson content type.
+    #[track_caller]
+    pub fn assert_json_headers(&self) {
+        let rid = self.header("x-amzn-requestid").unwrap_or_default();
+        assert!(!rid.is_empty(), "no x-amzn-RequestId: {:?}", self.headers);
+        assert_eq!(self.header("content-type"), Some(JSON_CONTENT_TYPE));
+    }
+}
+
+impl Raw {
+    /// Sets a header (replacing one of the same name).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.headers.retain(|(k, _)| *k != name);
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    /// Removes a header.
+    pub fn without_header(mut self, name: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.headers.retain(|(k, _)| *k != name);
+        self
+    }
+
+    /// Sends the request unsigned.
+    pub fn unsigned(mut self) -> Self {
+        self.signing = None;
+        self
+    }
+
+    /// Changes the signing parameters.
+    pub fn signing(mut self, adjust: impl FnOnce(&mut Signing)) -> Self {
+        if let Some(s) = self.signing.as_mut() {
+            adjust(s);
+        }
+        self
+    }
+
+    fn host(&self) -> String {
+        self.addr.to_string()
+    }
+
+    fn header_map(&self) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert(
+            http::header::HOST,
+            HeaderValue::from_str(&self.host()).expect("host"),
+        );
+        for (k, v) in &self.headers {
+            map.append(
+                HeaderName::try_from(k.as_str()).expect("name"),
+                HeaderValue::from_str(v).expect("value"),
+            );
+        }
+        map
+    }
+
+    fn params(s: &Signing) -> SigningParams<'_> {
+        SigningParams {
+            access_key_id: &s.access_key_id,
+            secret_access_key: &s.secret_access_key,
+            session_token: None,
+            region: &s.region,
+            service: &s.service,
+            time: s.time,
+        }
+    }
+
+    /// The headers the signature adds, for this request as it stands.
+    pub fn signature_headers(&self) -> Vec<(String, String)> {
+        let Some(s) = &self.signing else {
+            return Vec::new();
+        };
+        let map = self.header_map();
+        let parts = RequestParts {
+            method: &self.method,
+            path: &self.path,
+            query: self.query.as_deref(),
+            headers: &map,
+            body: &self.body,
+        };
+        sign_headers(&parts, &Self::params(s))
+    }
+
+    /// Converts to the presigned query form (signature in the query string) and leaves it
+    /// otherwise unsigned.
+    pub fn presigned(mut self, expires_secs: u64) -> Self {
+        let s = self.signing.take().expect("signing");
+        let map = self.header_map();
+        let parts = RequestParts {
+            method: &self.method,
+            path: &self.path,
+            query: self.query.as_deref(),
+            headers: &map,
+            body: &self.body,
+        };
+        let appended = presign_query(&parts, &Self::params(&s), expires_secs);
+        self.query = Some(match self.query.take() {
+            Some(q) if !q.is_empty() => format!("{q}&{appended}"),
+            _ => appended,
+        });
+        self
+    }
+
+    /// Signs (if signing) and sends.
+    pub async fn send(self) -> RawResponse {
+        let signed = self.signature_headers();
+        self.send_with(signed).await
+    }
+
+    /// Signs, then replaces the body before sending (a tampered request).
+    pub async fn send_with_body(self, body: Vec<u8>) -> RawResponse {
+        let signed = self.signature_headers();
+        let mut tampered = self;
+        tampered.body = body;
+        tampered.send_with(signed).await
+    }
+
+    /// Sends with the given extra (signature) headers.
+    pub async fn send_with(self, extra: Vec<(String, String)>) -> RawResponse {
+        let mut target = self.path.clone();
+        if let Some(q) = &self.query {
+            target.push('?');
+            target.push_str(q);
+        }
+        let mut head = format!(
+            "{} {target} HTTP/1.1\r\nhost: {}\r\n",
+            self.method,
+            self.host()
+        );
+        for (k, v) in self.headers.iter().chain(extra.iter()) {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str(&format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            self.body.len()
+        ));
+        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+        stream.write_all(head.as_bytes()).await.expect("write head");
+        // A write error on the body is tolerated: the server may answer (and close) before
+        // reading an oversized body.
+        let _ = stream.write_all(&self.body).await;
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw).await;
+        parse_response(&raw)
+    }
+}
+
+fn parse_response(raw: &[u8]) -> RawResponse {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().expect("status line");
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    RawResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = String::from_utf8_lossy(&data[..end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16)
+            .unwrap_or(0);
+        if size == 0 {
+            return out;
+        }
+        let start = end + 2;
+        out.extend_from_slice(&data[start..start + size]);
+        data = &data[start + size + 2..];
+    }
+}
