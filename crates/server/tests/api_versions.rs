@@ -1,0 +1,773 @@
+//! Version-level operations through the official SDK: PutSecretValue and its idempotency,
+//! staging labels and UpdateSecretVersionStage, GetSecretValue by version and stage,
+//! ListSecretVersionIds and BatchGetSecretValue.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use aws_sdk_secretsmanager::primitives::Blob;
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
+use aws_sdk_secretsmanager::Client;
+use common::*;
+
+/// A secret with v1 (AWSPREVIOUS, "one") and v2 (AWSCURRENT, "two").
+async fn two_versions(c: &Client, name: &str) -> (String, String) {
+    let (_, v1) = create(c, name, "one").await;
+    let v2 = put(c, name, "two").await;
+    (v1, v2)
+}
+
+async fn put_staged(c: &Client, name: &str, value: &str, labels: &[&str]) -> String {
+    let vid = token();
+    let mut req = c
+        .put_secret_value()
+        .secret_id(name)
+        .secret_string(value)
+        .client_request_token(&vid);
+    for l in labels {
+        req = req.version_stages(*l);
+    }
+    let out = req.send().await.unwrap();
+    let mut got: Vec<&str> = out.version_stages().iter().map(String::as_str).collect();
+    got.sort();
+    let mut want = labels.to_vec();
+    want.sort();
+    assert_eq!(got, want);
+    vid
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn put_moves_current_and_previous() {
+    let s = start().await;
+    let c = s.client();
+    let (_, v1) = create(&c, "p", "one").await;
+    let v2 = token();
+    let out = c
+        .put_secret_value()
+        .secret_id("p")
+        .secret_string("two")
+        .client_request_token(&v2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.name(), out.version_id(), out.version_stages()),
+        (Some("p"), Some(v2.as_str()), &["AWSCURRENT".to_owned()][..])
+    );
+    assert_eq!(
+        stages(&c, "p").await,
+        stage_map(&[(&v2, &["AWSCURRENT"]), (&v1, &["AWSPREVIOUS"])])
+    );
+    let v3 = put(&c, "p", "three").await;
+    assert_eq!(
+        stages(&c, "p").await,
+        stage_map(&[(&v3, &["AWSCURRENT"]), (&v2, &["AWSPREVIOUS"])])
+    );
+    // The unlabelled version is still readable by its id, with no stages.
+    let old = c
+        .get_secret_value()
+        .secret_id("p")
+        .version_id(&v1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.secret_string(), Some("one"));
+    assert!(old.version_stages().is_empty());
+}
+
+#[tokio::test]
+async fn put_first_value_on_empty_secret_and_binary_replaces_string() {
+    let s = start().await;
+    let c = s.client();
+    c.create_secret().name("e").send().await.unwrap();
+    let out = c
+        .put_secret_value()
+        .secret_id("e")
+        .secret_string("first")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.version_stages(), ["AWSCURRENT"]);
+    let vid = out.version_id().unwrap().to_owned();
+    assert_eq!(stages(&c, "e").await, stage_map(&[(&vid, &["AWSCURRENT"])]));
+
+    // A first value with custom labels still gets AWSCURRENT.
+    c.create_secret().name("e2").send().await.unwrap();
+    let v = token();
+    let out = c
+        .put_secret_value()
+        .secret_id("e2")
+        .secret_string("x")
+        .client_request_token(&v)
+        .version_stages("BLUE")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sorted(out.version_stages().to_vec()),
+        ["AWSCURRENT", "BLUE"]
+    );
+
+    c.put_secret_value()
+        .secret_id("e")
+        .secret_binary(Blob::new(b"\x00\x01binary\xff".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let got = c.get_secret_value().secret_id("e").send().await.unwrap();
+    assert_eq!(
+        got.secret_binary().map(|b| b.as_ref().to_vec()),
+        Some(b"\x00\x01binary\xff".to_vec())
+    );
+    assert!(got.secret_string().is_none());
+}
+
+#[tokio::test]
+async fn put_idempotent_token() {
+    let s = start().await;
+    let c = s.client();
+    let (_, v1) = create(&c, "i", "one").await;
+    let t = token();
+    for _ in 0..2 {
+        let out = c
+            .put_secret_value()
+            .secret_id("i")
+            .secret_string("two")
+            .client_request_token(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.version_id(), Some(t.as_str()));
+    }
+    assert_eq!(
+        all_version_ids(&c, "i").await,
+        sorted(vec![v1.clone(), t.clone()])
+    );
+    assert_eq!(
+        stages(&c, "i").await,
+        stage_map(&[(&t, &["AWSCURRENT"]), (&v1, &["AWSPREVIOUS"])])
+    );
+    // Same token, different value (string or binary): conflict, nothing changes.
+    assert_code(
+        c.put_secret_value()
+            .secret_id("i")
+            .secret_string("different")
+            .client_request_token(&t)
+            .send()
+            .await,
+        "ResourceExistsException",
+    );
+    assert_code(
+        c.put_secret_value()
+            .secret_id("i")
+            .secret_binary(Blob::new(b"two".to_vec()))
+            .client_request_token(&t)
+            .send()
+            .await,
+        "ResourceExistsException",
+    );
+    let got = c
+        .get_secret_value()
+        .secret_id("i")
+        .version_id(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.secret_string(), Some("two"));
+    assert_eq!(all_version_ids(&c, "i").await, sorted(vec![v1, t]));
+}
+
+#[tokio::test]
+async fn put_rejections_add_no_version() {
+    let s = start().await;
+    let c = s.client();
+    let (_, v1) = create(&c, "r", "s").await;
+    assert_code(
+        c.put_secret_value()
+            .secret_id("r")
+            .secret_string("s2")
+            .secret_binary(Blob::new(b"b".to_vec()))
+            .send()
+            .await,
+        "InvalidParameterException",
+    );
+    assert_code(
+        c.put_secret_value()
+            .secret_id("r")
+            .secret_binary(Blob::new(vec![1u8; 65_537]))
+            .send()
+            .await,
+        "ValidationException",
+    );
+    assert_err(
+        c.put_secret_value().secret_id("r").send().await,
+        "InvalidRequestException",
+        "You must provide either SecretString or SecretBinary.",
+    );
+    assert_eq!(all_version_ids(&c, "r").await, vec![v1]);
+}
+
+#[tokio::test]
+async fn custom_stages_do_not_move_awscurrent() {
+    let s = start().await;
+    let c = s.client();
+    let (_, v1) = create(&c, "c", "live").await;
+    let v2 = put_staged(&c, "c", "next", &["AWSPENDING"]).await;
+    assert_eq!(
+        stages(&c, "c").await,
+        stage_map(&[(&v1, &["AWSCURRENT"]), (&v2, &["AWSPENDING"])])
+    );
+    let cur = c.get_secret_value().secret_id("c").send().await.unwrap();
+    assert_eq!(cur.secret_string(), Some("live"));
+    let pending = c
+        .get_secret_value()
+        .secret_id("c")
+        .version_stage("AWSPENDING")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pending.secret_string(), Some("next"));
+    // A label moves: one version per label.
+    let v3 = put_staged(&c, "c", "later", &["AWSPENDING"]).await;
+    assert_eq!(
+        stages(&c, "c").await,
+        stage_map(&[(&v1, &["AWSCURRENT"]), (&v3, &["AWSPENDING"])])
+    );
+    // AWSCURRENT among the stages moves AWSPREVIOUS too.
+    let v4 = put_staged(&c, "c", "now", &["AWSCURRENT", "GREEN"]).await;
+    assert_eq!(
+        stages(&c, "c").await,
+        stage_map(&[
+            (&v4, &["AWSCURRENT", "GREEN"]),
+            (&v1, &["AWSPREVIOUS"]),
+            (&v3, &["AWSPENDING"])
+        ])
+    );
+}
+
+#[tokio::test]
+async fn get_by_version_id_and_stage_and_their_errors() {
+    let s = start().await;
+    let c = s.client();
+    let (v1, v2) = two_versions(&c, "g").await;
+    let got = c
+        .get_secret_value()
+        .secret_id("g")
+        .version_id(&v1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (got.version_id(), got.secret_string(), got.version_stages()),
+        (
+            Some(v1.as_str()),
+            Some("one"),
+            &["AWSPREVIOUS".to_owned()][..]
+        )
+    );
+    let got = c
+        .get_secret_value()
+        .secret_id("g")
+        .version_id(&v2)
+        .version_stage("AWSCURRENT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.secret_string(), Some("two"));
+    let got = c
+        .get_secret_value()
+        .secret_id("g")
+        .version_stage("AWSPREVIOUS")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (got.version_id(), got.secret_string()),
+        (Some(v1.as_str()), Some("one"))
+    );
+
+    assert_err(
+        c.get_secret_value()
+            .secret_id("g")
+            .version_id(&v1)
+            .version_stage("AWSCURRENT")
+            .send()
+            .await,
+        "InvalidRequestException",
+        MSG_STAGE_NOT_ON_VERSION,
+    );
+    let missing = token();
+    assert_err(
+        c.get_secret_value()
+            .secret_id("g")
+            .version_id(&missing)
+            .send()
+            .await,
+        "ResourceNotFoundException",
+        &msg_no_value_for_version(&missing),
+    );
+    assert_err(
+        c.get_secret_value()
+            .secret_id("g")
+            .version_stage("AWSPENDING")
+            .send()
+            .await,
+        "ResourceNotFoundException",
+        &msg_no_value_for_stage("AWSPENDING"),
+    );
+}
+
+#[tokio::test]
+async fn update_stage_moves_labels() {
+    let s = start().await;
+    let c = s.client();
+    let (v1, v2) = two_versions(&c, "s").await;
+    // Roll back: AWSCURRENT to v1, and AWSPREVIOUS follows to v2.
+    let out = c
+        .update_secret_version_stage()
+        .secret_id("s")
+        .version_stage("AWSCURRENT")
+        .move_to_version_id(&v1)
+        .remove_from_version_id(&v2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.name(), Some("s"));
+    assert!(out.arn().unwrap().contains(":secret:s-"));
+    assert_eq!(
+        stages(&c, "s").await,
+        stage_map(&[(&v1, &["AWSCURRENT"]), (&v2, &["AWSPREVIOUS"])])
+    );
+    let got = c.get_secret_value().secret_id("s").send().await.unwrap();
+    assert_eq!(got.secret_string(), Some("one"));
+
+    // A custom label added, found by GetSecretValue, moved, then removed.
+    c.update_secret_version_stage()
+        .secret_id("s")
+        .version_stage("GREEN")
+        .move_to_version_id(&v1)
+        .send()
+        .await
+        .unwrap();
+    let got = c
+        .get_secret_value()
+        .secret_id("s")
+        .version_stage("GREEN")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.version_id(), Some(v1.as_str()));
+    assert_eq!(
+        sorted(got.version_stages().to_vec()),
+        ["AWSCURRENT", "GREEN"]
+    );
+    c.update_secret_version_stage()
+        .secret_id("s")
+        .version_stage("GREEN")
+        .move_to_version_id(&v2)
+        .remove_from_version_id(&v1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stages(&c, "s").await,
+        stage_map(&[(&v1, &["AWSCURRENT"]), (&v2, &["AWSPREVIOUS", "GREEN"])])
+    );
+    c.update_secret_version_stage()
+        .secret_id("s")
+        .version_stage("GREEN")
+        .remove_from_version_id(&v2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stages(&c, "s").await,
+        stage_map(&[(&v1, &["AWSCURRENT"]), (&v2, &["AWSPREVIOUS"])])
+    );
+}
+
+#[tokio::test]
+async fn removing_the_last_label_deprecates_a_version() {
+    let s = start().await;
+    let c = s.client();
+    let (_, v1) = create(&c, "d", "one").await;
+    let v2 = put_staged(&c, "d", "two", &["BLUE"]).await;
+    c.update_secret_version_stage()
+        .secret_id("d")
+        .version_stage("BLUE")
+        .remove_from_version_id(&v2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stages(&c, "d").await, stage_map(&[(&v1, &["AWSCURRENT"])]));
+    let listed = c
+        .list_secret_version_ids()
+        .secret_id("d")
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<_> = listed
+        .versions()
+        .iter()
+        .map(|v| v.version_id().unwrap())
+        .collect();
+    assert_eq!(ids, vec![v1.as_str()]);
+    assert_eq!(all_version_ids(&c, "d").await, sorted(vec![v1, v2]));
+}
+
+#[tokio::test]
+async fn update_stage_errors_change_nothing() {
+    let s = start().await;
+    let c = s.client();
+    let (v1, v2) = two_versions(&c, "x").await;
+    let ip = "InvalidParameterException";
+    let unchanged = stage_map(&[(&v2, &["AWSCURRENT"]), (&v1, &["AWSPREVIOUS"])]);
+
+    assert_err(
+        c.update_secret_version_stage()
+            .secret_id("x")
+            .version_stage("AWSCURRENT")
+            .move_to_version_id(&v1)
+            .send()
+            .await,
+        ip,
+        &format!("The parameter RemoveFromVersionId can't be empty. Staging label AWSCURRENT is currently attached to version {v2}, so you must explicitly reference that version in RemoveFromVersionId."),
+    );
+    assert_err(
+        c.update_secret_version_stage()
+            .secret_id("x")
+            .version_stage("AWSCURRENT")
+            .move_to_version_id(&v1)
+            .remove_from_version_id(&v1)
+            .send()
+            .await,
+        ip,
+        "When you move staging label AWSCURRENT, if you specify RemoveFromVersionId, it must be set to the version that currently has the staging label AWSCURRENT.",
+    );
+    assert_err(
+        c.update_secret_version_stage()
+            .secret_id("x")
+            .version_stage("AWSPREVIOUS")
+            .remove_from_version_id(&v2)
+            .send()
+            .await,
+        ip,
+        &format!("The staging label AWSPREVIOUS is not attached to the version {v2}."),
+    );
+    assert_err(
+        c.update_secret_version_stage()
+            .secret_id("x")
+            .version_stage("AWSCURRENT")
+            .remove_from_version_id(&v2)
+            .send()
+            .await,
+        ip,
+        "You can't remove the staging label AWSCURRENT without moving it to another version with MoveToVersionId.",
+    );
+    assert_err(
+        c.update_secret_version_stage()
+            .secret_id("x")
+            .version_stage("BLUE")
+            .send()
+            .await,
+        ip,
+        "You must specify either MoveToVersionId or RemoveFromVersionId.",
+    );
+    let missing = token();
+    assert_err(
+        c.update_secret_version_stage()
+            .secret_id("x")
+            .version_stage("BLUE")
+            .move_to_version_id(&missing)
+            .send()
+            .await,
+        "ResourceNotFoundException",
+        &msg_no_value_for_version(&missing),
+    );
+    assert_eq!(stages(&c, "x").await, unchanged);
+}
+
+#[tokio::test]
+async fn twenty_label_quota() {
+    let s = start().await;
+    let c = s.client();
+    let (v1, v2) = two_versions(&c, "q").await;
+    // AWSCURRENT and AWSPREVIOUS plus 18 custom labels make 20.
+    for i in 0..18 {
+        c.update_secret_version_stage()
+            .secret_id("q")
+            .version_stage(format!("L{i}"))
+            .move_to_version_id(if i % 2 == 0 { &v1 } else { &v2 })
+            .send()
+            .await
+            .unwrap();
+    }
+    let before = stages(&c, "q").await;
+    assert_eq!(before.values().map(Vec::len).sum::<usize>(), 20);
+    assert_err(
+        c.update_secret_version_stage()
+            .secret_id("q")
+            .version_stage("L18")
+            .move_to_version_id(&v1)
+            .send()
+            .await,
+        "LimitExceededException",
+        "You can attach a maximum of 20 staging labels to the versions of a secret.",
+    );
+    let before_ids = all_version_ids(&c, "q").await;
+    assert_code(
+        c.put_secret_value()
+            .secret_id("q")
+            .secret_string("v3")
+            .version_stages("NEW")
+            .send()
+            .await,
+        "LimitExceededException",
+    );
+    assert_eq!(stages(&c, "q").await, before);
+    assert_eq!(all_version_ids(&c, "q").await, before_ids);
+    // Moving an existing label is not an addition and still works.
+    c.update_secret_version_stage()
+        .secret_id("q")
+        .version_stage("L0")
+        .move_to_version_id(&v2)
+        .remove_from_version_id(&v1)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn list_version_ids_deprecated_kms_and_pagination() {
+    let s = start().await;
+    let c = s.client();
+    let (arn, v1) = create(&c, "l", "one").await;
+    let v2 = put(&c, "l", "two").await;
+    let v3 = put(&c, "l", "three").await;
+    let out = c
+        .list_secret_version_ids()
+        .secret_id("l")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((out.arn(), out.name()), (Some(arn.as_str()), Some("l")));
+    assert!(out.next_token().is_none());
+    let got: Vec<(String, Vec<String>)> = out
+        .versions()
+        .iter()
+        .map(|v| {
+            (
+                v.version_id().unwrap().to_owned(),
+                v.version_stages().to_vec(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 2);
+    assert!(got.contains(&(v3.clone(), vec!["AWSCURRENT".to_owned()])));
+    assert!(got.contains(&(v2.clone(), vec!["AWSPREVIOUS".to_owned()])));
+    for v in out.versions() {
+        assert_eq!(v.kms_key_ids(), ["DefaultEncryptionKey"]);
+        assert!((secs(v.created_date()) - now_secs()).abs() < 60.0);
+    }
+    let all = c
+        .list_secret_version_ids()
+        .secret_id("l")
+        .include_deprecated(true)
+        .send()
+        .await
+        .unwrap();
+    let deprecated: Vec<_> = all
+        .versions()
+        .iter()
+        .filter(|v| v.version_stages().is_empty())
+        .map(|v| v.version_id().unwrap())
+        .collect();
+    assert_eq!(deprecated, vec![v1.as_str()]);
+    assert_eq!(all.versions().len(), 3);
+
+    // MaxResults=1 walks every version exactly once.
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    for _ in 0..10 {
+        let page = c
+            .list_secret_version_ids()
+            .secret_id("l")
+            .include_deprecated(true)
+            .max_results(1)
+            .set_next_token(next.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(page.versions().len() <= 1);
+        seen.extend(
+            page.versions()
+                .iter()
+                .map(|v| v.version_id().unwrap().to_owned()),
+        );
+        next = page.next_token().map(str::to_owned);
+        if next.is_none() {
+            break;
+        }
+    }
+    assert_eq!(sorted(seen), sorted(vec![v1, v2, v3]));
+
+    assert_err(
+        c.list_secret_version_ids()
+            .secret_id("l")
+            .next_token("not-a-token")
+            .send()
+            .await,
+        "InvalidNextTokenException",
+        "The NextToken value is invalid.",
+    );
+}
+
+#[tokio::test]
+async fn batch_get_by_id_list_with_errors() {
+    let s = start().await;
+    let c = s.client();
+    let (arn_a, va) = create(&c, "b/a", "value-a").await;
+    let (_, vb) = create(&c, "b/b", "value-b").await;
+    c.create_secret().name("b/novalue").send().await.unwrap();
+    create(&c, "b/deleted", "x").await;
+    c.delete_secret()
+        .secret_id("b/deleted")
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let out = c
+        .batch_get_secret_value()
+        .secret_id_list(&arn_a)
+        .secret_id_list("b/b")
+        .secret_id_list("b/missing")
+        .secret_id_list("b/novalue")
+        .secret_id_list("b/deleted")
+        .send()
+        .await
+        .unwrap();
+    let values: Vec<_> = out
+        .secret_values()
+        .iter()
+        .map(|v| {
+            (
+                v.name().unwrap(),
+                v.secret_string().unwrap(),
+                v.version_id().unwrap(),
+                v.version_stages().to_vec(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        values,
+        vec![
+            ("b/a", "value-a", va.as_str(), vec!["AWSCURRENT".to_owned()]),
+            ("b/b", "value-b", vb.as_str(), vec!["AWSCURRENT".to_owned()]),
+        ]
+    );
+    assert_eq!(out.secret_values()[0].arn(), Some(arn_a.as_str()));
+    let errors: Vec<_> = out
+        .errors()
+        .iter()
+        .map(|e| {
+            (
+                e.secret_id().unwrap(),
+                e.error_code().unwrap(),
+                e.message().unwrap(),
+            )
+        })
+        .collect();
+    let no_value = msg_no_value_for_stage("AWSCURRENT");
+    assert_eq!(
+        errors,
+        vec![
+            ("b/missing", "ResourceNotFoundException", MSG_NOT_FOUND),
+            ("b/novalue", "ResourceNotFoundException", no_value.as_str()),
+            (
+                "b/deleted",
+                "InvalidRequestException",
+                MSG_MARKED_FOR_DELETION
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn batch_get_by_filters_paginates_each_once() {
+    let s = start().await;
+    let c = s.client();
+    let names: Vec<String> = (0..5).map(|i| format!("bf/{i}")).collect();
+    for n in &names {
+        create(&c, n, &format!("v-{n}")).await;
+    }
+    create(&c, "other", "x").await;
+    let filter = Filter::builder()
+        .key(FilterNameStringType::Name)
+        .values("bf/")
+        .build();
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    for _ in 0..10 {
+        let page = c
+            .batch_get_secret_value()
+            .filters(filter.clone())
+            .max_results(2)
+            .set_next_token(next.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(page.secret_values().len() <= 2);
+        for v in page.secret_values() {
+            assert_eq!(
+                v.secret_string(),
+                Some(format!("v-{}", v.name().unwrap()).as_str())
+            );
+            seen.push(v.name().unwrap().to_owned());
+        }
+        next = page.next_token().map(str::to_owned);
+        if next.is_none() {
+            break;
+        }
+    }
+    assert_eq!(sorted(seen), names);
+}
+
+#[tokio::test]
+async fn batch_get_parameter_errors() {
+    let s = start().await;
+    let c = s.client();
+    create(&c, "bp", "x").await;
+    let filter = Filter::builder()
+        .key(FilterNameStringType::Name)
+        .values("bp")
+        .build();
+    let both = "Either 'SecretIdList' or 'Filters' must be provided, but not both.";
+    assert_err(
+        c.batch_get_secret_value()
+            .secret_id_list("bp")
+            .filters(filter)
+            .send()
+            .await,
+        "InvalidParameterException",
+        both,
+    );
+    assert_err(
+        c.batch_get_secret_value().send().await,
+        "InvalidParameterException",
+        both,
+    );
+    assert_err(
+        c.batch_get_secret_value()
+            .secret_id_list("bp")
+            .max_results(5)
+            .send()
+            .await,
+        "InvalidParameterException",
+        "'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided.",
+    );
+}
