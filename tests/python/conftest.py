@@ -52,7 +52,7 @@ def missing(what):
     """A required tool is absent: a failure under CI, a skip elsewhere."""
     if in_ci():
         pytest.fail(f"{what} is required (CI=true: missing tools fail, never skip)", pytrace=False)
-    pytest.skip(f"{what} is not available")
+    pytest.skip(f"{what} is not available", allow_module_level=True)
 
 
 def need_boto3():

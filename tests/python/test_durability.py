@@ -216,7 +216,7 @@ def needles(value):
 
 def test_nothing_secret_is_stored_in_plaintext(servers, tmp_path):
     data = tmp_path / "data"
-    s1 = servers.real(data)
+    s1 = servers.real(data, env={"COFFER_LOG": "trace"})  # the most verbose logs must not leak either
     sm = s1.client()
     canary = f"PLAINTEXT-CANARY-{uuid.uuid4()}"
     values = {
@@ -248,6 +248,22 @@ def test_nothing_secret_is_stored_in_plaintext(servers, tmp_path):
         if path.name.startswith("coffer.db"):
             for needle in needles(secret_key):
                 assert needle not in blob, f"the secret access key in {path.name}"
+
+    root_key = (data / "root.key").read_bytes().strip()
+    for path in files:
+        if path.name != "root.key":
+            assert root_key not in path.read_bytes(), f"the root key in {path.name}"
+            assert base64.b64decode(root_key) not in path.read_bytes(), f"the raw root key in {path.name}"
+
+    # Nor in what the server printed, with logging at its most verbose.
+    output = (s1.stdout() + s1.stderr()).encode()
+    assert len(s1.stderr()) > 0  # it did log
+    for label, value in values.items():
+        for needle in needles(value):
+            assert needle not in output, f"{label} value in the server's output"
+    for needle in needles(secret_key):
+        assert needle not in output, "the secret access key in the server's output"
+    assert root_key not in output
 
     # The scan was not vacuous: the values are there, encrypted, and come back after a restart.
     s2 = servers.real(data)
