@@ -174,6 +174,40 @@ impl TestServer {
         self.raw(operation, serde_json::to_vec(body).expect("json"))
     }
 
+    /// Stops the server and starts a new one on the same data directory (and a new port),
+    /// keeping the first start's credentials.
+    pub async fn restart(self) -> TestServer {
+        let TestServer {
+            server,
+            _dir: dir,
+            account,
+            access_key_id,
+            secret_access_key,
+        } = self;
+        server.shutdown().await;
+        let config = coffer_server::Config {
+            data_dir: dir.path().to_owned(),
+            ..Default::default()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let server = coffer_server::start_on(&config, listener)
+            .await
+            .expect("restart");
+        assert!(
+            server.initialized.is_none(),
+            "a restart must not initialise again"
+        );
+        TestServer {
+            server,
+            _dir: dir,
+            account,
+            access_key_id,
+            secret_access_key,
+        }
+    }
+
     /// Stops the server.
     pub async fn stop(self) {
         self.server.shutdown().await;
@@ -300,20 +334,29 @@ pub fn stage_map(entries: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
-/// All version ids (IncludeDeprecated), sorted.
+/// All version ids (IncludeDeprecated, every page), sorted.
 pub async fn all_version_ids(client: &Client, id: &str) -> Vec<String> {
-    let out = client
-        .list_secret_version_ids()
-        .secret_id(id)
-        .include_deprecated(true)
-        .send()
-        .await
-        .expect("list_secret_version_ids");
-    let mut ids: Vec<String> = out
-        .versions()
-        .iter()
-        .filter_map(|v| v.version_id().map(str::to_owned))
-        .collect();
+    let mut ids = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let out = client
+            .list_secret_version_ids()
+            .secret_id(id)
+            .include_deprecated(true)
+            .set_next_token(next.clone())
+            .send()
+            .await
+            .expect("list_secret_version_ids");
+        ids.extend(
+            out.versions()
+                .iter()
+                .filter_map(|v| v.version_id().map(str::to_owned)),
+        );
+        next = out.next_token().map(str::to_owned);
+        if next.is_none() {
+            break;
+        }
+    }
     ids.sort();
     ids
 }
