@@ -546,3 +546,53 @@ def test_raw_request_shape(server, prefix):
         payload = json.loads(resp.read())
     assert payload["SecretBinary"] == base64.b64encode(b"\xff\x00\xfe").decode()
     assert isinstance(payload["CreatedDate"], (int, float))
+
+
+def test_unsigned_request_is_refused(real_server):
+    import json
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(real_server.endpoint + "/", data=b"{}", method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "secretsmanager.ListSecrets"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req, timeout=10)
+    assert info.value.code == 400
+    assert json.loads(info.value.read())["__type"] == "MissingAuthenticationTokenException"
+
+
+def test_concurrent_writers_keep_label_invariants(server, prefix):
+    """Writes racing on one secret: every acknowledged version kept, exactly one AWSCURRENT/AWSPREVIOUS."""
+    import threading
+
+    name = f"{prefix}/race"
+    first = server.client().create_secret(Name=name, SecretString="initial")["VersionId"]
+    acked, errors, lock = {first: "initial"}, [], threading.Lock()
+
+    def writer(w):
+        client = server.client()
+        try:
+            for i in range(10):
+                value = f"w{w}-{i}"
+                vid = client.put_secret_value(SecretId=name, SecretString=value)["VersionId"]
+                with lock:
+                    acked[vid] = value
+        except Exception as err:  # reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert len(acked) == 41
+    sm = server.client()
+    for vid, value in acked.items():
+        assert sm.get_secret_value(SecretId=name, VersionId=vid)["SecretString"] == value
+    labels = stages(sm, name)
+    assert sorted(labels.values()) == [["AWSCURRENT"], ["AWSPREVIOUS"]], labels
+    current = sm.get_secret_value(SecretId=name)
+    assert current["SecretString"] == acked[current["VersionId"]]
+    everything = sm.list_secret_version_ids(SecretId=name, IncludeDeprecated=True)["Versions"]
+    assert sorted(v["VersionId"] for v in everything) == sorted(acked)
