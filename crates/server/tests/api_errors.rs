@@ -458,3 +458,44 @@ async fn random_password_errors() {
         "All characters have been excluded from selection.",
     );
 }
+
+#[tokio::test]
+async fn every_timestamp_is_a_json_number() {
+    let s = start().await;
+    let c = s.client();
+    create(&c, "ts", "x").await;
+    c.get_secret_value().secret_id("ts").send().await.unwrap();
+    let listed = s.raw_json("ListSecrets", &json!({})).send().await.json();
+    let entry = &listed["SecretList"][0];
+    for field in ["CreatedDate", "LastChangedDate", "LastAccessedDate"] {
+        assert!(entry[field].is_number(), "ListSecrets {field}: {entry}");
+    }
+    let versions = s
+        .raw_json("ListSecretVersionIds", &json!({"SecretId": "ts"}))
+        .send()
+        .await
+        .json();
+    let v = &versions["Versions"][0];
+    for field in ["CreatedDate", "LastAccessedDate"] {
+        assert!(v[field].is_number(), "ListSecretVersionIds {field}: {v}");
+    }
+    let deleted = s
+        .raw_json(
+            "DeleteSecret",
+            &json!({"SecretId": "ts", "RecoveryWindowInDays": 7}),
+        )
+        .send()
+        .await;
+    deleted.assert_json_headers();
+    assert!(
+        deleted.json()["DeletionDate"].is_number(),
+        "{}",
+        deleted.text()
+    );
+    let described = s
+        .raw_json("DescribeSecret", &json!({"SecretId": "ts"}))
+        .send()
+        .await
+        .json();
+    assert!(described["DeletedDate"].is_number(), "{described}");
+}
