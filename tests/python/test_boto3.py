@@ -455,8 +455,8 @@ def test_sts_get_caller_identity(server):
 
 def test_sts_dev_mode_account_from_key_id(dev_server):
     # A 12-digit key id is the account; any other well-formed key id gets 123456789012.
-    assert dev_server.client("sts", access_key="444455556666")._make_api_call(
-        "GetCallerIdentity", {})["Account"] == "444455556666"
+    ident = dev_server.client("sts", access_key="444455556666").get_caller_identity()
+    assert (ident["Account"], ident["Arn"]) == ("444455556666", "arn:aws:iam::444455556666:root")
     assert dev_server.client("sts", access_key="AKIAIOSFODNN7EXAMPLE").get_caller_identity()[
         "Account"] == "123456789012"
 
