@@ -496,10 +496,6 @@ def test_unknown_key_id_is_unrecognized_client(real_server):
     assert real_server.client().list_secrets(MaxResults=1)["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: STS auth failures use Secrets Manager's codes without 'Exception' (InvalidSignature, "
-    "UnrecognizedClient, HTTP 400); real STS answers SignatureDoesNotMatch and InvalidClientTokenId "
-    "with HTTP 403 (e.g. the raw STS response quoted in aws-azure-login/aws-azure-login#251)"))
 def test_sts_auth_failures_use_sts_codes(real_server):
     sts_bad_secret = real_server.client("sts", secret_key="x" * 40)
     assert error_of(lambda: sts_bad_secret.get_caller_identity()) == (

@@ -284,9 +284,6 @@ def test_data_dir_key_and_credentials_permissions(servers, tmp_path):
     assert (mode(data / "root.key"), mode(data / "credentials")) == (0o600, 0o600)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: coffer.db (and its -wal/-shm files) are created mode 0644 (umask default): "
-    "init::ensure_private_file exists but nothing calls it before SQLite creates the database"))
 def test_database_files_are_private(servers, tmp_path):
     data = tmp_path / "data"
     s1 = servers.real(data)
@@ -401,11 +398,6 @@ def test_root_key_from_environment_or_file_setting(servers, tmp_path):
         assert not (data / "root.key").exists()  # the key stays where it was configured
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: on an initialised data dir, a missing root.key is silently replaced by a NEW random key "
-    "(init::load_root_key creates it), and a wrong COFFER_ROOT_KEY is accepted; the server then "
-    "listens and answers every request, even authentication, with DecryptionFailure instead of "
-    "refusing to start"))
 @pytest.mark.parametrize("case", ["missing root.key", "wrong COFFER_ROOT_KEY"])
 def test_unusable_root_key_is_refused_at_start(servers, tmp_path, case):
     data = tmp_path / "data"

@@ -15,7 +15,8 @@ use crate::names::{AWSCURRENT, AWSPREVIOUS};
 pub const MAX_LABELS: usize = 20;
 /// Versions beyond this count, without labels, are removed…
 pub const MAX_VERSIONS: usize = 100;
-/// …but never before they are this old.
+/// …but never before they are this old (AWS: it "does not remove versions created less than
+/// 24 hours ago", so a version exactly this old may go).
 pub const VERSION_GRACE_HOURS: i64 = 24;
 
 /// Detaches `stage` from whichever version carries it; returns that version's id.
@@ -96,6 +97,9 @@ pub fn add_version(
         wanted.push(AWSCURRENT.to_owned());
     }
     wanted.dedup();
+    // AWSCURRENT goes last: its hand-off (the old current version gets AWSPREVIOUS, and the new
+    // one loses it) must be what stands, whatever order the caller listed the labels in.
+    wanted.sort_by_key(|stage| stage == AWSCURRENT);
 
     let mut next = record.clone();
     next.versions.push(VersionMeta {
@@ -156,6 +160,11 @@ pub fn update_stage(
             detach(&mut next, stage);
         }
         (Some(to), from) => {
+            if stage == AWSPREVIOUS && record.version(to).is_some_and(|v| v.has_stage(AWSCURRENT)) {
+                return Err(Error::InvalidParameter(format!(
+                    "The staging label AWSPREVIOUS can't be attached to version {to}, which has the staging label AWSCURRENT."
+                )));
+            }
             match (holder.as_deref(), from) {
                 // Attached elsewhere and the caller did not say where: AWS refuses.
                 (Some(h), None) if h != to => {
@@ -194,7 +203,7 @@ pub fn prune(record: &mut SecretRecord, now: DateTime<Utc>) -> Vec<String> {
     let mut candidates: Vec<(DateTime<Utc>, String)> = record
         .versions
         .iter()
-        .filter(|v| v.stages.is_empty() && v.created < grace)
+        .filter(|v| v.stages.is_empty() && v.created <= grace)
         .map(|v| (v.created, v.version_id.clone()))
         .collect();
     candidates.sort();

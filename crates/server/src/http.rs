@@ -193,6 +193,20 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     }
 }
 
+/// STS (awsQuery) names authentication failures differently from the JSON services, with 403.
+fn sts_auth_error(code: ErrorCode) -> (u16, &'static str) {
+    match code {
+        ErrorCode::InvalidSignatureException => (403, "SignatureDoesNotMatch"),
+        ErrorCode::UnrecognizedClientException => (403, "InvalidClientTokenId"),
+        ErrorCode::MissingAuthenticationTokenException => (403, "MissingAuthenticationToken"),
+        ErrorCode::IncompleteSignatureException => (400, "IncompleteSignature"),
+        ErrorCode::ExpiredTokenException => (400, "ExpiredToken"),
+        ErrorCode::AccessDeniedException => (403, "AccessDenied"),
+        ErrorCode::InternalServiceError => (500, "InternalFailure"),
+        _ => (400, "InvalidRequest"),
+    }
+}
+
 async fn sts_call(
     state: &AppState,
     parts: &RequestParts<'_>,
@@ -202,8 +216,7 @@ async fn sts_call(
     let caller = match state.auth.authenticate(parts, "sts").await {
         Ok(caller) => caller,
         Err(e) => {
-            let status = e.code.http_status();
-            let code = e.code.as_str().trim_end_matches("Exception");
+            let (status, code) = sts_auth_error(e.code);
             return xml_response(
                 status,
                 sts::error_xml(code, &e.message, request_id),

@@ -78,15 +78,45 @@ pub async fn open_service(
         return Ok((Arc::new(Service::new(store, keyring, clock)), None));
     }
     init::ensure_data_dir(&config.data_dir)?;
+    let database = config.data_dir.join(DATABASE_FILE);
+    // A database without its root key is unreadable: refuse to start rather than mint a new key
+    // that opens nothing.
+    let existing = database.exists();
+    if existing && config.root_key.is_none() && !config.root_key_path().exists() {
+        return Err(StartError::RootKey(format!(
+            "{} holds a database but its root key file {} is missing; restore it from your backup",
+            config.data_dir.display(),
+            config.root_key_path().display()
+        )));
+    }
     let keyring = Arc::new(Keyring::new(init::load_root_key(config)?));
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&config.data_dir.join(DATABASE_FILE)).await?);
+    init::ensure_private_file(&database)?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&database).await?);
     let service = Arc::new(Service::new(store, keyring, clock));
+    check_root_key(&service).await?;
     let initialized = service.initialize().await?;
     if let Some((_, credentials)) = &initialized {
         init::write_credentials(&config.data_dir.join(CREDENTIALS_FILE), credentials)?;
     }
     Ok((service, initialized))
+}
+
+/// Checks that the root key opens what the store holds, by opening the first access key.
+async fn check_root_key(service: &Service) -> Result<(), StartError> {
+    let Some(account) = service.store().list_accounts().await?.into_iter().next() else {
+        return Ok(());
+    };
+    let Some(access_key_id) = service.list_access_keys(&account).await?.into_iter().next() else {
+        return Ok(());
+    };
+    match service.lookup_access_key(&access_key_id).await {
+        Ok(_) => Ok(()),
+        Err(coffer_core::Error::DecryptionFailure) => Err(StartError::RootKey(
+            "the root key does not open this database's data (wrong root.key or COFFER_ROOT_KEY)"
+                .into(),
+        )),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Starts a server on `listener` (bind it to 127.0.0.1 unless you mean otherwise).

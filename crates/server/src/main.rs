@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use coffer_core::names::AccountId;
 use coffer_server::config::{Config, Overrides};
 use coffer_server::{CREDENTIALS_FILE, DATABASE_FILE};
+use tokio::signal::unix::{signal, SignalKind};
 
 /// A self-hosted secrets server that speaks the AWS Secrets Manager API.
 #[derive(Parser)]
@@ -97,6 +98,12 @@ async fn serve(config: Config) -> Result<(), String> {
              and POST /_coffer/reset wipes all state. Never use dev mode for real secrets.\n"
         );
     }
+    // Signal handlers go in before the server announces itself, so a SIGTERM sent the moment
+    // "listening" appears still means a graceful stop.
+    let mut terminate =
+        signal(SignalKind::terminate()).map_err(|e| format!("signal handler: {e}"))?;
+    let mut interrupt =
+        signal(SignalKind::interrupt()).map_err(|e| format!("signal handler: {e}"))?;
     let server = coffer_server::start(&config)
         .await
         .map_err(|e| e.to_string())?;
@@ -122,42 +129,13 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     let _ = out.flush();
     drop(out);
-    let service = server.service.clone();
     tokio::select! {
-        _ = shutdown_signal() => {
-            tracing::info!("shutting down");
-            server.shutdown().await;
-        }
-        _ = async {
-            // Keep the service alive for as long as the server runs.
-            let _keep = service;
-            std::future::pending::<()>().await
-        } => {}
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
     }
+    tracing::info!("shutting down");
+    server.shutdown().await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
 }
 
 async fn admin(command: AdminCommand) -> Result<(), String> {

@@ -410,7 +410,6 @@ async fn versions_beyond_100_are_pruned_only_after_24_hours() {
 /// The grace period is "less than 24 hours": a version exactly 24 hours old may be removed,
 /// as a secret is purged exactly when its recovery window ends.
 #[tokio::test]
-#[ignore = "BUG: labels::prune spares a version exactly 24 h old (created < now-24h, should be <=)"]
 async fn a_version_exactly_24_hours_old_may_be_pruned() {
     let f = fixture().await;
     f.create("edge", None).await;
