@@ -254,14 +254,14 @@ async fn sts_get_caller_identity() {
         "{xml}"
     );
 
-    // A bad signature gets STS's XML error shape.
+    // A bad signature gets STS's XML error shape, with STS's code and status.
     let r = sts(s.raw("x", body.clone()))
         .signing(|g| g.secret_access_key = "wrong".into())
         .send()
         .await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 403);
     let xml = r.text();
-    assert!(xml.contains("<Code>InvalidSignature</Code>"), "{xml}");
+    assert!(xml.contains("<Code>SignatureDoesNotMatch</Code>"), "{xml}");
     assert!(xml.contains("<ErrorResponse"), "{xml}");
 
     // Another action is refused, not crashed on.
