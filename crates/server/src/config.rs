@@ -48,6 +48,18 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// Every configuration key, as read from `COFFER_<KEY>` environment variables.
+const KEYS: [&str; 8] = [
+    "dev",
+    "listen",
+    "data_dir",
+    "root_key_file",
+    "root_key",
+    "max_body_bytes",
+    "purge_interval_secs",
+    "log",
+];
+
 /// The default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
 
@@ -100,7 +112,10 @@ impl Config {
             figment = figment.merge(Toml::file(file));
         }
         figment
-            .merge(Env::prefixed("COFFER_"))
+            // Only the configuration's own keys are read from the environment: other COFFER_*
+            // variables (a wrapper's COFFER_BIN, say) are none of our business. Unknown keys in
+            // the file are still an error.
+            .merge(Env::prefixed("COFFER_").only(&KEYS))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)
@@ -127,6 +142,8 @@ mod tests {
                 "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\n",
             )?;
             jail.set_env("COFFER_DATA_DIR", "from-env");
+            // Not a configuration key: ignored, not an error.
+            jail.set_env("COFFER_BIN", "/usr/local/bin/coffer");
             let overrides = Overrides {
                 dev: Some(true),
                 ..Overrides::default()
