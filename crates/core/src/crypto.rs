@@ -6,7 +6,9 @@
 //! server's config). A wrong root key, a swapped row or a flipped bit all end in
 //! [`Error::DecryptionFailure`], never in garbage.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, RwLock};
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::hkdf;
@@ -30,6 +32,9 @@ pub const KEY_LEN: usize = 32;
 pub struct Keyring {
     root: Zeroizing<[u8; KEY_LEN]>,
     rng: SystemRandom,
+    /// Key-encryption keys already derived, by keyring key id. Deriving one takes an HKDF
+    /// extract and expand; the hot read path opens a value per request, so they are kept.
+    keks: RwLock<HashMap<String, Arc<LessSafeKey>>>,
 }
 
 impl fmt::Debug for Keyring {
@@ -93,6 +98,7 @@ impl Keyring {
         Self {
             root,
             rng: SystemRandom::new(),
+            keks: RwLock::new(HashMap::new()),
         }
     }
 
@@ -154,12 +160,25 @@ impl Keyring {
     }
 
     /// The key-encryption key for a keyring key id.
-    fn kek(&self, key_id: &str) -> Result<LessSafeKey> {
+    fn kek(&self, key_id: &str) -> Result<Arc<LessSafeKey>> {
+        if let Some(kek) = self
+            .keks
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key_id)
+        {
+            return Ok(kek.clone());
+        }
         let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
         self.derive(b"coffer-kek-v1", key_id, bytes.as_mut());
-        UnboundKey::new(&AES_256_GCM, bytes.as_ref())
-            .map(LessSafeKey::new)
-            .map_err(|_| Error::EncryptionFailure)
+        let kek = UnboundKey::new(&AES_256_GCM, bytes.as_ref())
+            .map(|k| Arc::new(LessSafeKey::new(k)))
+            .map_err(|_| Error::EncryptionFailure)?;
+        self.keks
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key_id.to_owned(), kek.clone());
+        Ok(kek)
     }
 
     fn nonce(&self) -> Result<[u8; NONCE_LEN]> {
@@ -230,7 +249,7 @@ impl Keyring {
     ) -> Result<Zeroizing<Vec<u8>>> {
         let aad = context.encode(&sealed.key_id, sealed.kind);
         let data_key = Zeroizing::new(open_with(
-            &self.kek(&sealed.key_id)?,
+            &*self.kek(&sealed.key_id)?,
             &aad,
             &sealed.wrapped_key,
         )?);

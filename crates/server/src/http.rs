@@ -178,7 +178,7 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
         return json_error(&error, &request_id);
     }
     let span =
-        tracing::info_span!("request", request_id = %request_id, operation = operation.name());
+        tracing::debug_span!("request", request_id = %request_id, operation = operation.name());
     let ctx = Ctx {
         service: &state.service,
         caller: &caller,

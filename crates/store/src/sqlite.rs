@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -46,10 +47,107 @@ fn corrupt(what: &str) -> Error {
 }
 
 /// The SQLite store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    cache: Arc<ReadCache>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+/// The key of a cached record: account, region, name.
+type NameKey = (String, String, String);
+
+fn name_key(scope: &Scope, name: &str) -> NameKey {
+    (
+        scope.account.as_str().to_owned(),
+        scope.region.as_str().to_owned(),
+        name.to_owned(),
+    )
+}
+
+/// Recently read secrets and sealed values, so the hot read path needs no database round trip.
+///
+/// Only ciphertext is cached, never a plaintext value. The cache is correct because every write
+/// to this database goes through this process (the data directory is locked by `coffer serve`):
+/// a writer commits, then invalidates what it changed. A reader that missed takes the epoch
+/// before reading the database and caches its result only if no write invalidated anything in
+/// between, so a read that raced a write can never leave a stale record behind.
+struct ReadCache {
+    records: moka::sync::Cache<NameKey, Arc<SecretRecord>>,
+    /// Versions never change once written, so a sealed value needs no invalidation: a version
+    /// that is removed is no longer listed by any cached record, and a re-created secret has a
+    /// new id.
+    sealed: moka::sync::Cache<(String, String), Arc<SealedValue>>,
+    epoch: Mutex<u64>,
+    enabled: bool,
+}
+
+impl ReadCache {
+    fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            records: moka::sync::Cache::builder().max_capacity(10_000).build(),
+            sealed: moka::sync::Cache::builder()
+                // Bounded by bytes: at most 64 MiB of ciphertext.
+                .weigher(|_, v: &Arc<SealedValue>| {
+                    u32::try_from(v.ciphertext.len() + v.wrapped_key.len() + 64).unwrap_or(u32::MAX)
+                })
+                .max_capacity(64 * 1024 * 1024)
+                .build(),
+            epoch: Mutex::new(0),
+        }
+    }
+
+    fn record(&self, key: &NameKey) -> Option<Arc<SecretRecord>> {
+        self.enabled.then(|| self.records.get(key)).flatten()
+    }
+
+    fn sealed(&self, key: &(String, String)) -> Option<Arc<SealedValue>> {
+        self.enabled.then(|| self.sealed.get(key)).flatten()
+    }
+
+    fn insert_sealed(&self, key: (String, String), sealed: &SealedValue) {
+        if self.enabled {
+            self.sealed.insert(key, Arc::new(sealed.clone()));
+        }
+    }
+
+    fn epoch(&self) -> u64 {
+        *self.epoch.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Caches a record read at `epoch`, unless a write has invalidated anything since.
+    fn insert_if_current(&self, epoch: u64, record: &SecretRecord) {
+        let guard = self.epoch.lock().unwrap_or_else(|e| e.into_inner());
+        if self.enabled && *guard == epoch {
+            self.records.insert(
+                name_key(&record.scope, &record.name),
+                Arc::new(record.clone()),
+            );
+        }
+    }
+
+    /// Called after a commit: forgets the given names.
+    fn invalidate(&self, keys: impl IntoIterator<Item = NameKey>) {
+        let mut guard = self.epoch.lock().unwrap_or_else(|e| e.into_inner());
+        *guard += 1;
+        for key in keys {
+            self.records.invalidate(&key);
+        }
+    }
+
+    fn invalidate_all(&self) {
+        let mut guard = self.epoch.lock().unwrap_or_else(|e| e.into_inner());
+        *guard += 1;
+        self.records.invalidate_all();
+        self.sealed.invalidate_all();
+    }
 }
 
 impl SqliteStore {
@@ -77,7 +175,19 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(store_err)?;
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            cache: Arc::new(ReadCache::new(true)),
+        })
+    }
+
+    /// The same store without its read cache, for a process that shares the file with a running
+    /// server (the admin commands) or changes the file behind the store's back (tamper tests):
+    /// every read then goes to the database.
+    pub fn without_cache(mut self) -> Self {
+        self.cache = Arc::new(ReadCache::new(false));
+        self
     }
 
     /// An in-memory database (dev mode): one connection, kept for the life of the process.
@@ -100,6 +210,7 @@ impl SqliteStore {
         Ok(Self {
             writer: pool.clone(),
             reader: pool,
+            cache: Arc::new(ReadCache::new(true)),
         })
     }
 }
@@ -467,6 +578,8 @@ impl Store for SqliteStore {
         write_labels(&mut tx, record).await?;
         write_tags(&mut tx, record).await?;
         tx.commit().await.map_err(store_err)?;
+        self.cache
+            .invalidate([name_key(&record.scope, &record.name)]);
         Ok(())
     }
 
@@ -475,6 +588,21 @@ impl Store for SqliteStore {
         scope: &Scope,
         candidates: &[Candidate],
     ) -> Result<Option<SecretRecord>> {
+        // The cache answers when it holds the first candidate that names a secret; a candidate
+        // it does not hold sends the whole lookup to the database, which knows the order.
+        for candidate in candidates {
+            let Some(record) = self.cache.record(&name_key(scope, &candidate.name)) else {
+                break;
+            };
+            if candidate
+                .suffix
+                .as_deref()
+                .is_none_or(|s| s == record.suffix)
+            {
+                return Ok(Some(SecretRecord::clone(&record)));
+            }
+        }
+        let epoch = self.cache.epoch();
         let mut conn = self.reader.acquire().await.map_err(store_err)?;
         // A read transaction gives the secret row and its children one consistent snapshot.
         let mut tx = sqlx::Connection::begin(&mut *conn)
@@ -485,6 +613,9 @@ impl Store for SqliteStore {
         };
         let record = load_by_id(&mut tx, &id).await?;
         tx.commit().await.map_err(store_err)?;
+        if let Some(record) = &record {
+            self.cache.insert_if_current(epoch, record);
+        }
         Ok(record)
     }
 
@@ -513,6 +644,7 @@ impl Store for SqliteStore {
             write_changes(&mut tx, &before, &after, &new_versions).await?;
         }
         tx.commit().await.map_err(store_err)?;
+        self.cache.invalidate([name_key(&after.scope, &after.name)]);
         Ok(after)
     }
 
@@ -532,17 +664,27 @@ impl Store for SqliteStore {
         let record = load_by_id(&mut tx, &id).await?;
         delete_secret_rows(&mut tx, &id).await?;
         tx.commit().await.map_err(store_err)?;
+        self.cache
+            .invalidate(record.iter().map(|r| name_key(&r.scope, &r.name)));
         Ok(record)
     }
 
     async fn read_sealed(&self, secret_id: &str, version_id: &str) -> Result<Option<SealedValue>> {
+        let key = (secret_id.to_owned(), version_id.to_owned());
+        if let Some(sealed) = self.cache.sealed(&key) {
+            return Ok(Some(SealedValue::clone(&sealed)));
+        }
         let row = sqlx::query("SELECT key_id, wrapped_key, ciphertext, kind FROM versions WHERE secret_id = ? AND version_id = ?")
             .bind(secret_id)
             .bind(version_id)
             .fetch_optional(&self.reader)
             .await
             .map_err(store_err)?;
-        row.as_ref().map(sealed_from_row).transpose()
+        let sealed = row.as_ref().map(sealed_from_row).transpose()?;
+        if let Some(sealed) = &sealed {
+            self.cache.insert_sealed(key, sealed);
+        }
+        Ok(sealed)
     }
 
     async fn list_secrets(
@@ -607,7 +749,20 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(store_err)?;
+        let row = sqlx::query("SELECT account_id, region, name FROM secrets WHERE id = ?")
+            .bind(secret_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(store_err)?;
         tx.commit().await.map_err(store_err)?;
+        if let Some(row) = row {
+            let key: NameKey = (
+                row.try_get("account_id").map_err(store_err)?,
+                row.try_get("region").map_err(store_err)?,
+                row.try_get("name").map_err(store_err)?,
+            );
+            self.cache.invalidate([key]);
+        }
         Ok(())
     }
 
@@ -627,10 +782,12 @@ impl Store for SqliteStore {
         for row in &rows {
             let record = secret_from_row(row)?;
             delete_secret_rows(&mut tx, &record.id).await?;
-            purged.push(record.arn());
+            purged.push(record);
         }
         tx.commit().await.map_err(store_err)?;
-        Ok(purged)
+        self.cache
+            .invalidate(purged.iter().map(|r| name_key(&r.scope, &r.name)));
+        Ok(purged.iter().map(SecretRecord::arn).collect())
     }
 
     async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()> {
@@ -729,6 +886,7 @@ impl Store for SqliteStore {
                 .map_err(store_err)?;
         }
         tx.commit().await.map_err(store_err)?;
+        self.cache.invalidate_all();
         Ok(())
     }
 }

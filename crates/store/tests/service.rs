@@ -752,7 +752,8 @@ async fn column(path: &Path, sql: &'static str, version_id: &str) -> Vec<u8> {
 async fn tampered_rows_fail_to_decrypt() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("coffer.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    // The file is changed behind the store's back, so the store must not answer from its cache.
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap().without_cache());
     let f = fixture_on(store).await;
     let read = |version_id: &str| GetSecretValueInput {
         secret_id: "target".into(),
