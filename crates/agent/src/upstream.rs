@@ -1,0 +1,391 @@
+//! The upstream: coffer or AWS through the official SDK. Turns SDK outputs into the response
+//! bodies AWS's agent sends, and SDK errors into the statuses and bodies it sends.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use aws_sdk_secretsmanager::config::http::HttpResponse;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::primitives::{Blob, DateTime};
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
+use aws_sdk_secretsmanager::Client;
+use base64::Engine as _;
+use bytes::Bytes;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::cache::Key;
+use crate::config::{Config, PrefetchFilter};
+use crate::metrics::{Metrics, Operation};
+use std::sync::Arc;
+
+/// Response bytes that hold a secret: zeroed when the last reference (the cache's entry or a
+/// response still being written) is dropped.
+struct ZeroOnDrop(Zeroizing<Vec<u8>>);
+
+impl AsRef<[u8]> for ZeroOnDrop {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// A `GetSecretValue` result, ready to serve.
+#[derive(Clone)]
+pub struct Fetched {
+    /// The JSON body, as AWS's agent writes it; zeroed on its last drop.
+    pub body: Bytes,
+    /// The secret's ARN (revalidation asks `DescribeSecret` by ARN).
+    pub arn: String,
+    /// The secret's name.
+    pub name: String,
+    /// The version the body holds.
+    pub version_id: String,
+}
+
+impl fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fetched")
+            .field("arn", &self.arn)
+            .field("version_id", &self.version_id)
+            .field("body", &"<redacted>")
+            .finish()
+    }
+}
+
+/// An upstream failure as the client sees it: status and body, plus whether it is transient
+/// (a 5xx or throttling answer, a timeout, a connection failure), which allows a stale serve.
+#[derive(Debug, Clone)]
+pub struct UpstreamError {
+    /// HTTP status for the client.
+    pub status: u16,
+    /// The `__type`.
+    pub code: String,
+    /// The message; empty for `InternalFailure`.
+    pub message: String,
+    /// Whether a cached value may stand in.
+    pub transient: bool,
+}
+
+/// AWS's agent's error body: `{"__type": …, "message": …}`, or `{"__type":"InternalFailure"}`.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "__type")]
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+impl UpstreamError {
+    fn internal(transient: bool) -> Self {
+        UpstreamError {
+            status: 500,
+            code: "InternalFailure".to_owned(),
+            message: String::new(),
+            transient,
+        }
+    }
+
+    /// The response body, serialized (so escaped) rather than formatted.
+    pub fn body(&self) -> Bytes {
+        let body = ErrorBody {
+            code: &self.code,
+            message: (!self.message.is_empty() && self.code != "InternalFailure")
+                .then_some(self.message.as_str()),
+        };
+        serde_json::to_vec(&body)
+            .map(Bytes::from)
+            .unwrap_or_else(|_| Bytes::from_static(b"{\"__type\":\"InternalFailure\"}"))
+    }
+
+    /// Maps an SDK error the way AWS's agent does: service errors keep their code, message and
+    /// status; timeouts are 504 `TimeoutError`; connection failures 502 `ConnectionError`;
+    /// anything else 500 `InternalFailure`.
+    fn from_sdk<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Self {
+        match err {
+            SdkError::ServiceError(service) => {
+                let status = service.raw().status().as_u16();
+                let meta = service.err();
+                match (meta.code(), meta.message()) {
+                    (Some(code), Some(message)) => UpstreamError {
+                        status,
+                        code: code.to_owned(),
+                        message: message.to_owned(),
+                        transient: status >= 500 || status == 429,
+                    },
+                    _ => UpstreamError::internal(status >= 500),
+                }
+            }
+            SdkError::TimeoutError(_) => Self::simple(504, "TimeoutError", "Timeout"),
+            SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+                Self::simple(504, "TimeoutError", "Timeout")
+            }
+            SdkError::DispatchFailure(failure) if failure.is_io() => {
+                Self::simple(502, "ConnectionError", "Read Error")
+            }
+            SdkError::ResponseError(_) => Self::simple(502, "ConnectionError", "Response Error"),
+            SdkError::DispatchFailure(_) => UpstreamError::internal(true),
+            _ => UpstreamError::internal(false),
+        }
+    }
+
+    fn simple(status: u16, code: &str, message: &str) -> Self {
+        UpstreamError {
+            status,
+            code: code.to_owned(),
+            message: message.to_owned(),
+            transient: true,
+        }
+    }
+}
+
+/// The body AWS's agent sends on success: `GetSecretValue`'s members, `CreatedDate` as a string
+/// of epoch seconds with fraction.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecretBody<'a> {
+    #[serde(rename = "ARN")]
+    arn: Option<&'a str>,
+    name: Option<&'a str>,
+    version_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_string: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_binary: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version_stages: Option<&'a [String]>,
+    created_date: Option<String>,
+}
+
+/// The parts of a secret value, whichever SDK output they came from.
+struct Parts {
+    arn: Option<String>,
+    name: Option<String>,
+    version_id: Option<String>,
+    secret_string: Option<Zeroizing<String>>,
+    secret_binary: Option<Blob>,
+    version_stages: Option<Vec<String>>,
+    created_date: Option<DateTime>,
+}
+
+impl Parts {
+    /// Serializes into a buffer sized up front, so that no reallocation leaves an unzeroed copy
+    /// of the secret behind.
+    fn into_fetched(self) -> Result<Fetched, UpstreamError> {
+        let binary = self.secret_binary.map(|blob| {
+            let bytes = Zeroizing::new(blob.into_inner());
+            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*bytes))
+        });
+        let secret_len = self.secret_string.as_ref().map_or(0, |s| s.len())
+            + binary.as_ref().map_or(0, |s| s.len());
+        // JSON escaping at most doubles ordinary text (control characters are rare in secrets;
+        // should they overflow this, the rest is still correct, only not guaranteed zeroed).
+        let mut buffer = Zeroizing::new(Vec::with_capacity(secret_len * 2 + 1024));
+        let body = SecretBody {
+            arn: self.arn.as_deref(),
+            name: self.name.as_deref(),
+            version_id: self.version_id.as_deref(),
+            secret_string: self.secret_string.as_deref().map(|s| s.as_str()),
+            secret_binary: binary.as_deref().map(|s| s.as_str()),
+            version_stages: self.version_stages.as_deref(),
+            created_date: self.created_date.map(|d| d.as_secs_f64().to_string()),
+        };
+        serde_json::to_writer(&mut *buffer, &body).map_err(|_| UpstreamError::internal(false))?;
+        let arn = self.arn.ok_or_else(|| UpstreamError::internal(false))?;
+        Ok(Fetched {
+            body: Bytes::from_owner(ZeroOnDrop(buffer)),
+            name: self.name.unwrap_or_default(),
+            arn,
+            version_id: self.version_id.unwrap_or_default(),
+        })
+    }
+}
+
+/// The SDK client with call accounting.
+#[derive(Clone)]
+pub struct Upstream {
+    client: Client,
+    metrics: Arc<Metrics>,
+}
+
+impl Upstream {
+    /// Wraps a client; every call is counted in `metrics`.
+    pub fn new(client: Client, metrics: Arc<Metrics>) -> Self {
+        Upstream { client, metrics }
+    }
+
+    fn record<T>(&self, operation: Operation, started: Instant, result: &Result<T, UpstreamError>) {
+        self.metrics
+            .upstream_call(operation, started.elapsed(), result.is_err());
+        if let Err(e) = result {
+            tracing::warn!(
+                operation = operation.name(),
+                status = e.status,
+                code = %e.code,
+                "upstream call failed"
+            );
+        }
+    }
+
+    /// `GetSecretValue` for one cache key.
+    pub async fn get_secret_value(&self, key: &Key) -> Result<Fetched, UpstreamError> {
+        let started = Instant::now();
+        let result = self
+            .client
+            .get_secret_value()
+            .secret_id(&key.secret_id)
+            .set_version_id(key.version_id.clone())
+            .set_version_stage(key.version_stage.clone())
+            .send()
+            .await
+            .map_err(|e| UpstreamError::from_sdk(&e))
+            .and_then(|mut out| {
+                Parts {
+                    arn: out.arn.take(),
+                    name: out.name.take(),
+                    version_id: out.version_id.take(),
+                    secret_string: out.secret_string.take().map(Zeroizing::new),
+                    secret_binary: out.secret_binary.take(),
+                    version_stages: out.version_stages.take(),
+                    created_date: out.created_date.take(),
+                }
+                .into_fetched()
+            });
+        self.record(Operation::GetSecretValue, started, &result);
+        result
+    }
+
+    /// `DescribeSecret`'s `VersionIdsToStages` (empty when the secret has no versions).
+    pub async fn versions(&self, arn: &str) -> Result<HashMap<String, Vec<String>>, UpstreamError> {
+        let started = Instant::now();
+        let result = self
+            .client
+            .describe_secret()
+            .secret_id(arn)
+            .send()
+            .await
+            .map(|mut out| out.version_ids_to_stages.take().unwrap_or_default())
+            .map_err(|e| UpstreamError::from_sdk(&e));
+        self.record(Operation::DescribeSecret, started, &result);
+        result
+    }
+
+    /// The current values of `ids` (in pages of 20, the API's limit) and of the secrets matching
+    /// `filters`, through `BatchGetSecretValue`. Per-secret errors are logged and skipped.
+    pub async fn batch_get(
+        &self,
+        ids: &[String],
+        filters: &[PrefetchFilter],
+    ) -> Result<Vec<(String, Fetched)>, UpstreamError> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(20) {
+            let mut token = None;
+            loop {
+                let (page, next) = self.batch_page(Some(chunk.to_vec()), None, token).await?;
+                // By id: cache under the id the configuration names (what applications ask for).
+                for fetched in page {
+                    let id = chunk
+                        .iter()
+                        .find(|id| **id == fetched.name || **id == fetched.arn)
+                        .cloned()
+                        .unwrap_or_else(|| fetched.name.clone());
+                    found.push((id, fetched));
+                }
+                match next {
+                    Some(t) => token = Some(t),
+                    None => break,
+                }
+            }
+        }
+        if !filters.is_empty() {
+            let sdk_filters: Vec<Filter> = filters
+                .iter()
+                .map(|f| {
+                    Filter::builder()
+                        .key(FilterNameStringType::from(f.key.as_str()))
+                        .set_values(Some(f.values.clone()))
+                        .build()
+                })
+                .collect();
+            let mut token = None;
+            loop {
+                let (page, next) = self
+                    .batch_page(None, Some(sdk_filters.clone()), token)
+                    .await?;
+                // By filter: cache under the name.
+                found.extend(page.into_iter().map(|f| (f.name.clone(), f)));
+                match next {
+                    Some(t) => token = Some(t),
+                    None => break,
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn batch_page(
+        &self,
+        ids: Option<Vec<String>>,
+        filters: Option<Vec<Filter>>,
+        token: Option<String>,
+    ) -> Result<(Vec<Fetched>, Option<String>), UpstreamError> {
+        let started = Instant::now();
+        let result = self
+            .client
+            .batch_get_secret_value()
+            .set_secret_id_list(ids)
+            .set_filters(filters)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| UpstreamError::from_sdk(&e));
+        self.record(Operation::BatchGetSecretValue, started, &result);
+        let mut out = result?;
+        for error in out.errors.take().unwrap_or_default() {
+            tracing::warn!(
+                secret_id = error.secret_id().unwrap_or_default(),
+                code = error.error_code().unwrap_or_default(),
+                "prefetch: secret skipped"
+            );
+        }
+        let mut page = Vec::new();
+        for mut entry in out.secret_values.take().unwrap_or_default() {
+            page.push(
+                Parts {
+                    arn: entry.arn.take(),
+                    name: entry.name.take(),
+                    version_id: entry.version_id.take(),
+                    secret_string: entry.secret_string.take().map(Zeroizing::new),
+                    secret_binary: entry.secret_binary.take(),
+                    version_stages: entry.version_stages.take(),
+                    created_date: entry.created_date.take(),
+                }
+                .into_fetched()?,
+            );
+        }
+        Ok((page, out.next_token.take()))
+    }
+}
+
+/// An SDK client built the standard way: region, credentials (environment, shared profile,
+/// container and instance credentials) and `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SECRETS_MANAGER`
+/// from the environment, with `region` and the upstream timeout from the configuration.
+pub async fn client_from_environment(config: &Config) -> Client {
+    use aws_config::timeout::TimeoutConfig;
+    use aws_config::{AppName, BehaviorVersion, Region};
+
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .operation_timeout(config.upstream_timeout)
+            .build(),
+    );
+    if let Ok(name) = AppName::new("coffer-agent") {
+        loader = loader.app_name(name);
+    }
+    if let Some(region) = &config.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    let shared = loader.load().await;
+    Client::new(&shared)
+}
