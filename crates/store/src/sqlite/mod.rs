@@ -26,6 +26,12 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
+mod writer;
+use writer::Writer;
+
+/// How long the writer task waits for a caller's mutation before rolling its job back.
+const MUTATION_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The migrations, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -49,7 +55,8 @@ fn corrupt(what: &str) -> Error {
 /// The SQLite store.
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    /// Every write goes through the writer task (group commit).
+    writer: Writer,
     reader: SqlitePool,
     cache: Arc<ReadCache>,
 }
@@ -176,7 +183,7 @@ impl SqliteStore {
             .await
             .map_err(store_err)?;
         Ok(Self {
-            writer,
+            writer: Writer::start(writer),
             reader,
             cache: Arc::new(ReadCache::new(true)),
         })
@@ -208,7 +215,7 @@ impl SqliteStore {
             .await
             .map_err(|e| Error::Store(Box::new(e)))?;
         Ok(Self {
-            writer: pool.clone(),
+            writer: Writer::start(pool.clone()),
             reader: pool,
             cache: Arc::new(ReadCache::new(true)),
         })
@@ -274,10 +281,14 @@ async fn load_children(
     for (i, r) in records.iter().enumerate() {
         index.insert(r.id.clone(), i);
     }
+    // Versions and their labels in one query: one row per (version, label), a version without
+    // labels once with a NULL label. Each query is a round trip to SQLite's worker thread, and
+    // this runs inside every write.
     let version_sql = format!(
-        "SELECT v.secret_id, v.version_id, v.created_ms, v.kms_key_id, v.last_accessed_ms \
-         FROM versions v JOIN secrets s ON s.id = v.secret_id WHERE {filter} \
-         ORDER BY v.created_ms, v.version_id"
+        "SELECT v.secret_id, v.version_id, v.created_ms, v.kms_key_id, v.last_accessed_ms, l.label \
+         FROM versions v JOIN secrets s ON s.id = v.secret_id \
+         LEFT JOIN labels l ON l.secret_id = v.secret_id AND l.version_id = v.version_id \
+         WHERE {filter} ORDER BY v.created_ms, v.version_id, l.position"
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(version_sql));
     for b in binds {
@@ -285,9 +296,15 @@ async fn load_children(
     }
     for row in query.fetch_all(&mut *conn).await.map_err(store_err)? {
         let secret_id: String = row.try_get("secret_id").map_err(store_err)?;
-        if let Some(&i) = index.get(&secret_id) {
-            records[i].versions.push(VersionMeta {
-                version_id: row.try_get("version_id").map_err(store_err)?,
+        let Some(&i) = index.get(&secret_id) else {
+            continue;
+        };
+        let version_id: String = row.try_get("version_id").map_err(store_err)?;
+        let label: Option<String> = row.try_get("label").map_err(store_err)?;
+        let versions = &mut records[i].versions;
+        if versions.last().is_none_or(|v| v.version_id != version_id) {
+            versions.push(VersionMeta {
+                version_id,
                 created: from_millis(row.try_get("created_ms").map_err(store_err)?),
                 stages: Vec::new(),
                 kms_key_id: row.try_get("kms_key_id").map_err(store_err)?,
@@ -297,26 +314,8 @@ async fn load_children(
                     .map(from_millis),
             });
         }
-    }
-    let label_sql = format!(
-        "SELECT l.secret_id, l.label, l.version_id FROM labels l JOIN secrets s ON s.id = l.secret_id \
-         WHERE {filter} ORDER BY l.position"
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(label_sql));
-    for b in binds {
-        query = query.bind(*b);
-    }
-    for row in query.fetch_all(&mut *conn).await.map_err(store_err)? {
-        let secret_id: String = row.try_get("secret_id").map_err(store_err)?;
-        let version_id: String = row.try_get("version_id").map_err(store_err)?;
-        if let Some(&i) = index.get(&secret_id) {
-            if let Some(v) = records[i]
-                .versions
-                .iter_mut()
-                .find(|v| v.version_id == version_id)
-            {
-                v.stages.push(row.try_get("label").map_err(store_err)?);
-            }
+        if let (Some(label), Some(version)) = (label, versions.last_mut()) {
+            version.stages.push(label);
         }
     }
     let tag_sql = format!(
@@ -339,43 +338,36 @@ async fn load_children(
     Ok(())
 }
 
-/// Loads one secret by id, with its children.
-async fn load_by_id(conn: &mut SqliteConnection, id: &str) -> Result<Option<SecretRecord>> {
-    let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE id = ?");
-    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(store_err)?
-    else {
-        return Ok(None);
-    };
-    let mut records = [secret_from_row(&row)?];
-    load_children(conn, &mut records, "s.id = ?", &[id]).await?;
-    let [record] = records;
-    Ok(Some(record))
-}
-
-/// Resolves candidates to a secret id, in order.
-async fn resolve(
+/// Finds the first secret matching one of `candidates`, in order, and loads it with its
+/// children: the secret's row comes with the lookup, saving a round trip.
+async fn load_by_candidates(
     conn: &mut SqliteConnection,
     scope: &Scope,
     candidates: &[Candidate],
-) -> Result<Option<String>> {
+) -> Result<Option<SecretRecord>> {
+    let sql = format!(
+        "SELECT {SECRET_COLUMNS} FROM secrets WHERE account_id = ? AND region = ? AND name = ?"
+    );
     for candidate in candidates {
-        let row = sqlx::query(
-            "SELECT id, suffix FROM secrets WHERE account_id = ? AND region = ? AND name = ?",
-        )
-        .bind(scope.account.as_str())
-        .bind(scope.region.as_str())
-        .bind(&candidate.name)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(store_err)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(scope.account.as_str())
+            .bind(scope.region.as_str())
+            .bind(&candidate.name)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(store_err)?;
         if let Some(row) = row {
-            let suffix: String = row.try_get("suffix").map_err(store_err)?;
-            if candidate.suffix.as_deref().is_none_or(|s| s == suffix) {
-                return Ok(Some(row.try_get("id").map_err(store_err)?));
+            let record = secret_from_row(&row)?;
+            if candidate
+                .suffix
+                .as_deref()
+                .is_none_or(|s| s == record.suffix)
+            {
+                let id = record.id.clone();
+                let mut records = [record];
+                load_children(conn, &mut records, "s.id = ?", &[&id]).await?;
+                let [record] = records;
+                return Ok(Some(record));
             }
         }
     }
@@ -413,22 +405,36 @@ async fn write_labels(conn: &mut SqliteConnection, record: &SecretRecord) -> Res
         .execute(&mut *conn)
         .await
         .map_err(store_err)?;
-    let mut position = 0i64;
-    for version in &record.versions {
-        for label in &version.stages {
-            sqlx::query(
-                "INSERT INTO labels (secret_id, label, version_id, position) VALUES (?, ?, ?, ?)",
-            )
-            .bind(&record.id)
-            .bind(label)
-            .bind(&version.version_id)
-            .bind(position)
-            .execute(&mut *conn)
-            .await
-            .map_err(store_err)?;
-            position += 1;
-        }
+    let labels: Vec<(&str, &str)> = record
+        .versions
+        .iter()
+        .flat_map(|v| {
+            v.stages
+                .iter()
+                .map(move |l| (l.as_str(), v.version_id.as_str()))
+        })
+        .collect();
+    if labels.is_empty() {
+        return Ok(());
     }
+    // One statement for all labels (at most 20).
+    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO labels (secret_id, label, version_id, position) ",
+    );
+    insert.push_values(
+        labels.iter().enumerate(),
+        |mut row, (position, (label, version))| {
+            row.push_bind(&record.id)
+                .push_bind(*label)
+                .push_bind(*version)
+                .push_bind(position as i64);
+        },
+    );
+    insert
+        .build()
+        .execute(&mut *conn)
+        .await
+        .map_err(store_err)?;
     Ok(())
 }
 
@@ -438,16 +444,27 @@ async fn write_tags(conn: &mut SqliteConnection, record: &SecretRecord) -> Resul
         .execute(&mut *conn)
         .await
         .map_err(store_err)?;
-    for (position, (key, value)) in record.tags.iter().enumerate() {
-        sqlx::query("INSERT INTO tags (secret_id, key, value, position) VALUES (?, ?, ?, ?)")
-            .bind(&record.id)
-            .bind(key)
-            .bind(value)
-            .bind(position as i64)
-            .execute(&mut *conn)
-            .await
-            .map_err(store_err)?;
+    if record.tags.is_empty() {
+        return Ok(());
     }
+    // One statement for all tags (at most 50).
+    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO tags (secret_id, key, value, position) ",
+    );
+    insert.push_values(
+        record.tags.iter().enumerate(),
+        |mut row, (position, (key, value))| {
+            row.push_bind(&record.id)
+                .push_bind(key)
+                .push_bind(value)
+                .push_bind(position as i64);
+        },
+    );
+    insert
+        .build()
+        .execute(&mut *conn)
+        .await
+        .map_err(store_err)?;
     Ok(())
 }
 
@@ -528,56 +545,14 @@ async fn write_changes(
 #[async_trait]
 impl Store for SqliteStore {
     async fn insert_secret(&self, record: &SecretRecord, first: Option<&NewVersion>) -> Result<()> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(store_err)?;
-        let existing = sqlx::query(
-            "SELECT deleted_ms FROM secrets WHERE account_id = ? AND region = ? AND name = ?",
-        )
-        .bind(record.scope.account.as_str())
-        .bind(record.scope.region.as_str())
-        .bind(&record.name)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(store_err)?;
-        if let Some(row) = existing {
-            let deleted: Option<i64> = row.try_get("deleted_ms").map_err(store_err)?;
-            return Err(if deleted.is_some() {
-                Error::NameScheduledForDeletion
-            } else {
-                Error::SecretExists(record.name.clone())
-            });
-        }
-        sqlx::query(
-            "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-             last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&record.id)
-        .bind(record.scope.account.as_str())
-        .bind(record.scope.region.as_str())
-        .bind(&record.name)
-        .bind(&record.suffix)
-        .bind(&record.description)
-        .bind(&record.kms_key_id)
-        .bind(millis(record.created))
-        .bind(millis(record.last_changed))
-        .bind(record.last_accessed.map(millis))
-        .bind(record.deleted.map(millis))
-        .bind(record.deletion_due.map(millis))
-        .execute(&mut *tx)
-        .await
-        .map_err(store_err)?;
-        if let Some(first) = first {
-            let meta = record
-                .version(&first.version_id)
-                .ok_or_else(|| Error::Internal("first version missing from the record".into()))?;
-            insert_version(&mut tx, &record.id, meta, &first.sealed).await?;
-        }
-        write_labels(&mut tx, record).await?;
-        write_tags(&mut tx, record).await?;
-        tx.commit().await.map_err(store_err)?;
+        let owned = record.clone();
+        let first = first.cloned();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = insert_secret_rows(&mut conn, &owned, first.as_ref()).await;
+                (conn, result)
+            })
+            .await?;
         self.cache
             .invalidate([name_key(&record.scope, &record.name)]);
         Ok(())
@@ -608,10 +583,7 @@ impl Store for SqliteStore {
         let mut tx = sqlx::Connection::begin(&mut *conn)
             .await
             .map_err(store_err)?;
-        let Some(id) = resolve(&mut tx, scope, candidates).await? else {
-            return Ok(None);
-        };
-        let record = load_by_id(&mut tx, &id).await?;
+        let record = load_by_candidates(&mut tx, scope, candidates).await?;
         tx.commit().await.map_err(store_err)?;
         if let Some(record) = &record {
             self.cache.insert_if_current(epoch, record);
@@ -625,25 +597,53 @@ impl Store for SqliteStore {
         candidates: &[Candidate],
         mutation: &mut Mutation<'_>,
     ) -> Result<SecretRecord> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(store_err)?;
-        let id = resolve(&mut tx, scope, candidates)
-            .await?
-            .ok_or(Error::SecretNotFound)?;
-        let before = load_by_id(&mut tx, &id)
-            .await?
-            .ok_or(Error::SecretNotFound)?;
-        let mut after = before.clone();
+        // A conversation with the writer task: it locks and loads the secret inside its batch's
+        // transaction and sends it here; the mutation runs here, on the caller's data; the
+        // changed record goes back and is written in the same transaction.
+        let (send_before, before) = tokio::sync::oneshot::channel::<SecretRecord>();
+        let (send_after, after) =
+            tokio::sync::oneshot::channel::<(SecretRecord, Vec<NewVersion>)>();
+        let (send_written, written) = tokio::sync::oneshot::channel::<SecretRecord>();
+        let scope_owned = scope.clone();
+        let candidates_owned = candidates.to_vec();
+        let done = self.writer.submit(move |mut conn| async move {
+            let result = async {
+                let before = load_by_candidates(&mut conn, &scope_owned, &candidates_owned)
+                    .await?
+                    .ok_or(Error::SecretNotFound)?;
+                let _ = send_before.send(before.clone());
+                // The caller's mutation is pure and quick; a caller that went away (or refused
+                // the change) drops its sender, and this job then rolls back alone.
+                let (after, new_versions) = tokio::time::timeout(MUTATION_TIMEOUT, after)
+                    .await
+                    .map_err(|_| Error::Internal("mutation timed out".into()))?
+                    .map_err(|_| Error::Internal("mutation abandoned".into()))?;
+                if after != before || !new_versions.is_empty() {
+                    write_changes(&mut conn, &before, &after, &new_versions).await?;
+                }
+                let _ = send_written.send(after);
+                Ok(())
+            }
+            .await;
+            (conn, result)
+        })?;
+        let Ok(before) = before.await else {
+            // The job failed before loading anything (not found, store error): its result says why.
+            return Err(match done.await {
+                Ok(Err(e)) => e,
+                _ => Error::Internal("the store's writer task has stopped".into()),
+            });
+        };
+        let mut changed = before.clone();
         let mut new_versions = Vec::new();
-        // On error the transaction is dropped, which rolls it back: nothing is written.
-        mutation(&mut after, &mut new_versions)?;
-        if after != before || !new_versions.is_empty() {
-            write_changes(&mut tx, &before, &after, &new_versions).await?;
-        }
-        tx.commit().await.map_err(store_err)?;
+        // On error the sender is dropped, the job rolls back: nothing is written.
+        mutation(&mut changed, &mut new_versions)?;
+        let _ = send_after.send((changed, new_versions));
+        done.await
+            .map_err(|_| Error::Internal("the store's writer task has stopped".into()))??;
+        let after = written
+            .await
+            .map_err(|_| Error::Internal("the store's writer task has stopped".into()))?;
         self.cache.invalidate([name_key(&after.scope, &after.name)]);
         Ok(after)
     }
@@ -653,17 +653,23 @@ impl Store for SqliteStore {
         scope: &Scope,
         candidates: &[Candidate],
     ) -> Result<Option<SecretRecord>> {
-        let mut tx = self
+        let scope_owned = scope.clone();
+        let candidates_owned = candidates.to_vec();
+        let record = self
             .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(store_err)?;
-        let Some(id) = resolve(&mut tx, scope, candidates).await? else {
-            return Ok(None);
-        };
-        let record = load_by_id(&mut tx, &id).await?;
-        delete_secret_rows(&mut tx, &id).await?;
-        tx.commit().await.map_err(store_err)?;
+            .write(move |mut conn| async move {
+                let result = async {
+                    let record =
+                        load_by_candidates(&mut conn, &scope_owned, &candidates_owned).await?;
+                    if let Some(record) = &record {
+                        delete_secret_rows(&mut conn, &record.id).await?;
+                    }
+                    Ok(record)
+                }
+                .await;
+                (conn, result)
+            })
+            .await?;
         self.cache
             .invalidate(record.iter().map(|r| name_key(&r.scope, &r.name)));
         Ok(record)
@@ -729,77 +735,93 @@ impl Store for SqliteStore {
         version_id: &str,
         day: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self
+        let secret_id = secret_id.to_owned();
+        let version_id = version_id.to_owned();
+        let key = self
             .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(store_err)?;
-        sqlx::query("UPDATE secrets SET last_accessed_ms = ? WHERE id = ?")
-            .bind(millis(day))
-            .bind(secret_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        sqlx::query(
-            "UPDATE versions SET last_accessed_ms = ? WHERE secret_id = ? AND version_id = ?",
-        )
-        .bind(millis(day))
-        .bind(secret_id)
-        .bind(version_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_err)?;
-        let row = sqlx::query("SELECT account_id, region, name FROM secrets WHERE id = ?")
-            .bind(secret_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        tx.commit().await.map_err(store_err)?;
-        if let Some(row) = row {
-            let key: NameKey = (
-                row.try_get("account_id").map_err(store_err)?,
-                row.try_get("region").map_err(store_err)?,
-                row.try_get("name").map_err(store_err)?,
-            );
-            self.cache.invalidate([key]);
-        }
+            .write(move |mut conn| async move {
+                let result = async {
+                    sqlx::query("UPDATE secrets SET last_accessed_ms = ? WHERE id = ?")
+                        .bind(millis(day))
+                        .bind(&secret_id)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(store_err)?;
+                    sqlx::query(
+                        "UPDATE versions SET last_accessed_ms = ? WHERE secret_id = ? AND version_id = ?",
+                    )
+                    .bind(millis(day))
+                    .bind(&secret_id)
+                    .bind(&version_id)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(store_err)?;
+                    let row = sqlx::query("SELECT account_id, region, name FROM secrets WHERE id = ?")
+                        .bind(&secret_id)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(store_err)?;
+                    row.map(|row| -> Result<NameKey> {
+                        Ok((
+                            row.try_get("account_id").map_err(store_err)?,
+                            row.try_get("region").map_err(store_err)?,
+                            row.try_get("name").map_err(store_err)?,
+                        ))
+                    })
+                    .transpose()
+                }
+                .await;
+                (conn, result)
+            })
+            .await?;
+        self.cache.invalidate(key);
         Ok(())
     }
 
     async fn purge_due(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
-        let mut tx = self
+        let purged = self
             .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(store_err)?;
-        let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE deletion_due_ms IS NOT NULL AND deletion_due_ms <= ?");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(millis(now))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        let mut purged = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let record = secret_from_row(row)?;
-            delete_secret_rows(&mut tx, &record.id).await?;
-            purged.push(record);
-        }
-        tx.commit().await.map_err(store_err)?;
+            .write(move |mut conn| async move {
+                let result = async {
+                    let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE deletion_due_ms IS NOT NULL AND deletion_due_ms <= ?");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(millis(now))
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(store_err)?;
+                    let mut purged = Vec::with_capacity(rows.len());
+                    for row in &rows {
+                        let record = secret_from_row(row)?;
+                        delete_secret_rows(&mut conn, &record.id).await?;
+                        purged.push(record);
+                    }
+                    Ok(purged)
+                }
+                .await;
+                (conn, result)
+            })
+            .await?;
         self.cache
             .invalidate(purged.iter().map(|r| name_key(&r.scope, &r.name)));
         Ok(purged.iter().map(SecretRecord::arn).collect())
     }
 
     async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO accounts (id, created_ms) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(account.as_str())
-        .bind(millis(created))
-        .execute(&self.writer)
-        .await
-        .map_err(store_err)?;
-        Ok(())
+        let account = account.as_str().to_owned();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = sqlx::query(
+                    "INSERT INTO accounts (id, created_ms) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&account)
+                .bind(millis(created))
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+                .map_err(store_err);
+                (conn, result)
+            })
+            .await
     }
 
     async fn list_accounts(&self) -> Result<Vec<AccountId>> {
@@ -816,7 +838,11 @@ impl Store for SqliteStore {
     }
 
     async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
-        sqlx::query(
+        let key = key.clone();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = async {
+                    sqlx::query(
             "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -828,10 +854,15 @@ impl Store for SqliteStore {
         .bind(&key.sealed_secret.ciphertext)
         .bind(millis(key.created))
         .bind(key.active)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await
         .map_err(store_err)?;
-        Ok(())
+                    Ok(())
+                }
+                .await;
+                (conn, result)
+            })
+            .await
     }
 
     async fn find_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
@@ -867,28 +898,84 @@ impl Store for SqliteStore {
     }
 
     async fn reset(&self) -> Result<()> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(store_err)?;
-        for table in [
-            "labels",
-            "tags",
-            "versions",
-            "secrets",
-            "access_keys",
-            "accounts",
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
-                .execute(&mut *tx)
-                .await
-                .map_err(store_err)?;
-        }
-        tx.commit().await.map_err(store_err)?;
+        self.writer
+            .write(move |mut conn| async move {
+                let result = async {
+                    for table in [
+                        "labels",
+                        "tags",
+                        "versions",
+                        "secrets",
+                        "access_keys",
+                        "accounts",
+                    ] {
+                        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(store_err)?;
+                    }
+                    Ok(())
+                }
+                .await;
+                (conn, result)
+            })
+            .await?;
         self.cache.invalidate_all();
         Ok(())
     }
+}
+
+/// Inserts a new secret with its first version, labels and tags, unless its name is taken.
+async fn insert_secret_rows(
+    conn: &mut SqliteConnection,
+    record: &SecretRecord,
+    first: Option<&NewVersion>,
+) -> Result<()> {
+    let existing = sqlx::query(
+        "SELECT deleted_ms FROM secrets WHERE account_id = ? AND region = ? AND name = ?",
+    )
+    .bind(record.scope.account.as_str())
+    .bind(record.scope.region.as_str())
+    .bind(&record.name)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(store_err)?;
+    if let Some(row) = existing {
+        let deleted: Option<i64> = row.try_get("deleted_ms").map_err(store_err)?;
+        return Err(if deleted.is_some() {
+            Error::NameScheduledForDeletion
+        } else {
+            Error::SecretExists(record.name.clone())
+        });
+    }
+    sqlx::query(
+            "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
+             last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&record.id)
+        .bind(record.scope.account.as_str())
+        .bind(record.scope.region.as_str())
+        .bind(&record.name)
+        .bind(&record.suffix)
+        .bind(&record.description)
+        .bind(&record.kms_key_id)
+        .bind(millis(record.created))
+        .bind(millis(record.last_changed))
+        .bind(record.last_accessed.map(millis))
+        .bind(record.deleted.map(millis))
+        .bind(record.deletion_due.map(millis))
+        .execute(&mut *conn)
+        .await
+        .map_err(store_err)?;
+    if let Some(first) = first {
+        let meta = record
+            .version(&first.version_id)
+            .ok_or_else(|| Error::Internal("first version missing from the record".into()))?;
+        insert_version(&mut *conn, &record.id, meta, &first.sealed).await?;
+    }
+    write_labels(&mut *conn, record).await?;
+    write_tags(&mut *conn, record).await?;
+    Ok(())
 }
 
 async fn delete_secret_rows(conn: &mut SqliteConnection, id: &str) -> Result<()> {
