@@ -641,8 +641,13 @@ impl Store for SqliteStore {
         };
         let mut changed = before.clone();
         let mut new_versions = Vec::new();
-        // On error the sender is dropped, the job rolls back: nothing is written.
-        mutation(&mut changed, &mut new_versions)?;
+        if let Err(error) = mutation(&mut changed, &mut new_versions) {
+            // The job rolls back: nothing is written. The answer waits for the batch, like every
+            // other: the refusal may rest on what an earlier job of the batch wrote.
+            drop(send_after);
+            let _ = done.await;
+            return Err(error);
+        }
         let _ = send_after.send((changed, new_versions));
         done.await
             .map_err(|_| Error::Internal("the store's writer task has stopped".into()))??;

@@ -8,6 +8,9 @@
 //! it is durable, and one fsync covers every write of the batch. While a batch commits, the next
 //! writers queue up and form the next batch: the busier the server, the larger the batches.
 //!
+//! A job that fails is rolled back alone, but its caller also hears back only after the batch
+//! committed: its failure may rest on what an earlier job of the batch wrote.
+//!
 //! Jobs own what they need (they are `'static`) and borrow the connection only while they run,
 //! so a caller that goes away (a client that hangs up) cannot leave a transaction open: the
 //! task always finishes the job it started.
@@ -118,6 +121,10 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
             continue;
         }
         let mut members: Vec<oneshot::Sender<Result<()>>> = Vec::new();
+        // A job that failed may have failed because of what an earlier job of this batch wrote
+        // (a name just taken, say). Its caller may act on that answer at once, reading through
+        // another connection, so it too hears back only once the batch is committed.
+        let mut failed: Vec<(oneshot::Sender<Result<()>>, Error)> = Vec::new();
         let mut next = Some(first);
         let mut broken = None;
         while let Some(job) = next.take() {
@@ -144,7 +151,7 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
                         execute(&mut conn, "RELEASE job").await
                     }
                     .await;
-                    let _ = job.done.send(Err(error));
+                    failed.push((job.done, error));
                     if undone.is_err() {
                         broken = Some("rollback to savepoint failed".to_owned());
                         break;
@@ -169,10 +176,15 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
             conn.close_on_drop();
         }
         drop(conn);
+        let commit_failed = |why: &String| Error::Store(Box::new(CommitFailed(why.clone())));
         for member in members {
+            let _ = member.send(outcome.as_ref().map(|_| ()).map_err(commit_failed));
+        }
+        for (member, error) in failed {
+            // If the batch did not commit, the state the job saw never existed.
             let _ = member.send(match &outcome {
-                Ok(()) => Ok(()),
-                Err(why) => Err(Error::Store(Box::new(CommitFailed(why.clone())))),
+                Ok(()) => Err(error),
+                Err(why) => Err(commit_failed(why)),
             });
         }
     }
