@@ -1,9 +1,14 @@
 //! coffer-store: the storage engines behind `coffer_core::store::Store`.
 //!
 //! [`sqlite::SqliteStore`] is the embedded default (a file in the data directory, or memory for
-//! `--dev`). All SQL of the project lives in this crate, one module per engine, with embedded
-//! migrations per engine.
+//! `--dev`); [`postgres::PostgresStore`] is the shared store for several coffer nodes. All SQL
+//! of the project lives in this crate, one module per engine, with embedded migrations per
+//! engine. [`transfer`] moves a deployment from one engine to the other.
 
+pub mod postgres;
 pub mod sqlite;
+pub mod sqlite_export;
+pub mod transfer;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
