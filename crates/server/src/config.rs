@@ -18,8 +18,12 @@ pub struct Config {
     pub dev: bool,
     /// The address to listen on.
     pub listen: SocketAddr,
-    /// The data directory: the database, the root key file, the credentials file.
+    /// The data directory: the database, the root key file, the credentials file. With
+    /// `database` set it holds only the root key file and the credentials file.
     pub data_dir: PathBuf,
+    /// A `postgres://` URL: keep the data in PostgreSQL, shared by every node given the same URL
+    /// (and the same root key), instead of in the embedded database of the data directory.
+    pub database: Option<String>,
     /// Where the keyring's root key lives (default `<data_dir>/root.key`, mode 0600).
     pub root_key_file: Option<PathBuf>,
     /// The root key itself, base64 (32 bytes). Prefer `root_key_file`; this is for platforms
@@ -39,6 +43,8 @@ impl std::fmt::Debug for Config {
             .field("dev", &self.dev)
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
+            // The URL may carry a password.
+            .field("database", &self.database.as_ref().map(|_| "<redacted>"))
             .field("root_key_file", &self.root_key_file)
             .field("root_key", &self.root_key.as_ref().map(|_| "<redacted>"))
             .field("max_body_bytes", &self.max_body_bytes)
@@ -49,10 +55,11 @@ impl std::fmt::Debug for Config {
 }
 
 /// Every configuration key, as read from `COFFER_<KEY>` environment variables.
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 9] = [
     "dev",
     "listen",
     "data_dir",
+    "database",
     "root_key_file",
     "root_key",
     "max_body_bytes",
@@ -69,6 +76,7 @@ impl Default for Config {
             dev: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 7600)),
             data_dir: PathBuf::from("coffer-data"),
+            database: None,
             root_key_file: None,
             root_key: None,
             // The largest legitimate request (a 64 KiB SecretBinary, base64-encoded, with
@@ -92,6 +100,9 @@ pub struct Overrides {
     /// `--data-dir`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    /// `--database`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
 }
 
 impl Config {
@@ -170,11 +181,35 @@ mod tests {
     }
 
     #[test]
-    fn debug_never_shows_the_root_key() {
+    fn debug_never_shows_the_root_key_or_the_database_url() {
         let config = Config {
             root_key: Some("c2VjcmV0LXJvb3Qta2V5".into()),
+            database: Some("postgres://coffer:hunter2@db/coffer".into()),
             ..Config::default()
         };
-        assert!(!format!("{config:?}").contains("c2VjcmV0"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("c2VjcmV0"));
+        assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type.
+    fn database_comes_from_file_environment_or_flag() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("c.toml", "database = \"postgres://file/db\"\n")?;
+            let file = Some(std::path::Path::new("c.toml"));
+            let config = Config::load(file, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(config.database.as_deref(), Some("postgres://file/db"));
+            jail.set_env("COFFER_DATABASE", "postgres://env/db");
+            let config = Config::load(file, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(config.database.as_deref(), Some("postgres://env/db"));
+            let overrides = Overrides {
+                database: Some("postgres://flag/db".into()),
+                ..Overrides::default()
+            };
+            let config = Config::load(file, &overrides).map_err(|e| *e)?;
+            assert_eq!(config.database.as_deref(), Some("postgres://flag/db"));
+            Ok(())
+        });
     }
 }

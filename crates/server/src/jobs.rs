@@ -1,4 +1,9 @@
 //! Background jobs. For now one: the purge of secrets whose recovery window has ended.
+//!
+//! Every node runs every job; there is no leader to elect or to lose. On PostgreSQL the store
+//! makes each run exclusive per item (`FOR UPDATE SKIP LOCKED`): nodes purging at the same
+//! moment split the due secrets, each purged and logged by exactly one node, and when a node
+//! dies the others go on at their next tick.
 
 use std::sync::Arc;
 use std::time::Duration;

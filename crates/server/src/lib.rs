@@ -23,7 +23,8 @@ use coffer_core::crypto::Keyring;
 use coffer_core::names::AccountId;
 use coffer_core::service::{Credentials, Service};
 use coffer_core::store::Store;
-use coffer_store::SqliteStore;
+use coffer_store::postgres::LockName;
+use coffer_store::{PostgresStore, SqliteStore};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -66,7 +67,8 @@ pub const DATABASE_FILE: &str = "coffer.db";
 /// The file name of the first access key's credentials inside the data directory.
 pub const CREDENTIALS_FILE: &str = "credentials";
 
-/// Opens the store and keyring a configuration names, initialising a fresh data directory.
+/// Opens the store and keyring a configuration names, initialising a fresh data directory (or
+/// a fresh PostgreSQL database).
 pub async fn open_service(
     config: &Config,
 ) -> Result<(Arc<Service>, Option<(AccountId, Credentials)>), StartError> {
@@ -78,6 +80,9 @@ pub async fn open_service(
         return Ok((Arc::new(Service::new(store, keyring, clock)), None));
     }
     init::ensure_data_dir(&config.data_dir)?;
+    if let Some(url) = &config.database {
+        return open_postgres(config, url, clock).await;
+    }
     let database = config.data_dir.join(DATABASE_FILE);
     // A database without its root key is unreadable: refuse to start rather than mint a new key
     // that opens nothing.
@@ -95,6 +100,44 @@ pub async fn open_service(
     let service = Arc::new(Service::new(store, keyring, clock));
     check_root_key(&service).await?;
     let initialized = service.initialize().await?;
+    if let Some((_, credentials)) = &initialized {
+        init::write_credentials(&config.data_dir.join(CREDENTIALS_FILE), credentials)?;
+    }
+    Ok((service, initialized))
+}
+
+/// Opens a node on PostgreSQL. The data directory holds only the root key file (unless the key
+/// comes from `root_key`) and, on the node that initialised the database, the credentials file.
+async fn open_postgres(
+    config: &Config,
+    url: &str,
+    clock: Arc<SystemClock>,
+) -> Result<(Arc<Service>, Option<(AccountId, Credentials)>), StartError> {
+    // Migrations run here; several nodes may start at once (the migrator locks).
+    let postgres = PostgresStore::connect(url).await?;
+    // A database with data but no root key here is a node set up without the shared key:
+    // refuse rather than mint a key that opens nothing.
+    let populated = !postgres.list_accounts().await?.is_empty();
+    if populated && config.root_key.is_none() && !config.root_key_path().exists() {
+        return Err(StartError::RootKey(format!(
+            "the PostgreSQL database holds coffer data but the root key file {} is missing; \
+             every node needs the same root key (copy root.key or set COFFER_ROOT_KEY)",
+            config.root_key_path().display()
+        )));
+    }
+    let keyring = Arc::new(Keyring::new(init::load_root_key(config)?));
+    let store: Arc<dyn Store> = Arc::new(postgres.clone());
+    let service = Arc::new(Service::new(store, keyring, clock));
+    // Nodes starting together on an empty database: the lock makes exactly one of them create
+    // the account and its first access key; the others find the account and do nothing.
+    let lock = postgres.lock(LockName::Initialize).await?;
+    let initialized = async {
+        check_root_key(&service).await?;
+        Ok::<_, StartError>(service.initialize().await?)
+    }
+    .await;
+    lock.release().await?;
+    let initialized = initialized?;
     if let Some((_, credentials)) = &initialized {
         init::write_credentials(&config.data_dir.join(CREDENTIALS_FILE), credentials)?;
     }

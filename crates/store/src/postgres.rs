@@ -228,59 +228,8 @@ impl PostgresStore {
 
     async fn try_insert_secret(&self, record: &SecretRecord, first: Option<&NewVersion>) -> Tx<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        // ON CONFLICT waits for a concurrent insert of the same name to commit or roll back,
-        // so of two racing creates exactly one wins and the other sees the winner's row.
-        let inserted = sqlx::query(
-            "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-             last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT ON CONSTRAINT secrets_scope_name DO NOTHING",
-        )
-        .bind(&record.id)
-        .bind(record.scope.account.as_str())
-        .bind(record.scope.region.as_str())
-        .bind(&record.name)
-        .bind(&record.suffix)
-        .bind(&record.description)
-        .bind(&record.kms_key_id)
-        .bind(millis(record.created))
-        .bind(millis(record.last_changed))
-        .bind(record.last_accessed.map(millis))
-        .bind(record.deleted.map(millis))
-        .bind(record.deletion_due.map(millis))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if inserted.rows_affected() == 0 {
-            let existing = sqlx::query(
-                "SELECT deleted_ms FROM secrets WHERE account_id = $1 AND region = $2 AND name = $3",
-            )
-            .bind(record.scope.account.as_str())
-            .bind(record.scope.region.as_str())
-            .bind(&record.name)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            let deleted = match existing {
-                Some(row) => row.try_get::<Option<i64>, _>("deleted_ms").map_err(db)?,
-                None => None,
-            };
-            return Err(TxError::Fail(if deleted.is_some() {
-                Error::NameScheduledForDeletion
-            } else {
-                Error::SecretExists(record.name.clone())
-            }));
-        }
-        if let Some(first) = first {
-            let meta = record
-                .version(&first.version_id)
-                .ok_or_else(|| Error::Internal("first version missing from the record".into()))?;
-            insert_version(&mut tx, &record.id, meta, &first.sealed).await?;
-        }
-        write_labels(&mut tx, record).await?;
-        write_tags(&mut tx, record).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(())
+        let result = insert_in(&mut tx, record, first).await;
+        finish(tx, result).await
     }
 
     async fn try_find_secret(
@@ -294,12 +243,11 @@ impl PostgresStore {
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
             .map_err(db)?;
-        let Some(id) = resolve(&mut tx, scope, candidates, false).await? else {
-            return Ok(None);
+        let result = match resolve(&mut tx, scope, candidates, false).await {
+            Ok(Some(id)) => load_by_id(&mut tx, &id).await,
+            other => other.map(|_| None),
         };
-        let record = load_by_id(&mut tx, &id).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(record)
+        finish(tx, result).await
     }
 
     async fn try_update_secret(
@@ -309,21 +257,9 @@ impl PostgresStore {
         mutation: &mut Mutation<'_>,
     ) -> Tx<SecretRecord> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let id = resolve(&mut tx, scope, candidates, true)
-            .await?
-            .ok_or(Error::SecretNotFound)?;
-        let before = load_by_id(&mut tx, &id)
-            .await?
-            .ok_or(Error::SecretNotFound)?;
-        let mut after = before.clone();
-        let mut new_versions = Vec::new();
-        // On error the transaction is dropped, which rolls it back: nothing is written.
-        mutation(&mut after, &mut new_versions)?;
-        if after != before || !new_versions.is_empty() {
-            write_changes(&mut tx, &before, &after, &new_versions).await?;
-        }
-        tx.commit().await.map_err(db)?;
-        Ok(after)
+        let result = update_in(&mut tx, scope, candidates, mutation).await;
+        // On error the transaction is rolled back, releasing the row lock: nothing is written.
+        finish(tx, result).await
     }
 
     async fn try_remove_secret(
@@ -332,13 +268,8 @@ impl PostgresStore {
         candidates: &[Candidate],
     ) -> Tx<Option<SecretRecord>> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let Some(id) = resolve(&mut tx, scope, candidates, true).await? else {
-            return Ok(None);
-        };
-        let record = load_by_id(&mut tx, &id).await?;
-        delete_secret_rows(&mut tx, &id).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(record)
+        let result = remove_in(&mut tx, scope, candidates).await;
+        finish(tx, result).await
     }
 
     async fn try_list_secrets(
@@ -640,6 +571,117 @@ impl PostgresStore {
         }
         tx.commit().await.map_err(store_err)?;
         Ok(())
+    }
+}
+
+/// The body of an insert.
+async fn insert_in(
+    conn: &mut PgConnection,
+    record: &SecretRecord,
+    first: Option<&NewVersion>,
+) -> Tx<()> {
+    // ON CONFLICT waits for a concurrent insert of the same name to commit or roll back,
+    // so of two racing creates exactly one wins and the other sees the winner's row.
+    let inserted = sqlx::query(
+        "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
+         last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT ON CONSTRAINT secrets_scope_name DO NOTHING",
+    )
+    .bind(&record.id)
+    .bind(record.scope.account.as_str())
+    .bind(record.scope.region.as_str())
+    .bind(&record.name)
+    .bind(&record.suffix)
+    .bind(&record.description)
+    .bind(&record.kms_key_id)
+    .bind(millis(record.created))
+    .bind(millis(record.last_changed))
+    .bind(record.last_accessed.map(millis))
+    .bind(record.deleted.map(millis))
+    .bind(record.deletion_due.map(millis))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    if inserted.rows_affected() == 0 {
+        let existing = sqlx::query(
+            "SELECT deleted_ms FROM secrets WHERE account_id = $1 AND region = $2 AND name = $3",
+        )
+        .bind(record.scope.account.as_str())
+        .bind(record.scope.region.as_str())
+        .bind(&record.name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+        let deleted = match existing {
+            Some(row) => row.try_get::<Option<i64>, _>("deleted_ms").map_err(db)?,
+            None => None,
+        };
+        return Err(TxError::Fail(if deleted.is_some() {
+            Error::NameScheduledForDeletion
+        } else {
+            Error::SecretExists(record.name.clone())
+        }));
+    }
+    if let Some(first) = first {
+        let meta = record
+            .version(&first.version_id)
+            .ok_or_else(|| Error::Internal("first version missing from the record".into()))?;
+        insert_version(conn, &record.id, meta, &first.sealed).await?;
+    }
+    write_labels(conn, record).await?;
+    write_tags(conn, record).await?;
+    Ok(())
+}
+
+/// The body of an update: lock, load, mutate, write the difference.
+async fn update_in(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    candidates: &[Candidate],
+    mutation: &mut Mutation<'_>,
+) -> Tx<SecretRecord> {
+    let id = resolve(conn, scope, candidates, true)
+        .await?
+        .ok_or(Error::SecretNotFound)?;
+    let before = load_by_id(conn, &id).await?.ok_or(Error::SecretNotFound)?;
+    let mut after = before.clone();
+    let mut new_versions = Vec::new();
+    mutation(&mut after, &mut new_versions)?;
+    if after != before || !new_versions.is_empty() {
+        write_changes(conn, &before, &after, &new_versions).await?;
+    }
+    Ok(after)
+}
+
+/// The body of a removal: lock, load, delete.
+async fn remove_in(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    candidates: &[Candidate],
+) -> Tx<Option<SecretRecord>> {
+    let Some(id) = resolve(conn, scope, candidates, true).await? else {
+        return Ok(None);
+    };
+    let record = load_by_id(conn, &id).await?;
+    delete_secret_rows(conn, &id).await?;
+    Ok(record)
+}
+
+/// Commits on success; on failure rolls back at once, so that row locks are released now rather
+/// than whenever the connection is next used.
+async fn finish<T>(tx: sqlx::Transaction<'_, sqlx::Postgres>, result: Tx<T>) -> Tx<T> {
+    match result {
+        Ok(value) => {
+            tx.commit().await.map_err(db)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The connection may be gone (that may be why we failed); the server rolls back
+            // then anyway.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
     }
 }
 

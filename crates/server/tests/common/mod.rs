@@ -14,6 +14,8 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::Client;
 use chrono::Utc;
 
+#[path = "../../../store/tests/support/pg.rs"]
+pub mod pg;
 mod raw;
 #[allow(unused_imports)]
 pub use raw::{Raw, RawResponse, Signing};
@@ -65,6 +67,11 @@ pub struct TestServer {
     pub server: coffer_server::Server,
     /// Kept alive for the server's lifetime.
     _dir: tempfile::TempDir,
+    /// The PostgreSQL schema the server keeps its data in, when the suite runs on PostgreSQL;
+    /// dropped with the server.
+    _scratch: Option<pg::Scratch>,
+    /// The `database` setting the server was started with.
+    database: Option<String>,
     /// The account id (real mode: the one made at initialisation).
     pub account: String,
     /// The access key id.
@@ -78,12 +85,27 @@ pub async fn start() -> TestServer {
     start_with(|_| {}).await
 }
 
-/// Starts a real-mode server, letting the caller adjust the configuration first.
+/// Whether this run of the suite keeps its data in PostgreSQL (`COFFER_TEST_STORE=postgres`,
+/// set by `scripts/test` for the suite's second run) rather than in the embedded store.
+pub fn on_postgres() -> bool {
+    std::env::var("COFFER_TEST_STORE").is_ok_and(|v| v == "postgres")
+}
+
+/// Starts a real-mode server, letting the caller adjust the configuration first. With
+/// [`on_postgres`], the server keeps its data in a scratch PostgreSQL schema of its own.
 pub async fn start_with(adjust: impl FnOnce(&mut coffer_server::Config)) -> TestServer {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = coffer_server::Config {
         data_dir: dir.path().to_owned(),
         ..Default::default()
+    };
+    let scratch = if on_postgres() {
+        // Required under COFFER_TEST_STORE=postgres: this never skips.
+        let scratch = pg::scratch().await.expect("PostgreSQL");
+        config.database = Some(scratch.url());
+        Some(scratch)
+    } else {
+        None
     };
     adjust(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -107,6 +129,8 @@ pub async fn start_with(adjust: impl FnOnce(&mut coffer_server::Config)) -> Test
     TestServer {
         server,
         _dir: dir,
+        _scratch: scratch,
+        database: config.database.clone(),
         account,
         access_key_id,
         secret_access_key,
@@ -180,6 +204,8 @@ impl TestServer {
         let TestServer {
             server,
             _dir: dir,
+            _scratch: scratch,
+            database,
             account,
             access_key_id,
             secret_access_key,
@@ -187,6 +213,7 @@ impl TestServer {
         server.shutdown().await;
         let config = coffer_server::Config {
             data_dir: dir.path().to_owned(),
+            database: database.clone(),
             ..Default::default()
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -202,6 +229,8 @@ impl TestServer {
         TestServer {
             server,
             _dir: dir,
+            _scratch: scratch,
+            database,
             account,
             access_key_id,
             secret_access_key,

@@ -86,6 +86,18 @@ impl Drop for Scratch {
                 .unwrap();
             runtime.block_on(async {
                 if let Ok(mut conn) = PgConnection::connect(&base_url()).await {
+                    // The test is over; a session of its still holding a lock in the schema
+                    // (a pooled connection whose rollback the stopped runtime never flushed)
+                    // would block the drop for good.
+                    let _ = sqlx::query(
+                        "SELECT pg_terminate_backend(l.pid) FROM pg_locks l \
+                         JOIN pg_class c ON c.oid = l.relation \
+                         JOIN pg_namespace n ON n.oid = c.relnamespace \
+                         WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()",
+                    )
+                    .bind(&schema)
+                    .execute(&mut conn)
+                    .await;
                     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DROP SCHEMA IF EXISTS {schema} CASCADE"
                     )))
