@@ -9,6 +9,7 @@
 # `coffer serve --dev` and idle RSS. Every server listens on 127.0.0.1; every load is bounded in
 # time (WARMUP + DURATION seconds). Only processes this script started are stopped, by PID.
 #
+# Needs wrk (Debian package `wrk`; installed here when missing and run as root).
 # Env: DURATION=15 WARMUP=3 CONNECTIONS=64 (load), COFFER_BENCH_DATABASE (PostgreSQL rows),
 #      SKIP_OPENBAO=1, OUT=dir (default target/bench-runs/<UTC time>).
 set -euo pipefail
@@ -19,6 +20,9 @@ OUT=${OUT:-$ROOT/target/bench-runs/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 TICK=$(getconf CLK_TCK)
 
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "install wrk" >&2; exit 1; fi
+fi
 echo "building (release)…" >&2
 cargo build --release --locked -p coffer-server >&2
 HAVE_AGENT=0
@@ -51,12 +55,43 @@ rss_mib() { awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 ROWS=$OUT/rows.tsv
 printf 'row\trps\tp50_ms\tp99_ms\tcpu_s_per_1000\tpeak_rss_mib\terrors\n' >"$ROWS"
-# measure NAME PID LOAD-ARGS…: runs the load generator and records a row.
+# measure NAME PID LOAD-ARGS…: records a row. A request that can be replayed (get, raw, agent,
+# bao) is replayed by wrk (-t2, $CONNECTIONS connections) from a script the load generator
+# writes; PutSecretValue, which needs a new signature per request, is driven by the load
+# generator itself, with the same number of connections.
 measure() {
   local name=$1 pid=$2; shift 2
-  local t0 t1 json
+  local t0 t1 json mode=""
+  local a prev=""
+  for a in "$@"; do
+    [ "$prev" = "--mode" ] && case "$a" in get|raw|agent|bao) mode=$a ;; esac
+    prev=$a
+  done
   t0=$(ticks "$pid")
-  json=$("$LOAD" --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP" "$@")
+  if [ -n "$mode" ]; then
+    local script="$OUT/$mode.lua" url
+    url="http://$(printf '%s\n' "$@" | awk 'prev=="--target"{print} {prev=$0}')"
+    local args=() prev=""
+    for a in "$@"; do
+      if [ "$prev" = "--mode" ]; then args+=(--lua-of "$a"); elif [ "$a" != "--mode" ]; then args+=("$a"); fi
+      prev=$a
+    done
+    "$LOAD" --mode lua "${args[@]}" >"$script"
+    wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$script" "$url/" >/dev/null
+    json=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$url/" | python3 -c '
+import json, re, sys
+text = sys.stdin.read()
+def ms(v):
+    n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p50 = ms(re.search(r"50%\s+(\S+)", text).group(1)); p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
+m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text); e = re.search(r"Socket errors:.*", text)
+errors = int(m.group(1)) if m else 0
+print(json.dumps({"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors, "requests": int(rps * 0)}))')
+  else
+    json=$("$LOAD" --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP" "$@")
+  fi
   t1=$(ticks "$pid")
   python3 - "$name" "$json" "$((t1 - t0))" "$TICK" "$((WARMUP + DURATION))" "$(hwm_mib "$pid")" >>"$ROWS" <<'PY'
 import json, sys

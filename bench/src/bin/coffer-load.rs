@@ -30,6 +30,8 @@ enum Mode {
     Bao,
     /// coffer-agent's `GET /secretsmanager/get?secretId=<secret>` with the SSRF token header.
     Agent,
+    /// Writes a wrk Lua script replaying the `--lua-of` request (get, raw, bao, agent) to stdout.
+    Lua,
     /// Creates `<secret>` (a `--value-bytes` value) and `<secret>-0` … `<secret>-(N-1)`, then exits.
     Seed,
 }
@@ -67,6 +69,37 @@ struct Args {
     /// secret i mod N); 0 means all write `<secret>` itself.
     #[arg(long, default_value_t = 0)]
     secrets: usize,
+    /// Lua: which request to script.
+    #[arg(long, value_enum, default_value = "get")]
+    lua_of: Mode,
+}
+
+/// Quotes a string for Lua.
+fn lua_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A wrk script that replays one request verbatim.
+fn lua_script(request: &Request<Full<Bytes>>, body: &[u8]) -> String {
+    let mut out = format!("wrk.method = {}\nwrk.path = {}\n", lua_string(request.method().as_str()), lua_string(&request.uri().to_string()));
+    out.push_str(&format!("wrk.body = {}\n", lua_string(&String::from_utf8_lossy(body))));
+    for (name, value) in request.headers() {
+        if name == "host" {
+            continue;
+        }
+        out.push_str(&format!("wrk.headers[{}] = {}\n", lua_string(name.as_str()), lua_string(value.to_str().unwrap_or_default())));
+    }
+    out
 }
 
 /// Signs a JSON request for `operation` with `body`.
@@ -142,7 +175,7 @@ fn build(args: &Args, connection_index: usize) -> Request<Full<Bytes>> {
                 Some("secretsmanager.PutSecretValue"),
             )
         }
-        Mode::Raw | Mode::Seed => (Method::POST, "/".to_owned(), "{}".to_owned(), None),
+        Mode::Raw | Mode::Seed | Mode::Lua => (Method::POST, "/".to_owned(), "{}".to_owned(), None),
         Mode::Bao => (Method::GET, format!("/v1/secret/data/{}", args.secret), String::new(), None),
         Mode::Agent => (Method::GET, format!("/secretsmanager/get?secretId={}", args.secret), String::new(), None),
     };
@@ -242,6 +275,14 @@ async fn connection(index: usize, args: Arc<Args>, measuring: Arc<AtomicBool>, s
 #[tokio::main]
 async fn main() {
     let args = Arc::new(Args::parse());
+    if args.mode == Mode::Lua {
+        let mut scripted = Args::parse();
+        scripted.mode = args.lua_of;
+        let request = build(&scripted, 0);
+        let body = request.body().clone().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        print!("{}", lua_script(&request, &body));
+        return;
+    }
     if args.mode == Mode::Seed {
         if let Err(e) = seed(&args).await {
             eprintln!("seed: {e}");
