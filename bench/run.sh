@@ -127,7 +127,12 @@ coffer_rows() {  # coffer_rows LABEL EXTRA-SERVE-ARGS…
 }
 coffer_rows sqlite
 if [ -n "${COFFER_BENCH_DATABASE:-}" ]; then
-  coffer_rows postgres --database "$COFFER_BENCH_DATABASE"
+  # A fresh schema for this run, so that the node initialises an empty store; dropped after.
+  SCHEMA="coffer_bench_$(date -u +%Y%m%d%H%M%S)"
+  psql "$COFFER_BENCH_DATABASE" -qc "CREATE SCHEMA $SCHEMA" >&2
+  SEP='?'; case "$COFFER_BENCH_DATABASE" in *\?*) SEP='&' ;; esac
+  coffer_rows postgres --database "${COFFER_BENCH_DATABASE}${SEP}options=-c%20search_path%3D${SCHEMA}"
+  psql "$COFFER_BENCH_DATABASE" -qc "DROP SCHEMA $SCHEMA CASCADE" >&2
 fi
 
 # --- 3. the agent's cache-hit path (in front of a dev-mode coffer)
