@@ -43,6 +43,8 @@ pub struct Server {
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     purge: tokio::task::JoinHandle<()>,
+    /// The data directory's lock (SQLite mode), held while the server lives.
+    _lock: Option<std::fs::File>,
 }
 
 impl Server {
@@ -164,6 +166,7 @@ async fn check_root_key(service: &Service) -> Result<(), StartError> {
 
 /// Starts a server on `listener` (bind it to 127.0.0.1 unless you mean otherwise).
 pub async fn start_on(config: &Config, listener: TcpListener) -> Result<Server, StartError> {
+    let lock = lock_data_dir(config)?;
     let (service, initialized) = open_service(config).await?;
     let auth = if config.dev {
         auth::Authenticator::dev()
@@ -204,7 +207,43 @@ pub async fn start_on(config: &Config, listener: TcpListener) -> Result<Server, 
         shutdown: Some(tx),
         task,
         purge,
+        _lock: lock,
     })
+}
+
+/// The file `coffer serve` locks in a SQLite data directory.
+pub const LOCK_FILE: &str = "coffer.lock";
+
+/// Takes the data directory's lock in SQLite mode: the store's read cache is correct only while
+/// one process writes the database, so a second `coffer serve` on the same directory is refused.
+/// (The offline admin commands only touch access keys and take no lock.)
+fn lock_data_dir(config: &Config) -> Result<Option<std::fs::File>, StartError> {
+    if config.dev || config.database.is_some() {
+        return Ok(None);
+    }
+    init::ensure_data_dir(&config.data_dir)?;
+    let path = config.data_dir.join(LOCK_FILE);
+    init::ensure_private_file(&path)?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(|source| StartError::Io {
+            what: "opening the lock file",
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StartError::Config(format!(
+            "another coffer serve is already using {}",
+            config.data_dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(source)) => Err(StartError::Io {
+            what: "locking",
+            path,
+            source,
+        }),
+    }
 }
 
 /// Binds the configured address and starts a server.

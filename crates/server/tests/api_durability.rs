@@ -186,3 +186,44 @@ async fn more_than_100_young_versions_are_kept() {
     assert_eq!(page.versions().len(), 100);
     assert!(page.next_token().is_some());
 }
+
+/// The store's read cache relies on one process writing a SQLite data directory, so a second
+/// server on the same directory is refused while the first runs, and accepted after it stopped.
+#[tokio::test]
+async fn a_second_server_on_one_data_dir_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = coffer_server::Config {
+        data_dir: dir.path().to_owned(),
+        ..Default::default()
+    };
+    let first = coffer_server::start_on(
+        &config,
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let second = coffer_server::start_on(
+        &config,
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    )
+    .await;
+    let message = match second {
+        Ok(_) => panic!("a second server started on the same data directory"),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(
+        message,
+        format!(
+            "configuration: another coffer serve is already using {}",
+            dir.path().display()
+        )
+    );
+    first.shutdown().await;
+    let again = coffer_server::start_on(
+        &config,
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    )
+    .await
+    .unwrap();
+    again.shutdown().await;
+}
