@@ -162,10 +162,18 @@ impl HeldLock {
 }
 
 /// The PostgreSQL store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
     options: PgConnectOptions,
+}
+
+// Written by hand: the connection options carry the database password, and sqlx's own Debug
+// for them prints it.
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
 }
 
 /// Parses a `postgres://` URL without ever echoing it (it may carry a password).
