@@ -348,6 +348,12 @@ def test_config_file_and_environment(servers, tmp_path):
     servers.started.append(s)
     assert s.client().list_secrets()["SecretList"] == []
 
+    # The file named by COFFER_CONFIG instead of --config.
+    s = Coffer(["serve"], env={"COFFER_CONFIG": str(cfg)}, log_dir=tmp_path,
+               access_key=DEV_ACCOUNT, secret_key="k")
+    servers.started.append(s)
+    assert s.client().list_secrets()["SecretList"] == []
+
     s = Coffer(["serve", "--dev"], env={"COFFER_LISTEN": "127.0.0.1:0"}, log_dir=tmp_path,
                access_key=DEV_ACCOUNT, secret_key="k")
     servers.started.append(s)

@@ -22,8 +22,8 @@ struct Cli {
 /// Flags every command shares for finding the configuration and data.
 #[derive(clap::Args)]
 struct Common {
-    /// A TOML configuration file.
-    #[arg(long)]
+    /// A TOML configuration file (also `COFFER_CONFIG`).
+    #[arg(long, env = "COFFER_CONFIG")]
     config: Option<PathBuf>,
     /// The data directory (database, root key file, credentials file).
     #[arg(long)]
