@@ -232,7 +232,7 @@ async fn admin(command: AdminCommand) -> Result<(), String> {
 
 /// `coffer admin migrate-store`: SQLite file → empty PostgreSQL database, verified.
 async fn migrate_store(from: &std::path::Path, to: &str) -> Result<(), String> {
-    let source = coffer_store::sqlite_export::export_sqlite(&from.join(DATABASE_FILE))
+    let source = coffer_store::sqlite::export::export_sqlite(&from.join(DATABASE_FILE))
         .await
         .map_err(|e| format!("reading {}: {e}", from.display()))?;
     let expected = source.summary();

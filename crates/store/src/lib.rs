@@ -7,7 +7,6 @@
 
 pub mod postgres;
 pub mod sqlite;
-pub mod sqlite_export;
 pub mod transfer;
 
 pub use postgres::PostgresStore;

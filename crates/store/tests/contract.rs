@@ -290,7 +290,7 @@ mod postgres_only {
     use coffer_core::model::{AccessKeyRecord, ValueKind};
     use coffer_core::names::{AccountId, AWSCURRENT};
     use coffer_core::store::Store;
-    use coffer_store::sqlite_export::export_sqlite;
+    use coffer_store::sqlite::export::export_sqlite;
     use coffer_store::{PostgresStore, SqliteStore};
     use sqlx::{Connection, PgConnection, Row};
 

@@ -26,6 +26,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
+pub mod export;
 mod writer;
 use writer::Writer;
 

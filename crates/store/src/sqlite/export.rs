@@ -1,7 +1,7 @@
 //! Reading an embedded (SQLite) database file row by row, read-only, for
-//! `coffer admin migrate-store`. It lives beside `sqlite.rs` rather than in it because it reads
-//! the schema directly and needs none of the engine's machinery; it is still SQLite's SQL, kept in
-//! this crate.
+//! `coffer admin migrate-store`. Part of the SQLite engine's module, but apart from the store
+//! itself: it reads the schema directly and needs none of the engine's machinery (no writer
+//! task, no cache).
 
 use std::path::Path;
 
