@@ -13,6 +13,7 @@ pub mod labels;
 pub mod model;
 pub mod names;
 pub mod password;
+pub mod policy;
 pub mod service;
 pub mod store;
 
