@@ -1,8 +1,24 @@
-//! The STS subset coffer answers on its own endpoint: `GetCallerIdentity`, in the awsQuery
-//! protocol (a form-encoded request, an XML response).
+//! The STS subset coffer answers on its own endpoint, `GetCallerIdentity` and `AssumeRole`, in
+//! the awsQuery protocol (a form-encoded request, an XML response), and the routing of
+//! awsQuery requests between STS and IAM.
 //!
-//! SDKs and AWS's caching agent call it to check that credentials work, so its response and
-//! its error shape must parse with their XML parsers exactly as real STS output does.
+//! SDKs and AWS's caching agent call `GetCallerIdentity` to check that credentials work, so its
+//! response and its error shape must parse with their XML parsers exactly as real STS output
+//! does.
+//!
+//! An awsQuery request is read in three steps, so that nothing but `Action` is looked at before
+//! the signature is verified: [`parse_form`] decodes the body and finds the `Action`;
+//! [`query_service`] tells which service (and so which SigV4 service name) it belongs to; after
+//! verification, [`parse_assume_role`] or [`crate::iam::parse_request`] reads the parameters.
+
+use chrono::{DateTime, Utc};
+use zeroize::Zeroizing;
+
+use crate::iam::{
+    error_response_xml, name_star, policy_text, string_members, tags, IamAction, Params, Pattern,
+    QueryError, StringShape, Tag, Violations, Xml, TAG_KEY,
+};
+use crate::sensitive::SensitiveString;
 
 /// The STS API version every awsQuery request names and every response's namespace carries.
 pub const STS_VERSION: &str = "2011-06-15";
@@ -36,6 +52,60 @@ pub fn parse_action(content_type: Option<&str>, body: &[u8]) -> Option<StsReques
 /// `GetCallerIdentity` URLs are (the kind EKS-style tokens carry).
 pub fn parse_query_action(query: Option<&str>) -> Option<StsRequest> {
     action_from_pairs(serde_urlencoded::from_str(query?).ok()?)
+}
+
+/// A decoded awsQuery request: its `Action` and every parameter, `Action` included, in the
+/// order sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryForm {
+    /// The value of the first `Action` parameter.
+    pub action: String,
+    /// Every decoded name/value pair.
+    pub params: Vec<(String, String)>,
+}
+
+/// Decodes a form-encoded awsQuery body. Returns `None` under the same conditions as
+/// [`parse_action`]: not form-encoded, not decodable, or no `Action`.
+pub fn parse_form(content_type: Option<&str>, body: &[u8]) -> Option<QueryForm> {
+    let media_type = content_type?.split(';').next()?.trim();
+    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return None;
+    }
+    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    let action = params
+        .iter()
+        .find(|(name, _)| name == "Action")
+        .map(|(_, action)| action.clone())?;
+    Some(QueryForm { action, params })
+}
+
+/// The services that answer awsQuery requests on coffer's endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueryService {
+    /// STS: `GetCallerIdentity`, `AssumeRole`.
+    Sts,
+    /// IAM: the actions of [`IamAction`].
+    Iam,
+}
+
+impl QueryService {
+    /// The service name a request to it is signed for (the SigV4 credential scope's service).
+    pub fn signing_name(self) -> &'static str {
+        match self {
+            Self::Sts => "sts",
+            Self::Iam => "iam",
+        }
+    }
+}
+
+/// The service an action belongs to, or `None` for an action coffer answers for neither. For
+/// such an action the caller can verify the signature for the service its credential scope
+/// names and answer `InvalidAction` ([`invalid_action`] or [`crate::iam::errors::invalid_action`]).
+pub fn query_service(action: &str) -> Option<QueryService> {
+    match action {
+        "GetCallerIdentity" | "AssumeRole" => Some(QueryService::Sts),
+        _ => IamAction::from_name(action).map(|_| QueryService::Iam),
+    }
 }
 
 fn action_from_pairs(pairs: Vec<(String, String)>) -> Option<StsRequest> {
@@ -85,6 +155,277 @@ pub fn error_xml(code: &str, message: &str, request_id: &str) -> String {
         escape(code),
         escape(message),
         escape(request_id),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// AssumeRole.
+
+/// The default `DurationSeconds` of an `AssumeRole` session.
+pub const DEFAULT_DURATION_SECONDS: i32 = 3600;
+
+/// `arnType`: any character but the control characters (`\u10000-\u10FFFF` in the model is all
+/// of the supplementary planes).
+fn is_arn_text(value: &str) -> bool {
+    !value.is_empty()
+        && value.chars().all(|c| {
+            matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}')
+                || (c >= '\u{A0}' && c != '\u{FFFE}' && c != '\u{FFFF}')
+        })
+}
+
+/// `[\w+=,.@:\/-]*`, external ids.
+fn is_external_id(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c))
+}
+
+/// `[\w+=/:,.@-]*`, MFA serial numbers.
+fn is_serial_number(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c))
+}
+
+/// `[\d]*`, MFA codes.
+fn is_token_code(value: &str) -> bool {
+    value.chars().all(|c| c.is_ascii_digit())
+}
+
+const ROLE_ARN: StringShape = StringShape::length(Some(20), Some(2048)).with_pattern(Pattern {
+    source: r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+",
+    matches: is_arn_text,
+});
+
+const SESSION_NAME: StringShape = StringShape::length(Some(2), Some(64)).with_pattern(Pattern {
+    source: r"[\w+=,.@-]*",
+    matches: name_star,
+});
+
+const SESSION_POLICY: StringShape = StringShape::length(Some(1), None).with_pattern(Pattern {
+    source: r"[\u0009\u000A\u000D\u0020-\u00FF]+",
+    matches: policy_text,
+});
+
+const EXTERNAL_ID: StringShape = StringShape::length(Some(2), Some(1224)).with_pattern(Pattern {
+    source: r"[\w+=,.@:\/-]*",
+    matches: is_external_id,
+});
+
+const SERIAL_NUMBER: StringShape = StringShape::length(Some(9), Some(256)).with_pattern(Pattern {
+    source: r"[\w+=/:,.@-]*",
+    matches: is_serial_number,
+});
+
+const TOKEN_CODE: StringShape = StringShape::length(Some(6), Some(6)).with_pattern(Pattern {
+    source: r"[\d]*",
+    matches: is_token_code,
+});
+
+const SOURCE_IDENTITY: StringShape =
+    StringShape::length(Some(2), Some(256)).with_pattern(Pattern {
+        source: r"[\w+=,.@-]*",
+        matches: name_star,
+    });
+
+/// The parameters of `AssumeRole`, checked against the STS model (`sts/2011-06-15`).
+///
+/// `PolicyArns` (managed session policies) are refused: coffer has no managed policies, and
+/// ignoring one would give the session more than its caller asked for. `SerialNumber` and
+/// `TokenCode` are checked and carried, but coffer verifies no MFA, so a trust policy that
+/// requires MFA never matches. `ProvidedContexts` and `MinimumSessionTokenSize` are not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRoleRequest {
+    /// `RoleArn`, 20–2048 characters (its form as an ARN is the server's to check).
+    pub role_arn: String,
+    /// `RoleSessionName`, 2–64 characters of `[\w+=,.@-]`.
+    pub role_session_name: String,
+    /// `Policy`, an inline session policy, as sent.
+    pub policy: Option<String>,
+    /// `DurationSeconds`, 900–43200; 3600 when not sent. The role's own
+    /// `MaxSessionDuration` is the server's to check ([`duration_exceeds_max_session_duration`]).
+    pub duration_seconds: i32,
+    /// `Tags`, session tags.
+    pub tags: Vec<Tag>,
+    /// `TransitiveTagKeys`.
+    pub transitive_tag_keys: Vec<String>,
+    /// `ExternalId`.
+    pub external_id: Option<String>,
+    /// `SerialNumber`, an MFA device.
+    pub serial_number: Option<String>,
+    /// `TokenCode`, an MFA code.
+    pub token_code: Option<String>,
+    /// `SourceIdentity`.
+    pub source_identity: Option<String>,
+}
+
+/// Parses the parameters of an `AssumeRole` request, reporting every model constraint violated
+/// in one `ValidationError` with AWS's wording, in model member order.
+pub fn parse_assume_role(pairs: &[(String, String)]) -> Result<AssumeRoleRequest, QueryError> {
+    let p = Params::new(pairs);
+    let mut v = Violations::default();
+    let role_arn = v.required_string("roleArn", p.get("RoleArn"), &ROLE_ARN);
+    let role_session_name =
+        v.required_string("roleSessionName", p.get("RoleSessionName"), &SESSION_NAME);
+    let has_policy_arns = !p.member_indices("PolicyArns").is_empty();
+    let policy = v.string("policy", p.get("Policy"), &SESSION_POLICY);
+    let duration_seconds = v.integer("durationSeconds", p.get("DurationSeconds"), 900, 43200);
+    let tags = tags(p, &mut v);
+    let transitive_tag_keys = string_members(p, "TransitiveTagKeys");
+    v.string_list("transitiveTagKeys", &transitive_tag_keys, 50, &TAG_KEY);
+    let external_id = v.string("externalId", p.get("ExternalId"), &EXTERNAL_ID);
+    let serial_number = v.string("serialNumber", p.get("SerialNumber"), &SERIAL_NUMBER);
+    let token_code = v.string("tokenCode", p.get("TokenCode"), &TOKEN_CODE);
+    let source_identity = v.string("sourceIdentity", p.get("SourceIdentity"), &SOURCE_IDENTITY);
+    v.finish()?;
+    if has_policy_arns {
+        return Err(managed_session_policies_unsupported());
+    }
+    Ok(AssumeRoleRequest {
+        role_arn,
+        role_session_name,
+        policy,
+        duration_seconds: duration_seconds.unwrap_or(DEFAULT_DURATION_SECONDS),
+        tags,
+        transitive_tag_keys,
+        external_id,
+        serial_number,
+        token_code,
+        source_identity,
+    })
+}
+
+/// The temporary credentials of a session. The secret half and the token are written only
+/// into a zeroizing buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// `AccessKeyId`, `ASIA…`.
+    pub access_key_id: String,
+    /// `SecretAccessKey`.
+    pub secret_access_key: SensitiveString,
+    /// `SessionToken`.
+    pub session_token: SensitiveString,
+    /// `Expiration`.
+    pub expiration: DateTime<Utc>,
+}
+
+/// The assumed-role principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumedRoleUser {
+    /// `AssumedRoleId`, `AROA…:<session name>`.
+    pub assumed_role_id: String,
+    /// `Arn`, `arn:aws:sts::<account>:assumed-role/<role name>/<session name>`.
+    pub arn: String,
+}
+
+/// What `AssumeRole` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRoleResponse {
+    /// `Credentials`.
+    pub credentials: Credentials,
+    /// `AssumedRoleUser`.
+    pub assumed_role_user: AssumedRoleUser,
+    /// `PackedPolicySize`, the percentage of the allowed space the session policy and tags
+    /// use; STS sends it when a policy or tags were given.
+    pub packed_policy_size: Option<u32>,
+    /// `SourceIdentity`, when one was given.
+    pub source_identity: Option<String>,
+}
+
+/// The body of an `AssumeRole` response, laid out as the STS API Reference's example
+/// (SourceIdentity, AssumedRoleUser, Credentials, PackedPolicySize). It holds a secret key and
+/// a session token, so it is written into a zeroizing buffer reserved for the whole body up
+/// front (a reallocation would free a copy without zeroing it).
+pub fn assume_role_xml(response: &AssumeRoleResponse, request_id: &str) -> Zeroizing<String> {
+    let credentials = &response.credentials;
+    let user = &response.assumed_role_user;
+    let values = credentials.access_key_id.len()
+        + credentials.secret_access_key.len()
+        + credentials.session_token.len()
+        + user.assumed_role_id.len()
+        + user.arn.len()
+        + response.source_identity.as_ref().map_or(0, String::len)
+        + request_id.len();
+    // Escaping grows a character to at most six bytes (`&apos;`).
+    let mut xml = Xml::with_capacity(2048 + 6 * values);
+    xml.open_namespaced("AssumeRoleResponse", STS_NAMESPACE);
+    xml.open("AssumeRoleResult");
+    xml.optional_leaf("SourceIdentity", response.source_identity.as_deref());
+    xml.open("AssumedRoleUser");
+    xml.leaf("Arn", &user.arn);
+    xml.leaf("AssumedRoleId", &user.assumed_role_id);
+    xml.close("AssumedRoleUser");
+    xml.open("Credentials");
+    xml.leaf("SessionToken", credentials.session_token.expose());
+    xml.leaf("SecretAccessKey", credentials.secret_access_key.expose());
+    xml.timestamp("Expiration", &credentials.expiration);
+    xml.leaf("AccessKeyId", &credentials.access_key_id);
+    xml.close("Credentials");
+    if let Some(size) = response.packed_policy_size {
+        xml.leaf("PackedPolicySize", &size.to_string());
+    }
+    xml.close("AssumeRoleResult");
+    xml.response_metadata(request_id);
+    xml.close("AssumeRoleResponse");
+    xml.finish()
+}
+
+/// The body of an STS `ErrorResponse` for a [`QueryError`]; `Type` is `Receiver` for 5xx.
+pub fn query_error_xml(error: &QueryError, request_id: &str) -> String {
+    error_response_xml(STS_NAMESPACE, error, request_id)
+}
+
+/// `ValidationError`: `The requested DurationSeconds exceeds the MaxSessionDuration set for
+/// this role.` (real STS output quoted in kreuzwerker/awsu#27, prowler#923 and others).
+pub fn duration_exceeds_max_session_duration() -> QueryError {
+    QueryError::new(
+        crate::iam::QueryErrorCode::ValidationError,
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+    )
+}
+
+/// `AccessDenied`: `User: {caller} is not authorized to perform: sts:AssumeRole on resource:
+/// {role}`, STS's answer when the trust policy (or the caller's own policy) does not allow it.
+pub fn assume_role_access_denied(caller_arn: &str, role_arn: &str) -> QueryError {
+    QueryError::new(
+        crate::iam::QueryErrorCode::AccessDenied,
+        format!(
+            "User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+        ),
+    )
+}
+
+/// `PackedPolicyTooLarge`: `Packed policy consumes {percent}% of allotted space, please use
+/// smaller policy.` (STS's wording as remembered by several SDK issue threads; the tags variant,
+/// `Packed size of session tags consumes 112% of allotted space.`, is quoted in
+/// aws/containers-roadmap#2413).
+pub fn packed_policy_too_large(percent: u32) -> QueryError {
+    QueryError::new(
+        crate::iam::QueryErrorCode::PackedPolicyTooLarge,
+        format!("Packed policy consumes {percent}% of allotted space, please use smaller policy."),
+    )
+}
+
+/// `MalformedPolicyDocument` for a session policy, with the policy checker's message.
+pub fn malformed_session_policy(message: impl Into<String>) -> QueryError {
+    QueryError::new(crate::iam::QueryErrorCode::MalformedPolicyDocument, message)
+}
+
+/// `ValidationError` for `PolicyArns`, which coffer does not support (it has no managed
+/// policies). This wording is coffer's own.
+pub fn managed_session_policies_unsupported() -> QueryError {
+    QueryError::new(
+        crate::iam::QueryErrorCode::ValidationError,
+        "Managed session policies (PolicyArns) are not supported by this server.",
+    )
+}
+
+/// `InvalidAction`: `Could not find operation {action} for version 2011-06-15`.
+pub fn invalid_action(action: &str) -> QueryError {
+    QueryError::new(
+        crate::iam::QueryErrorCode::InvalidAction,
+        format!("Could not find operation {action} for version {STS_VERSION}"),
     )
 }
 

@@ -1,1 +1,0 @@
-//! The IAM subset coffer answers on its own endpoint, in the awsQuery protocol. (Being written.)

@@ -1,0 +1,604 @@
+//! One request type per IAM action, parsed from the form parameters with every constraint of
+//! the botocore model checked.
+
+use super::errors;
+use super::query::{
+    name_plus, policy_text, tags, word_plus, Params, Pattern, StringShape, Tag, Violations,
+};
+use super::{IamAction, QueryError};
+
+// ---------------------------------------------------------------------------------------------
+// The model's string shapes, with IAM's own pattern messages where IAM has one.
+
+/// IAM's sentence for a name that breaks `[\w+=,.@-]+`, quoted from real responses for
+/// `userName`, `roleName` and `policyName` (a Terraform import, a Karpenter change, a
+/// cfn-lint report).
+macro_rules! name_message {
+    ($member:literal) => {
+        concat!(
+            "The specified value for ",
+            $member,
+            " is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-"
+        )
+    };
+}
+
+const NAME_PATTERN: Pattern = Pattern {
+    source: r"[\w+=,.@-]+",
+    matches: name_plus,
+};
+
+/// `userNameType`: a user name being created.
+const USER_NAME: StringShape = StringShape::length(Some(1), Some(64))
+    .with_pattern(NAME_PATTERN)
+    .with_pattern_message(name_message!("userName"));
+
+/// `existingUserNameType`: a user name being looked up (longer, for legacy names).
+const EXISTING_USER_NAME: StringShape = StringShape::length(Some(1), Some(128))
+    .with_pattern(NAME_PATTERN)
+    .with_pattern_message(name_message!("userName"));
+
+/// `roleNameType`.
+const ROLE_NAME: StringShape = StringShape::length(Some(1), Some(64))
+    .with_pattern(NAME_PATTERN)
+    .with_pattern_message(name_message!("roleName"));
+
+/// `policyNameType`.
+const POLICY_NAME: StringShape = StringShape::length(Some(1), Some(128))
+    .with_pattern(NAME_PATTERN)
+    .with_pattern_message(name_message!("policyName"));
+
+/// `pathType`: `/`, or `/…/` with printable ASCII between.
+const PATH: StringShape = StringShape::length(Some(1), Some(512))
+    .with_pattern(Pattern {
+        source: r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)",
+        matches: is_path,
+    })
+    // IAM's sentence, quoted in serverless#3802 and cfn-lint#722 (its double period included
+    // in neither, so not here).
+    .with_pattern_message(
+        "The specified value for path is invalid. It must begin and end with / and contain only \
+         alphanumeric characters and/or / characters.",
+    );
+
+/// `pathPrefixType`.
+const PATH_PREFIX: StringShape = StringShape::length(Some(1), Some(512))
+    .with_pattern(Pattern {
+        source: r"\u002F[\u0021-\u007F]*",
+        matches: is_path_prefix,
+    })
+    // Quoted in ansible-collections/amazon.aws#2065.
+    .with_pattern_message(
+        "The specified value for pathPrefix is invalid. It must begin with the / character and \
+         contain only alphanumeric characters and/or / characters.",
+    );
+
+/// `markerType`.
+const MARKER: StringShape = StringShape::length(Some(1), Some(320)).with_pattern(Pattern {
+    source: r"[\u0020-\u00FF]+",
+    matches: is_marker,
+});
+
+/// `policyDocumentType`.
+const POLICY_DOCUMENT: StringShape =
+    StringShape::length(Some(1), Some(131_072)).with_pattern(Pattern {
+        source: r"[\u0009\u000A\u000D\u0020-\u00FF]+",
+        matches: policy_text,
+    });
+
+/// `roleDescriptionType`.
+const DESCRIPTION: StringShape = StringShape::length(None, Some(1000)).with_pattern(Pattern {
+    source: r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*",
+    matches: is_description,
+});
+
+/// `accessKeyIdType`.
+const ACCESS_KEY_ID: StringShape = StringShape::length(Some(16), Some(128)).with_pattern(Pattern {
+    source: r"[\w]+",
+    matches: word_plus,
+});
+
+/// `arnType` as IAM declares it (lengths only).
+const ARN: StringShape = StringShape::length(Some(20), Some(2048));
+
+/// `statusType`, in the model's order.
+const STATUS_VALUES: [&str; 3] = ["Active", "Inactive", "Expired"];
+
+fn is_path(value: &str) -> bool {
+    value == "/"
+        || (value.len() >= 3
+            && value.starts_with('/')
+            && value.ends_with('/')
+            && value.chars().all(|c| ('\u{21}'..='\u{7E}').contains(&c)))
+}
+
+fn is_path_prefix(value: &str) -> bool {
+    value.starts_with('/') && value.chars().all(|c| ('\u{21}'..='\u{7F}').contains(&c))
+}
+
+fn is_marker(value: &str) -> bool {
+    !value.is_empty() && value.chars().all(|c| ('\u{20}'..='\u{FF}').contains(&c))
+}
+
+fn is_description(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A1}'..='\u{FF}'))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request types.
+
+/// The status of an access key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessKeyStatus {
+    /// The key signs requests.
+    Active,
+    /// The key is refused.
+    Inactive,
+    /// In the model's enum (for keys IAM expired itself); UpdateAccessKey accepts it as the
+    /// model does, and the server decides what it means.
+    Expired,
+}
+
+impl AccessKeyStatus {
+    /// The status as IAM spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Inactive => "Inactive",
+            Self::Expired => "Expired",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value {
+            "Active" => Some(Self::Active),
+            "Inactive" => Some(Self::Inactive),
+            "Expired" => Some(Self::Expired),
+            _ => None,
+        }
+    }
+}
+
+/// The paging parameters every IAM list action takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Paging {
+    /// The `Marker` a previous page returned.
+    pub marker: Option<String>,
+    /// `MaxItems`, 1–1000; `None` means [`super::DEFAULT_MAX_ITEMS`].
+    pub max_items: Option<i32>,
+}
+
+impl Paging {
+    /// The page size to use.
+    pub fn page_size(&self) -> i32 {
+        self.max_items.unwrap_or(super::DEFAULT_MAX_ITEMS)
+    }
+}
+
+/// `CreateUser`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateUserRequest {
+    /// `Path`; `None` means [`super::DEFAULT_PATH`].
+    pub path: Option<String>,
+    /// `UserName`.
+    pub user_name: String,
+    /// `Tags`.
+    pub tags: Vec<Tag>,
+}
+
+/// `GetUser`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetUserRequest {
+    /// `UserName`; `None` means the caller.
+    pub user_name: Option<String>,
+}
+
+/// `ListUsers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListUsersRequest {
+    /// `PathPrefix`; `None` means `/` (every user).
+    pub path_prefix: Option<String>,
+    /// `Marker`, `MaxItems`.
+    pub paging: Paging,
+}
+
+/// `DeleteUser`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteUserRequest {
+    /// `UserName`.
+    pub user_name: String,
+}
+
+/// `CreateAccessKey`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateAccessKeyRequest {
+    /// `UserName`; `None` means the caller.
+    pub user_name: Option<String>,
+}
+
+/// `ListAccessKeys`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListAccessKeysRequest {
+    /// `UserName`; `None` means the caller.
+    pub user_name: Option<String>,
+    /// `Marker`, `MaxItems`.
+    pub paging: Paging,
+}
+
+/// `UpdateAccessKey`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateAccessKeyRequest {
+    /// `UserName`; `None` means the caller.
+    pub user_name: Option<String>,
+    /// `AccessKeyId`.
+    pub access_key_id: String,
+    /// `Status`.
+    pub status: AccessKeyStatus,
+}
+
+/// `DeleteAccessKey`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteAccessKeyRequest {
+    /// `UserName`; `None` means the caller.
+    pub user_name: Option<String>,
+    /// `AccessKeyId`.
+    pub access_key_id: String,
+}
+
+/// `PutUserPolicy`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutUserPolicyRequest {
+    /// `UserName`.
+    pub user_name: String,
+    /// `PolicyName`.
+    pub policy_name: String,
+    /// `PolicyDocument`, as sent (JSON; the policy language's own checks are the server's).
+    pub policy_document: String,
+}
+
+/// `GetUserPolicy` and `DeleteUserPolicy`: a user's inline policy by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPolicyRequest {
+    /// `UserName`.
+    pub user_name: String,
+    /// `PolicyName`.
+    pub policy_name: String,
+}
+
+/// `ListUserPolicies`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListUserPoliciesRequest {
+    /// `UserName`.
+    pub user_name: String,
+    /// `Marker`, `MaxItems`.
+    pub paging: Paging,
+}
+
+/// `CreateRole`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateRoleRequest {
+    /// `Path`; `None` means [`super::DEFAULT_PATH`].
+    pub path: Option<String>,
+    /// `RoleName`.
+    pub role_name: String,
+    /// `AssumeRolePolicyDocument`, the trust policy, as sent.
+    pub assume_role_policy_document: String,
+    /// `Description`.
+    pub description: Option<String>,
+    /// `MaxSessionDuration`, 3600–43200 seconds; `None` means
+    /// [`super::DEFAULT_MAX_SESSION_DURATION`].
+    pub max_session_duration: Option<i32>,
+    /// `Tags`.
+    pub tags: Vec<Tag>,
+}
+
+/// `GetRole` and `DeleteRole`: a role by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRequest {
+    /// `RoleName`.
+    pub role_name: String,
+}
+
+/// `ListRoles`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRolesRequest {
+    /// `PathPrefix`; `None` means `/` (every role).
+    pub path_prefix: Option<String>,
+    /// `Marker`, `MaxItems`.
+    pub paging: Paging,
+}
+
+/// `PutRolePolicy`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutRolePolicyRequest {
+    /// `RoleName`.
+    pub role_name: String,
+    /// `PolicyName`.
+    pub policy_name: String,
+    /// `PolicyDocument`, as sent.
+    pub policy_document: String,
+}
+
+/// `GetRolePolicy` and `DeleteRolePolicy`: a role's inline policy by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolePolicyRequest {
+    /// `RoleName`.
+    pub role_name: String,
+    /// `PolicyName`.
+    pub policy_name: String,
+}
+
+/// `ListRolePolicies`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRolePoliciesRequest {
+    /// `RoleName`.
+    pub role_name: String,
+    /// `Marker`, `MaxItems`.
+    pub paging: Paging,
+}
+
+/// A parsed IAM request: one variant per [`IamAction`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IamRequest {
+    /// `CreateUser`.
+    CreateUser(CreateUserRequest),
+    /// `GetUser`.
+    GetUser(GetUserRequest),
+    /// `ListUsers`.
+    ListUsers(ListUsersRequest),
+    /// `DeleteUser`.
+    DeleteUser(DeleteUserRequest),
+    /// `CreateAccessKey`.
+    CreateAccessKey(CreateAccessKeyRequest),
+    /// `ListAccessKeys`.
+    ListAccessKeys(ListAccessKeysRequest),
+    /// `UpdateAccessKey`.
+    UpdateAccessKey(UpdateAccessKeyRequest),
+    /// `DeleteAccessKey`.
+    DeleteAccessKey(DeleteAccessKeyRequest),
+    /// `PutUserPolicy`.
+    PutUserPolicy(PutUserPolicyRequest),
+    /// `GetUserPolicy`.
+    GetUserPolicy(UserPolicyRequest),
+    /// `DeleteUserPolicy`.
+    DeleteUserPolicy(UserPolicyRequest),
+    /// `ListUserPolicies`.
+    ListUserPolicies(ListUserPoliciesRequest),
+    /// `CreateRole`.
+    CreateRole(CreateRoleRequest),
+    /// `GetRole`.
+    GetRole(RoleRequest),
+    /// `DeleteRole`.
+    DeleteRole(RoleRequest),
+    /// `ListRoles`.
+    ListRoles(ListRolesRequest),
+    /// `PutRolePolicy`.
+    PutRolePolicy(PutRolePolicyRequest),
+    /// `GetRolePolicy`.
+    GetRolePolicy(RolePolicyRequest),
+    /// `DeleteRolePolicy`.
+    DeleteRolePolicy(RolePolicyRequest),
+    /// `ListRolePolicies`.
+    ListRolePolicies(ListRolePoliciesRequest),
+}
+
+impl IamRequest {
+    /// The action of the request.
+    pub fn action(&self) -> IamAction {
+        match self {
+            Self::CreateUser(_) => IamAction::CreateUser,
+            Self::GetUser(_) => IamAction::GetUser,
+            Self::ListUsers(_) => IamAction::ListUsers,
+            Self::DeleteUser(_) => IamAction::DeleteUser,
+            Self::CreateAccessKey(_) => IamAction::CreateAccessKey,
+            Self::ListAccessKeys(_) => IamAction::ListAccessKeys,
+            Self::UpdateAccessKey(_) => IamAction::UpdateAccessKey,
+            Self::DeleteAccessKey(_) => IamAction::DeleteAccessKey,
+            Self::PutUserPolicy(_) => IamAction::PutUserPolicy,
+            Self::GetUserPolicy(_) => IamAction::GetUserPolicy,
+            Self::DeleteUserPolicy(_) => IamAction::DeleteUserPolicy,
+            Self::ListUserPolicies(_) => IamAction::ListUserPolicies,
+            Self::CreateRole(_) => IamAction::CreateRole,
+            Self::GetRole(_) => IamAction::GetRole,
+            Self::DeleteRole(_) => IamAction::DeleteRole,
+            Self::ListRoles(_) => IamAction::ListRoles,
+            Self::PutRolePolicy(_) => IamAction::PutRolePolicy,
+            Self::GetRolePolicy(_) => IamAction::GetRolePolicy,
+            Self::DeleteRolePolicy(_) => IamAction::DeleteRolePolicy,
+            Self::ListRolePolicies(_) => IamAction::ListRolePolicies,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing.
+
+/// Parses the parameters of an IAM request (the decoded form pairs, `Action` and `Version`
+/// among them, which are not read here) into the action's request type.
+///
+/// Every model constraint is checked, in model member order, and all violations are reported
+/// together in one `ValidationError` with AWS's wording; IAM's own sentence for an invalid name
+/// or path comes only when nothing else was wrong. Unknown parameters are ignored.
+pub fn parse_request(
+    action: IamAction,
+    pairs: &[(String, String)],
+) -> Result<IamRequest, QueryError> {
+    let p = Params::new(pairs);
+    let mut v = Violations::default();
+    let request = match action {
+        IamAction::CreateUser => {
+            let path = v.string("path", p.get("Path"), &PATH);
+            let user_name = v.required_string("userName", p.get("UserName"), &USER_NAME);
+            let boundary = v.string("permissionsBoundary", p.get("PermissionsBoundary"), &ARN);
+            let tags = tags(p, &mut v);
+            v.finish()?;
+            refuse_boundary(boundary.as_deref())?;
+            check_duplicate_tags(&tags)?;
+            IamRequest::CreateUser(CreateUserRequest {
+                path,
+                user_name,
+                tags,
+            })
+        }
+        IamAction::GetUser => IamRequest::GetUser(GetUserRequest {
+            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+        }),
+        IamAction::ListUsers => IamRequest::ListUsers(ListUsersRequest {
+            path_prefix: v.string("pathPrefix", p.get("PathPrefix"), &PATH_PREFIX),
+            paging: paging(p, &mut v),
+        }),
+        IamAction::DeleteUser => IamRequest::DeleteUser(DeleteUserRequest {
+            user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+        }),
+        IamAction::CreateAccessKey => IamRequest::CreateAccessKey(CreateAccessKeyRequest {
+            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+        }),
+        IamAction::ListAccessKeys => IamRequest::ListAccessKeys(ListAccessKeysRequest {
+            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            paging: paging(p, &mut v),
+        }),
+        IamAction::UpdateAccessKey => {
+            let user_name = v.string("userName", p.get("UserName"), &EXISTING_USER_NAME);
+            let access_key_id =
+                v.required_string("accessKeyId", p.get("AccessKeyId"), &ACCESS_KEY_ID);
+            if p.get("Status").is_none() {
+                v.null("status");
+            }
+            let status = v
+                .enumeration("status", p.get("Status"), &STATUS_VALUES)
+                .and_then(AccessKeyStatus::parse);
+            v.finish()?;
+            IamRequest::UpdateAccessKey(UpdateAccessKeyRequest {
+                user_name,
+                access_key_id,
+                // `finish` has failed unless the status was sent and is one of the three.
+                status: status.unwrap_or(AccessKeyStatus::Inactive),
+            })
+        }
+        IamAction::DeleteAccessKey => IamRequest::DeleteAccessKey(DeleteAccessKeyRequest {
+            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            access_key_id: v.required_string("accessKeyId", p.get("AccessKeyId"), &ACCESS_KEY_ID),
+        }),
+        IamAction::PutUserPolicy => IamRequest::PutUserPolicy(PutUserPolicyRequest {
+            user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
+            policy_document: v.required_string(
+                "policyDocument",
+                p.get("PolicyDocument"),
+                &POLICY_DOCUMENT,
+            ),
+        }),
+        IamAction::GetUserPolicy => IamRequest::GetUserPolicy(user_policy(p, &mut v)),
+        IamAction::DeleteUserPolicy => IamRequest::DeleteUserPolicy(user_policy(p, &mut v)),
+        IamAction::ListUserPolicies => IamRequest::ListUserPolicies(ListUserPoliciesRequest {
+            user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            paging: paging(p, &mut v),
+        }),
+        IamAction::CreateRole => {
+            let path = v.string("path", p.get("Path"), &PATH);
+            let role_name = v.required_string("roleName", p.get("RoleName"), &ROLE_NAME);
+            let assume_role_policy_document = v.required_string(
+                "assumeRolePolicyDocument",
+                p.get("AssumeRolePolicyDocument"),
+                &POLICY_DOCUMENT,
+            );
+            let description = v.string("description", p.get("Description"), &DESCRIPTION);
+            let max_session_duration = v.integer(
+                "maxSessionDuration",
+                p.get("MaxSessionDuration"),
+                3600,
+                43200,
+            );
+            let boundary = v.string("permissionsBoundary", p.get("PermissionsBoundary"), &ARN);
+            let tags = tags(p, &mut v);
+            v.finish()?;
+            refuse_boundary(boundary.as_deref())?;
+            check_duplicate_tags(&tags)?;
+            IamRequest::CreateRole(CreateRoleRequest {
+                path,
+                role_name,
+                assume_role_policy_document,
+                description,
+                max_session_duration,
+                tags,
+            })
+        }
+        IamAction::GetRole => IamRequest::GetRole(role(p, &mut v)),
+        IamAction::DeleteRole => IamRequest::DeleteRole(role(p, &mut v)),
+        IamAction::ListRoles => IamRequest::ListRoles(ListRolesRequest {
+            path_prefix: v.string("pathPrefix", p.get("PathPrefix"), &PATH_PREFIX),
+            paging: paging(p, &mut v),
+        }),
+        IamAction::PutRolePolicy => IamRequest::PutRolePolicy(PutRolePolicyRequest {
+            role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
+            policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
+            policy_document: v.required_string(
+                "policyDocument",
+                p.get("PolicyDocument"),
+                &POLICY_DOCUMENT,
+            ),
+        }),
+        IamAction::GetRolePolicy => IamRequest::GetRolePolicy(role_policy(p, &mut v)),
+        IamAction::DeleteRolePolicy => IamRequest::DeleteRolePolicy(role_policy(p, &mut v)),
+        IamAction::ListRolePolicies => IamRequest::ListRolePolicies(ListRolePoliciesRequest {
+            role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
+            paging: paging(p, &mut v),
+        }),
+    };
+    // The arms with checks after validation have finished already (a second `finish` finds
+    // nothing); the others finish here.
+    v.finish()?;
+    Ok(request)
+}
+
+fn paging(p: Params<'_>, v: &mut Violations) -> Paging {
+    Paging {
+        marker: v.string("marker", p.get("Marker"), &MARKER),
+        max_items: v.integer("maxItems", p.get("MaxItems"), 1, 1000),
+    }
+}
+
+fn user_policy(p: Params<'_>, v: &mut Violations) -> UserPolicyRequest {
+    UserPolicyRequest {
+        user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+        policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
+    }
+}
+
+fn role(p: Params<'_>, v: &mut Violations) -> RoleRequest {
+    RoleRequest {
+        role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
+    }
+}
+
+fn role_policy(p: Params<'_>, v: &mut Violations) -> RolePolicyRequest {
+    RolePolicyRequest {
+        role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
+        policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
+    }
+}
+
+/// coffer does not evaluate permissions boundaries, so a request that sets one is refused
+/// rather than stored and ignored: ignoring it would grant more than its author meant.
+fn refuse_boundary(boundary: Option<&str>) -> Result<(), QueryError> {
+    match boundary {
+        Some(_) => Err(errors::permissions_boundary_unsupported()),
+        None => Ok(()),
+    }
+}
+
+/// IAM refuses two tags whose keys differ only in case.
+fn check_duplicate_tags(tags: &[Tag]) -> Result<(), QueryError> {
+    for (i, tag) in tags.iter().enumerate() {
+        let key = tag.key.to_lowercase();
+        if tags[..i]
+            .iter()
+            .any(|other| other.key.to_lowercase() == key)
+        {
+            return Err(errors::duplicate_tag_keys());
+        }
+    }
+    Ok(())
+}
