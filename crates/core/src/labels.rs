@@ -268,6 +268,7 @@ mod tests {
             deleted: None,
             deletion_due: None,
             tags: Vec::new(),
+            resource_policy: None,
             versions: Vec::new(),
         }
     }

@@ -33,6 +33,8 @@ pub struct SecretRecord {
     pub deletion_due: Option<DateTime<Utc>>,
     /// Tags in the order they were first set; keys are unique and case-sensitive.
     pub tags: Vec<(String, String)>,
+    /// The resource policy (PutResourcePolicy), as the user wrote it.
+    pub resource_policy: Option<String>,
     /// The versions, oldest first.
     pub versions: Vec<VersionMeta>,
 }
@@ -179,12 +181,93 @@ pub struct AccessKeyRecord {
     pub access_key_id: String,
     /// The account the key's principal belongs to.
     pub account: crate::names::AccountId,
-    /// The principal's ARN (for now, always the account's root user).
+    /// The principal's ARN: the account's root user or one of its IAM users.
     pub principal_arn: String,
+    /// The IAM user owning the key; `None` for the account's root user.
+    pub user_name: Option<String>,
     /// The sealed secret access key.
     pub sealed_secret: SealedValue,
     /// When the key was created.
     pub created: DateTime<Utc>,
     /// Whether the key may be used.
     pub active: bool,
+}
+
+/// What kind of IAM identity a [`PrincipalRecord`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrincipalKind {
+    /// An IAM user: signs with long-term access keys.
+    User,
+    /// An IAM role: assumed through STS, signs with temporary credentials.
+    Role,
+}
+
+impl PrincipalKind {
+    /// The stored form, which is also the ARN's resource type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Role => "role",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "user" => Some(Self::User),
+            "role" => Some(Self::Role),
+            _ => None,
+        }
+    }
+}
+
+/// An IAM user or role of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalRecord {
+    /// The account.
+    pub account: crate::names::AccountId,
+    /// User or role.
+    pub kind: PrincipalKind,
+    /// The name, as created (IAM compares names case-insensitively).
+    pub name: String,
+    /// The path, `/` by default.
+    pub path: String,
+    /// IAM's unique id (`AIDA…` for users, `AROA…` for roles).
+    pub id: String,
+    /// When it was created.
+    pub created: DateTime<Utc>,
+    /// Tags, in the order given (`aws:PrincipalTag/*`).
+    pub tags: Vec<(String, String)>,
+    /// A role's trust policy (who may assume it); `None` for users.
+    pub trust_policy: Option<String>,
+    /// A role's description.
+    pub description: Option<String>,
+    /// A role's longest session, in seconds (3600 by default).
+    pub max_session_secs: Option<u32>,
+}
+
+impl PrincipalRecord {
+    /// The principal's IAM ARN: `arn:aws:iam::<account>:<kind><path><name>`.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:{}{}{}",
+            self.account,
+            self.kind.as_str(),
+            self.path,
+            self.name
+        )
+    }
+}
+
+/// What [`crate::store::Store::delete_principal`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// The principal is gone.
+    Deleted,
+    /// No such principal.
+    NotFound,
+    /// It still has inline policies; nothing was deleted.
+    HasPolicies,
+    /// It (a user) still has access keys; nothing was deleted.
+    HasAccessKeys,
 }

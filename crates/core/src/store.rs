@@ -10,7 +10,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
-use crate::model::{AccessKeyRecord, NewVersion, SealedValue, SecretRecord};
+use crate::model::{
+    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
+    SecretRecord,
+};
 use crate::names::{AccountId, Candidate, Scope};
 
 /// The mutation the core applies inside [`Store::update_secret`]: it may change the record and
@@ -87,6 +90,68 @@ pub trait Store: Send + Sync + 'static {
 
     /// All access keys of an account.
     async fn list_access_keys(&self, account: &AccountId) -> Result<Vec<AccessKeyRecord>>;
+
+    /// Sets whether an access key may be used; `false` when there is no such key.
+    async fn set_access_key_active(&self, access_key_id: &str, active: bool) -> Result<bool>;
+
+    /// Removes an access key; `false` when there is no such key.
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool>;
+
+    /// Stores a new IAM user or role; `false` (and nothing written) when the account already has
+    /// one of that kind whose name equals this one ignoring case.
+    async fn insert_principal(&self, principal: &PrincipalRecord) -> Result<bool>;
+
+    /// The user or role of that kind and name (compared ignoring case).
+    async fn find_principal(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<Option<PrincipalRecord>>;
+
+    /// Every user or role of an account, ordered by name ignoring case.
+    async fn list_principals(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+    ) -> Result<Vec<PrincipalRecord>>;
+
+    /// Removes a user or role, in one transaction with the checks IAM makes first: no inline
+    /// policies left and, for a user, no access keys left.
+    async fn delete_principal(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<DeleteOutcome>;
+
+    /// Creates or replaces an inline policy of a user or role (which the caller has checked
+    /// exists).
+    async fn put_inline_policy(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<()>;
+
+    /// The inline policies of a user or role, as (name, document), ordered by name.
+    async fn list_inline_policies(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+    ) -> Result<Vec<(String, String)>>;
+
+    /// Removes an inline policy; `false` when there is none of that name.
+    async fn delete_inline_policy(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+        policy_name: &str,
+    ) -> Result<bool>;
 
     /// Whether the store answers (for `/ready`).
     async fn ping(&self) -> Result<()>;

@@ -7,6 +7,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+mod tags;
 pub mod transfer;
 
 pub use postgres::PostgresStore;

@@ -103,6 +103,9 @@ macro_rules! contract_suite {
                 reset_removes_everything,
                 concurrent_updates_are_atomic,
                 concurrent_inserts_of_one_name,
+                principals_round_trip_and_names_ignore_case,
+                inline_policies_and_principal_deletion,
+                resource_policy_is_kept_with_the_secret,
             );
         }
     };
@@ -155,6 +158,7 @@ mod sqlite_only {
             access_key_id: "AKIAREOPENREOPEN0001".into(),
             account: account.clone(),
             principal_arn: "arn:aws:iam::123456789012:root".into(),
+            user_name: None,
             sealed_secret: sealed("key", ValueKind::String),
             created: at(1),
             active: true,
@@ -438,6 +442,7 @@ mod postgres_only {
             access_key_id: "AKIAMOVEMOVEMOVE0001".into(),
             account: account.clone(),
             principal_arn: "arn:aws:iam::123456789012:root".into(),
+            user_name: None,
             sealed_secret: sealed("key", ValueKind::String),
             created: at(1),
             active: true,

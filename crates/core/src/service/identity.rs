@@ -105,6 +105,7 @@ impl Service {
                 access_key_id: access_key_id.clone(),
                 account: account.clone(),
                 principal_arn: Principal::root(account.clone()).arn,
+                user_name: None,
                 sealed_secret: sealed,
                 created: self.now(),
                 active: true,

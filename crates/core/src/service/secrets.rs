@@ -126,6 +126,7 @@ impl Service {
             deleted: None,
             deletion_due: None,
             tags,
+            resource_policy: None,
             versions: Vec::new(),
         };
         let first = match (&input.value, &version_id) {

@@ -17,7 +17,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::{Error, Result};
 use coffer_core::model::{
-    AccessKeyRecord, NewVersion, SealedValue, SecretRecord, ValueKind, VersionMeta,
+    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
+    SecretRecord, ValueKind, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Region, Scope};
 use coffer_core::store::{Mutation, Store};
@@ -27,6 +28,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 pub mod export;
+mod iam;
 mod writer;
 use writer::Writer;
 
@@ -231,7 +233,7 @@ impl SqliteStore {
 /// The columns of `secrets` every query selects, in this order.
 const SECRET_COLUMNS: &str =
     "id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms";
+     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy";
 
 fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord> {
     let account: String = row.try_get("account_id").map_err(store_err)?;
@@ -261,6 +263,7 @@ fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord> {
             .map_err(store_err)?
             .map(from_millis),
         tags: Vec::new(),
+        resource_policy: row.try_get("resource_policy").map_err(store_err)?,
         versions: Vec::new(),
     })
 }
@@ -491,7 +494,7 @@ async fn write_changes(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE secrets SET description = ?, kms_key_id = ?, last_changed_ms = ?, last_accessed_ms = ?, \
-         deleted_ms = ?, deletion_due_ms = ? WHERE id = ?",
+         deleted_ms = ?, deletion_due_ms = ?, resource_policy = ? WHERE id = ?",
     )
     .bind(&after.description)
     .bind(&after.kms_key_id)
@@ -499,6 +502,7 @@ async fn write_changes(
     .bind(after.last_accessed.map(millis))
     .bind(after.deleted.map(millis))
     .bind(after.deletion_due.map(millis))
+    .bind(&after.resource_policy)
     .bind(&after.id)
     .execute(&mut *conn)
     .await
@@ -854,8 +858,8 @@ impl Store for SqliteStore {
             .write(move |mut conn| async move {
                 let result = async {
                     sqlx::query(
-            "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, user_name) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&key.access_key_id)
         .bind(key.account.as_str())
@@ -865,6 +869,7 @@ impl Store for SqliteStore {
         .bind(&key.sealed_secret.ciphertext)
         .bind(millis(key.created))
         .bind(key.active)
+        .bind(&key.user_name)
         .execute(&mut *conn)
         .await
         .map_err(store_err)?;
@@ -878,7 +883,7 @@ impl Store for SqliteStore {
 
     async fn find_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
         let row = sqlx::query(
-            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active \
+            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, user_name \
              FROM access_keys WHERE access_key_id = ?",
         )
         .bind(access_key_id)
@@ -890,7 +895,7 @@ impl Store for SqliteStore {
 
     async fn list_access_keys(&self, account: &AccountId) -> Result<Vec<AccessKeyRecord>> {
         let rows = sqlx::query(
-            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active \
+            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, user_name \
              FROM access_keys WHERE account_id = ? ORDER BY created_ms, access_key_id",
         )
         .bind(account.as_str())
@@ -898,6 +903,77 @@ impl Store for SqliteStore {
         .await
         .map_err(store_err)?;
         rows.iter().map(access_key_from_row).collect()
+    }
+
+    async fn set_access_key_active(&self, access_key_id: &str, active: bool) -> Result<bool> {
+        self.iam_set_access_key_active(access_key_id, active).await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool> {
+        self.iam_delete_access_key(access_key_id).await
+    }
+
+    async fn insert_principal(&self, principal: &PrincipalRecord) -> Result<bool> {
+        self.iam_insert_principal(principal).await
+    }
+
+    async fn find_principal(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<Option<PrincipalRecord>> {
+        self.iam_find_principal(account, kind, name).await
+    }
+
+    async fn list_principals(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+    ) -> Result<Vec<PrincipalRecord>> {
+        self.iam_list_principals(account, kind).await
+    }
+
+    async fn delete_principal(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<DeleteOutcome> {
+        self.iam_delete_principal(account, kind, name).await
+    }
+
+    async fn put_inline_policy(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<()> {
+        self.iam_put_inline_policy(account, kind, principal, policy_name, document)
+            .await
+    }
+
+    async fn list_inline_policies(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+    ) -> Result<Vec<(String, String)>> {
+        self.iam_list_inline_policies(account, kind, principal)
+            .await
+    }
+
+    async fn delete_inline_policy(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+        policy_name: &str,
+    ) -> Result<bool> {
+        self.iam_delete_inline_policy(account, kind, principal, policy_name)
+            .await
     }
 
     async fn ping(&self) -> Result<()> {
@@ -913,6 +989,8 @@ impl Store for SqliteStore {
             .write(move |mut conn| async move {
                 let result = async {
                     for table in [
+                        "inline_policies",
+                        "principals",
                         "labels",
                         "tags",
                         "versions",
@@ -961,7 +1039,8 @@ async fn insert_secret_rows(
     }
     sqlx::query(
             "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-             last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
         .bind(record.scope.account.as_str())
@@ -975,6 +1054,7 @@ async fn insert_secret_rows(
         .bind(record.last_accessed.map(millis))
         .bind(record.deleted.map(millis))
         .bind(record.deletion_due.map(millis))
+        .bind(&record.resource_policy)
         .execute(&mut *conn)
         .await
         .map_err(store_err)?;
@@ -1012,6 +1092,7 @@ fn access_key_from_row(row: &SqliteRow) -> Result<AccessKeyRecord> {
         access_key_id: row.try_get("access_key_id").map_err(store_err)?,
         account: AccountId::parse(&account).ok_or_else(|| corrupt("account id"))?,
         principal_arn: row.try_get("principal_arn").map_err(store_err)?,
+        user_name: row.try_get("user_name").map_err(store_err)?,
         sealed_secret: SealedValue {
             key_id: row.try_get("key_id").map_err(store_err)?,
             wrapped_key: row.try_get("wrapped_key").map_err(store_err)?,

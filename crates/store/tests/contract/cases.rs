@@ -8,7 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use coffer_core::error::Error;
 use coffer_core::model::{
-    AccessKeyRecord, NewVersion, SealedValue, SecretRecord, ValueKind, VersionMeta,
+    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
+    SecretRecord, ValueKind, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Region, Scope, AWSCURRENT, AWSPREVIOUS};
 use coffer_core::store::Store;
@@ -67,6 +68,7 @@ pub fn record(scope: &Scope, name: &str) -> SecretRecord {
         deleted: None,
         deletion_due: None,
         tags: Vec::new(),
+        resource_policy: None,
         versions: Vec::new(),
     }
 }
@@ -933,6 +935,7 @@ pub async fn access_keys_round_trip(store: Arc<dyn Store>) {
         access_key_id: id.into(),
         account: account.clone(),
         principal_arn: format!("arn:aws:iam::{account}:root"),
+        user_name: None,
         sealed_secret: sealed(id, ValueKind::String),
         created: at(created),
         active,
@@ -990,6 +993,7 @@ pub async fn reset_removes_everything(store: Arc<dyn Store>) {
             access_key_id: "AKIARESETRESETRESET1".into(),
             account: account.clone(),
             principal_arn: "arn:aws:iam::123456789012:root".into(),
+            user_name: None,
             sealed_secret: sealed("k", ValueKind::String),
             created: at(0),
             active: true,
@@ -1080,4 +1084,220 @@ pub async fn concurrent_inserts_of_one_name(store: Arc<dyn Store>) {
     }
     assert_eq!(winners.len(), 1);
     assert_eq!(get(store.as_ref(), &home(), "raced").await.id, winners[0]);
+}
+
+fn principal(account: &AccountId, kind: PrincipalKind, name: &str) -> PrincipalRecord {
+    PrincipalRecord {
+        account: account.clone(),
+        kind,
+        name: name.to_owned(),
+        path: "/team/".to_owned(),
+        id: format!("AIDA{}", name.to_uppercase()),
+        created: at(7),
+        tags: vec![("b".into(), "2".into()), ("a\"q".into(), String::new())],
+        trust_policy: (kind == PrincipalKind::Role).then(|| "{\"Statement\":[]}".to_owned()),
+        description: (kind == PrincipalKind::Role).then(|| "a role".to_owned()),
+        max_session_secs: (kind == PrincipalKind::Role).then_some(7200),
+    }
+}
+
+/// Users and roles round-trip whole, names are unique ignoring case per kind and account, and
+/// lookups ignore case.
+pub async fn principals_round_trip_and_names_ignore_case(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    let a = AccountId::parse("123456789012").unwrap();
+    let b = AccountId::parse("210987654321").unwrap();
+    store.ensure_account(&a, at(0)).await.unwrap();
+    store.ensure_account(&b, at(0)).await.unwrap();
+    let app = principal(&a, PrincipalKind::User, "App");
+    let role = principal(&a, PrincipalKind::Role, "App");
+    assert!(store.insert_principal(&app).await.unwrap());
+    // A role may share a user's name; another user may not, in any case.
+    assert!(store.insert_principal(&role).await.unwrap());
+    assert!(!store
+        .insert_principal(&principal(&a, PrincipalKind::User, "APP"))
+        .await
+        .unwrap());
+    assert!(store
+        .insert_principal(&principal(&b, PrincipalKind::User, "app"))
+        .await
+        .unwrap());
+    assert!(store
+        .insert_principal(&principal(&a, PrincipalKind::User, "bob"))
+        .await
+        .unwrap());
+
+    assert_eq!(
+        store
+            .find_principal(&a, PrincipalKind::User, "app")
+            .await
+            .unwrap(),
+        Some(app.clone())
+    );
+    assert_eq!(
+        store
+            .find_principal(&a, PrincipalKind::Role, "APP")
+            .await
+            .unwrap(),
+        Some(role.clone())
+    );
+    assert_eq!(
+        store
+            .find_principal(&a, PrincipalKind::User, "nobody")
+            .await
+            .unwrap(),
+        None
+    );
+    let names: Vec<String> = store
+        .list_principals(&a, PrincipalKind::User)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, vec!["App".to_owned(), "bob".to_owned()]);
+    assert_eq!(
+        store
+            .list_principals(&a, PrincipalKind::Role)
+            .await
+            .unwrap(),
+        vec![role]
+    );
+}
+
+/// Inline policies are created, replaced, listed by name and removed; a principal with
+/// policies or access keys cannot be deleted, and nothing is deleted when the check fails.
+pub async fn inline_policies_and_principal_deletion(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    let a = AccountId::parse("123456789012").unwrap();
+    store.ensure_account(&a, at(0)).await.unwrap();
+    let user = principal(&a, PrincipalKind::User, "app");
+    store.insert_principal(&user).await.unwrap();
+    let kind = PrincipalKind::User;
+    store
+        .put_inline_policy(&a, kind, "app", "zeta", "{\"v\":1}")
+        .await
+        .unwrap();
+    store
+        .put_inline_policy(&a, kind, "APP", "alpha", "{\"v\":2}")
+        .await
+        .unwrap();
+    store
+        .put_inline_policy(&a, kind, "app", "zeta", "{\"v\":3}")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_inline_policies(&a, kind, "app").await.unwrap(),
+        vec![
+            ("alpha".to_owned(), "{\"v\":2}".to_owned()),
+            ("zeta".to_owned(), "{\"v\":3}".to_owned())
+        ]
+    );
+    assert_eq!(
+        store.delete_principal(&a, kind, "app").await.unwrap(),
+        DeleteOutcome::HasPolicies
+    );
+    assert!(store
+        .delete_inline_policy(&a, kind, "app", "zeta")
+        .await
+        .unwrap());
+    assert!(!store
+        .delete_inline_policy(&a, kind, "app", "zeta")
+        .await
+        .unwrap());
+    assert!(store
+        .delete_inline_policy(&a, kind, "app", "alpha")
+        .await
+        .unwrap());
+
+    store
+        .insert_access_key(&AccessKeyRecord {
+            access_key_id: "AKIAUSERUSERUSERUSE1".into(),
+            account: a.clone(),
+            principal_arn: user.arn(),
+            user_name: Some("app".into()),
+            sealed_secret: sealed("u", ValueKind::String),
+            created: at(1),
+            active: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.delete_principal(&a, kind, "app").await.unwrap(),
+        DeleteOutcome::HasAccessKeys
+    );
+    assert!(store
+        .set_access_key_active("AKIAUSERUSERUSERUSE1", false)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .find_access_key("AKIAUSERUSERUSERUSE1")
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    assert!(!store
+        .set_access_key_active("AKIANOSUCHKEY0000000", false)
+        .await
+        .unwrap());
+    assert!(store
+        .delete_access_key("AKIAUSERUSERUSERUSE1")
+        .await
+        .unwrap());
+    assert!(!store
+        .delete_access_key("AKIAUSERUSERUSERUSE1")
+        .await
+        .unwrap());
+    assert_eq!(
+        store.find_access_key("AKIAUSERUSERUSERUSE1").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.delete_principal(&a, kind, "App").await.unwrap(),
+        DeleteOutcome::Deleted
+    );
+    assert_eq!(
+        store.delete_principal(&a, kind, "app").await.unwrap(),
+        DeleteOutcome::NotFound
+    );
+    assert_eq!(store.find_principal(&a, kind, "app").await.unwrap(), None);
+}
+
+/// A secret's resource policy is stored with it, changed by an update and removed by one.
+pub async fn resource_policy_is_kept_with_the_secret(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    let scope = scope("123456789012", "us-east-1");
+    let mut record = record(&scope, "with-policy");
+    record.resource_policy = Some("{\"Version\":\"2012-10-17\"}".into());
+    store.insert_secret(&record, None).await.unwrap();
+    assert_eq!(get(store, &scope, "with-policy").await, record);
+    let candidates = [Candidate {
+        name: "with-policy".into(),
+        suffix: None,
+    }];
+    let written = store
+        .update_secret(&scope, &candidates, &mut |r, _| {
+            r.resource_policy = Some("{\"Statement\":[]}".into());
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        get(store, &scope, "with-policy").await.resource_policy,
+        Some("{\"Statement\":[]}".into())
+    );
+    assert_eq!(written.resource_policy, Some("{\"Statement\":[]}".into()));
+    store
+        .update_secret(&scope, &candidates, &mut |r, _| {
+            r.resource_policy = None;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        get(store, &scope, "with-policy").await.resource_policy,
+        None
+    );
 }

@@ -27,12 +27,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::{Error, Result};
 use coffer_core::model::{
-    AccessKeyRecord, NewVersion, SealedValue, SecretRecord, ValueKind, VersionMeta,
+    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
+    SecretRecord, ValueKind, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Region, Scope};
 use coffer_core::store::{Mutation, Store};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgPool, Row};
+
+mod iam;
 
 use crate::transfer::{AccessKeyRow, LabelRow, SecretRow, Snapshot, TagRow, VersionRow};
 
@@ -383,7 +386,7 @@ impl PostgresStore {
             ));
         }
         for row in sqlx::query(
-            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active \
+            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, user_name \
              FROM access_keys ORDER BY access_key_id",
         )
         .fetch_all(&mut *tx)
@@ -592,8 +595,8 @@ async fn insert_in(
     // so of two racing creates exactly one wins and the other sees the winner's row.
     let inserted = sqlx::query(
         "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-         last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT ON CONSTRAINT secrets_scope_name DO NOTHING",
     )
     .bind(&record.id)
@@ -608,6 +611,7 @@ async fn insert_in(
     .bind(record.last_accessed.map(millis))
     .bind(record.deleted.map(millis))
     .bind(record.deletion_due.map(millis))
+    .bind(&record.resource_policy)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
@@ -696,7 +700,7 @@ async fn finish<T>(tx: sqlx::Transaction<'_, sqlx::Postgres>, result: Tx<T>) -> 
 /// The columns of `secrets` every query selects, in this order.
 const SECRET_COLUMNS: &str =
     "id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms";
+     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy";
 
 fn secret_from_row(row: &PgRow) -> Result<SecretRecord> {
     let account: String = row.try_get("account_id").map_err(store_err)?;
@@ -726,6 +730,7 @@ fn secret_from_row(row: &PgRow) -> Result<SecretRecord> {
             .map_err(store_err)?
             .map(from_millis),
         tags: Vec::new(),
+        resource_policy: row.try_get("resource_policy").map_err(store_err)?,
         versions: Vec::new(),
     })
 }
@@ -951,7 +956,7 @@ async fn write_changes(
 ) -> Tx<()> {
     sqlx::query(
         "UPDATE secrets SET description = $1, kms_key_id = $2, last_changed_ms = $3, last_accessed_ms = $4, \
-         deleted_ms = $5, deletion_due_ms = $6 WHERE id = $7",
+         deleted_ms = $5, deletion_due_ms = $6, resource_policy = $7 WHERE id = $8",
     )
     .bind(&after.description)
     .bind(&after.kms_key_id)
@@ -959,6 +964,7 @@ async fn write_changes(
     .bind(after.last_accessed.map(millis))
     .bind(after.deleted.map(millis))
     .bind(after.deletion_due.map(millis))
+    .bind(&after.resource_policy)
     .bind(&after.id)
     .execute(&mut *conn)
     .await
@@ -1031,6 +1037,7 @@ fn access_key_from_row(row: &PgRow) -> Result<AccessKeyRecord> {
         access_key_id: row.try_get("access_key_id").map_err(store_err)?,
         account: AccountId::parse(&account).ok_or_else(|| corrupt("account id"))?,
         principal_arn: row.try_get("principal_arn").map_err(store_err)?,
+        user_name: row.try_get("user_name").map_err(store_err)?,
         sealed_secret: SealedValue {
             key_id: row.try_get("key_id").map_err(store_err)?,
             wrapped_key: row.try_get("wrapped_key").map_err(store_err)?,
@@ -1136,8 +1143,8 @@ impl Store for PostgresStore {
 
     async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, user_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&key.access_key_id)
         .bind(key.account.as_str())
@@ -1147,6 +1154,7 @@ impl Store for PostgresStore {
         .bind(&key.sealed_secret.ciphertext)
         .bind(millis(key.created))
         .bind(key.active)
+        .bind(&key.user_name)
         .execute(&self.pool)
         .await
         .map_err(store_err)?;
@@ -1155,7 +1163,7 @@ impl Store for PostgresStore {
 
     async fn find_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
         let row = sqlx::query(
-            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active \
+            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, user_name \
              FROM access_keys WHERE access_key_id = $1",
         )
         .bind(access_key_id)
@@ -1167,7 +1175,7 @@ impl Store for PostgresStore {
 
     async fn list_access_keys(&self, account: &AccountId) -> Result<Vec<AccessKeyRecord>> {
         let rows = sqlx::query(
-            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active \
+            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, user_name \
              FROM access_keys WHERE account_id = $1 ORDER BY created_ms, access_key_id",
         )
         .bind(account.as_str())
@@ -1175,6 +1183,77 @@ impl Store for PostgresStore {
         .await
         .map_err(store_err)?;
         rows.iter().map(access_key_from_row).collect()
+    }
+
+    async fn set_access_key_active(&self, access_key_id: &str, active: bool) -> Result<bool> {
+        self.iam_set_access_key_active(access_key_id, active).await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool> {
+        self.iam_delete_access_key(access_key_id).await
+    }
+
+    async fn insert_principal(&self, principal: &PrincipalRecord) -> Result<bool> {
+        self.iam_insert_principal(principal).await
+    }
+
+    async fn find_principal(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<Option<PrincipalRecord>> {
+        self.iam_find_principal(account, kind, name).await
+    }
+
+    async fn list_principals(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+    ) -> Result<Vec<PrincipalRecord>> {
+        self.iam_list_principals(account, kind).await
+    }
+
+    async fn delete_principal(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<DeleteOutcome> {
+        self.iam_delete_principal(account, kind, name).await
+    }
+
+    async fn put_inline_policy(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<()> {
+        self.iam_put_inline_policy(account, kind, principal, policy_name, document)
+            .await
+    }
+
+    async fn list_inline_policies(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+    ) -> Result<Vec<(String, String)>> {
+        self.iam_list_inline_policies(account, kind, principal)
+            .await
+    }
+
+    async fn delete_inline_policy(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+        policy_name: &str,
+    ) -> Result<bool> {
+        self.iam_delete_inline_policy(account, kind, principal, policy_name)
+            .await
     }
 
     async fn ping(&self) -> Result<()> {
@@ -1188,6 +1267,8 @@ impl Store for PostgresStore {
     async fn reset(&self) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(store_err)?;
         for table in [
+            "inline_policies",
+            "principals",
             "labels",
             "tags",
             "versions",
