@@ -579,4 +579,340 @@ mod tests {
              </ErrorResponse>\n"
         );
     }
+
+    // -----------------------------------------------------------------------------------------
+    // awsQuery routing.
+
+    #[test]
+    fn parse_form_decodes_every_parameter_and_finds_the_action() {
+        let form = parse_form(
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+            b"Action=CreateUser&Version=2010-05-08&UserName=a%2Bb&Path=%2F",
+        );
+        assert_eq!(
+            form,
+            Some(QueryForm {
+                action: "CreateUser".to_owned(),
+                params: vec![
+                    ("Action".to_owned(), "CreateUser".to_owned()),
+                    ("Version".to_owned(), "2010-05-08".to_owned()),
+                    ("UserName".to_owned(), "a+b".to_owned()),
+                    ("Path".to_owned(), "/".to_owned()),
+                ],
+            })
+        );
+        assert_eq!(
+            parse_form(Some("application/x-www-form-urlencoded"), b"Version=1"),
+            None
+        );
+        assert_eq!(
+            parse_form(Some("application/json"), b"Action=GetUser"),
+            None
+        );
+        assert_eq!(parse_form(None, b"Action=GetUser"), None);
+    }
+
+    #[test]
+    fn query_service_routes_sts_and_iam_actions() {
+        assert_eq!(query_service("GetCallerIdentity"), Some(QueryService::Sts));
+        assert_eq!(query_service("AssumeRole"), Some(QueryService::Sts));
+        for action in IamAction::ALL {
+            assert_eq!(query_service(action.name()), Some(QueryService::Iam));
+        }
+        assert_eq!(query_service("AssumeRoleWithSAML"), None);
+        assert_eq!(query_service("AttachRolePolicy"), None);
+        assert_eq!(query_service("createuser"), None);
+        assert_eq!(QueryService::Sts.signing_name(), "sts");
+        assert_eq!(QueryService::Iam.signing_name(), "iam");
+        assert_eq!(
+            invalid_action("AssumeRoleWithSAML").message,
+            "Could not find operation AssumeRoleWithSAML for version 2011-06-15"
+        );
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // AssumeRole.
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    const ROLE: (&str, &str) = ("RoleArn", "arn:aws:iam::123456789012:role/deployer");
+
+    fn assume_role_error(items: &[(&str, &str)]) -> String {
+        match parse_assume_role(&pairs(items)) {
+            Err(error) => {
+                assert_eq!(error.code.as_str(), "ValidationError");
+                assert_eq!(error.status(), 400);
+                error.message
+            }
+            Ok(request) => panic!("expected a ValidationError, got {request:?}"),
+        }
+    }
+
+    fn one(detail: &str) -> String {
+        format!("1 validation error detected: {detail}")
+    }
+
+    #[test]
+    fn assume_role_parses_with_defaults() {
+        let request = parse_assume_role(&pairs(&[
+            ("Action", "AssumeRole"),
+            ROLE,
+            ("RoleSessionName", "ci@build-42"),
+        ]));
+        assert_eq!(
+            request,
+            Ok(AssumeRoleRequest {
+                role_arn: ROLE.1.to_owned(),
+                role_session_name: "ci@build-42".to_owned(),
+                policy: None,
+                duration_seconds: 3600,
+                tags: vec![],
+                transitive_tag_keys: vec![],
+                external_id: None,
+                serial_number: None,
+                token_code: None,
+                source_identity: None,
+            })
+        );
+    }
+
+    #[test]
+    fn assume_role_parses_every_member() {
+        let request = parse_assume_role(&pairs(&[
+            ROLE,
+            ("RoleSessionName", "s1"),
+            ("Policy", r#"{"Version":"2012-10-17","Statement":[]}"#),
+            ("DurationSeconds", "900"),
+            ("Tags.member.1.Key", "project"),
+            ("Tags.member.1.Value", "coffer"),
+            ("TransitiveTagKeys.member.1", "project"),
+            ("ExternalId", "ext:id/1"),
+            ("SerialNumber", "arn:aws:iam::123456789012:mfa/me"),
+            ("TokenCode", "123456"),
+            ("SourceIdentity", "alice"),
+        ]));
+        let request = request.map_err(|e| e.message);
+        assert_eq!(
+            request.as_ref().map(|r| (
+                r.duration_seconds,
+                r.tags.len(),
+                r.transitive_tag_keys.clone(),
+                r.external_id.as_deref(),
+                r.source_identity.as_deref(),
+                r.token_code.as_deref()
+            )),
+            Ok((
+                900,
+                1,
+                vec!["project".to_owned()],
+                Some("ext:id/1"),
+                Some("alice"),
+                Some("123456")
+            ))
+        );
+    }
+
+    #[test]
+    fn assume_role_constraints_use_sts_s_wording() {
+        assert_eq!(
+            assume_role_error(&[]),
+            "2 validation errors detected: \
+             Value null at 'roleArn' failed to satisfy constraint: Member must not be null; \
+             Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null"
+        );
+        assert_eq!(
+            assume_role_error(&[ROLE, ("RoleSessionName", "my/service:prod (deploy)")]),
+            one(
+                r"Value 'my/service:prod (deploy)' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*"
+            )
+        );
+        assert_eq!(
+            assume_role_error(&[ROLE, ("RoleSessionName", "s")]),
+            one("Value 's' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2")
+        );
+        let long = "s".repeat(65);
+        assert_eq!(
+            assume_role_error(&[ROLE, ("RoleSessionName", &long)]),
+            one(&format!("Value '{long}' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64"))
+        );
+        assert_eq!(
+            assume_role_error(&[("RoleArn", "arn:aws:iam::1:role"), ("RoleSessionName", "ss")]),
+            one("Value 'arn:aws:iam::1:role' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20")
+        );
+        assert_eq!(
+            assume_role_error(&[ROLE, ("RoleSessionName", "ss"), ("DurationSeconds", "43201")]),
+            one("Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200")
+        );
+        assert_eq!(
+            assume_role_error(&[ROLE, ("RoleSessionName", "ss"), ("DurationSeconds", "899")]),
+            one("Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900")
+        );
+        assert_eq!(
+            assume_role_error(&[ROLE, ("RoleSessionName", "ss"), ("Policy", "")]),
+            "2 validation errors detected: \
+             Value '' at 'policy' failed to satisfy constraint: Member must have length greater than or equal to 1; \
+             Value '' at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
+        );
+        assert_eq!(
+            assume_role_error(&[ROLE, ("RoleSessionName", "ss"), ("ExternalId", "a b")]),
+            one(
+                r"Value 'a b' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@:\/-]*"
+            )
+        );
+        assert_eq!(
+            assume_role_error(&[ROLE, ("RoleSessionName", "ss"), ("SourceIdentity", "x")]),
+            one("Value 'x' at 'sourceIdentity' failed to satisfy constraint: Member must have length greater than or equal to 2")
+        );
+        assert_eq!(
+            assume_role_error(&[ROLE, ("RoleSessionName", "ss"), ("TokenCode", "12345a")]),
+            one(
+                r"Value '12345a' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\d]*"
+            )
+        );
+        assert_eq!(
+            assume_role_error(&[
+                ROLE,
+                ("RoleSessionName", "ss"),
+                ("TransitiveTagKeys.member.1", "a*")
+            ]),
+            one(
+                r"Value '[a*]' at 'transitiveTagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+]"
+            )
+        );
+        assert_eq!(
+            assume_role_error(&[ROLE, ("RoleSessionName", "ss"), ("Tags.member.1.Value", "v")]),
+            one("Value null at 'tags.1.member.key' failed to satisfy constraint: Member must not be null")
+        );
+    }
+
+    #[test]
+    fn managed_session_policies_are_refused() {
+        let error = parse_assume_role(&pairs(&[
+            ROLE,
+            ("RoleSessionName", "ss"),
+            (
+                "PolicyArns.member.1.arn",
+                "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            ),
+        ]))
+        .err();
+        assert_eq!(error, Some(managed_session_policies_unsupported()));
+    }
+
+    #[test]
+    fn assume_role_errors_have_sts_s_wording() {
+        let error = duration_exceeds_max_session_duration();
+        assert_eq!(
+            (error.code.as_str(), error.status(), error.message.as_str()),
+            (
+                "ValidationError",
+                400,
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+            )
+        );
+        let error = assume_role_access_denied(
+            "arn:aws:iam::123456789012:user/app",
+            "arn:aws:iam::123456789012:role/deployer",
+        );
+        assert_eq!(
+            (error.code.as_str(), error.status(), error.message.as_str()),
+            (
+                "AccessDenied",
+                403,
+                "User: arn:aws:iam::123456789012:user/app is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/deployer"
+            )
+        );
+        assert_eq!(packed_policy_too_large(105).status(), 400);
+        assert_eq!(
+            malformed_session_policy("x").code.as_str(),
+            "MalformedPolicyDocument"
+        );
+        let xml = query_error_xml(&error, "r1");
+        assert!(xml
+            .starts_with("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n"));
+        assert!(xml.contains("<Type>Sender</Type>"));
+        assert!(xml.contains("<Code>AccessDenied</Code>"));
+    }
+
+    fn assume_role_response() -> AssumeRoleResponse {
+        AssumeRoleResponse {
+            credentials: Credentials {
+                access_key_id: "ASIAIOSFODNN7EXAMPLE".to_owned(),
+                secret_access_key: SensitiveString::new(
+                    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY".to_owned(),
+                ),
+                session_token: SensitiveString::new("FwoGZXIvYXdzEXAMPLE+/=".to_owned()),
+                expiration: chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 2, 17, 0, 0)
+                    .single()
+                    .unwrap_or_default(),
+            },
+            assumed_role_user: AssumedRoleUser {
+                assumed_role_id: "AROA3XFRBF535PLBIFPI4:s3-access-example".to_owned(),
+                arn: "arn:aws:sts::123456789012:assumed-role/xaccounts3access/s3-access-example"
+                    .to_owned(),
+            },
+            packed_policy_size: Some(6),
+            source_identity: Some("Alice".to_owned()),
+        }
+    }
+
+    #[test]
+    fn assume_role_xml_matches_the_sts_layout() {
+        let xml = assume_role_xml(
+            &assume_role_response(),
+            "c6104cbe-af31-11e0-8154-cbc7ccf896c7",
+        );
+        assert_eq!(
+            xml.as_str(),
+            "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n\
+             \x20 <AssumeRoleResult>\n\
+             \x20   <SourceIdentity>Alice</SourceIdentity>\n\
+             \x20   <AssumedRoleUser>\n\
+             \x20     <Arn>arn:aws:sts::123456789012:assumed-role/xaccounts3access/s3-access-example</Arn>\n\
+             \x20     <AssumedRoleId>AROA3XFRBF535PLBIFPI4:s3-access-example</AssumedRoleId>\n\
+             \x20   </AssumedRoleUser>\n\
+             \x20   <Credentials>\n\
+             \x20     <SessionToken>FwoGZXIvYXdzEXAMPLE+/=</SessionToken>\n\
+             \x20     <SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY</SecretAccessKey>\n\
+             \x20     <Expiration>2026-12-02T17:00:00Z</Expiration>\n\
+             \x20     <AccessKeyId>ASIAIOSFODNN7EXAMPLE</AccessKeyId>\n\
+             \x20   </Credentials>\n\
+             \x20   <PackedPolicySize>6</PackedPolicySize>\n\
+             \x20 </AssumeRoleResult>\n\
+             \x20 <ResponseMetadata>\n\
+             \x20   <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId>\n\
+             \x20 </ResponseMetadata>\n\
+             </AssumeRoleResponse>\n"
+        );
+        // Reserved up front: the body never outgrew its buffer.
+        assert!(xml.capacity() >= 2048);
+        // Without a policy or a source identity, neither element appears.
+        let bare = AssumeRoleResponse {
+            packed_policy_size: None,
+            source_identity: None,
+            ..assume_role_response()
+        };
+        let xml = assume_role_xml(&bare, "r");
+        assert!(!xml.contains("PackedPolicySize") && !xml.contains("SourceIdentity"));
+        // The wire type's Debug never shows the secrets.
+        let debug = format!("{:?}", assume_role_response());
+        assert!(!debug.contains("EXAMPLEKEY") && !debug.contains("FwoGZXIvYXdz"));
+    }
+
+    /// Writes the sample bodies to `$COFFER_DUMP_QUERY_XML`, when set, for checking with
+    /// botocore's `QueryParser`, as the GetCallerIdentity bodies were.
+    #[test]
+    fn dump_samples() {
+        let Some(dir) = std::env::var_os("COFFER_DUMP_QUERY_XML") else {
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir);
+        let xml = assume_role_xml(&assume_role_response(), "req-1");
+        std::fs::write(dir.join("sts-AssumeRole.xml"), xml.as_bytes()).ok();
+    }
 }
