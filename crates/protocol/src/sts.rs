@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 use crate::iam::{
-    error_response_xml, name_star, policy_text, string_members, tags, IamAction, Params, Pattern,
-    QueryError, StringShape, Tag, Violations, Xml, TAG_KEY,
+    error_response_xml, escape_into, name_star, policy_text, string_members, tags, IamAction,
+    Params, Pattern, QueryError, StringShape, Tag, Violations, Xml, TAG_KEY,
 };
 use crate::sensitive::SensitiveString;
 
@@ -396,14 +396,14 @@ pub fn assume_role_access_denied(caller_arn: &str, role_arn: &str) -> QueryError
     )
 }
 
-/// `PackedPolicyTooLarge`: `Packed policy consumes {percent}% of allotted space, please use
-/// smaller policy.` (STS's wording as remembered by several SDK issue threads; the tags variant,
-/// `Packed size of session tags consumes 112% of allotted space.`, is quoted in
+/// `PackedPolicyTooLarge`: `Packed policy consumes {percent}% of allotted space` (STS's
+/// wording as quoted from real refusals in several projects' notes; the tags variant, `Packed
+/// size of session tags consumes 112% of allotted space.`, is quoted in
 /// aws/containers-roadmap#2413).
 pub fn packed_policy_too_large(percent: u32) -> QueryError {
     QueryError::new(
         crate::iam::QueryErrorCode::PackedPolicyTooLarge,
-        format!("Packed policy consumes {percent}% of allotted space, please use smaller policy."),
+        format!("Packed policy consumes {percent}% of allotted space"),
     )
 }
 
@@ -429,19 +429,11 @@ pub fn invalid_action(action: &str) -> QueryError {
     )
 }
 
-/// Escapes the five XML special characters, so that no value can close an element.
+/// Escapes the five XML special characters, so that no value can close an element (and keeps
+/// a body well-formed whatever the value holds; see [`crate::iam`]'s writer).
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            other => out.push(other),
-        }
-    }
+    escape_into(&mut out, text);
     out
 }
 
@@ -827,7 +819,19 @@ mod tests {
                 "User: arn:aws:iam::123456789012:user/app is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/deployer"
             )
         );
-        assert_eq!(packed_policy_too_large(105).status(), 400);
+        let packed = packed_policy_too_large(157);
+        assert_eq!(
+            (
+                packed.code.as_str(),
+                packed.status(),
+                packed.message.as_str()
+            ),
+            (
+                "PackedPolicyTooLarge",
+                400,
+                "Packed policy consumes 157% of allotted space"
+            )
+        );
         assert_eq!(
             malformed_session_policy("x").code.as_str(),
             "MalformedPolicyDocument"

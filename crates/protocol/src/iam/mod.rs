@@ -27,7 +27,9 @@ pub use query::{QueryError, QueryErrorCode, Tag};
 pub use requests::*;
 pub use responses::*;
 
-pub(crate) use query::{error_response_xml, name_star, policy_text, string_members, tags, TAG_KEY};
+pub(crate) use query::{
+    error_response_xml, escape_into, name_star, policy_text, string_members, tags, TAG_KEY,
+};
 pub(crate) use query::{Params, Pattern, StringShape, Violations, Xml};
 
 /// The IAM API version every request names and every response's namespace carries.

@@ -684,6 +684,11 @@ impl Xml {
 /// Escapes the five XML special characters into `out`, so that no value can close an element.
 /// It writes straight into the caller's buffer so that a secret never passes through a
 /// temporary string.
+///
+/// A carriage return is written as `&#13;`, since a parser would otherwise read it as a line
+/// feed. The characters XML 1.0 cannot carry at all, even as references (the other C0
+/// controls, U+FFFE, U+FFFF), become U+FFFD: a validation message may quote a value holding
+/// one, and a body with it would not parse, so the client would never see the error.
 pub(crate) fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
@@ -692,6 +697,9 @@ pub(crate) fn escape_into(out: &mut String, text: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
+            '\u{0}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
             other => out.push(other),
         }
     }

@@ -896,6 +896,7 @@ fn decode(text: &str) -> String {
             "&gt;" => '>',
             "&quot;" => '"',
             "&apos;" => '\'',
+            "&#13;" => '\r',
             other => panic!("unknown entity {other}"),
         });
         rest = &rest[end + 1..];
@@ -1112,6 +1113,42 @@ fn every_value_is_escaped() {
         text_at(&xml, "GetUserResponse/ResponseMetadata/RequestId").as_deref(),
         Some("r&1")
     );
+}
+
+#[test]
+fn characters_xml_cannot_carry_are_replaced_and_carriage_returns_kept() {
+    let error = QueryError::new(QueryErrorCode::ValidationError, "a\u{1}b\r\nc\u{FFFF}");
+    let xml = error_xml(&error, "r");
+    assert!(
+        xml.contains("<Message>a\u{FFFD}b&#13;\nc\u{FFFD}</Message>"),
+        "{xml}"
+    );
+}
+
+proptest::proptest! {
+    /// Any value, written into any leaf, reads back as itself (less what XML cannot carry),
+    /// and never breaks the document's structure.
+    #[test]
+    fn any_value_round_trips_through_the_xml(value in "\\PC*|[\\x00-\\x7F]*") {
+        let xml = IamResponse::GetUser(User { user_name: value.clone(), tags: vec![Tag { key: value.clone(), value: value.clone() }], ..user() }).to_xml(&value);
+        let expected: String = value
+            .chars()
+            .map(|c| match c {
+                '\t' | '\n' | '\r' => c,
+                '\u{0}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}' => '\u{FFFD}',
+                other => other,
+            })
+            .collect();
+        for path in [
+            "GetUserResponse/GetUserResult/User/UserName",
+            "GetUserResponse/GetUserResult/User/Tags/member/Key",
+            "GetUserResponse/GetUserResult/User/Tags/member/Value",
+            "GetUserResponse/ResponseMetadata/RequestId",
+        ] {
+            let found = text_at(&xml, path);
+            proptest::prop_assert_eq!(found.as_deref(), Some(expected.as_str()));
+        }
+    }
 }
 
 /// Writes every sample body to `$COFFER_DUMP_QUERY_XML`, when set, for checking with botocore.
