@@ -312,16 +312,23 @@ impl Compiled {
     }
 }
 
-/// Parses a decimal number the way IAM writes them (`10`, `-3`, `2.5`); no `NaN`, `inf` or
-/// hexadecimal, which Rust's own parser would otherwise accept.
+/// Parses a decimal number as IAM and JSON write them (`10`, `-3`, `2.5`, `1.5e2`); no
+/// `NaN`, `inf` or hexadecimal, which Rust's own parser would otherwise accept.
 pub(crate) fn parse_number(text: &str) -> Option<f64> {
     let body = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let (int, frac) = match body.split_once('.') {
-        Some((int, frac)) => (int, Some(frac)),
+    let (mantissa, exponent) = match body.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (
+            mantissa,
+            Some(exponent.strip_prefix(['-', '+']).unwrap_or(exponent)),
+        ),
         None => (body, None),
     };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (mantissa, None),
+    };
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(int) || frac.is_some_and(|f| !digits(f)) {
+    if !digits(int) || frac.is_some_and(|f| !digits(f)) || exponent.is_some_and(|e| !digits(e)) {
         return None;
     }
     text.parse::<f64>().ok().filter(|n| n.is_finite())

@@ -290,6 +290,8 @@ fn cases() -> Vec<Case> {
         cond("NumericGreaterThanEquals below", r#"{"NumericGreaterThanEquals":{"s3:max-keys":"10"}}"#, vec![("s3:max-keys", vec!["9"])], no_identity()),
         cond("Numeric request value not a number", r#"{"NumericEquals":{"s3:max-keys":"5"}}"#, vec![("s3:max-keys", vec!["five"])], no_identity()),
         cond("Numeric JSON number value", r#"{"NumericGreaterThanEquals":{"s3:max-keys":10}}"#, vec![("s3:max-keys", vec!["10"])], Ok(())),
+        cond("Numeric exponent", r#"{"NumericEquals":{"s3:max-keys":1.5e2}}"#, vec![("s3:max-keys", vec!["150"])], Ok(())),
+        cond("Numeric overflow is not a number", r#"{"NumericGreaterThan":{"s3:max-keys":"1"}}"#, vec![("s3:max-keys", vec!["1e999"])], no_identity()),
         cond("Numeric NaN is not a number", r#"{"NumericNotEquals":{"s3:max-keys":"NaN"}}"#, vec![("s3:max-keys", vec!["NaN"])], Ok(())),
         // --- Dates ---
         cond("DateLessThan", r#"{"DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00Z"}}"#, vec![("aws:CurrentTime", vec!["2025-06-01T12:00:00Z"])], Ok(())),
