@@ -61,6 +61,11 @@ pub enum SealContext<'a> {
         /// The access key id.
         access_key_id: &'a str,
     },
+    /// The contents of an STS session token, bound to its temporary access key id.
+    SessionToken {
+        /// The temporary access key id (`ASIA…`).
+        access_key_id: &'a str,
+    },
 }
 
 impl SealContext<'_> {
@@ -81,6 +86,14 @@ impl SealContext<'_> {
             ],
             Self::AccessKey { access_key_id } => {
                 vec!["coffer-access-key-v1", access_key_id, kind.as_str(), key_id]
+            }
+            Self::SessionToken { access_key_id } => {
+                vec![
+                    "coffer-session-token-v1",
+                    access_key_id,
+                    kind.as_str(),
+                    key_id,
+                ]
             }
         };
         let mut out = Vec::new();

@@ -56,6 +56,42 @@ pub enum Error {
     /// The operation is part of the API but coffer does not implement it yet.
     #[error("operation {0} not implemented")]
     NotImplemented(&'static str),
+    /// The caller's policies do not allow the request; the message is AWS's AccessDenied text.
+    #[error("access denied")]
+    AccessDenied(String),
+    /// A policy document is not valid JSON or not valid policy grammar.
+    #[error("malformed policy: {0}")]
+    MalformedPolicy(String),
+    /// PutResourcePolicy with BlockPublicPolicy, for a policy that grants broad access.
+    #[error("public policy blocked")]
+    PublicPolicy,
+    /// No IAM user or role of that name (IAM's NoSuchEntity).
+    #[error("no such {0:?} {1}")]
+    PrincipalNotFound(crate::model::PrincipalKind, String),
+    /// An IAM user or role of that name exists (IAM's EntityAlreadyExists).
+    #[error("{0:?} {1} exists")]
+    PrincipalExists(crate::model::PrincipalKind, String),
+    /// The user or role has no inline policy of that name (IAM's NoSuchEntity).
+    #[error("no inline policy {1}")]
+    InlinePolicyNotFound(crate::model::PrincipalKind, String),
+    /// No access key with that id belongs to the user (IAM's NoSuchEntity).
+    #[error("no access key {0}")]
+    AccessKeyNotFound(String),
+    /// DeleteUser/DeleteRole while inline policies remain (IAM's DeleteConflict).
+    #[error("must delete policies first")]
+    MustDeletePolicies,
+    /// DeleteUser while access keys remain (IAM's DeleteConflict).
+    #[error("must delete access keys first")]
+    MustDeleteAccessKeys,
+    /// A user already has the most access keys IAM allows (IAM's LimitExceeded).
+    #[error("access key quota")]
+    AccessKeyQuota,
+    /// A temporary credential's session token has expired.
+    #[error("expired token")]
+    ExpiredToken,
+    /// A session token is not one this keyring issued, or its role is gone.
+    #[error("invalid token")]
+    InvalidToken,
     /// A storage failure; the cause goes to the log, the client sees `InternalServiceError`.
     #[error("store: {0}")]
     Store(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -225,6 +225,38 @@ impl SecretRef {
         Self::Name(secret_id.to_owned())
     }
 
+    /// Where a SecretId points for a caller acting in `scope`: the caller's own account and
+    /// region with [`SecretRef::candidates`], or, for a full ARN (name and suffix) of another
+    /// account in the same region, that account, as cross-account access works on AWS (by full
+    /// ARN only; a partial ARN of another account names nothing).
+    pub fn resolve(&self, scope: &Scope) -> (Scope, Vec<Candidate>) {
+        if let Self::Arn {
+            region,
+            account,
+            resource,
+        } = self
+        {
+            if region == scope.region.as_str() && account != scope.account.as_str() {
+                let Some(account) = AccountId::parse(account) else {
+                    return (scope.clone(), Vec::new());
+                };
+                let other = Scope {
+                    account,
+                    region: scope.region.clone(),
+                };
+                let exact = resource
+                    .rsplit_once('-')
+                    .filter(|(name, suffix)| is_suffix(suffix) && !name.is_empty())
+                    .map(|(name, suffix)| Candidate {
+                        name: name.to_owned(),
+                        suffix: Some(suffix.to_owned()),
+                    });
+                return (other, exact.into_iter().collect());
+            }
+        }
+        (scope.clone(), self.candidates(scope))
+    }
+
     /// The lookups to try, in order, within `scope`; empty when the SecretId can name no secret
     /// visible in `scope` (an ARN for another account or region).
     ///
@@ -343,6 +375,30 @@ mod tests {
         assert!(SecretRef::parse(other_account)
             .candidates(&scope())
             .is_empty());
+    }
+
+    #[test]
+    fn full_arn_of_another_account_resolves_there_partial_does_not() {
+        let here = scope();
+        let full =
+            SecretRef::parse("arn:aws:secretsmanager:us-east-1:210987654321:secret:db-AbC123");
+        let (there, candidates) = full.resolve(&here);
+        assert_eq!(there.account.as_str(), "210987654321");
+        assert_eq!(there.region, here.region);
+        assert_eq!(
+            candidates,
+            vec![Candidate {
+                name: "db".into(),
+                suffix: Some("AbC123".into())
+            }]
+        );
+        let partial = SecretRef::parse("arn:aws:secretsmanager:us-east-1:210987654321:secret:db");
+        assert!(partial.resolve(&here).1.is_empty());
+        let other_region =
+            SecretRef::parse("arn:aws:secretsmanager:eu-west-1:210987654321:secret:db-AbC123");
+        assert!(other_region.resolve(&here).1.is_empty());
+        let own = SecretRef::parse("db");
+        assert_eq!(own.resolve(&here), (here.clone(), own.candidates(&here)));
     }
 
     #[test]

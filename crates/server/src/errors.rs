@@ -3,6 +3,7 @@
 //! with the request id, and never to the client.
 
 use coffer_core::Error;
+use coffer_protocol::iam::{QueryError, QueryErrorCode};
 use coffer_protocol::{ApiError, ErrorCode};
 
 /// AWS's text for a secret that does not exist.
@@ -70,12 +71,61 @@ pub fn to_api_error(error: &Error, request_id: &str) -> ApiError {
             C::InvalidRequestException,
             format!("{operation} is not supported by this version of coffer."),
         ),
-        Error::Store(_) | Error::Internal(_) => {
+        Error::AccessDenied(message) => (C::AccessDeniedException, message.clone()),
+        Error::MalformedPolicy(message) => (C::MalformedPolicyDocumentException, message.clone()),
+        Error::PublicPolicy => (C::PublicPolicyException, coffer_core::policy::PUBLIC_ACCESS_MESSAGE.to_owned()),
+        Error::ExpiredToken => (C::ExpiredTokenException, "The security token included in the request is expired".to_owned()),
+        Error::InvalidToken => (C::UnrecognizedClientException, "The security token included in the request is invalid.".to_owned()),
+        // IAM's errors never arise from a Secrets Manager operation; should one, it is a bug.
+        Error::PrincipalNotFound(..)
+        | Error::PrincipalExists(..)
+        | Error::InlinePolicyNotFound(..)
+        | Error::AccessKeyNotFound(_)
+        | Error::MustDeletePolicies
+        | Error::MustDeleteAccessKeys
+        | Error::AccessKeyQuota
+        | Error::Store(_)
+        | Error::Internal(_) => {
             tracing::error!(request_id, error = %error, cause = ?std::error::Error::source(error), "internal failure");
             (C::InternalServiceError, "An error occurred on the server side.".to_owned())
         }
     };
     ApiError::new(code, message)
+}
+
+/// Maps a domain error from an IAM or STS action to the awsQuery wire: IAM's codes,
+/// statuses and messages.
+pub fn to_query_error(error: &Error, request_id: &str) -> QueryError {
+    use coffer_core::model::PrincipalKind::{Role, User};
+    use coffer_protocol::iam::errors as e;
+    match error {
+        Error::PrincipalNotFound(User, name) => e::no_such_user(name),
+        Error::PrincipalNotFound(Role, name) => e::no_such_role(name),
+        Error::PrincipalExists(User, name) => e::user_already_exists(name),
+        Error::PrincipalExists(Role, name) => e::role_already_exists(name),
+        Error::InlinePolicyNotFound(User, name) => e::no_such_user_policy(name),
+        Error::InlinePolicyNotFound(Role, name) => e::no_such_role_policy(name),
+        Error::AccessKeyNotFound(id) => e::no_such_access_key(id),
+        Error::MustDeletePolicies => e::must_delete_policies_first(),
+        Error::MustDeleteAccessKeys => e::must_delete_access_keys_first(),
+        Error::AccessKeyQuota => e::access_key_quota_exceeded(),
+        Error::MalformedPolicy(message) => e::malformed_policy_document(message.clone()),
+        Error::AccessDenied(message) => {
+            QueryError::new(QueryErrorCode::AccessDenied, message.clone())
+        }
+        Error::Validation(message)
+        | Error::InvalidParameter(message)
+        | Error::InvalidRequest(message) => {
+            QueryError::new(QueryErrorCode::ValidationError, message.clone())
+        }
+        Error::LimitExceeded(message) => {
+            QueryError::new(QueryErrorCode::LimitExceeded, message.clone())
+        }
+        _ => {
+            tracing::error!(request_id, error = %error, cause = ?std::error::Error::source(error), "internal failure");
+            e::service_failure()
+        }
+    }
 }
 
 #[cfg(test)]

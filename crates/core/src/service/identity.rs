@@ -1,24 +1,76 @@
-//! Accounts and access keys. For now every principal is an account's root user; users, roles
-//! and policies come later and will extend [`Principal`].
+//! Principals and credentials: accounts' root users, IAM users with long-term access keys, and
+//! role sessions with temporary credentials (STS AssumeRole).
+//!
+//! A session token is stateless: it is the session's facts (role, session name, expiry,
+//! session policy, and the temporary secret key) sealed under the keyring and bound to the
+//! temporary access key id. Any node with the root key can check one without a store write,
+//! a forged or altered token fails to open, and nothing of a session is stored.
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
 use zeroize::Zeroizing;
 
+use super::access::{Authority, Target};
 use super::Service;
 use crate::crypto::{SealContext, DEFAULT_KEY_ID};
 use crate::error::{Error, Result};
-use crate::model::{AccessKeyRecord, ValueKind};
+use crate::model::{AccessKeyRecord, PrincipalKind, SealedValue, ValueKind};
 use crate::names::AccountId;
+use crate::policy::{ConditionKeys, Policy, PolicyKind};
 
 /// Who signed a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// The account the principal belongs to.
     pub account: AccountId,
-    /// The principal's ARN (`arn:aws:iam::<account>:root`).
+    /// The principal's ARN (`arn:aws:iam::<account>:root`, `…:user/<path><name>`,
+    /// `arn:aws:sts::<account>:assumed-role/<role>/<session>`).
     pub arn: String,
-    /// STS's UserId for the principal (the account id, for a root user).
+    /// STS's UserId for the principal (the account id for a root user, `AIDA…` for a user,
+    /// `AROA…:<session>` for a role session).
     pub user_id: String,
+    /// What kind of principal it is.
+    pub identity: PrincipalIdentity,
+}
+
+/// The kinds of principal that sign requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalIdentity {
+    /// The account's root user.
+    Root,
+    /// An IAM user.
+    User {
+        /// The user's name.
+        name: String,
+    },
+    /// A session of an assumed role.
+    Session(SessionInfo),
+}
+
+/// What a session token says.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The role's name.
+    pub role_name: String,
+    /// The role's unique id (`AROA…`): a role deleted and created again is another role.
+    pub role_id: String,
+    /// The RoleSessionName.
+    pub session_name: String,
+    /// When the credentials expire.
+    pub expires: DateTime<Utc>,
+    /// The session policy passed to AssumeRole, if any.
+    pub session_policy: Option<String>,
+}
+
+impl std::fmt::Debug for SessionInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionInfo")
+            .field("role_name", &self.role_name)
+            .field("session_name", &self.session_name)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Principal {
@@ -28,6 +80,7 @@ impl Principal {
             arn: format!("arn:aws:iam::{account}:root"),
             user_id: account.as_str().to_owned(),
             account,
+            identity: PrincipalIdentity::Root,
         }
     }
 }
@@ -49,8 +102,44 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// Temporary credentials from AssumeRole.
+#[derive(Debug)]
+pub struct AssumedRole {
+    /// The key pair (`ASIA…`).
+    pub credentials: Credentials,
+    /// The session token to send with every request (`X-Amz-Security-Token`).
+    pub session_token: Zeroizing<String>,
+    /// When they expire.
+    pub expiration: DateTime<Utc>,
+    /// `AROA…:<session name>`.
+    pub assumed_role_id: String,
+    /// `arn:aws:sts::<account>:assumed-role/<role>/<session name>`.
+    pub arn: String,
+}
+
+/// AssumeRole's input.
+#[derive(Debug, Clone, Default)]
+pub struct AssumeRoleInput {
+    /// The role's ARN.
+    pub role_arn: String,
+    /// The session's name.
+    pub role_session_name: String,
+    /// How long the credentials last, in seconds (900 up to the role's maximum; 3600 when
+    /// absent).
+    pub duration_seconds: Option<u32>,
+    /// A session policy: the session may do only what both it and the role's policies allow.
+    pub policy: Option<String>,
+    /// The ExternalId (for `sts:ExternalId` conditions in the trust policy).
+    pub external_id: Option<String>,
+    /// The SourceIdentity (for `sts:SourceIdentity` conditions).
+    pub source_identity: Option<String>,
+}
+
+/// The longest a chained session (a role session assuming a role) may last, as on AWS.
+const CHAINED_SESSION_SECS: u32 = 3600;
+
 /// `len` characters drawn uniformly from `alphabet` (at most 256 characters long).
-fn random_string(alphabet: &[u8], len: usize) -> Result<Zeroizing<String>> {
+pub(super) fn random_string(alphabet: &[u8], len: usize) -> Result<Zeroizing<String>> {
     let rng = SystemRandom::new();
     let limit = 256 - (256 % alphabet.len());
     let mut out = Zeroizing::new(String::with_capacity(len));
@@ -65,6 +154,50 @@ fn random_string(alphabet: &[u8], len: usize) -> Result<Zeroizing<String>> {
     }
     Ok(out)
 }
+
+/// An IAM-shaped id: a four-letter prefix (`AKIA`, `ASIA`, `AIDA`, `AROA`) and 16 of A–Z, 2–7.
+pub(super) fn iam_id(prefix: &str) -> Result<String> {
+    Ok(format!(
+        "{prefix}{}",
+        random_string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)?.as_str()
+    ))
+}
+
+/// A secret access key: 40 characters of base64's alphabet, as AWS's.
+fn secret_key() -> Result<Zeroizing<String>> {
+    random_string(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        40,
+    )
+}
+
+/// Length-prefixed fields: the plaintext layout of a session token.
+fn encode_fields(fields: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::new());
+    for field in fields {
+        out.extend_from_slice(&(field.len() as u32).to_be_bytes());
+        out.extend_from_slice(field);
+    }
+    out
+}
+
+fn decode_fields(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut fields = Vec::new();
+    while !bytes.is_empty() {
+        let (len, rest) = bytes.split_first_chunk::<4>()?;
+        let len = usize::try_from(u32::from_be_bytes(*len)).ok()?;
+        if rest.len() < len {
+            return None;
+        }
+        let (field, rest) = rest.split_at(len);
+        fields.push(field);
+        bytes = rest;
+    }
+    Some(fields)
+}
+
+/// The version tag of the session token layout.
+const TOKEN_VERSION: &[u8] = b"coffer-session-1";
 
 impl Service {
     /// Creates the first account and its root access key when the store has no account yet.
@@ -83,15 +216,17 @@ impl Service {
     /// Creates an access key for the root user of `account` (which is created if missing).
     pub async fn create_access_key(&self, account: &AccountId) -> Result<Credentials> {
         self.store.ensure_account(account, self.now()).await?;
-        // AWS's shapes: AKIA + 16 of A–Z and 2–7; 40 characters of base64's alphabet.
-        let access_key_id = format!(
-            "AKIA{}",
-            random_string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)?.as_str()
-        );
-        let secret_access_key = random_string(
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-            40,
-        )?;
+        self.new_access_key(account, None).await
+    }
+
+    /// Creates and stores an access key for the root user (`user` `None`) or an IAM user.
+    pub(super) async fn new_access_key(
+        &self,
+        account: &AccountId,
+        user: Option<(&str, String)>,
+    ) -> Result<Credentials> {
+        let access_key_id = iam_id("AKIA")?;
+        let secret_access_key = secret_key()?;
         let sealed = self.keyring.seal(
             DEFAULT_KEY_ID,
             ValueKind::String,
@@ -100,12 +235,16 @@ impl Service {
             },
             secret_access_key.as_bytes(),
         )?;
+        let (user_name, principal_arn) = match user {
+            Some((name, arn)) => (Some(name.to_owned()), arn),
+            None => (None, Principal::root(account.clone()).arn),
+        };
         self.store
             .insert_access_key(&AccessKeyRecord {
                 access_key_id: access_key_id.clone(),
                 account: account.clone(),
-                principal_arn: Principal::root(account.clone()).arn,
-                user_name: None,
+                principal_arn,
+                user_name,
                 sealed_secret: sealed,
                 created: self.now(),
                 active: true,
@@ -135,10 +274,25 @@ impl Service {
             &record.sealed_secret,
         )?;
         let secret = String::from_utf8(plain.to_vec()).map_err(|_| Error::DecryptionFailure)?;
-        Ok(Some((
-            Principal::root(record.account),
-            Zeroizing::new(secret),
-        )))
+        let principal = match &record.user_name {
+            None => Principal::root(record.account),
+            Some(name) => {
+                let Some(user) = self
+                    .store
+                    .find_principal(&record.account, PrincipalKind::User, name)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                Principal {
+                    arn: user.arn(),
+                    user_id: user.id,
+                    account: record.account,
+                    identity: PrincipalIdentity::User { name: user.name },
+                }
+            }
+        };
+        Ok(Some((principal, Zeroizing::new(secret))))
     }
 
     /// All access key ids of an account (never their secrets).
@@ -150,5 +304,212 @@ impl Service {
             .into_iter()
             .map(|k| k.access_key_id)
             .collect())
+    }
+
+    /// STS AssumeRole: checks the role's trust policy (and, across accounts, the caller's own
+    /// policies) and issues temporary credentials.
+    pub async fn assume_role(
+        &self,
+        who: &(impl Authority + ?Sized),
+        caller: &Principal,
+        input: &AssumeRoleInput,
+    ) -> Result<AssumedRole> {
+        let denied = || {
+            Error::AccessDenied(format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
+                caller.arn, input.role_arn
+            ))
+        };
+        if caller.identity == PrincipalIdentity::Root {
+            return Err(Error::AccessDenied(
+                "Roles may not be assumed by root accounts.".into(),
+            ));
+        }
+        // arn:aws:iam::<account>:role/<path><name>
+        let (account, role_name) = input
+            .role_arn
+            .strip_prefix("arn:aws:iam::")
+            .and_then(|rest| rest.split_once(":role/"))
+            .and_then(|(account, path_name)| {
+                Some((AccountId::parse(account)?, path_name.rsplit('/').next()?))
+            })
+            .ok_or_else(denied)?;
+        let role = self
+            .store
+            .find_principal(&account, PrincipalKind::Role, role_name)
+            .await?
+            .filter(|role| role.arn() == input.role_arn)
+            .ok_or_else(denied)?;
+        let trust = role
+            .trust_policy
+            .as_deref()
+            .map(|text| Policy::parse(text, PolicyKind::Trust))
+            .transpose()
+            .map_err(|e| Error::Internal(format!("a stored trust policy does not parse: {e}")))?;
+        // The session policy is checked now, so that a session can never carry one that
+        // does not parse.
+        if let Some(text) = &input.policy {
+            Policy::parse(text, PolicyKind::Identity)
+                .map_err(|e| Error::MalformedPolicy(e.to_string()))?;
+        }
+        self.authorize_with_resource_policy(who, "sts:AssumeRole", &role, trust.as_ref(), |keys| {
+            keys.insert("sts:RoleSessionName", input.role_session_name.clone());
+            if let Some(id) = &input.external_id {
+                keys.insert("sts:ExternalId", id.clone());
+            }
+            if let Some(id) = &input.source_identity {
+                keys.insert("sts:SourceIdentity", id.clone());
+            }
+        })
+        .map_err(|e| match e {
+            Error::AccessDenied(_) => denied(),
+            other => other,
+        })?;
+
+        let max = match caller.identity {
+            PrincipalIdentity::Session(_) => CHAINED_SESSION_SECS,
+            _ => role.max_session_secs.unwrap_or(3600),
+        };
+        let duration = input.duration_seconds.unwrap_or(3600.min(max));
+        if duration > max {
+            return Err(Error::Validation(format!(
+                "The requested DurationSeconds exceeds the {} set for this role.",
+                if matches!(caller.identity, PrincipalIdentity::Session(_)) {
+                    "1 hour session limit for roles assumed by role chaining"
+                } else {
+                    "MaxSessionDuration"
+                }
+            )));
+        }
+        let expiration = self.now() + Duration::seconds(i64::from(duration));
+        let access_key_id = iam_id("ASIA")?;
+        let secret = secret_key()?;
+        let expires_ms = expiration.timestamp_millis().to_string();
+        let plain = encode_fields(&[
+            TOKEN_VERSION,
+            account.as_str().as_bytes(),
+            role.name.as_bytes(),
+            role.id.as_bytes(),
+            input.role_session_name.as_bytes(),
+            expires_ms.as_bytes(),
+            secret.as_bytes(),
+            input.policy.as_deref().unwrap_or_default().as_bytes(),
+        ]);
+        let sealed = self.keyring.seal(
+            DEFAULT_KEY_ID,
+            ValueKind::Binary,
+            SealContext::SessionToken {
+                access_key_id: &access_key_id,
+            },
+            &plain,
+        )?;
+        let token_bytes = encode_fields(&[
+            sealed.key_id.as_bytes(),
+            &sealed.wrapped_key,
+            &sealed.ciphertext,
+        ]);
+        let session_token = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD.encode(token_bytes.as_slice()),
+        );
+        Ok(AssumedRole {
+            credentials: Credentials {
+                access_key_id,
+                secret_access_key: secret,
+            },
+            session_token,
+            expiration,
+            assumed_role_id: format!("{}:{}", role.id, input.role_session_name),
+            arn: format!(
+                "arn:aws:sts::{account}:assumed-role/{}/{}",
+                role.name, input.role_session_name
+            ),
+        })
+    }
+
+    /// Opens a session token sent with `access_key_id`: the session's principal and secret key.
+    /// A token that does not open (forged, altered, another key's) is `InvalidToken`; one past
+    /// its expiry is `ExpiredToken`.
+    pub fn open_session(
+        &self,
+        access_key_id: &str,
+        token: &str,
+    ) -> Result<(Principal, Zeroizing<String>, DateTime<Utc>)> {
+        let bytes = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(token.as_bytes())
+                .map_err(|_| Error::InvalidToken)?,
+        );
+        let outer = decode_fields(&bytes).ok_or(Error::InvalidToken)?;
+        let [key_id, wrapped_key, ciphertext] = outer.as_slice() else {
+            return Err(Error::InvalidToken);
+        };
+        let sealed = SealedValue {
+            key_id: String::from_utf8(key_id.to_vec()).map_err(|_| Error::InvalidToken)?,
+            wrapped_key: wrapped_key.to_vec(),
+            ciphertext: ciphertext.to_vec(),
+            kind: ValueKind::Binary,
+        };
+        let plain = self
+            .keyring
+            .open(SealContext::SessionToken { access_key_id }, &sealed)
+            .map_err(|_| Error::InvalidToken)?;
+        let fields = decode_fields(&plain).ok_or(Error::InvalidToken)?;
+        let text = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| Error::InvalidToken);
+        let [version, account, role_name, role_id, session_name, expires_ms, secret, policy] =
+            fields.as_slice()
+        else {
+            return Err(Error::InvalidToken);
+        };
+        if *version != TOKEN_VERSION {
+            return Err(Error::InvalidToken);
+        }
+        let account = AccountId::parse(&text(account)?).ok_or(Error::InvalidToken)?;
+        let expires = text(expires_ms)?
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_millis)
+            .ok_or(Error::InvalidToken)?;
+        if self.now() >= expires {
+            return Err(Error::ExpiredToken);
+        }
+        let role_name = text(role_name)?;
+        let role_id = text(role_id)?;
+        let session_name = text(session_name)?;
+        let policy = text(policy)?;
+        let principal = Principal {
+            arn: format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"),
+            user_id: format!("{role_id}:{session_name}"),
+            account,
+            identity: PrincipalIdentity::Session(SessionInfo {
+                role_name,
+                role_id,
+                session_name,
+                expires,
+                session_policy: (!policy.is_empty()).then_some(policy),
+            }),
+        };
+        Ok((principal, Zeroizing::new(text(secret)?), expires))
+    }
+
+    /// Authorizes an action on an IAM role, with its trust policy as the resource policy.
+    fn authorize_with_resource_policy(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        role: &crate::model::PrincipalRecord,
+        trust: Option<&Policy>,
+        extra: impl FnOnce(&mut ConditionKeys),
+    ) -> Result<()> {
+        let arn = role.arn();
+        self.authorize_target(
+            who,
+            action,
+            Target::Arn {
+                arn: &arn,
+                account: role.account.as_str(),
+            },
+            trust,
+            extra,
+        )
     }
 }

@@ -9,11 +9,11 @@
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 
+use super::access::{Authority, Target};
 use super::{SecretValueOutput, Service};
 use crate::error::{Error, Result};
 use crate::filter::{self, Filter, FilterView};
 use crate::model::{SecretRecord, VersionMeta};
-use crate::names::Scope;
 
 /// ListSecrets' SortBy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -269,12 +269,13 @@ impl Service {
     /// ListSecrets.
     pub async fn list_secrets(
         &self,
-        scope: &Scope,
+        who: &(impl Authority + ?Sized),
         input: &ListSecretsInput,
     ) -> Result<ListSecretsOutput> {
+        self.authorize(who, "secretsmanager:ListSecrets", Target::Any, |_| {})?;
         let all = self
             .store
-            .list_secrets(scope, input.include_planned_deletion)
+            .list_secrets(who.scope(), input.include_planned_deletion)
             .await?;
         let matching: Vec<SecretRecord> = all
             .into_iter()
@@ -298,10 +299,17 @@ impl Service {
     /// ListSecretVersionIds: newest first.
     pub async fn list_secret_version_ids(
         &self,
-        scope: &Scope,
+        who: &(impl Authority + ?Sized),
         input: &ListSecretVersionIdsInput,
     ) -> Result<ListSecretVersionIdsOutput> {
-        let secret = self.find(scope, &input.secret_id).await?;
+        let secret = self
+            .find_authorized(
+                who,
+                "secretsmanager:ListSecretVersionIds",
+                &input.secret_id,
+                &|_| {},
+            )
+            .await?;
         let versions: Vec<VersionMeta> = secret
             .versions
             .iter()
@@ -326,13 +334,24 @@ impl Service {
     /// BatchGetSecretValue: per-secret failures go to `errors`; the call itself succeeds.
     pub async fn batch_get_secret_value(
         &self,
-        scope: &Scope,
+        who: &(impl Authority + ?Sized),
         input: &BatchGetInput,
     ) -> Result<BatchGetOutput> {
+        // The call needs BatchGetSecretValue; each secret needs GetSecretValue, and a denial
+        // is that secret's error, not the call's (with filters, ListSecrets too).
+        self.authorize(
+            who,
+            "secretsmanager:BatchGetSecretValue",
+            Target::Any,
+            |_| {},
+        )?;
         let mut out = BatchGetOutput::default();
         if !input.secret_ids.is_empty() {
             for secret_id in &input.secret_ids {
-                let result = match self.find(scope, secret_id).await {
+                let result = match self
+                    .find_authorized(who, "secretsmanager:GetSecretValue", secret_id, &|_| {})
+                    .await
+                {
                     Ok(record) => self.read_value(&record, None, None).await,
                     Err(e) => Err(e),
                 };
@@ -349,7 +368,7 @@ impl Service {
         }
         let listed = self
             .list_secrets(
-                scope,
+                who,
                 &ListSecretsInput {
                     include_planned_deletion: false,
                     max_results: Some(input.max_results.unwrap_or(20)),
@@ -362,7 +381,16 @@ impl Service {
             .await?;
         out.next_token = listed.next_token;
         for record in &listed.secrets {
-            match self.read_value(record, None, None).await {
+            let read = match self.authorize(
+                who,
+                "secretsmanager:GetSecretValue",
+                Target::Secret(record),
+                |_| {},
+            ) {
+                Ok(()) => self.read_value(record, None, None).await,
+                Err(denied) => Err(denied),
+            };
+            match read {
                 Ok(value) => out.values.push(value),
                 Err(error @ (Error::Store(_) | Error::Internal(_))) => return Err(error),
                 Err(error) => out.errors.push(BatchItemError {

@@ -2,8 +2,11 @@
 //! the wire format and of the storage engine. The server parses a request, calls one method
 //! here, and renders the result.
 
+mod access;
+mod iam;
 mod identity;
 mod listing;
+mod policies;
 mod secrets;
 mod versions;
 
@@ -15,10 +18,15 @@ use crate::clock::Clock;
 use crate::crypto::{Keyring, SealContext};
 use crate::error::{Error, Result};
 use crate::model::{SecretRecord, SecretValue, ValueKind};
-use crate::names::{Candidate, Scope, SecretRef};
+use crate::names::{Scope, SecretRef};
+use crate::policy::ConditionKeys;
 use crate::store::Store;
 
-pub use identity::{Credentials, Principal};
+pub use access::{Access, Authority, Caller, IdentityGrant, Target};
+pub use iam::{CreateRoleInput, IamPage};
+pub use identity::{
+    AssumeRoleInput, AssumedRole, Credentials, Principal, PrincipalIdentity, SessionInfo,
+};
 pub use listing::{
     BatchGetInput, BatchGetOutput, BatchItemError, ListSecretVersionIdsInput,
     ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SortBy, SortOrder,
@@ -67,21 +75,69 @@ impl Service {
         self.store.purge_due(self.now()).await
     }
 
-    /// The lookups a SecretId stands for in `scope`.
-    fn candidates(scope: &Scope, secret_id: &str) -> Vec<Candidate> {
-        SecretRef::parse(secret_id).candidates(scope)
-    }
-
-    /// Finds a secret by SecretId, or fails with `SecretNotFound`.
+    /// Finds a secret by SecretId, or fails with `SecretNotFound`; no authorization (the
+    /// caller has authorized, or is trusted).
     async fn find(&self, scope: &Scope, secret_id: &str) -> Result<SecretRecord> {
-        let candidates = Self::candidates(scope, secret_id);
+        let (scope, candidates) = SecretRef::parse(secret_id).resolve(scope);
         if candidates.is_empty() {
             return Err(Error::SecretNotFound);
         }
         self.store
-            .find_secret(scope, &candidates)
+            .find_secret(&scope, &candidates)
             .await?
             .ok_or(Error::SecretNotFound)
+    }
+
+    /// Finds a secret by SecretId and authorizes `action` on it: in the caller's account, or
+    /// by full ARN in another. A SecretId that matches nothing answers AccessDenied when the
+    /// caller could not have acted on it anyway, else `SecretNotFound`.
+    async fn find_authorized(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        secret_id: &str,
+        extra: &(dyn Fn(&mut ConditionKeys) + Sync),
+    ) -> Result<SecretRecord> {
+        match self.find(who.scope(), secret_id).await {
+            Ok(record) => {
+                self.authorize(who, action, Target::Secret(&record), extra)?;
+                Ok(record)
+            }
+            Err(Error::SecretNotFound) => {
+                Err(self.denied_or(who, action, secret_id, Error::SecretNotFound))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Locks a secret by SecretId, authorizes `action` on it, and applies `mutation` (see
+    /// [`Store::update_secret`]); the authorization runs on the locked record, inside the
+    /// transaction, before the mutation.
+    async fn update_authorized(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        secret_id: &str,
+        extra: &(dyn Fn(&mut ConditionKeys) + Sync),
+        mutation: &mut crate::store::Mutation<'_>,
+    ) -> Result<SecretRecord> {
+        let (scope, candidates) = SecretRef::parse(secret_id).resolve(who.scope());
+        if candidates.is_empty() {
+            return Err(self.denied_or(who, action, secret_id, Error::SecretNotFound));
+        }
+        let result = self
+            .store
+            .update_secret(&scope, &candidates, &mut |record, new_versions| {
+                self.authorize(who, action, Target::Secret(record), extra)?;
+                mutation(record, new_versions)
+            })
+            .await;
+        match result {
+            Err(Error::SecretNotFound) => {
+                Err(self.denied_or(who, action, secret_id, Error::SecretNotFound))
+            }
+            other => other,
+        }
     }
 
     /// Seals a version's value for a secret.

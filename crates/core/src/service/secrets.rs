@@ -2,11 +2,13 @@
 
 use chrono::Duration;
 
+use super::access::{Authority, Target};
 use super::{token_required, Service};
 use crate::error::{Error, Result};
 use crate::labels;
 use crate::model::{NewVersion, SecretRecord, SecretValue};
-use crate::names::{generate_arn_suffix, Scope, SecretName};
+use crate::names::{generate_arn_suffix, SecretName, SecretRef};
+use crate::policy::ConditionKeys;
 
 /// CreateSecret's input, parsed.
 #[derive(Debug, Default)]
@@ -38,7 +40,7 @@ pub struct SecretRefOutput {
 }
 
 impl SecretRefOutput {
-    fn of(record: &SecretRecord, version_id: Option<String>) -> Self {
+    pub(super) fn of(record: &SecretRecord, version_id: Option<String>) -> Self {
         Self {
             arn: record.arn(),
             name: record.name.clone(),
@@ -97,9 +99,10 @@ impl Service {
     /// CreateSecret.
     pub async fn create_secret(
         &self,
-        scope: &Scope,
+        who: &(impl Authority + ?Sized),
         input: CreateSecretInput,
     ) -> Result<SecretRefOutput> {
+        let scope = who.scope();
         let name = SecretName::parse(&input.name)?;
         let key_id = self
             .keyring
@@ -129,6 +132,27 @@ impl Service {
             resource_policy: None,
             versions: Vec::new(),
         };
+        // The new secret's own ARN is the resource, with the request's values as keys; adding
+        // tags also takes secretsmanager:TagResource, as on AWS.
+        let arn = record.arn();
+        let target = Target::Arn {
+            arn: &arn,
+            account: scope.account.as_str(),
+        };
+        let request_keys = |keys: &mut ConditionKeys| {
+            keys.insert("secretsmanager:Name", input.name.clone());
+            if let Some(description) = &input.description {
+                keys.insert("secretsmanager:Description", description.clone());
+            }
+            if let Some(kms_key_id) = &input.kms_key_id {
+                keys.insert("secretsmanager:KmsKeyId", kms_key_id.clone());
+            }
+            request_tag_keys(keys, &input.tags);
+        };
+        self.authorize(who, "secretsmanager:CreateSecret", target, request_keys)?;
+        if !input.tags.is_empty() {
+            self.authorize(who, "secretsmanager:TagResource", target, request_keys)?;
+        }
         let first = match (&input.value, &version_id) {
             (Some(value), Some(version_id)) => {
                 labels::add_version(&mut record, version_id, now, input.kms_key_id.clone(), None)?;
@@ -159,67 +183,86 @@ impl Service {
     }
 
     /// DescribeSecret: the record itself; secrets scheduled for deletion are described too.
-    pub async fn describe_secret(&self, scope: &Scope, secret_id: &str) -> Result<SecretRecord> {
-        self.find(scope, secret_id).await
+    pub async fn describe_secret(
+        &self,
+        who: &(impl Authority + ?Sized),
+        secret_id: &str,
+    ) -> Result<SecretRecord> {
+        self.find_authorized(who, "secretsmanager:DescribeSecret", secret_id, &|_| {})
+            .await
     }
 
     /// UpdateSecret: metadata changes and, with a value, a new AWSCURRENT version.
     pub async fn update_secret(
         &self,
-        scope: &Scope,
+        who: &(impl Authority + ?Sized),
         input: UpdateSecretInput,
     ) -> Result<SecretRefOutput> {
+        let scope = who.scope();
         let key_id = self
             .keyring
             .resolve_kms_key(input.kms_key_id.as_deref(), scope)?;
         if input.value.is_some() && input.client_request_token.is_none() {
             return Err(token_required());
         }
-        let candidates = Self::candidates(scope, &input.secret_id);
         let now = self.now();
         let mut existing_version = false;
+        let request_keys = |keys: &mut ConditionKeys| {
+            if let Some(description) = &input.description {
+                keys.insert("secretsmanager:Description", description.clone());
+            }
+            if let Some(kms_key_id) = &input.kms_key_id {
+                keys.insert("secretsmanager:KmsKeyId", kms_key_id.clone());
+            }
+        };
         let record = self
-            .store
-            .update_secret(scope, &candidates, &mut |record, new_versions| {
-                if record.is_deleted() {
-                    return Err(Error::MarkedForDeletion);
-                }
-                existing_version = false;
-                if let Some(description) = &input.description {
-                    record.description = Some(description.clone());
-                }
-                if input.kms_key_id.is_some() {
-                    record.kms_key_id = input.kms_key_id.clone();
-                }
-                if let (Some(value), Some(token)) = (&input.value, &input.client_request_token) {
-                    if record.version(token).is_some() {
-                        existing_version = true;
-                    } else {
-                        // Without KmsKeyId in this call, the secret's key seals the new value.
-                        let version_key = input
-                            .kms_key_id
-                            .clone()
-                            .or_else(|| record.kms_key_id.clone());
-                        let seal_key = match &input.kms_key_id {
-                            Some(_) => key_id,
-                            None => self
-                                .keyring
-                                .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?,
-                        };
-                        labels::add_version(record, token, now, version_key, None)?;
-                        new_versions.push(NewVersion {
-                            version_id: token.clone(),
-                            sealed: self.seal_value(record, token, seal_key, value)?,
-                        });
-                        labels::prune(record, now);
+            .update_authorized(
+                who,
+                "secretsmanager:UpdateSecret",
+                &input.secret_id,
+                &request_keys,
+                &mut |record, new_versions| {
+                    if record.is_deleted() {
+                        return Err(Error::MarkedForDeletion);
                     }
-                }
-                // A retry that only finds its own version changes nothing, not even the date.
-                if !existing_version {
-                    record.last_changed = now;
-                }
-                Ok(())
-            })
+                    existing_version = false;
+                    if let Some(description) = &input.description {
+                        record.description = Some(description.clone());
+                    }
+                    if input.kms_key_id.is_some() {
+                        record.kms_key_id = input.kms_key_id.clone();
+                    }
+                    if let (Some(value), Some(token)) = (&input.value, &input.client_request_token)
+                    {
+                        if record.version(token).is_some() {
+                            existing_version = true;
+                        } else {
+                            // Without KmsKeyId in this call, the secret's key seals the new value.
+                            let version_key = input
+                                .kms_key_id
+                                .clone()
+                                .or_else(|| record.kms_key_id.clone());
+                            let seal_key = match &input.kms_key_id {
+                                Some(_) => key_id,
+                                None => self
+                                    .keyring
+                                    .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?,
+                            };
+                            labels::add_version(record, token, now, version_key, None)?;
+                            new_versions.push(NewVersion {
+                                version_id: token.clone(),
+                                sealed: self.seal_value(record, token, seal_key, value)?,
+                            });
+                            labels::prune(record, now);
+                        }
+                    }
+                    // A retry that only finds its own version changes nothing, not even the date.
+                    if !existing_version {
+                        record.last_changed = now;
+                    }
+                    Ok(())
+                },
+            )
             .await?;
         let version_id = match (&input.value, &input.client_request_token) {
             (Some(value), Some(token)) => {
@@ -236,19 +279,48 @@ impl Service {
     /// DeleteSecret: schedules deletion after the recovery window, or removes at once.
     pub async fn delete_secret(
         &self,
-        scope: &Scope,
+        who: &(impl Authority + ?Sized),
         secret_id: &str,
         recovery_window_days: Option<i64>,
         force: bool,
     ) -> Result<DeleteSecretOutput> {
-        let candidates = Self::candidates(scope, secret_id);
+        const ACTION: &str = "secretsmanager:DeleteSecret";
+        let scope = who.scope();
+        let (target_scope, candidates) = SecretRef::parse(secret_id).resolve(scope);
         let now = self.now();
+        let request_keys = |keys: &mut ConditionKeys| {
+            if let Some(days) = recovery_window_days {
+                keys.insert("secretsmanager:RecoveryWindowInDays", days.to_string());
+            }
+            if force {
+                keys.insert("secretsmanager:ForceDeleteWithoutRecovery", "true");
+            }
+        };
         if force {
-            // Force-deleting a secret that does not exist succeeds (AWS-BEHAVIOUR.md).
-            let removed = if candidates.is_empty() {
+            // The removal is not a read-modify-write, so the check reads the secret first; a
+            // policy change racing a forced delete is as eventually consistent as on AWS.
+            let existing = if candidates.is_empty() {
                 None
             } else {
-                self.store.remove_secret(scope, &candidates).await?
+                self.store.find_secret(&target_scope, &candidates).await?
+            };
+            match &existing {
+                Some(record) => {
+                    self.authorize(who, ACTION, Target::Secret(record), request_keys)?
+                }
+                None => {
+                    if let Error::AccessDenied(message) =
+                        self.denied_or(who, ACTION, secret_id, Error::SecretNotFound)
+                    {
+                        return Err(Error::AccessDenied(message));
+                    }
+                }
+            }
+            // Force-deleting a secret that does not exist succeeds (AWS-BEHAVIOUR.md).
+            let removed = if existing.is_none() {
+                None
+            } else {
+                self.store.remove_secret(&target_scope, &candidates).await?
             };
             return Ok(match removed {
                 Some(record) => DeleteSecretOutput {
@@ -266,14 +338,10 @@ impl Service {
                 },
             });
         }
-        if candidates.is_empty() {
-            return Err(Error::SecretNotFound);
-        }
         let days = recovery_window_days.unwrap_or(30);
         let due = now + Duration::days(days);
         let record = self
-            .store
-            .update_secret(scope, &candidates, &mut |record, _| {
+            .update_authorized(who, ACTION, secret_id, &request_keys, &mut |record, _| {
                 if record.is_deleted() {
                     return Err(Error::MarkedForDeletion);
                 }
@@ -291,15 +359,23 @@ impl Service {
 
     /// RestoreSecret: cancels a scheduled deletion. Restoring a secret that is not scheduled for
     /// deletion succeeds and changes nothing.
-    pub async fn restore_secret(&self, scope: &Scope, secret_id: &str) -> Result<SecretRefOutput> {
-        let candidates = Self::candidates(scope, secret_id);
+    pub async fn restore_secret(
+        &self,
+        who: &(impl Authority + ?Sized),
+        secret_id: &str,
+    ) -> Result<SecretRefOutput> {
         let record = self
-            .store
-            .update_secret(scope, &candidates, &mut |record, _| {
-                record.deleted = None;
-                record.deletion_due = None;
-                Ok(())
-            })
+            .update_authorized(
+                who,
+                "secretsmanager:RestoreSecret",
+                secret_id,
+                &|_| {},
+                &mut |record, _| {
+                    record.deleted = None;
+                    record.deletion_due = None;
+                    Ok(())
+                },
+            )
             .await?;
         Ok(SecretRefOutput::of(&record, None))
     }
@@ -307,39 +383,60 @@ impl Service {
     /// TagResource: adds tags or overwrites their values.
     pub async fn tag_resource(
         &self,
-        scope: &Scope,
+        who: &(impl Authority + ?Sized),
         secret_id: &str,
         tags: &[(String, String)],
     ) -> Result<()> {
-        let candidates = Self::candidates(scope, secret_id);
-        self.store
-            .update_secret(scope, &candidates, &mut |record, _| {
+        let request_keys = |keys: &mut ConditionKeys| request_tag_keys(keys, tags);
+        self.update_authorized(
+            who,
+            "secretsmanager:TagResource",
+            secret_id,
+            &request_keys,
+            &mut |record, _| {
                 if record.is_deleted() {
                     return Err(Error::MarkedForDeletion);
                 }
                 merge_tags(&mut record.tags, tags)
-            })
-            .await?;
+            },
+        )
+        .await?;
         Ok(())
     }
 
     /// UntagResource: removes the named keys (case-sensitive); unknown keys are ignored.
     pub async fn untag_resource(
         &self,
-        scope: &Scope,
+        who: &(impl Authority + ?Sized),
         secret_id: &str,
         keys: &[String],
     ) -> Result<()> {
-        let candidates = Self::candidates(scope, secret_id);
-        self.store
-            .update_secret(scope, &candidates, &mut |record, _| {
+        let request_keys =
+            |k: &mut ConditionKeys| k.insert_all("aws:TagKeys", keys.iter().cloned());
+        self.update_authorized(
+            who,
+            "secretsmanager:UntagResource",
+            secret_id,
+            &request_keys,
+            &mut |record, _| {
                 if record.is_deleted() {
                     return Err(Error::MarkedForDeletion);
                 }
                 record.tags.retain(|(k, _)| !keys.contains(k));
                 Ok(())
-            })
-            .await?;
+            },
+        )
+        .await?;
         Ok(())
+    }
+}
+
+/// `aws:RequestTag/<key>` for each tag of a request, and `aws:TagKeys`.
+fn request_tag_keys(keys: &mut ConditionKeys, tags: &[(String, String)]) {
+    for (key, value) in tags {
+        keys.insert(&format!("aws:RequestTag/{key}"), value.clone());
+    }
+    if !tags.is_empty() {
+        keys.insert_all("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()));
     }
 }

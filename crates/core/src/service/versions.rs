@@ -2,11 +2,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::access::Authority;
 use super::{day_of, token_required, Service};
 use crate::error::{Error, Result};
 use crate::labels;
 use crate::model::{NewVersion, SecretRecord, SecretValue};
-use crate::names::{Scope, AWSCURRENT};
+use crate::names::AWSCURRENT;
+use crate::policy::ConditionKeys;
 
 /// GetSecretValue's input.
 #[derive(Debug, Default, Clone)]
@@ -91,10 +93,25 @@ impl Service {
     /// GetSecretValue.
     pub async fn get_secret_value(
         &self,
-        scope: &Scope,
+        who: &(impl Authority + ?Sized),
         input: &GetSecretValueInput,
     ) -> Result<SecretValueOutput> {
-        let record = self.find(scope, &input.secret_id).await?;
+        let request_keys = |keys: &mut ConditionKeys| {
+            if let Some(id) = &input.version_id {
+                keys.insert("secretsmanager:VersionId", id.clone());
+            }
+            if let Some(stage) = &input.version_stage {
+                keys.insert("secretsmanager:VersionStage", stage.clone());
+            }
+        };
+        let record = self
+            .find_authorized(
+                who,
+                "secretsmanager:GetSecretValue",
+                &input.secret_id,
+                &request_keys,
+            )
+            .await?;
         self.read_value(
             &record,
             input.version_id.as_deref(),
@@ -135,7 +152,7 @@ impl Service {
     /// PutSecretValue. Returns the ARN, name, version id and the version's labels.
     pub async fn put_secret_value(
         &self,
-        scope: &Scope,
+        who: &(impl Authority + ?Sized),
         input: PutSecretValueInput,
     ) -> Result<(super::SecretRefOutput, Vec<String>)> {
         let Some(value) = &input.value else {
@@ -146,38 +163,42 @@ impl Service {
         let Some(token) = &input.client_request_token else {
             return Err(token_required());
         };
-        let candidates = Self::candidates(scope, &input.secret_id);
         let now = self.now();
         let mut existing_version = false;
         let record = self
-            .store
-            .update_secret(scope, &candidates, &mut |record, new_versions| {
-                if record.is_deleted() {
-                    return Err(Error::MarkedForDeletion);
-                }
-                existing_version = record.version(token).is_some();
-                if existing_version {
-                    return Ok(());
-                }
-                let key_id = self
-                    .keyring
-                    .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?;
-                let kms_key_id = record.kms_key_id.clone();
-                labels::add_version(
-                    record,
-                    token,
-                    now,
-                    kms_key_id,
-                    input.version_stages.as_deref(),
-                )?;
-                new_versions.push(NewVersion {
-                    version_id: token.clone(),
-                    sealed: self.seal_value(record, token, key_id, value)?,
-                });
-                labels::prune(record, now);
-                record.last_changed = now;
-                Ok(())
-            })
+            .update_authorized(
+                who,
+                "secretsmanager:PutSecretValue",
+                &input.secret_id,
+                &|_| {},
+                &mut |record, new_versions| {
+                    if record.is_deleted() {
+                        return Err(Error::MarkedForDeletion);
+                    }
+                    existing_version = record.version(token).is_some();
+                    if existing_version {
+                        return Ok(());
+                    }
+                    let key_id = self
+                        .keyring
+                        .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?;
+                    let kms_key_id = record.kms_key_id.clone();
+                    labels::add_version(
+                        record,
+                        token,
+                        now,
+                        kms_key_id,
+                        input.version_stages.as_deref(),
+                    )?;
+                    new_versions.push(NewVersion {
+                        version_id: token.clone(),
+                        sealed: self.seal_value(record, token, key_id, value)?,
+                    });
+                    labels::prune(record, now);
+                    record.last_changed = now;
+                    Ok(())
+                },
+            )
             .await?;
         if existing_version && !self.open_value(&record, token).await?.ct_eq(value) {
             return Err(Error::VersionExists(token.clone()));
@@ -199,27 +220,34 @@ impl Service {
     /// UpdateSecretVersionStage.
     pub async fn update_secret_version_stage(
         &self,
-        scope: &Scope,
+        who: &(impl Authority + ?Sized),
         input: &UpdateSecretVersionStageInput,
     ) -> Result<super::SecretRefOutput> {
-        let candidates = Self::candidates(scope, &input.secret_id);
         let now = self.now();
+        let request_keys = |keys: &mut ConditionKeys| {
+            keys.insert("secretsmanager:VersionStage", input.version_stage.clone());
+        };
         let record = self
-            .store
-            .update_secret(scope, &candidates, &mut |record, _| {
-                if record.is_deleted() {
-                    return Err(Error::MarkedForDeletion);
-                }
-                labels::update_stage(
-                    record,
-                    &input.version_stage,
-                    input.move_to_version_id.as_deref(),
-                    input.remove_from_version_id.as_deref(),
-                )?;
-                labels::prune(record, now);
-                record.last_changed = now;
-                Ok(())
-            })
+            .update_authorized(
+                who,
+                "secretsmanager:UpdateSecretVersionStage",
+                &input.secret_id,
+                &request_keys,
+                &mut |record, _| {
+                    if record.is_deleted() {
+                        return Err(Error::MarkedForDeletion);
+                    }
+                    labels::update_stage(
+                        record,
+                        &input.version_stage,
+                        input.move_to_version_id.as_deref(),
+                        input.remove_from_version_id.as_deref(),
+                    )?;
+                    labels::prune(record, now);
+                    record.last_changed = now;
+                    Ok(())
+                },
+            )
             .await?;
         Ok(super::SecretRefOutput {
             arn: record.arn(),

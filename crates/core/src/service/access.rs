@@ -1,0 +1,298 @@
+//! Authorization: who is asking ([`Caller`], [`Access`]), and the check every operation makes
+//! before it reads or changes anything ([`Service::authorize`]).
+//!
+//! The identity side (the caller's policies, its principal keys) is built once per principal
+//! by [`Service::load_access`] and cached by the server; the resource side (a secret's ARN,
+//! tags and resource policy) comes from the record the operation loaded, so a check costs no
+//! store round trip of its own.
+
+use std::sync::Arc;
+
+use super::identity::{Principal, PrincipalIdentity};
+use super::Service;
+use crate::error::{Error, Result};
+use crate::model::{PrincipalKind, SecretRecord};
+use crate::names::{Scope, SecretRef};
+use crate::policy::{self, ConditionKeys, Identity, Policy, PolicyKind, PrincipalContext};
+
+/// The identity side of a caller: what its own policies grant.
+#[derive(Debug, Clone)]
+pub enum IdentityGrant {
+    /// The account's root user: everything in its own account.
+    Root,
+    /// The inline policies of a user or of an assumed role.
+    Policies(Arc<[Policy]>),
+}
+
+/// Everything authorization needs to know about a caller besides the request itself.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// The principal, as policies see it.
+    pub principal: PrincipalContext,
+    /// Its identity policies.
+    pub identity: IdentityGrant,
+    /// The session policy of an assumed-role session, if one was passed to AssumeRole.
+    pub session_policy: Option<Arc<Policy>>,
+    /// Condition keys of the principal and of the request (source IP, transport, …).
+    pub keys: ConditionKeys,
+}
+
+/// An authenticated caller: the account and region a request acts in, and its access.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account and region (the region of the credential scope).
+    pub scope: Scope,
+    /// Who is asking, as policies see it.
+    pub access: Access,
+}
+
+/// Whoever calls an operation. The server passes a [`Caller`], whose every request is
+/// authorized. A bare [`Scope`] is a trusted in-process caller (the admin commands, background
+/// jobs, tests) acting in that account, to which no policy applies.
+pub trait Authority: Sync {
+    /// The account and region the call acts in.
+    fn scope(&self) -> &Scope;
+    /// The caller's access, or `None` for a trusted in-process caller.
+    fn access(&self) -> Option<&Access>;
+}
+
+impl Authority for Scope {
+    fn scope(&self) -> &Scope {
+        self
+    }
+    fn access(&self) -> Option<&Access> {
+        None
+    }
+}
+
+impl Authority for Caller {
+    fn scope(&self) -> &Scope {
+        &self.scope
+    }
+    fn access(&self) -> Option<&Access> {
+        Some(&self.access)
+    }
+}
+
+/// What a request acts on.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// An existing secret: its ARN, tags and resource policy.
+    Secret(&'a SecretRecord),
+    /// A resource named by ARN in an account (a secret about to be created, an IAM entity).
+    Arn {
+        /// The ARN.
+        arn: &'a str,
+        /// The account owning it.
+        account: &'a str,
+    },
+    /// No resource (`*`): ListSecrets, GetRandomPassword, the BatchGetSecretValue call itself.
+    Any,
+}
+
+/// Parses a stored policy; a stored document that no longer parses counts as one that grants
+/// nothing, and is logged by the caller's error path as an internal error.
+fn stored_policy(text: &str, kind: PolicyKind) -> Result<Policy> {
+    Policy::parse(text, kind)
+        .map_err(|e| Error::Internal(format!("a stored policy does not parse: {e}")))
+}
+
+impl Service {
+    /// The access of a principal: its identity policies (read from the store) and the
+    /// condition keys that describe it. The server caches the result per access key.
+    pub async fn load_access(&self, principal: &Principal) -> Result<Access> {
+        let account = principal.account.as_str().to_owned();
+        let mut keys = ConditionKeys::default();
+        keys.insert("aws:PrincipalAccount", account.clone());
+        keys.insert("aws:userid", principal.user_id.clone());
+        let mut context = PrincipalContext {
+            arn: principal.arn.clone(),
+            account,
+            role_arn: None,
+            is_root: false,
+            user_name: None,
+            user_id: principal.user_id.clone(),
+        };
+        let (identity, session_policy, tags) = match &principal.identity {
+            PrincipalIdentity::Root => {
+                context.is_root = true;
+                keys.insert("aws:PrincipalArn", principal.arn.clone());
+                keys.insert("aws:PrincipalType", "Account");
+                (IdentityGrant::Root, None, Vec::new())
+            }
+            PrincipalIdentity::User { name } => {
+                let user = self
+                    .store
+                    .find_principal(&principal.account, PrincipalKind::User, name)
+                    .await?
+                    .ok_or(Error::InvalidToken)?;
+                context.user_name = Some(user.name.clone());
+                keys.insert("aws:username", user.name.clone());
+                keys.insert("aws:PrincipalArn", principal.arn.clone());
+                keys.insert("aws:PrincipalType", "User");
+                let policies = self
+                    .inline_policies(principal, PrincipalKind::User, name)
+                    .await?;
+                (IdentityGrant::Policies(policies), None, user.tags)
+            }
+            PrincipalIdentity::Session(session) => {
+                // A session outlives nothing: once its role is gone, its credentials stop
+                // working, as AWS's do.
+                let role = self
+                    .store
+                    .find_principal(&principal.account, PrincipalKind::Role, &session.role_name)
+                    .await?
+                    .filter(|role| role.id == session.role_id)
+                    .ok_or(Error::InvalidToken)?;
+                let role_arn = role.arn();
+                context.role_arn = Some(role_arn.clone());
+                keys.insert("aws:PrincipalArn", role_arn);
+                keys.insert("aws:PrincipalType", "AssumedRole");
+                let policies = self
+                    .inline_policies(principal, PrincipalKind::Role, &role.name)
+                    .await?;
+                let session_policy = session
+                    .session_policy
+                    .as_deref()
+                    .map(|text| stored_policy(text, PolicyKind::Identity).map(Arc::new))
+                    .transpose()?;
+                (IdentityGrant::Policies(policies), session_policy, role.tags)
+            }
+        };
+        for (key, value) in &tags {
+            keys.insert(&format!("aws:PrincipalTag/{key}"), value.clone());
+        }
+        Ok(Access {
+            principal: context,
+            identity,
+            session_policy,
+            keys,
+        })
+    }
+
+    async fn inline_policies(
+        &self,
+        principal: &Principal,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<Arc<[Policy]>> {
+        let stored = self
+            .store
+            .list_inline_policies(&principal.account, kind, name)
+            .await?;
+        stored
+            .iter()
+            .map(|(_, text)| stored_policy(text, PolicyKind::Identity))
+            .collect::<Result<Vec<_>>>()
+            .map(Arc::from)
+    }
+
+    /// Checks that the caller may perform `action` on `target`; `extra` adds the request's own
+    /// condition keys (VersionStage, RequestTag, …). A trusted in-process caller always may.
+    pub fn authorize(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        target: Target<'_>,
+        extra: impl FnOnce(&mut ConditionKeys),
+    ) -> Result<()> {
+        self.authorize_target(who, action, target, None, extra)
+    }
+
+    /// [`Service::authorize`], with a resource policy for a target named by ARN (a role's
+    /// trust policy); a secret's own resource policy comes from its record.
+    pub(super) fn authorize_target(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        target: Target<'_>,
+        arn_policy: Option<&Policy>,
+        extra: impl FnOnce(&mut ConditionKeys),
+    ) -> Result<()> {
+        let Some(access) = who.access() else {
+            return Ok(());
+        };
+        let mut keys = access.keys.clone();
+        let now = self.now();
+        keys.insert(
+            "aws:CurrentTime",
+            now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        );
+        keys.insert("aws:EpochTime", now.timestamp().to_string());
+        keys.insert("aws:RequestedRegion", who.scope().region.as_str());
+        let caller_account = who.scope().account.as_str().to_owned();
+        let (resource, resource_account, resource_policy) = match target {
+            Target::Secret(record) => {
+                let arn = record.arn();
+                keys.insert("secretsmanager:SecretId", arn.clone());
+                for (key, value) in &record.tags {
+                    keys.insert(&format!("aws:ResourceTag/{key}"), value.clone());
+                    keys.insert(&format!("secretsmanager:ResourceTag/{key}"), value.clone());
+                }
+                let policy = record
+                    .resource_policy
+                    .as_deref()
+                    .map(|text| stored_policy(text, PolicyKind::Resource))
+                    .transpose()?;
+                (arn, record.scope.account.as_str().to_owned(), policy)
+            }
+            Target::Arn { arn, account } => (arn.to_owned(), account.to_owned(), None),
+            Target::Any => ("*".to_owned(), caller_account, None),
+        };
+        let resource_policy = resource_policy.as_ref().or(arn_policy);
+        extra(&mut keys);
+        let identity = match &access.identity {
+            IdentityGrant::Root => Identity::Root,
+            IdentityGrant::Policies(policies) => Identity::Policies(policies),
+        };
+        let request = policy::Request {
+            action,
+            resource: &resource,
+            principal: &access.principal,
+            resource_account: &resource_account,
+            keys: &keys,
+        };
+        policy::authorize(
+            identity,
+            access.session_policy.as_deref(),
+            resource_policy,
+            &request,
+        )
+        .map_err(|denial| Error::AccessDenied(denial.message(&request)))
+    }
+
+    /// What a SecretId that matched nothing answers: AccessDenied when the caller could not
+    /// have acted on such a secret anyway (so that existence cannot be probed), else
+    /// `not_found`.
+    pub(super) fn denied_or(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        secret_id: &str,
+        not_found: Error,
+    ) -> Error {
+        let scope = who.scope();
+        let (arn, account) = match SecretRef::parse(secret_id) {
+            SecretRef::Arn { account, .. } => (secret_id.to_owned(), account),
+            SecretRef::Name(name) => (
+                format!(
+                    "arn:aws:secretsmanager:{}:{}:secret:{name}",
+                    scope.region, scope.account
+                ),
+                scope.account.as_str().to_owned(),
+            ),
+        };
+        match self.authorize(
+            who,
+            action,
+            Target::Arn {
+                arn: &arn,
+                account: &account,
+            },
+            |_| {},
+        ) {
+            Ok(()) => not_found,
+            Err(denied) => denied,
+        }
+    }
+}
