@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::errors::to_api_error;
-use crate::handlers::{password, secrets, unsupported, versions, Ctx};
+use crate::handlers::{password, policies, secrets, unsupported, versions, Ctx};
 
 /// Parses and validates a request, runs its handler, serializes its response.
 async fn call<Req, Resp, F, Fut>(
@@ -91,32 +91,26 @@ pub async fn dispatch(
             .await
         }
         Op::PutResourcePolicy => {
-            call(body, request_id, |_: PutResourcePolicyRequest| {
-                todo(operation)
-            })
-            .await
+            call(body, request_id, |r| policies::put_resource_policy(ctx, r)).await
         }
         Op::GetResourcePolicy => {
-            call(body, request_id, |_: GetResourcePolicyRequest| {
-                todo(operation)
-            })
-            .await
+            call(body, request_id, |r| policies::get_resource_policy(ctx, r)).await
         }
         Op::DeleteResourcePolicy => {
-            call(body, request_id, |_: DeleteResourcePolicyRequest| {
-                todo(operation)
+            call(body, request_id, |r| {
+                policies::delete_resource_policy(ctx, r)
             })
             .await
         }
         Op::ValidateResourcePolicy => {
-            call(body, request_id, |_: ValidateResourcePolicyRequest| {
-                todo(operation)
+            call(body, request_id, |r| {
+                policies::validate_resource_policy(ctx, r)
             })
             .await
         }
         Op::ListResourcePolicies => {
-            call(body, request_id, |_: ListResourcePoliciesRequest| {
-                todo(operation)
+            call(body, request_id, |r| {
+                policies::list_resource_policies(ctx, r)
             })
             .await
         }

@@ -8,19 +8,23 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::Router;
 use coffer_core::service::Service;
+use coffer_protocol::iam::{self, QueryError};
 use coffer_protocol::sigv4::RequestParts;
 use coffer_protocol::{sts, ApiError, ErrorCode, Operation};
 use http_body_util::{BodyExt, Limited};
 use tracing::Instrument;
 
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, RequestFacts};
 use crate::dispatch::dispatch;
+use crate::handlers;
 use crate::handlers::Ctx;
 
 /// Shared state of every request.
@@ -33,6 +37,8 @@ pub struct AppState {
     pub dev: bool,
     /// The body limit, in bytes.
     pub max_body_bytes: usize,
+    /// Whether requests arrive over TLS; feeds the `aws:SecureTransport` condition key.
+    pub secure_transport: bool,
 }
 
 /// The content type of every awsJson 1.1 response.
@@ -114,6 +120,18 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
 async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let request_id = request_id();
     let (parts, body) = request.into_parts();
+    let facts = RequestFacts {
+        source_ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip()),
+        secure_transport: state.secure_transport,
+        user_agent: parts
+            .headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
 
     // The body, within the limit. A declared length over the limit is refused before reading.
     let too_large = || {
@@ -154,16 +172,16 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
         .get("content-type")
         .and_then(|v| v.to_str().ok());
 
-    // STS's awsQuery protocol: a form POST with no X-Amz-Target.
+    // IAM's and STS's awsQuery protocol: a form POST with no X-Amz-Target.
     if target.is_none() && parts.method == Method::POST {
-        if let Some(sts_request) = sts::parse_action(content_type, &body) {
-            return sts_call(&state, &signed_parts, sts_request, &request_id).await;
+        if let Some(form) = sts::parse_form(content_type, &body) {
+            return query_call(&state, &signed_parts, form, &facts, &request_id).await;
         }
     }
 
     let caller = match state
         .auth
-        .authenticate(&signed_parts, "secretsmanager")
+        .authenticate(&signed_parts, "secretsmanager", &facts)
         .await
     {
         Ok(caller) => caller,
@@ -207,13 +225,39 @@ fn sts_auth_error(code: ErrorCode) -> (u16, &'static str) {
     }
 }
 
-async fn sts_call(
+/// An awsQuery response body or error, rendered.
+fn query_error(error: &QueryError, request_id: &str) -> Response {
+    xml_response(
+        error.status(),
+        iam::error_xml(error, request_id),
+        request_id,
+    )
+}
+
+/// An IAM or STS call. The signature is checked, for the service the action belongs to,
+/// before any parameter is read.
+async fn query_call(
     state: &AppState,
     parts: &RequestParts<'_>,
-    request: sts::StsRequest,
+    form: sts::QueryForm,
+    facts: &RequestFacts,
     request_id: &str,
 ) -> Response {
-    let caller = match state.auth.authenticate(parts, "sts").await {
+    let service = sts::query_service(&form.action);
+    // An action coffer does not know is answered by the service the request was signed for.
+    let signing_name = match service {
+        Some(service) => service.signing_name(),
+        None if parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("/iam/aws4_request")) =>
+        {
+            "iam"
+        }
+        None => "sts",
+    };
+    let caller = match state.auth.authenticate(parts, signing_name, facts).await {
         Ok(caller) => caller,
         Err(e) => {
             let (status, code) = sts_auth_error(e.code);
@@ -224,25 +268,69 @@ async fn sts_call(
             );
         }
     };
-    match request {
-        sts::StsRequest::GetCallerIdentity => xml_response(
-            200,
-            sts::get_caller_identity_xml(
-                &caller.principal.arn,
-                &caller.principal.user_id,
-                caller.scope.account.as_str(),
+    match service {
+        None => query_error(&sts::invalid_action(&form.action), request_id),
+        Some(sts::QueryService::Sts) => match form.action.as_str() {
+            "GetCallerIdentity" => xml_response(
+                200,
+                sts::get_caller_identity_xml(
+                    &caller.principal.arn,
+                    &caller.principal.user_id,
+                    caller.scope.account.as_str(),
+                    request_id,
+                ),
                 request_id,
             ),
-            request_id,
-        ),
-        sts::StsRequest::Unsupported(action) => xml_response(
-            400,
-            sts::error_xml(
-                "InvalidAction",
-                &format!("Could not find operation {action} for version 2011-06-15"),
-                request_id,
-            ),
-            request_id,
-        ),
+            "AssumeRole" => {
+                let request = match sts::parse_assume_role(&form.params) {
+                    Ok(request) => request,
+                    Err(e) => return query_error(&e, request_id),
+                };
+                match handlers::iam::assume_role(&state.service, &caller, request).await {
+                    Ok(response) => xml_response(
+                        200,
+                        sts::assume_role_xml(&response, request_id).to_string(),
+                        request_id,
+                    ),
+                    Err(coffer_core::Error::Validation(_)) => {
+                        query_error(&sts::duration_exceeds_max_session_duration(), request_id)
+                    }
+                    Err(coffer_core::Error::MalformedPolicy(message)) => {
+                        query_error(&sts::malformed_session_policy(message), request_id)
+                    }
+                    Err(e) => {
+                        query_error(&crate::errors::to_query_error(&e, request_id), request_id)
+                    }
+                }
+            }
+            other => query_error(&sts::invalid_action(other), request_id),
+        },
+        Some(sts::QueryService::Iam) => {
+            let Some(action) = iam::IamAction::from_name(&form.action) else {
+                return query_error(&iam::errors::invalid_action(&form.action), request_id);
+            };
+            let request = match iam::parse_request(action, &form.params) {
+                Ok(request) => request,
+                Err(e) => return query_error(&e, request_id),
+            };
+            let result = handlers::iam::iam_call(&state.service, &caller, request).await;
+            // Any IAM change (a key disabled, a policy replaced) takes effect on this node
+            // at once: the cached keys and policies are dropped.
+            if !is_read_only(action) {
+                state.auth.invalidate();
+            }
+            match result {
+                Ok(response) => {
+                    xml_response(200, response.to_xml(request_id).to_string(), request_id)
+                }
+                Err(e) => query_error(&crate::errors::to_query_error(&e, request_id), request_id),
+            }
+        }
     }
+}
+
+/// Whether an IAM action only reads.
+fn is_read_only(action: iam::IamAction) -> bool {
+    let name = action.name();
+    name.starts_with("Get") || name.starts_with("List")
 }

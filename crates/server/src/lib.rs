@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use coffer_core::clock::SystemClock;
+use coffer_core::clock::{Clock, SystemClock};
 use coffer_core::crypto::Keyring;
 use coffer_core::names::AccountId;
 use coffer_core::service::{Credentials, Service};
@@ -74,7 +74,14 @@ pub const CREDENTIALS_FILE: &str = "credentials";
 pub async fn open_service(
     config: &Config,
 ) -> Result<(Arc<Service>, Option<(AccountId, Credentials)>), StartError> {
-    let clock = Arc::new(SystemClock);
+    open_service_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`open_service`] with a clock of the caller's (tests move time with a manual clock).
+pub async fn open_service_with_clock(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<(Arc<Service>, Option<(AccountId, Credentials)>), StartError> {
     if config.dev {
         // Dev mode: memory only, a throwaway root key, no accounts (any credentials work).
         let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await?);
@@ -113,7 +120,7 @@ pub async fn open_service(
 async fn open_postgres(
     config: &Config,
     url: &str,
-    clock: Arc<SystemClock>,
+    clock: Arc<dyn Clock>,
 ) -> Result<(Arc<Service>, Option<(AccountId, Credentials)>), StartError> {
     // Migrations run here; several nodes may start at once (the migrator locks).
     let postgres = PostgresStore::connect(url).await?;
@@ -166,8 +173,18 @@ async fn check_root_key(service: &Service) -> Result<(), StartError> {
 
 /// Starts a server on `listener` (bind it to 127.0.0.1 unless you mean otherwise).
 pub async fn start_on(config: &Config, listener: TcpListener) -> Result<Server, StartError> {
+    start_with_clock(config, listener, Arc::new(SystemClock)).await
+}
+
+/// [`start_on`] with a clock of the caller's: session expiry, recovery windows and
+/// `aws:CurrentTime` follow it (tests move time instead of waiting).
+pub async fn start_with_clock(
+    config: &Config,
+    listener: TcpListener,
+    clock: Arc<dyn Clock>,
+) -> Result<Server, StartError> {
     let lock = lock_data_dir(config)?;
-    let (service, initialized) = open_service(config).await?;
+    let (service, initialized) = open_service_with_clock(config, clock).await?;
     let auth = if config.dev {
         auth::Authenticator::dev()
     } else {
@@ -178,6 +195,8 @@ pub async fn start_on(config: &Config, listener: TcpListener) -> Result<Server, 
         auth,
         dev: config.dev,
         max_body_bytes: config.max_body_bytes,
+        // The TLS listener is not built yet: every connection is plain HTTP.
+        secure_transport: false,
     });
     let addr = listener.local_addr().map_err(|source| StartError::Io {
         what: "reading the listen address",
@@ -185,7 +204,8 @@ pub async fn start_on(config: &Config, listener: TcpListener) -> Result<Server, 
         source,
     })?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = http::router(state);
+    // The peer address feeds `aws:SourceIp`.
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async {

@@ -56,6 +56,25 @@ impl Service {
         Ok((SecretRefOutput::of(&record, None), policy))
     }
 
+    /// ListResourcePolicies: the secret and its policy, if any (the policy's name is the
+    /// server's business).
+    pub async fn list_resource_policies(
+        &self,
+        who: &(impl Authority + ?Sized),
+        secret_id: &str,
+    ) -> Result<(SecretRefOutput, Option<String>)> {
+        let record = self
+            .find_authorized(
+                who,
+                "secretsmanager:ListResourcePolicies",
+                secret_id,
+                &|_| {},
+            )
+            .await?;
+        let policy = record.resource_policy.clone();
+        Ok((SecretRefOutput::of(&record, None), policy))
+    }
+
     /// DeleteResourcePolicy: removes the policy (a secret without one is left as it is).
     pub async fn delete_resource_policy(
         &self,

@@ -1,7 +1,9 @@
 //! One handler per operation, grouped by resource. Each takes its validated wire request and
 //! returns its wire response; domain errors go back to the dispatcher, which maps them.
 
+pub mod iam;
 pub mod password;
+pub mod policies;
 pub mod secrets;
 pub mod unsupported;
 pub mod versions;

@@ -39,7 +39,7 @@ pub async fn create_secret(
     let out = ctx
         .service
         .create_secret(
-            &ctx.caller.scope,
+            ctx.caller,
             CreateSecretInput {
                 name: request.name.unwrap_or_default(),
                 client_request_token: request.client_request_token,
@@ -68,10 +68,7 @@ pub async fn describe_secret(
 ) -> Result<DescribeSecretResponse, Error> {
     let record = ctx
         .service
-        .describe_secret(
-            &ctx.caller.scope,
-            request.secret_id.as_deref().unwrap_or_default(),
-        )
+        .describe_secret(ctx.caller, request.secret_id.as_deref().unwrap_or_default())
         .await?;
     Ok(DescribeSecretResponse {
         arn: Some(record.arn()),
@@ -96,7 +93,7 @@ pub async fn update_secret(
     let out = ctx
         .service
         .update_secret(
-            &ctx.caller.scope,
+            ctx.caller,
             UpdateSecretInput {
                 secret_id: request.secret_id.unwrap_or_default(),
                 client_request_token: request.client_request_token,
@@ -124,7 +121,7 @@ pub async fn delete_secret(
     let out = ctx
         .service
         .delete_secret(
-            &ctx.caller.scope,
+            ctx.caller,
             request.secret_id.as_deref().unwrap_or_default(),
             request.recovery_window_in_days,
             request.force_delete_without_recovery.unwrap_or(false),
@@ -144,10 +141,7 @@ pub async fn restore_secret(
 ) -> Result<RestoreSecretResponse, Error> {
     let out = ctx
         .service
-        .restore_secret(
-            &ctx.caller.scope,
-            request.secret_id.as_deref().unwrap_or_default(),
-        )
+        .restore_secret(ctx.caller, request.secret_id.as_deref().unwrap_or_default())
         .await?;
     Ok(RestoreSecretResponse {
         arn: Some(out.arn),
@@ -193,7 +187,7 @@ pub async fn list_secrets(
             .and_then(SortOrder::parse)
             .unwrap_or_default(),
     };
-    let out = ctx.service.list_secrets(&ctx.caller.scope, &input).await?;
+    let out = ctx.service.list_secrets(ctx.caller, &input).await?;
     Ok(ListSecretsResponse {
         secret_list: Some(out.secrets.iter().map(list_entry).collect()),
         next_token: out.next_token,
@@ -207,7 +201,7 @@ pub async fn tag_resource(
 ) -> Result<TagResourceResponse, Error> {
     ctx.service
         .tag_resource(
-            &ctx.caller.scope,
+            ctx.caller,
             request.secret_id.as_deref().unwrap_or_default(),
             &tags_of(request.tags.as_ref()),
         )
@@ -222,7 +216,7 @@ pub async fn untag_resource(
 ) -> Result<UntagResourceResponse, Error> {
     ctx.service
         .untag_resource(
-            &ctx.caller.scope,
+            ctx.caller,
             request.secret_id.as_deref().unwrap_or_default(),
             &request.tag_keys.unwrap_or_default(),
         )

@@ -18,7 +18,7 @@ pub async fn get_secret_value(
     let out = ctx
         .service
         .get_secret_value(
-            &ctx.caller.scope,
+            ctx.caller,
             &GetSecretValueInput {
                 secret_id: request.secret_id.unwrap_or_default(),
                 version_id: request.version_id,
@@ -59,7 +59,7 @@ pub async fn batch_get_secret_value(
     let out = ctx
         .service
         .batch_get_secret_value(
-            &ctx.caller.scope,
+            ctx.caller,
             &BatchGetInput {
                 secret_ids: request.secret_id_list.unwrap_or_default(),
                 filters: filters_of(request.filters.as_ref())?,
@@ -99,7 +99,7 @@ pub async fn put_secret_value(
     let (out, stages) = ctx
         .service
         .put_secret_value(
-            &ctx.caller.scope,
+            ctx.caller,
             PutSecretValueInput {
                 secret_id: request.secret_id.unwrap_or_default(),
                 client_request_token: request.client_request_token,
@@ -127,7 +127,7 @@ pub async fn update_secret_version_stage(
     let out = ctx
         .service
         .update_secret_version_stage(
-            &ctx.caller.scope,
+            ctx.caller,
             &UpdateSecretVersionStageInput {
                 secret_id: request.secret_id.unwrap_or_default(),
                 version_stage: request.version_stage.unwrap_or_default(),
@@ -150,7 +150,7 @@ pub async fn list_secret_version_ids(
     let out = ctx
         .service
         .list_secret_version_ids(
-            &ctx.caller.scope,
+            ctx.caller,
             &ListSecretVersionIdsInput {
                 secret_id: request.secret_id.unwrap_or_default(),
                 max_results: page_size(request.max_results),
