@@ -234,6 +234,15 @@ fn query_error(error: &QueryError, request_id: &str) -> Response {
     )
 }
 
+/// An STS error body (STS's namespace).
+fn sts_error(error: &QueryError, request_id: &str) -> Response {
+    xml_response(
+        error.status(),
+        sts::query_error_xml(error, request_id),
+        request_id,
+    )
+}
+
 /// An IAM or STS call. The signature is checked, for the service the action belongs to,
 /// before any parameter is read.
 async fn query_call(
@@ -284,7 +293,7 @@ async fn query_call(
             "AssumeRole" => {
                 let request = match sts::parse_assume_role(&form.params) {
                     Ok(request) => request,
-                    Err(e) => return query_error(&e, request_id),
+                    Err(e) => return sts_error(&e, request_id),
                 };
                 match handlers::iam::assume_role(&state.service, &caller, request).await {
                     Ok(response) => xml_response(
@@ -293,17 +302,15 @@ async fn query_call(
                         request_id,
                     ),
                     Err(coffer_core::Error::Validation(_)) => {
-                        query_error(&sts::duration_exceeds_max_session_duration(), request_id)
+                        sts_error(&sts::duration_exceeds_max_session_duration(), request_id)
                     }
                     Err(coffer_core::Error::MalformedPolicy(message)) => {
-                        query_error(&sts::malformed_session_policy(message), request_id)
+                        sts_error(&sts::malformed_session_policy(message), request_id)
                     }
-                    Err(e) => {
-                        query_error(&crate::errors::to_query_error(&e, request_id), request_id)
-                    }
+                    Err(e) => sts_error(&crate::errors::to_query_error(&e, request_id), request_id),
                 }
             }
-            other => query_error(&sts::invalid_action(other), request_id),
+            other => sts_error(&sts::invalid_action(other), request_id),
         },
         Some(sts::QueryService::Iam) => {
             let Some(action) = iam::IamAction::from_name(&form.action) else {

@@ -264,8 +264,8 @@ async fn sts_get_caller_identity() {
     assert!(xml.contains("<Code>SignatureDoesNotMatch</Code>"), "{xml}");
     assert!(xml.contains("<ErrorResponse"), "{xml}");
 
-    // Another action is refused, not crashed on.
-    let r = sts(s.raw("x", b"Action=AssumeRole&Version=2011-06-15".to_vec()))
+    // An action STS has but coffer does not is refused, not crashed on.
+    let r = sts(s.raw("x", b"Action=GetSessionToken&Version=2011-06-15".to_vec()))
         .send()
         .await;
     assert_eq!(r.status, 400);

@@ -14,6 +14,7 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::Client;
 use chrono::Utc;
 
+pub mod iam;
 #[path = "../../../store/tests/support/pg.rs"]
 pub mod pg;
 mod raw;
@@ -94,6 +95,14 @@ pub fn on_postgres() -> bool {
 /// Starts a real-mode server, letting the caller adjust the configuration first. With
 /// [`on_postgres`], the server keeps its data in a scratch PostgreSQL schema of its own.
 pub async fn start_with(adjust: impl FnOnce(&mut coffer_server::Config)) -> TestServer {
+    start_clocked(adjust, std::sync::Arc::new(coffer_core::clock::SystemClock)).await
+}
+
+/// [`start_with`] with the server's clock given (a `ManualClock` moves time in tests).
+pub async fn start_clocked(
+    adjust: impl FnOnce(&mut coffer_server::Config),
+    clock: std::sync::Arc<dyn coffer_core::clock::Clock>,
+) -> TestServer {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = coffer_server::Config {
         data_dir: dir.path().to_owned(),
@@ -111,7 +120,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut coffer_server::Config)) -> Test
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let server = coffer_server::start_on(&config, listener)
+    let server = coffer_server::start_with_clock(&config, listener, clock)
         .await
         .expect("start");
     let (account, access_key_id, secret_access_key) = match &server.initialized {
