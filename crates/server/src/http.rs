@@ -33,6 +33,9 @@ pub struct AppState {
     pub dev: bool,
     /// The body limit, in bytes.
     pub max_body_bytes: usize,
+    /// Whether requests arrive over TLS (the listener serves HTTPS only, or plain HTTP only).
+    /// It feeds the `aws:SecureTransport` condition key of policy evaluation.
+    pub secure_transport: bool,
 }
 
 /// The content type of every awsJson 1.1 response.
