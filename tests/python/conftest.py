@@ -1,8 +1,8 @@
 """Fixtures that run the real `coffer` binary and talk to it through boto3 and the AWS CLI.
 
 The binary is $COFFER_BIN (default: target/debug/coffer of this checkout). Every server listens on
-127.0.0.1:0; the port is read from its `coffer listening on http://...` line, waited for with a
-deadline. Servers are stopped by their PID (SIGTERM, then SIGKILL) when a fixture ends.
+127.0.0.1:0; the endpoint is read from its `coffer listening on http(s)://...` line, waited for with
+a deadline. Servers are stopped by their PID (SIGTERM, then SIGKILL) when a fixture ends.
 
 With CI=true a missing tool (the binary, boto3, the AWS CLI) fails the test instead of skipping it.
 """
@@ -26,7 +26,7 @@ REGION = "us-east-1"
 DEV_ACCOUNT = "111122223333"  # in dev mode a 12-digit access key id is the account
 START_TIMEOUT = 30.0  # seconds to wait for the listening line
 STOP_TIMEOUT = 15.0
-LISTENING = re.compile(r"^coffer listening on (http://127\.0\.0\.1:(\d+))\s*$")
+LISTENING = re.compile(r"^coffer listening on (https?://127\.0\.0\.1:(\d+))\s*$")
 
 # Exact texts recorded from real AWS (/work/shared/AWS-BEHAVIOUR.md, conformance/acceptance.py).
 MSG_NOT_FOUND = "Secrets Manager can't find the specified secret."
@@ -210,8 +210,10 @@ class Coffer:
             region=region,
         )
 
-    def cli(self, *args, credentials_file=None, timeout=60):
-        """Run `aws <args> --endpoint-url <this server>`; credentials only from the given file."""
+    def cli(self, *args, credentials_file=None, timeout=60, env=None):
+        """Run `aws <args> --endpoint-url <this server>`; credentials only from the given file.
+
+        `env` adds variables (AWS_CA_BUNDLE for an https:// server)."""
         creds = credentials_file or (self.data_dir / "credentials" if self.data_dir else None)
         assert creds is not None, "the CLI needs a credentials file"
         env = clean_env(
@@ -220,13 +222,15 @@ class Coffer:
                 "AWS_CONFIG_FILE": os.devnull,
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_PAGER": "",
+                **(env or {}),
             }
         )
         cmd = [aws_cli(), *args, "--endpoint-url", self.endpoint, "--output", "json"]
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def make_client(endpoint, access_key, secret_key, service="secretsmanager", region=REGION):
+def make_client(endpoint, access_key, secret_key, service="secretsmanager", region=REGION, verify=None):
+    """A boto3 client for `endpoint`; `verify` is a CA bundle path for an https:// endpoint."""
     need_boto3()
     import boto3
     from botocore.config import Config
@@ -235,7 +239,7 @@ def make_client(endpoint, access_key, secret_key, service="secretsmanager", regi
         aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region
     )
     config = Config(connect_timeout=5, read_timeout=30, retries={"total_max_attempts": 1})
-    return session.client(service, endpoint_url=endpoint, config=config)
+    return session.client(service, endpoint_url=endpoint, config=config, verify=verify)
 
 
 def start_dev(tmp_path, env=None, extra_args=()):

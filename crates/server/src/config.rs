@@ -35,6 +35,14 @@ pub struct Config {
     pub purge_interval_secs: u64,
     /// The log filter (tracing's `EnvFilter` syntax), e.g. `info` or `coffer_server=debug`.
     pub log: String,
+    /// The server's certificate chain, PEM (leaf first). With `tls_key_file`, the listener
+    /// serves HTTPS only; both or neither must be set.
+    pub tls_cert_file: Option<PathBuf>,
+    /// The private key of `tls_cert_file`'s leaf, PEM (PKCS#8, PKCS#1 or SEC1); mode 0600 or
+    /// stricter.
+    pub tls_key_file: Option<PathBuf>,
+    /// How often the two TLS files are checked for a new certificate, in seconds.
+    pub tls_reload_interval_secs: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -50,12 +58,16 @@ impl std::fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("purge_interval_secs", &self.purge_interval_secs)
             .field("log", &self.log)
+            // Paths only: the key itself is never part of the configuration.
+            .field("tls_cert_file", &self.tls_cert_file)
+            .field("tls_key_file", &self.tls_key_file)
+            .field("tls_reload_interval_secs", &self.tls_reload_interval_secs)
             .finish()
     }
 }
 
 /// Every configuration key, as read from `COFFER_<KEY>` environment variables.
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 12] = [
     "dev",
     "listen",
     "data_dir",
@@ -65,6 +77,9 @@ const KEYS: [&str; 9] = [
     "max_body_bytes",
     "purge_interval_secs",
     "log",
+    "tls_cert_file",
+    "tls_key_file",
+    "tls_reload_interval_secs",
 ];
 
 /// The default listen address.
@@ -84,6 +99,9 @@ impl Default for Config {
             max_body_bytes: 512 * 1024,
             purge_interval_secs: 60,
             log: "info".into(),
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_reload_interval_secs: 10,
         }
     }
 }
@@ -130,6 +148,23 @@ impl Config {
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)
+    }
+
+    /// The TLS certificate and key files, when HTTPS is configured. Setting only one of the two
+    /// is an error rather than a silent fall-back to plain HTTP.
+    pub fn tls_files(&self) -> Result<Option<(&std::path::Path, &std::path::Path)>, String> {
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(
+                "tls_cert_file is set but tls_key_file is not; set both (HTTPS) or neither (HTTP)"
+                    .into(),
+            ),
+            (None, Some(_)) => Err(
+                "tls_key_file is set but tls_cert_file is not; set both (HTTPS) or neither (HTTP)"
+                    .into(),
+            ),
+        }
     }
 
     /// The root key file's path.
@@ -209,6 +244,32 @@ mod tests {
             };
             let config = Config::load(file, &overrides).map_err(|e| *e)?;
             assert_eq!(config.database.as_deref(), Some("postgres://flag/db"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type.
+    fn tls_keys_come_from_the_environment_and_go_together() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("COFFER_TLS_CERT_FILE", "/etc/coffer/cert.pem");
+            jail.set_env("COFFER_TLS_RELOAD_INTERVAL_SECS", "3");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(config.tls_reload_interval_secs, 3);
+            assert!(config
+                .tls_files()
+                .is_err_and(|e| e.contains("tls_key_file is not")));
+            jail.set_env("COFFER_TLS_KEY_FILE", "/etc/coffer/key.pem");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| *e)?;
+            let files = config.tls_files().map_err(figment::Error::from)?;
+            assert_eq!(
+                files,
+                Some((
+                    std::path::Path::new("/etc/coffer/cert.pem"),
+                    std::path::Path::new("/etc/coffer/key.pem")
+                ))
+            );
+            assert_eq!(Config::default().tls_files(), Ok(None));
             Ok(())
         });
     }

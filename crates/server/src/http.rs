@@ -37,8 +37,32 @@ pub struct AppState {
     pub dev: bool,
     /// The body limit, in bytes.
     pub max_body_bytes: usize,
-    /// Whether requests arrive over TLS; feeds the `aws:SecureTransport` condition key.
+    /// Whether requests arrive over TLS (the listener serves HTTPS only, or plain HTTP only).
+    /// It feeds the `aws:SecureTransport` condition key of policy evaluation.
     pub secure_transport: bool,
+}
+
+/// The client's address, recorded per connection by plain and TLS listeners alike (it feeds
+/// `aws:SourceIp`).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crate::tls::TlsListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, crate::tls::TlsListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
 }
 
 /// The content type of every awsJson 1.1 response.
@@ -123,8 +147,8 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let facts = RequestFacts {
         source_ip: parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip()),
+            .get::<ConnectInfo<PeerAddr>>()
+            .map(|info| info.0 .0.ip()),
         secure_transport: state.secure_transport,
         user_agent: parts
             .headers

@@ -36,6 +36,9 @@ pub enum StartError {
     /// The configuration is invalid.
     #[error("configuration: {0}")]
     Config(String),
+    /// The TLS certificate or key is not usable.
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StartError + 'a {

@@ -1,7 +1,7 @@
 //! coffer-server: the `coffer` binary's library. Configuration ([`config`]), start-up and the
 //! data directory ([`init`]), HTTP ([`http`]), authentication ([`auth`]), dispatch to one
-//! handler per operation ([`dispatch`], [`handlers`]), the error mapping ([`errors`]) and
-//! background jobs ([`jobs`]).
+//! handler per operation ([`dispatch`], [`handlers`]), the error mapping ([`errors`]),
+//! background jobs ([`jobs`]) and HTTPS ([`tls`]).
 //!
 //! [`start`] runs a server on a listener and is what both `main` and the integration tests use.
 
@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod http;
 pub mod init;
 pub mod jobs;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,27 +41,44 @@ pub struct Server {
     pub initialized: Option<(AccountId, Credentials)>,
     /// The service (for tests and admin tasks in the same process).
     pub service: Arc<Service>,
+    /// Whether the listener serves HTTPS (`tls_cert_file` and `tls_key_file` set).
+    pub tls: bool,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     purge: tokio::task::JoinHandle<()>,
+    /// The certificate reload task, when serving HTTPS.
+    reload: Option<tokio::task::JoinHandle<()>>,
     /// The data directory's lock (SQLite mode), held while the server lives.
     _lock: Option<std::fs::File>,
 }
 
 impl Server {
+    /// The base URL clients use: `https://ADDR` when serving TLS, `http://ADDR` otherwise.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
     /// Stops accepting, finishes requests in flight, and returns.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
-        self.purge.abort();
+        self.stop_background();
     }
 
     /// Waits until the server stops (it stops on its own only on a fatal error).
     pub async fn wait(mut self) {
         let _ = (&mut self.task).await;
+        self.stop_background();
+    }
+
+    fn stop_background(&mut self) {
         self.purge.abort();
+        if let Some(reload) = self.reload.take() {
+            reload.abort();
+        }
     }
 }
 
@@ -183,6 +201,12 @@ pub async fn start_with_clock(
     listener: TcpListener,
     clock: Arc<dyn Clock>,
 ) -> Result<Server, StartError> {
+    // The certificate is checked first: a bad one is a quick, clear refusal before any store
+    // work.
+    let tls = match config.tls_files().map_err(StartError::Config)? {
+        Some((cert, key)) => Some(tls::Tls::load(cert, key)?),
+        None => None,
+    };
     let lock = lock_data_dir(config)?;
     let (service, initialized) = open_service_with_clock(config, clock).await?;
     let auth = if config.dev {
@@ -195,8 +219,7 @@ pub async fn start_with_clock(
         auth,
         dev: config.dev,
         max_body_bytes: config.max_body_bytes,
-        // The TLS listener is not built yet: every connection is plain HTTP.
-        secure_transport: false,
+        secure_transport: tls.is_some(),
     });
     let addr = listener.local_addr().map_err(|source| StartError::Io {
         what: "reading the listen address",
@@ -204,18 +227,22 @@ pub async fn start_with_clock(
         source,
     })?;
     let (tx, rx) = oneshot::channel::<()>();
-    // The peer address feeds `aws:SourceIp`.
-    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "server stopped");
+    let app = http::router(state);
+    let secure = tls.is_some();
+    let (task, reload) = match tls {
+        None => (serve(listener, app, rx), None),
+        Some(tls) => {
+            let interval = Duration::from_secs(config.tls_reload_interval_secs.max(1));
+            let (listener, reload) =
+                tls.listen(listener, interval)
+                    .map_err(|source| StartError::Io {
+                        what: "reading the listen address",
+                        path: std::path::PathBuf::new(),
+                        source,
+                    })?;
+            (serve(listener, app, rx), Some(reload))
         }
-    });
+    };
     let purge = tokio::spawn(jobs::purge_loop(
         service.clone(),
         Duration::from_secs(config.purge_interval_secs.max(1)),
@@ -224,10 +251,39 @@ pub async fn start_with_clock(
         addr,
         initialized,
         service,
+        tls: secure,
         shutdown: Some(tx),
         task,
         purge,
+        reload,
         _lock: lock,
+    })
+}
+
+/// Runs `axum::serve` on a plain or a TLS listener, stopping gracefully when `stop` fires:
+/// no new connections, requests in flight finished, then the task ends.
+fn serve<L>(
+    listener: L,
+    app: axum::Router,
+    stop: oneshot::Receiver<()>,
+) -> tokio::task::JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+    http::PeerAddr:
+        for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    tokio::spawn(async move {
+        // The peer address feeds `aws:SourceIp`.
+        let app = app.into_make_service_with_connect_info::<http::PeerAddr>();
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "server stopped");
+        }
     })
 }
 

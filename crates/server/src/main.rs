@@ -133,13 +133,14 @@ async fn serve(config: Config) -> Result<(), String> {
             creds = config.data_dir.join(CREDENTIALS_FILE).display(),
         );
     }
-    let _ = writeln!(out, "coffer listening on http://{}", server.addr);
+    let _ = writeln!(out, "coffer listening on {}", server.url());
     if !config.dev {
+        // Over HTTPS the CLI also needs to trust the certificate's issuer (AWS_CA_BUNDLE).
         let _ = writeln!(
             out,
-            "  try: AWS_SHARED_CREDENTIALS_FILE={} aws secretsmanager list-secrets --region us-east-1 --endpoint-url http://{}",
+            "  try: AWS_SHARED_CREDENTIALS_FILE={} aws secretsmanager list-secrets --region us-east-1 --endpoint-url {}",
             config.data_dir.join(CREDENTIALS_FILE).display(),
-            server.addr
+            server.url()
         );
     }
     let _ = out.flush();
