@@ -123,6 +123,12 @@ coffer_rows() {  # coffer_rows LABEL EXTRA-SERVE-ARGS…
   "$LOAD" --mode seed --target 127.0.0.1:8400 --secrets "$CONNECTIONS" "${creds[@]}"
   measure "coffer GetSecretValue ($label, 1 KiB)" "$pid" --mode get --target 127.0.0.1:8400 "${creds[@]}"
   measure "coffer PutSecretValue ($label, durable)" "$pid" --mode put --secrets "$CONNECTIONS" --target 127.0.0.1:8400 "${creds[@]}"
+  # The same read by an IAM user through an identity policy and the secret's resource policy
+  # (each with a condition): the cost of authorization beside the root user's row above.
+  local user
+  user=$("$LOAD" --mode policies --target 127.0.0.1:8400 "${creds[@]}")
+  measure "coffer GetSecretValue ($label, IAM user, identity + resource policy)" "$pid" --mode get --target 127.0.0.1:8400 \
+    --access-key-id "${user%% *}" --secret-access-key "${user#* }"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 coffer_rows sqlite

@@ -449,7 +449,7 @@ def test_admin_create_and_list_access_keys(servers, tmp_path):
     listed = run_coffer("admin", "list-access-keys", "--data-dir", str(data))
     assert listed.returncode == 0, listed.stderr
     rows = sorted(line.split() for line in listed.stdout.splitlines() if line.strip())
-    assert rows == sorted([[account, "root", first_key], [account, "root", key_id]])
+    assert rows == sorted([[account, "root", first_key, "Active"], [account, "root", key_id, "Active"]])
 
     # Never overwrites an existing file.
     again = run_coffer("admin", "create-access-key", "--data-dir", str(data), "--output", str(out))
@@ -466,3 +466,70 @@ def test_admin_create_and_list_access_keys(servers, tmp_path):
     cli = s2.cli("secretsmanager", "get-secret-value", "--secret-id", "admin/x", credentials_file=out)
     assert cli.returncode == 0, cli.stderr
     assert '"SecretString": "shared"' in cli.stdout
+
+
+def test_admin_create_account_rotate_root_key_and_list_principals(servers, tmp_path):
+    data = tmp_path / "data"
+    s1 = servers.real(data)
+    first_account = s1.client("sts").get_caller_identity()["Account"]
+    iam = s1.client("iam")
+    iam.create_user(UserName="ops", Path="/team/")
+    iam.put_user_policy(UserName="ops", PolicyName="read",
+                        PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:ListSecrets","Resource":"*"}]}')
+    user_key = iam.create_access_key(UserName="ops")["AccessKey"]["AccessKeyId"]
+    iam.create_role(RoleName="reader", AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:user/team/ops"},"Action":"sts:AssumeRole"}]}' % first_account)
+    old_root_key = s1.access_key
+    assert s1.stop() == 0
+
+    # A second account, with its own root key file.
+    out = tmp_path / "second-account"
+    proc = run_coffer("admin", "create-account", "--data-dir", str(data), "--account", "210987654321",
+                      "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert mode(out) == 0o600
+    second_key, second_secret = read_credentials(out)
+    assert second_secret not in proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[0] == f"created access key {second_key} for the root user of account 210987654321"
+    again = run_coffer("admin", "create-account", "--data-dir", str(data), "--account", "210987654321",
+                       "--output", str(tmp_path / "third"))
+    assert (again.returncode, again.stderr.strip()) == (1, "coffer: account 210987654321 already exists")
+
+    # The first account's root key, rotated: a new key in a new file, the old one gone.
+    rotated = tmp_path / "rotated"
+    proc = run_coffer("admin", "rotate-access-key", "--data-dir", str(data), "--access-key-id", old_root_key,
+                      "--output", str(rotated))
+    assert proc.returncode == 0, proc.stderr
+    new_root_key, new_root_secret = read_credentials(rotated)
+    assert proc.stdout.splitlines() == [
+        f"created access key {new_root_key} for the root user of account {first_account}",
+        f"credentials (mode 0600): {rotated}",
+        f"deleted access key {old_root_key}",
+    ]
+    refused = run_coffer("admin", "rotate-access-key", "--data-dir", str(data), "--access-key-id", user_key)
+    assert refused.returncode == 1
+    assert "belongs to an IAM user" in refused.stderr
+
+    listed = run_coffer("admin", "list-principals", "--data-dir", str(data))
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert sorted(rows) == sorted([
+        [first_account, "root", f"arn:aws:iam::{first_account}:root"],
+        [first_account, "user", f"arn:aws:iam::{first_account}:user/team/ops", "policies: read"],
+        [first_account, "role", f"arn:aws:iam::{first_account}:role/reader", "policies: -"],
+        ["210987654321", "root", "arn:aws:iam::210987654321:root"],
+    ])
+    keys = run_coffer("admin", "list-access-keys", "--data-dir", str(data))
+    assert sorted(line.split() for line in keys.stdout.splitlines()) == sorted([
+        [first_account, "root", new_root_key, "Active"],
+        [first_account, "user/ops", user_key, "Active"],
+        ["210987654321", "root", second_key, "Active"],
+    ])
+
+    s2 = servers.real(data)
+    with pytest.raises(ClientError) as denied:
+        s2.client().list_secrets()  # the old root key
+    assert denied.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    ident = s2.client("sts", access_key=new_root_key, secret_key=new_root_secret).get_caller_identity()
+    assert ident["Arn"] == f"arn:aws:iam::{first_account}:root"
+    other = s2.client("sts", access_key=second_key, secret_key=second_secret).get_caller_identity()
+    assert (other["Account"], other["Arn"]) == ("210987654321", "arn:aws:iam::210987654321:root")

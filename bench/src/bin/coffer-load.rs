@@ -7,7 +7,8 @@
 //!           every request is a new durable version;
 //! - `raw`:  an unsigned POST (the bare baseline server);
 //! - `bao`:  OpenBao's KV v2 read, `GET /v1/secret/data/<name>` with `X-Vault-Token`;
-//! - `seed`: creates the secrets the other modes use, then exits.
+//! - `seed`: creates the secrets the other modes use, then exits;
+//! - `policies`: attaches policies and makes a user to read through them, then exits.
 //!
 //! Prints one JSON line: requests, errors, requests/s, p50 and p99 latency in milliseconds.
 
@@ -34,6 +35,11 @@ enum Mode {
     Lua,
     /// Creates `<secret>` (a `--value-bytes` value) and `<secret>-0` … `<secret>-(N-1)`, then exits.
     Seed,
+    /// With root credentials: creates IAM user `bench-reader` with an identity policy allowing
+    /// GetSecretValue on `<secret>`, an access key for it, and a resource policy on `<secret>`
+    /// (an Allow naming the user, a Deny for another principal, a condition on each); prints
+    /// the user's access key id and secret key on one line, then exits.
+    Policies,
 }
 
 #[derive(Parser)]
@@ -129,6 +135,97 @@ fn signed(args: &Args, operation: &'static str, body: String) -> Request<Full<By
     request
 }
 
+/// Signs a form-encoded IAM (awsQuery) request.
+fn signed_iam(args: &Args, params: &[(&str, &str)]) -> Request<Full<Bytes>> {
+    let mut body = String::from("Version=2010-05-08");
+    for (name, value) in params {
+        body.push('&');
+        body.push_str(name);
+        body.push('=');
+        for byte in value.bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => body.push(char::from(byte)),
+                other => body.push_str(&format!("%{other:02X}")),
+            }
+        }
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HeaderValue::from_str(&args.target).unwrap_or(HeaderValue::from_static("localhost")));
+    headers.insert("content-type", HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"));
+    let parts = RequestParts { method: "POST", path: "/", query: None, headers: &headers, body: body.as_bytes() };
+    let params = SigningParams {
+        access_key_id: &args.access_key_id,
+        secret_access_key: &args.secret_access_key,
+        session_token: None,
+        region: "us-east-1",
+        service: "iam",
+        time: chrono::Utc::now(),
+    };
+    for (name, value) in sign_headers(&parts, &params) {
+        if let (Ok(name), Ok(value)) = (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            headers.insert(name, value);
+        }
+    }
+    let mut request = Request::new(Full::new(Bytes::from(body)));
+    *request.method_mut() = Method::POST;
+    *request.uri_mut() = http::Uri::from_static("/");
+    *request.headers_mut() = headers;
+    request
+}
+
+/// The text of the first `<tag>` element.
+fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = xml[start..].find(&format!("</{tag}>"))? + start;
+    Some(&xml[start..end])
+}
+
+/// The `policies` mode.
+async fn policies(args: &Args) -> Result<(), String> {
+    let stream = tokio::net::TcpStream::connect(&args.target).await.map_err(|e| e.to_string())?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    let secret_pattern = format!("arn:aws:secretsmanager:*:*:secret:{}-*", args.secret);
+    let identity = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"{secret_pattern}","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}]}}"#
+    );
+    let mut answers = Vec::new();
+    for params in [
+        vec![("Action", "CreateUser"), ("UserName", "bench-reader")],
+        vec![("Action", "PutUserPolicy"), ("UserName", "bench-reader"), ("PolicyName", "read"), ("PolicyDocument", identity.as_str())],
+        vec![("Action", "CreateAccessKey"), ("UserName", "bench-reader")],
+        vec![("Action", "GetUser"), ("UserName", "bench-reader")],
+    ] {
+        sender.ready().await.map_err(|e| format!("{e:?}"))?;
+        let response = sender.send_request(signed_iam(args, &params)).await.map_err(|e| format!("{e:?}"))?;
+        let status = response.status();
+        let text = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let text = String::from_utf8_lossy(&text).into_owned();
+        if !status.is_success() {
+            return Err(format!("{}: HTTP {status}: {text}", params[0].1));
+        }
+        answers.push(text);
+    }
+    let user_arn = xml_text(&answers[3], "Arn").ok_or("no user ARN")?.to_owned();
+    let account = user_arn.split(':').nth(4).unwrap_or_default().to_owned();
+    let resource = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{user_arn}"}},"Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{{"IpAddress":{{"aws:SourceIp":"127.0.0.0/8"}}}}}},{{"Effect":"Deny","Principal":{{"AWS":"arn:aws:iam::{account}:user/someone-else"}},"Action":"secretsmanager:*","Resource":"*","Condition":{{"StringNotEquals":{{"aws:PrincipalTag/team":"bench"}}}}}}]}}"#
+    );
+    let body = serde_json::json!({ "SecretId": args.secret, "ResourcePolicy": resource }).to_string();
+    sender.ready().await.map_err(|e| format!("{e:?}"))?;
+    let response = sender.send_request(signed(args, "secretsmanager.PutResourcePolicy", body)).await.map_err(|e| format!("{e:?}"))?;
+    if !response.status().is_success() {
+        return Err(format!("PutResourcePolicy: HTTP {}", response.status()));
+    }
+    let key = &answers[2];
+    println!(
+        "{} {}",
+        xml_text(key, "AccessKeyId").ok_or("no access key id")?,
+        xml_text(key, "SecretAccessKey").ok_or("no secret key")?
+    );
+    Ok(())
+}
+
 /// Creates the secrets the load modes read and write.
 async fn seed(args: &Args) -> Result<(), String> {
     let stream = tokio::net::TcpStream::connect(&args.target).await.map_err(|e| e.to_string())?;
@@ -175,7 +272,7 @@ fn build(args: &Args, connection_index: usize) -> Request<Full<Bytes>> {
                 Some("secretsmanager.PutSecretValue"),
             )
         }
-        Mode::Raw | Mode::Seed | Mode::Lua => (Method::POST, "/".to_owned(), "{}".to_owned(), None),
+        Mode::Raw | Mode::Seed | Mode::Lua | Mode::Policies => (Method::POST, "/".to_owned(), "{}".to_owned(), None),
         Mode::Bao => (Method::GET, format!("/v1/secret/data/{}", args.secret), String::new(), None),
         Mode::Agent => (Method::GET, format!("/secretsmanager/get?secretId={}", args.secret), String::new(), None),
     };
@@ -281,6 +378,13 @@ async fn main() {
         let request = build(&scripted, 0);
         let body = request.body().clone().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
         print!("{}", lua_script(&request, &body));
+        return;
+    }
+    if args.mode == Mode::Policies {
+        if let Err(e) = policies(&args).await {
+            eprintln!("policies: {e}");
+            std::process::exit(1);
+        }
         return;
     }
     if args.mode == Mode::Seed {

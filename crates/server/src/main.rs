@@ -67,8 +67,38 @@ enum AdminCommand {
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    /// Lists the accounts and their access key ids.
+    /// Lists every access key: account, owner (root or user/<name>), id, status.
     ListAccessKeys {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Creates an account and its root user's first access key, written as a [default] profile
+    /// to a new credentials file (mode 0600). The secret key is never printed.
+    CreateAccount {
+        #[command(flatten)]
+        common: Common,
+        /// The account id, 12 digits (default: a random one).
+        #[arg(long)]
+        account: Option<String>,
+        /// Where to write the credentials (default `<data dir>/credentials-<access key id>`).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Replaces a root user's access key: creates a new one (written to a new 0600 credentials
+    /// file) and deletes the old one. For recovery when a root key is lost or leaked.
+    RotateAccessKey {
+        #[command(flatten)]
+        common: Common,
+        /// The root access key id to replace.
+        #[arg(long)]
+        access_key_id: String,
+        /// Where to write the new credentials (default `<data dir>/credentials-<access key id>`).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Lists every account's principals: the root user, IAM users with their access keys and
+    /// inline policies, and roles.
+    ListPrincipals {
         #[command(flatten)]
         common: Common,
     },
@@ -154,8 +184,136 @@ async fn serve(config: Config) -> Result<(), String> {
     Ok(())
 }
 
+/// Opens an existing deployment for an offline admin command.
+async fn open_existing(
+    common: &Common,
+) -> Result<(Config, std::sync::Arc<coffer_core::service::Service>), String> {
+    let config = load(common, Some(false), None)?;
+    if config.database.is_none() && !config.data_dir.join(DATABASE_FILE).exists() {
+        return Err(format!(
+            "{} holds no coffer database; run coffer serve once first",
+            config.data_dir.display()
+        ));
+    }
+    let (service, _) = coffer_server::open_service(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((config, service))
+}
+
+/// Writes new credentials to `output` (or the data directory) and says where, never what.
+fn save_credentials(
+    config: &Config,
+    output: Option<PathBuf>,
+    account: &AccountId,
+    credentials: &coffer_core::service::Credentials,
+) -> Result<(), String> {
+    let path = output.unwrap_or_else(|| {
+        config
+            .data_dir
+            .join(format!("credentials-{}", credentials.access_key_id))
+    });
+    coffer_server::init::write_credentials(&path, credentials).map_err(|e| e.to_string())?;
+    println!(
+        "created access key {} for the root user of account {account}\ncredentials (mode 0600): {}",
+        credentials.access_key_id,
+        path.display()
+    );
+    Ok(())
+}
+
 async fn admin(command: AdminCommand) -> Result<(), String> {
     match command {
+        AdminCommand::CreateAccount {
+            common,
+            account,
+            output,
+        } => {
+            let (config, service) = open_existing(&common).await?;
+            let account = match account {
+                Some(text) => AccountId::parse(&text).ok_or("--account must be 12 digits")?,
+                None => AccountId::generate().map_err(|e| e.to_string())?,
+            };
+            let existing = service
+                .store()
+                .list_accounts()
+                .await
+                .map_err(|e| e.to_string())?;
+            if existing.contains(&account) {
+                return Err(format!("account {account} already exists"));
+            }
+            let credentials = service
+                .create_access_key(&account)
+                .await
+                .map_err(|e| e.to_string())?;
+            save_credentials(&config, output, &account, &credentials)
+        }
+        AdminCommand::RotateAccessKey {
+            common,
+            access_key_id,
+            output,
+        } => {
+            let (config, service) = open_existing(&common).await?;
+            let old = service
+                .store()
+                .find_access_key(&access_key_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no access key {access_key_id}"))?;
+            if old.user_name.is_some() {
+                return Err(format!(
+                    "{access_key_id} belongs to an IAM user; rotate it with aws iam create-access-key and delete-access-key"
+                ));
+            }
+            let credentials = service
+                .create_access_key(&old.account)
+                .await
+                .map_err(|e| e.to_string())?;
+            // The new key is written before the old one goes, so a failure in between leaves
+            // two working keys rather than none.
+            save_credentials(&config, output, &old.account, &credentials)?;
+            service
+                .store()
+                .delete_access_key(&access_key_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("deleted access key {access_key_id}");
+            Ok(())
+        }
+        AdminCommand::ListPrincipals { common } => {
+            use coffer_core::model::PrincipalKind;
+            let (_, service) = open_existing(&common).await?;
+            let store = service.store();
+            for account in store.list_accounts().await.map_err(|e| e.to_string())? {
+                println!("{account}\troot\tarn:aws:iam::{account}:root");
+                for kind in [PrincipalKind::User, PrincipalKind::Role] {
+                    for p in store
+                        .list_principals(&account, kind)
+                        .await
+                        .map_err(|e| e.to_string())?
+                    {
+                        let policies: Vec<String> = store
+                            .list_inline_policies(&account, kind, &p.name)
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .into_iter()
+                            .map(|(name, _)| name)
+                            .collect();
+                        println!(
+                            "{account}\t{}\t{}\tpolicies: {}",
+                            kind.as_str(),
+                            p.arn(),
+                            if policies.is_empty() {
+                                "-".to_owned()
+                            } else {
+                                policies.join(",")
+                            }
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
         AdminCommand::CreateAccessKey {
             common,
             account,
@@ -218,11 +376,17 @@ async fn admin(command: AdminCommand) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
             {
                 for key in service
+                    .store()
                     .list_access_keys(&account)
                     .await
                     .map_err(|e| e.to_string())?
                 {
-                    println!("{account}\troot\t{key}");
+                    let owner = match &key.user_name {
+                        Some(name) => format!("user/{name}"),
+                        None => "root".to_owned(),
+                    };
+                    let status = if key.active { "Active" } else { "Inactive" };
+                    println!("{account}\t{owner}\t{}\t{status}", key.access_key_id);
                 }
             }
             Ok(())
