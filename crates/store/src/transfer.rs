@@ -24,6 +24,50 @@ pub struct AccessKeyRow {
     pub created_ms: i64,
     /// Whether the key may sign requests.
     pub active: bool,
+    /// The IAM user owning the key; `None` for the account's root user.
+    pub user_name: Option<String>,
+}
+
+/// One row of `principals`: an IAM user or role.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PrincipalRow {
+    /// Its account.
+    pub account_id: String,
+    /// `user` or `role`.
+    pub kind: String,
+    /// The lower-cased name (IAM names are unique ignoring case).
+    pub name_key: String,
+    /// The name, as created.
+    pub name: String,
+    /// The IAM path.
+    pub path: String,
+    /// IAM's unique id (`AIDA…`, `AROA…`).
+    pub principal_id: String,
+    /// Creation time (ms).
+    pub created_ms: i64,
+    /// The tags, as stored: a JSON array of `[key, value]` pairs.
+    pub tags: String,
+    /// A role's trust policy.
+    pub trust_policy: Option<String>,
+    /// A role's description.
+    pub description: Option<String>,
+    /// A role's longest session, in seconds.
+    pub max_session_secs: Option<i64>,
+}
+
+/// One row of `inline_policies`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InlinePolicyRow {
+    /// The principal's account.
+    pub account_id: String,
+    /// The principal's kind, `user` or `role`.
+    pub kind: String,
+    /// The principal's lower-cased name.
+    pub principal_key: String,
+    /// The policy's name.
+    pub policy_name: String,
+    /// The policy document.
+    pub document: String,
 }
 
 /// One row of `secrets`.
@@ -53,6 +97,8 @@ pub struct SecretRow {
     pub deleted_ms: Option<i64>,
     /// When its recovery window ends (ms).
     pub deletion_due_ms: Option<i64>,
+    /// The resource policy attached to it.
+    pub resource_policy: Option<String>,
 }
 
 /// One row of `versions`.
@@ -104,11 +150,17 @@ pub struct TagRow {
     pub position: i64,
 }
 
-/// Every row of every table of a store, each table sorted by its primary key.
+/// Every row of every table of a store, each table sorted by its primary key (text compared
+/// byte by byte, so that both engines list rows in the same order whatever their collation).
+/// The tables are in foreign-key order: each refers only to tables before it.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
     /// `accounts`: id and creation time (ms).
     pub accounts: Vec<(String, i64)>,
+    /// `principals`.
+    pub principals: Vec<PrincipalRow>,
+    /// `inline_policies`.
+    pub inline_policies: Vec<InlinePolicyRow>,
     /// `access_keys`.
     pub access_keys: Vec<AccessKeyRow>,
     /// `secrets`.
@@ -131,8 +183,8 @@ impl std::fmt::Debug for Snapshot {
 /// Row counts per table and a checksum over every row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
-    /// Rows per table, in the order accounts, access_keys, secrets, versions, labels, tags.
-    pub counts: [(&'static str, usize); 6],
+    /// Rows per table, in the order of [`Snapshot`]'s fields.
+    pub counts: [(&'static str, usize); 8],
     /// SHA-256 over every row, hex.
     pub sha256: String,
 }
@@ -167,6 +219,9 @@ impl Encoder {
     fn int(&mut self, n: i64) -> &mut Self {
         self.bytes(&n.to_be_bytes())
     }
+    fn count(&mut self, n: usize) -> &mut Self {
+        self.bytes(&(n as u64).to_be_bytes())
+    }
     fn opt_int(&mut self, n: Option<i64>) -> &mut Self {
         match n {
             Some(n) => self.bytes(b"S").int(n),
@@ -179,11 +234,35 @@ impl Snapshot {
     /// Row counts and the checksum of every row.
     pub fn summary(&self) -> Summary {
         let mut e = Encoder(digest::Context::new(&digest::SHA256));
-        e.text("accounts");
+        // Each table starts with its name and row count, so that no row of one table can be
+        // read as part of another's.
+        e.text("accounts").count(self.accounts.len());
         for (id, created) in &self.accounts {
             e.text(id).int(*created);
         }
-        e.text("access_keys");
+        e.text("principals").count(self.principals.len());
+        for p in &self.principals {
+            e.text(&p.account_id)
+                .text(&p.kind)
+                .text(&p.name_key)
+                .text(&p.name)
+                .text(&p.path)
+                .text(&p.principal_id)
+                .int(p.created_ms)
+                .text(&p.tags)
+                .opt_text(&p.trust_policy)
+                .opt_text(&p.description)
+                .opt_int(p.max_session_secs);
+        }
+        e.text("inline_policies").count(self.inline_policies.len());
+        for p in &self.inline_policies {
+            e.text(&p.account_id)
+                .text(&p.kind)
+                .text(&p.principal_key)
+                .text(&p.policy_name)
+                .text(&p.document);
+        }
+        e.text("access_keys").count(self.access_keys.len());
         for k in &self.access_keys {
             e.text(&k.access_key_id)
                 .text(&k.account_id)
@@ -192,9 +271,10 @@ impl Snapshot {
                 .bytes(&k.wrapped_key)
                 .bytes(&k.ciphertext)
                 .int(k.created_ms)
-                .int(i64::from(k.active));
+                .int(i64::from(k.active))
+                .opt_text(&k.user_name);
         }
-        e.text("secrets");
+        e.text("secrets").count(self.secrets.len());
         for s in &self.secrets {
             e.text(&s.id)
                 .text(&s.account_id)
@@ -207,9 +287,10 @@ impl Snapshot {
                 .int(s.last_changed_ms)
                 .opt_int(s.last_accessed_ms)
                 .opt_int(s.deleted_ms)
-                .opt_int(s.deletion_due_ms);
+                .opt_int(s.deletion_due_ms)
+                .opt_text(&s.resource_policy);
         }
-        e.text("versions");
+        e.text("versions").count(self.versions.len());
         for v in &self.versions {
             e.text(&v.secret_id)
                 .text(&v.version_id)
@@ -221,14 +302,14 @@ impl Snapshot {
                 .bytes(&v.ciphertext)
                 .text(&v.kind);
         }
-        e.text("labels");
+        e.text("labels").count(self.labels.len());
         for l in &self.labels {
             e.text(&l.secret_id)
                 .text(&l.label)
                 .text(&l.version_id)
                 .int(l.position);
         }
-        e.text("tags");
+        e.text("tags").count(self.tags.len());
         for t in &self.tags {
             e.text(&t.secret_id)
                 .text(&t.key)
@@ -238,6 +319,8 @@ impl Snapshot {
         Summary {
             counts: [
                 ("accounts", self.accounts.len()),
+                ("principals", self.principals.len()),
+                ("inline_policies", self.inline_policies.len()),
                 ("access_keys", self.access_keys.len()),
                 ("secrets", self.secrets.len()),
                 ("versions", self.versions.len()),
@@ -251,4 +334,130 @@ impl Snapshot {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One row in every table, every nullable column set.
+    fn sample() -> Snapshot {
+        Snapshot {
+            accounts: vec![("123456789012".into(), 1)],
+            principals: vec![PrincipalRow {
+                account_id: "123456789012".into(),
+                kind: "role".into(),
+                name_key: "deployer".into(),
+                name: "Deployer".into(),
+                path: "/".into(),
+                principal_id: "AROADEPLOYER".into(),
+                created_ms: 2,
+                tags: r#"[["team","a"]]"#.into(),
+                trust_policy: Some("{}".into()),
+                description: Some("deploys".into()),
+                max_session_secs: Some(3600),
+            }],
+            inline_policies: vec![InlinePolicyRow {
+                account_id: "123456789012".into(),
+                kind: "role".into(),
+                principal_key: "deployer".into(),
+                policy_name: "read".into(),
+                document: "{}".into(),
+            }],
+            access_keys: vec![AccessKeyRow {
+                access_key_id: "AKIA0000000000000001".into(),
+                account_id: "123456789012".into(),
+                principal_arn: "arn:aws:iam::123456789012:user/alice".into(),
+                key_id: "k1".into(),
+                wrapped_key: vec![1],
+                ciphertext: vec![2],
+                created_ms: 3,
+                active: true,
+                user_name: Some("alice".into()),
+            }],
+            secrets: vec![SecretRow {
+                id: "s1".into(),
+                account_id: "123456789012".into(),
+                region: "us-east-1".into(),
+                name: "db".into(),
+                suffix: "AbCdEf".into(),
+                description: None,
+                kms_key_id: None,
+                created_ms: 4,
+                last_changed_ms: 4,
+                last_accessed_ms: None,
+                deleted_ms: None,
+                deletion_due_ms: None,
+                resource_policy: Some("{}".into()),
+            }],
+            ..Snapshot::default()
+        }
+    }
+
+    /// An edit of one field of [`sample`].
+    type Change = fn(&mut Snapshot);
+
+    /// A change confined to any one of the IAM columns changes the checksum (the counts stay
+    /// equal), so a copy that lost or altered one fails `migrate-store`'s verification.
+    #[test]
+    fn every_iam_column_is_in_the_checksum() {
+        let base = sample().summary();
+        let changes: [(&str, Change); 11] = [
+            ("resource_policy", |s| s.secrets[0].resource_policy = None),
+            ("user_name", |s| s.access_keys[0].user_name = None),
+            ("principal name", |s| {
+                s.principals[0].name = "deployer".into()
+            }),
+            ("path", |s| s.principals[0].path = "/ci/".into()),
+            ("principal_id", |s| {
+                s.principals[0].principal_id = "AROAX".into()
+            }),
+            ("principal tags", |s| s.principals[0].tags = "[]".into()),
+            ("trust_policy", |s| s.principals[0].trust_policy = None),
+            ("description", |s| s.principals[0].description = None),
+            ("max_session_secs", |s| {
+                s.principals[0].max_session_secs = Some(7200)
+            }),
+            ("policy_name", |s| {
+                s.inline_policies[0].policy_name = "write".into()
+            }),
+            ("document", |s| s.inline_policies[0].document = "{ }".into()),
+        ];
+        for (what, change) in changes {
+            let mut changed = sample();
+            change(&mut changed);
+            let summary = changed.summary();
+            assert_eq!(summary.counts, base.counts, "{what}");
+            assert_ne!(summary.sha256, base.sha256, "{what} is not in the checksum");
+        }
+    }
+
+    /// The new tables are counted, in foreign-key order.
+    #[test]
+    fn summary_counts_every_table() {
+        let names: Vec<_> = sample().summary().counts.iter().map(|c| c.0).collect();
+        assert_eq!(
+            names,
+            [
+                "accounts",
+                "principals",
+                "inline_policies",
+                "access_keys",
+                "secrets",
+                "versions",
+                "labels",
+                "tags"
+            ]
+        );
+        assert_eq!(sample().summary().counts[1], ("principals", 1));
+        assert_eq!(sample().summary().counts[2], ("inline_policies", 1));
+    }
+
+    /// A copy that lost a row fails on the checksum too, not only on the counts.
+    #[test]
+    fn a_lost_row_changes_the_checksum() {
+        let mut without_policy = sample();
+        without_policy.inline_policies.clear();
+        assert_ne!(without_policy.summary().sha256, sample().summary().sha256);
+    }
 }

@@ -283,6 +283,82 @@ mod sqlite_only {
             "{err:?}"
         );
     }
+
+    /// `migrate-store` reads only a file of the schema this binary writes: one from an older
+    /// coffer lacks columns the export names, one from a newer coffer has columns the snapshot
+    /// would leave behind, and a file that was never migrated is not a coffer database.
+    #[tokio::test]
+    async fn export_refuses_another_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("coffer.db");
+        SqliteStore::open(&path).await.unwrap();
+        coffer_store::sqlite::export::export_sqlite(&path)
+            .await
+            .unwrap();
+        let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&path))
+            .await
+            .unwrap();
+        let latest: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let row = sqlx::query("SELECT * FROM _sqlx_migrations WHERE version = ?")
+            .bind(latest)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let description: String = row.get("description");
+
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = ?")
+            .bind(latest)
+            .execute(&pool)
+            .await
+            .unwrap();
+        let err = coffer_store::sqlite::export::export_sqlite(&path)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("start this coffer's `serve` on it once"),
+            "{err}"
+        );
+
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (?, ?, 1, x'00', 0)",
+        )
+        .bind(latest + 1)
+        .bind(description)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let err = coffer_store::sqlite::export::export_sqlite(&path)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("newer than this coffer's"),
+            "{err}"
+        );
+        pool.close().await;
+
+        let empty = dir.path().join("empty.db");
+        SqlitePool::connect_with(
+            SqliteConnectOptions::new()
+                .filename(&empty)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap()
+        .close()
+        .await;
+        let err = coffer_store::sqlite::export::export_sqlite(&empty)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("is not a coffer database"),
+            "{err}"
+        );
+    }
 }
 
 /// PostgreSQL-only behaviour: several nodes on one database, and moving a deployment over from
@@ -291,12 +367,13 @@ mod postgres_only {
     use std::collections::BTreeSet;
     use std::sync::Arc;
 
-    use coffer_core::model::{AccessKeyRecord, ValueKind};
+    use coffer_core::model::{AccessKeyRecord, PrincipalKind, PrincipalRecord, ValueKind};
     use coffer_core::names::{AccountId, AWSCURRENT};
     use coffer_core::store::Store;
     use coffer_store::sqlite::export::export_sqlite;
     use coffer_store::{PostgresStore, SqliteStore};
-    use sqlx::{Connection, PgConnection, Row};
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{Connection, PgConnection, Row, SqliteConnection};
 
     use crate::cases::{at, by_name, home, record, sealed, with_version};
 
@@ -421,9 +498,62 @@ mod postgres_only {
         assert_eq!(unique, expected);
     }
 
+    /// A user with tags, an inline policy and an access key, a role with a trust policy, a
+    /// description and a longest session, all in the account `123456789012`.
+    fn iam_fixtures(account: &AccountId) -> (PrincipalRecord, PrincipalRecord, AccessKeyRecord) {
+        let user = PrincipalRecord {
+            account: account.clone(),
+            kind: PrincipalKind::User,
+            name: "Deploy-Bot".into(),
+            path: "/ci/".into(),
+            id: "AIDADEPLOYBOT0000001".into(),
+            created: at(2),
+            tags: vec![
+                ("team".into(), "infra".into()),
+                ("a\"q".into(), String::new()),
+            ],
+            trust_policy: None,
+            description: None,
+            max_session_secs: None,
+        };
+        let role = PrincipalRecord {
+            account: account.clone(),
+            kind: PrincipalKind::Role,
+            name: "Reader".into(),
+            path: "/".into(),
+            id: "AROAREADER000000001".into(),
+            created: at(3),
+            tags: Vec::new(),
+            trust_policy: Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#
+                    .into(),
+            ),
+            description: Some("reads the database secret".into()),
+            max_session_secs: Some(7200),
+        };
+        let user_key = AccessKeyRecord {
+            access_key_id: "AKIAMOVEUSERKEY00001".into(),
+            account: account.clone(),
+            principal_arn: user.arn(),
+            user_name: Some(user.name.clone()),
+            sealed_secret: sealed("user key", ValueKind::String),
+            created: at(4),
+            active: false,
+        };
+        (user, role, user_key)
+    }
+
+    /// An inline policy document of the user.
+    const USER_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+
+    /// A resource policy on the live secret.
+    const RESOURCE_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"secretsmanager:DeleteSecret","Resource":"*"}]}"#;
+
     /// Everything in an embedded database arrives in PostgreSQL byte for byte: the snapshots
-    /// of both are equal (counts and checksum), the records read back the same, and a second
-    /// import into the now non-empty database is refused.
+    /// of both are equal (counts and checksum), the records read back the same through the
+    /// `Store` trait (secrets with their resource policy, IAM users and roles, inline policies,
+    /// root and user access keys, in two accounts), and a second import into the now non-empty
+    /// database is refused.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn sqlite_file_moves_to_postgres_unchanged() {
         let Some(scratch) = crate::pg::scratch().await else {
@@ -432,8 +562,10 @@ mod postgres_only {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("coffer.db");
         let account = AccountId::parse("123456789012").unwrap();
+        let other = AccountId::parse("210987654321").unwrap();
         let mut live = record(&home(), "move/live");
         live.tags = vec![("b".into(), "2".into()), ("a".into(), "1".into())];
+        live.resource_policy = Some(RESOURCE_POLICY.into());
         let first = with_version(&mut live, "v1", at(0), &[AWSCURRENT, "BLUE"]);
         let mut gone = record(&home(), "move/deleted");
         gone.deleted = Some(at(5));
@@ -447,26 +579,73 @@ mod postgres_only {
             created: at(1),
             active: true,
         };
+        let (user, role, user_key) = iam_fixtures(&account);
+        // A user of the same name in the other account: principals are keyed per account.
+        let other_user = PrincipalRecord {
+            account: other.clone(),
+            id: "AIDAOTHERACCOUNT0001".into(),
+            ..user.clone()
+        };
         {
             let store = SqliteStore::open(&path).await.unwrap();
             store.ensure_account(&account, at(0)).await.unwrap();
+            store.ensure_account(&other, at(1)).await.unwrap();
+            assert!(store.insert_principal(&user).await.unwrap());
+            assert!(store.insert_principal(&role).await.unwrap());
+            assert!(store.insert_principal(&other_user).await.unwrap());
+            store
+                .put_inline_policy(
+                    &account,
+                    PrincipalKind::User,
+                    &user.name,
+                    "read",
+                    USER_POLICY,
+                )
+                .await
+                .unwrap();
+            store
+                .put_inline_policy(&account, PrincipalKind::Role, &role.name, "a-b", "{}")
+                .await
+                .unwrap();
             store.insert_access_key(&key).await.unwrap();
+            store.insert_access_key(&user_key).await.unwrap();
             store.insert_secret(&live, Some(&first)).await.unwrap();
             store.insert_secret(&gone, None).await.unwrap();
         }
         let source = export_sqlite(&path).await.unwrap();
+        let counts: Vec<_> = source.summary().counts.to_vec();
+        assert_eq!(
+            counts,
+            [
+                ("accounts", 2),
+                ("principals", 3),
+                ("inline_policies", 2),
+                ("access_keys", 2),
+                ("secrets", 2),
+                ("versions", 1),
+                ("labels", 2),
+                ("tags", 2),
+            ]
+        );
         let target = PostgresStore::connect(&scratch.url()).await.unwrap();
         target.import_snapshot(&source).await.unwrap();
         let copied = target.export_snapshot().await.unwrap();
         assert_eq!(copied.summary(), source.summary());
         assert!(copied == source);
-        assert_eq!(copied.versions.len(), 1);
+
         assert_eq!(
             target
                 .find_secret(&home(), &by_name("move/live"))
                 .await
                 .unwrap(),
             Some(live.clone())
+        );
+        assert_eq!(
+            target
+                .find_secret(&home(), &by_name("move/deleted"))
+                .await
+                .unwrap(),
+            Some(gone)
         );
         assert_eq!(
             target.read_sealed(&live.id, "v1").await.unwrap(),
@@ -476,7 +655,232 @@ mod postgres_only {
             target.find_access_key(&key.access_key_id).await.unwrap(),
             Some(key)
         );
+        assert_eq!(
+            target
+                .find_access_key(&user_key.access_key_id)
+                .await
+                .unwrap(),
+            Some(user_key)
+        );
+        // Lookups ignore case on PostgreSQL too: name_key came over with the name.
+        assert_eq!(
+            target
+                .find_principal(&account, PrincipalKind::User, "deploy-bot")
+                .await
+                .unwrap(),
+            Some(user.clone())
+        );
+        assert_eq!(
+            target
+                .find_principal(&account, PrincipalKind::Role, "Reader")
+                .await
+                .unwrap(),
+            Some(role.clone())
+        );
+        assert_eq!(
+            target
+                .find_principal(&other, PrincipalKind::User, "Deploy-Bot")
+                .await
+                .unwrap(),
+            Some(other_user)
+        );
+        assert_eq!(
+            target
+                .list_inline_policies(&account, PrincipalKind::User, &user.name)
+                .await
+                .unwrap(),
+            vec![("read".to_owned(), USER_POLICY.to_owned())]
+        );
+        assert_eq!(
+            target
+                .list_inline_policies(&account, PrincipalKind::Role, &role.name)
+                .await
+                .unwrap(),
+            vec![("a-b".to_owned(), "{}".to_owned())]
+        );
+        assert!(target
+            .list_inline_policies(&other, PrincipalKind::User, &user.name)
+            .await
+            .unwrap()
+            .is_empty());
         assert!(target.import_snapshot(&source).await.is_err());
         target.close().await;
+    }
+
+    /// The verification can fail: a copy whose only difference is one new column (a resource
+    /// policy changed in PostgreSQL after the import) has the same counts but not the same
+    /// checksum.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn checksum_sees_a_changed_resource_policy() {
+        let Some(scratch) = crate::pg::scratch().await else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("coffer.db");
+        let account = AccountId::parse("123456789012").unwrap();
+        let mut secret = record(&home(), "move/policy");
+        secret.resource_policy = Some(RESOURCE_POLICY.into());
+        {
+            let store = SqliteStore::open(&path).await.unwrap();
+            store.ensure_account(&account, at(0)).await.unwrap();
+            store.insert_secret(&secret, None).await.unwrap();
+        }
+        let source = export_sqlite(&path).await.unwrap();
+        let target = PostgresStore::connect(&scratch.url()).await.unwrap();
+        target.import_snapshot(&source).await.unwrap();
+        assert_eq!(
+            target.export_snapshot().await.unwrap().summary(),
+            source.summary()
+        );
+
+        let mut conn = PgConnection::connect_with(&scratch.options())
+            .await
+            .unwrap();
+        sqlx::query("UPDATE secrets SET resource_policy = $1 WHERE id = $2")
+            .bind(r#"{"Version":"2012-10-17","Statement":[]}"#)
+            .bind(&secret.id)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let changed = target.export_snapshot().await.unwrap().summary();
+        assert_eq!(changed.counts, source.summary().counts);
+        assert_ne!(changed.sha256, source.summary().sha256);
+        target.close().await;
+    }
+
+    /// The columns of every table, as the migrations leave them, on both engines. The snapshot
+    /// carries exactly these; a migration that adds a column or a table fails this test until
+    /// `transfer.rs` (the row types, the canonical encoding), `sqlite/export.rs` and the
+    /// PostgreSQL export and import carry it too, and this list says so.
+    const SCHEMA: &[(&str, &[&str])] = &[
+        (
+            "access_keys",
+            &[
+                "access_key_id",
+                "account_id",
+                "principal_arn",
+                "key_id",
+                "wrapped_key",
+                "ciphertext",
+                "created_ms",
+                "active",
+                "user_name",
+            ],
+        ),
+        ("accounts", &["id", "created_ms"]),
+        (
+            "inline_policies",
+            &[
+                "account_id",
+                "kind",
+                "principal_key",
+                "policy_name",
+                "document",
+            ],
+        ),
+        ("labels", &["secret_id", "label", "version_id", "position"]),
+        (
+            "principals",
+            &[
+                "account_id",
+                "kind",
+                "name_key",
+                "name",
+                "path",
+                "principal_id",
+                "created_ms",
+                "tags",
+                "trust_policy",
+                "description",
+                "max_session_secs",
+            ],
+        ),
+        (
+            "secrets",
+            &[
+                "id",
+                "account_id",
+                "region",
+                "name",
+                "suffix",
+                "description",
+                "kms_key_id",
+                "created_ms",
+                "last_changed_ms",
+                "last_accessed_ms",
+                "deleted_ms",
+                "deletion_due_ms",
+                "resource_policy",
+            ],
+        ),
+        ("tags", &["secret_id", "key", "value", "position"]),
+        (
+            "versions",
+            &[
+                "secret_id",
+                "version_id",
+                "created_ms",
+                "kms_key_id",
+                "last_accessed_ms",
+                "key_id",
+                "wrapped_key",
+                "ciphertext",
+                "kind",
+            ],
+        ),
+    ];
+
+    /// `SCHEMA` as (table, column) pairs, in the order the engines list them.
+    fn expected_columns() -> Vec<(String, String)> {
+        SCHEMA
+            .iter()
+            .flat_map(|(table, columns)| {
+                columns
+                    .iter()
+                    .map(|c| ((*table).to_owned(), (*c).to_owned()))
+            })
+            .collect()
+    }
+
+    /// Every column of every table is one the snapshot carries, on SQLite and on PostgreSQL.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn snapshot_carries_every_column_of_the_schema() {
+        let Some(scratch) = crate::pg::scratch().await else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("coffer.db");
+        SqliteStore::open(&path).await.unwrap();
+        let mut sqlite =
+            SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&path))
+                .await
+                .unwrap();
+        let on_sqlite: Vec<(String, String)> = sqlx::query_as(
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations' \
+             ORDER BY m.name, p.cid",
+        )
+        .fetch_all(&mut sqlite)
+        .await
+        .unwrap();
+        sqlite.close().await.unwrap();
+        assert_eq!(on_sqlite, expected_columns(), "SQLite");
+
+        let target = PostgresStore::connect(&scratch.url()).await.unwrap();
+        target.close().await;
+        let mut pg = PgConnection::connect_with(&scratch.options())
+            .await
+            .unwrap();
+        let on_postgres: Vec<(String, String)> = sqlx::query_as(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
+             ORDER BY table_name COLLATE \"C\", ordinal_position",
+        )
+        .fetch_all(&mut pg)
+        .await
+        .unwrap();
+        pg.close().await.unwrap();
+        assert_eq!(on_postgres, expected_columns(), "PostgreSQL");
     }
 }

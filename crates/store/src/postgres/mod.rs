@@ -37,7 +37,9 @@ use sqlx::{Connection, PgPool, Row};
 
 mod iam;
 
-use crate::transfer::{AccessKeyRow, LabelRow, SecretRow, Snapshot, TagRow, VersionRow};
+use crate::transfer::{
+    AccessKeyRow, InlinePolicyRow, LabelRow, PrincipalRow, SecretRow, Snapshot, TagRow, VersionRow,
+};
 
 /// The migrations, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -367,7 +369,9 @@ impl PostgresStore {
     }
 
     /// Every row of every table, in a stable order, from one snapshot (for `migrate-store`'s
-    /// verification and for backups).
+    /// verification and for backups). Text keys sort by `COLLATE "C"`, byte by byte as SQLite
+    /// sorts them, so that the two engines' snapshots of the same rows are equal whatever the
+    /// database's collation.
     pub async fn export_snapshot(&self) -> Result<Snapshot> {
         let mut tx = self
             .pool
@@ -375,7 +379,7 @@ impl PostgresStore {
             .await
             .map_err(store_err)?;
         let mut snapshot = Snapshot::default();
-        for row in sqlx::query("SELECT id, created_ms FROM accounts ORDER BY id")
+        for row in sqlx::query("SELECT id, created_ms FROM accounts ORDER BY id COLLATE \"C\"")
             .fetch_all(&mut *tx)
             .await
             .map_err(store_err)?
@@ -386,8 +390,48 @@ impl PostgresStore {
             ));
         }
         for row in sqlx::query(
+            "SELECT account_id, kind, name_key, name, path, principal_id, created_ms, tags, trust_policy, \
+             description, max_session_secs FROM principals \
+             ORDER BY account_id COLLATE \"C\", kind COLLATE \"C\", name_key COLLATE \"C\"",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_err)?
+        {
+            snapshot.principals.push(PrincipalRow {
+                account_id: row.try_get("account_id").map_err(store_err)?,
+                kind: row.try_get("kind").map_err(store_err)?,
+                name_key: row.try_get("name_key").map_err(store_err)?,
+                name: row.try_get("name").map_err(store_err)?,
+                path: row.try_get("path").map_err(store_err)?,
+                principal_id: row.try_get("principal_id").map_err(store_err)?,
+                created_ms: row.try_get("created_ms").map_err(store_err)?,
+                tags: row.try_get("tags").map_err(store_err)?,
+                trust_policy: row.try_get("trust_policy").map_err(store_err)?,
+                description: row.try_get("description").map_err(store_err)?,
+                max_session_secs: row.try_get("max_session_secs").map_err(store_err)?,
+            });
+        }
+        for row in sqlx::query(
+            "SELECT account_id, kind, principal_key, policy_name, document FROM inline_policies \
+             ORDER BY account_id COLLATE \"C\", kind COLLATE \"C\", principal_key COLLATE \"C\", \
+             policy_name COLLATE \"C\"",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_err)?
+        {
+            snapshot.inline_policies.push(InlinePolicyRow {
+                account_id: row.try_get("account_id").map_err(store_err)?,
+                kind: row.try_get("kind").map_err(store_err)?,
+                principal_key: row.try_get("principal_key").map_err(store_err)?,
+                policy_name: row.try_get("policy_name").map_err(store_err)?,
+                document: row.try_get("document").map_err(store_err)?,
+            });
+        }
+        for row in sqlx::query(
             "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, user_name \
-             FROM access_keys ORDER BY access_key_id",
+             FROM access_keys ORDER BY access_key_id COLLATE \"C\"",
         )
         .fetch_all(&mut *tx)
         .await
@@ -402,9 +446,10 @@ impl PostgresStore {
                 ciphertext: row.try_get("ciphertext").map_err(store_err)?,
                 created_ms: row.try_get("created_ms").map_err(store_err)?,
                 active: row.try_get("active").map_err(store_err)?,
+                user_name: row.try_get("user_name").map_err(store_err)?,
             });
         }
-        let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets ORDER BY id");
+        let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets ORDER BY id COLLATE \"C\"");
         for row in sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&mut *tx)
             .await
@@ -423,11 +468,12 @@ impl PostgresStore {
                 last_accessed_ms: row.try_get("last_accessed_ms").map_err(store_err)?,
                 deleted_ms: row.try_get("deleted_ms").map_err(store_err)?,
                 deletion_due_ms: row.try_get("deletion_due_ms").map_err(store_err)?,
+                resource_policy: row.try_get("resource_policy").map_err(store_err)?,
             });
         }
         for row in sqlx::query(
             "SELECT secret_id, version_id, created_ms, kms_key_id, last_accessed_ms, key_id, wrapped_key, ciphertext, kind \
-             FROM versions ORDER BY secret_id, version_id",
+             FROM versions ORDER BY secret_id COLLATE \"C\", version_id COLLATE \"C\"",
         )
         .fetch_all(&mut *tx)
         .await
@@ -446,7 +492,8 @@ impl PostgresStore {
             });
         }
         for row in sqlx::query(
-            "SELECT secret_id, label, version_id, position FROM labels ORDER BY secret_id, label",
+            "SELECT secret_id, label, version_id, position FROM labels \
+             ORDER BY secret_id COLLATE \"C\", label COLLATE \"C\"",
         )
         .fetch_all(&mut *tx)
         .await
@@ -459,11 +506,13 @@ impl PostgresStore {
                 position: row.try_get("position").map_err(store_err)?,
             });
         }
-        for row in
-            sqlx::query("SELECT secret_id, key, value, position FROM tags ORDER BY secret_id, key")
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(store_err)?
+        for row in sqlx::query(
+            "SELECT secret_id, key, value, position FROM tags \
+             ORDER BY secret_id COLLATE \"C\", key COLLATE \"C\"",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_err)?
         {
             snapshot.tags.push(TagRow {
                 secret_id: row.try_get("secret_id").map_err(store_err)?,
@@ -477,11 +526,14 @@ impl PostgresStore {
     }
 
     /// Writes every row of `snapshot`, as it is (ciphertexts included), in one transaction,
-    /// into a database that must hold no account and no secret yet.
+    /// into a database that must hold no account, principal or secret yet. Tables are written
+    /// in foreign-key order (accounts, principals, inline policies, access keys, secrets,
+    /// versions, labels, tags).
     pub async fn import_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(store_err)?;
         let occupied: i64 = sqlx::query_scalar(
-            "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM secrets)",
+            "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM principals) \
+             + (SELECT count(*) FROM secrets)",
         )
         .fetch_one(&mut *tx)
         .await
@@ -499,10 +551,45 @@ impl PostgresStore {
                 .await
                 .map_err(store_err)?;
         }
+        for p in &snapshot.principals {
+            sqlx::query(
+                "INSERT INTO principals (account_id, kind, name_key, name, path, principal_id, created_ms, \
+                 tags, trust_policy, description, max_session_secs) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&p.account_id)
+            .bind(&p.kind)
+            .bind(&p.name_key)
+            .bind(&p.name)
+            .bind(&p.path)
+            .bind(&p.principal_id)
+            .bind(p.created_ms)
+            .bind(&p.tags)
+            .bind(&p.trust_policy)
+            .bind(&p.description)
+            .bind(p.max_session_secs)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        }
+        for p in &snapshot.inline_policies {
+            sqlx::query(
+                "INSERT INTO inline_policies (account_id, kind, principal_key, policy_name, document) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&p.account_id)
+            .bind(&p.kind)
+            .bind(&p.principal_key)
+            .bind(&p.policy_name)
+            .bind(&p.document)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        }
         for k in &snapshot.access_keys {
             sqlx::query(
-                "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, \
+                 user_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&k.access_key_id)
             .bind(&k.account_id)
@@ -512,6 +599,7 @@ impl PostgresStore {
             .bind(&k.ciphertext)
             .bind(k.created_ms)
             .bind(k.active)
+            .bind(&k.user_name)
             .execute(&mut *tx)
             .await
             .map_err(store_err)?;
@@ -519,8 +607,8 @@ impl PostgresStore {
         for s in &snapshot.secrets {
             sqlx::query(
                 "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-                 last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(&s.id)
             .bind(&s.account_id)
@@ -534,6 +622,7 @@ impl PostgresStore {
             .bind(s.last_accessed_ms)
             .bind(s.deleted_ms)
             .bind(s.deletion_due_ms)
+            .bind(&s.resource_policy)
             .execute(&mut *tx)
             .await
             .map_err(store_err)?;
