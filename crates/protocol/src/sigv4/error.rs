@@ -104,6 +104,15 @@ pub enum AuthError {
     #[error("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")]
     HostNotSigned,
 
+    /// An `X-Amz-*` header was sent but not signed, so it could have been added or changed in
+    /// transit (an unsigned `X-Amz-Target` would let a captured request be replayed as another
+    /// operation).
+    #[error("There were headers present in the request which were not signed: {names}")]
+    HeadersNotSigned {
+        /// The unsigned headers, lower-cased, comma-separated.
+        names: String,
+    },
+
     /// A presigned request lacks one of its required query parameters.
     #[error(
         "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, \
@@ -208,6 +217,7 @@ impl AuthError {
             | Self::MalformedDate { .. }
             | Self::ScopeDateMismatch { .. }
             | Self::HostNotSigned
+            | Self::HeadersNotSigned { .. }
             | Self::MissingQueryParameters
             | Self::InvalidExpires { .. } => ErrorCode::IncompleteSignatureException,
             Self::InvalidRegion { .. }

@@ -314,6 +314,7 @@ fn parse_header_form(
     let request_time = parse_request_time(&date_text, allow_http_date)?;
     check_scope_date(&scope, request_time)?;
     let signed_header_names = split_signed_headers(signed_headers)?;
+    check_amz_headers_signed(parts.headers, &signed_header_names)?;
 
     if request_time < now - MAX_CLOCK_SKEW {
         return Err(AuthError::SignatureExpired { request_time, now });
@@ -387,6 +388,7 @@ fn parse_query_form(
         _ => return Err(AuthError::InvalidExpires { value: expires }),
     };
     let signed_header_names = split_signed_headers(&signed_headers)?;
+    check_amz_headers_signed(parts.headers, &signed_header_names)?;
 
     // A presigned request is good from 15 minutes before its date (the clocks may differ)
     // until its date plus its lifetime, inclusive; the bound on `expires_secs` makes the
@@ -534,6 +536,29 @@ fn check_scope_date(scope: &CredentialScope, request_time: DateTime<Utc>) -> Res
         scope_date: scope.date.clone(),
         request_date,
         request_timestamp: request_time.format(AMZ_DATE_FORMAT).to_string(),
+    })
+}
+
+/// Refuses a request carrying an `X-Amz-*` header that the signature does not cover: such a
+/// header could have been added in transit. Other unsigned headers (a proxy's `X-Forwarded-For`,
+/// `User-Agent`) are allowed, as on AWS. `X-Amz-Date` (the request time, checked on its own) and
+/// `X-Amz-Content-Sha256` (compared with the body's digest) are exempt, as AWS's own test suite
+/// sends them unsigned.
+fn check_amz_headers_signed(headers: &http::HeaderMap, signed: &[&str]) -> Result<(), AuthError> {
+    let mut unsigned: Vec<&str> = headers
+        .keys()
+        .map(http::HeaderName::as_str)
+        .filter(|name| name.starts_with("x-amz-"))
+        .filter(|name| !matches!(*name, "x-amz-date" | "x-amz-content-sha256"))
+        .filter(|name| !signed.iter().any(|s| s.eq_ignore_ascii_case(name)))
+        .collect();
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    unsigned.sort_unstable();
+    unsigned.dedup();
+    Err(AuthError::HeadersNotSigned {
+        names: unsigned.join(","),
     })
 }
 

@@ -1047,3 +1047,73 @@ proptest::proptest! {
         );
     }
 }
+
+#[test]
+fn an_unsigned_amz_header_is_refused_and_other_unsigned_headers_are_not() {
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HeaderValue::from_static("example.amazonaws.com"));
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    let body = br#"{"SecretId":"a"}"#;
+    let time = Utc::now();
+    let sign = |headers: &HeaderMap| {
+        let parts = RequestParts {
+            method: "POST",
+            path: "/",
+            query: None,
+            headers,
+            body,
+        };
+        sign_headers(
+            &parts,
+            &SigningParams {
+                access_key_id: "AKIDEXAMPLE",
+                secret_access_key: "secret",
+                session_token: None,
+                region: "us-east-1",
+                service: "secretsmanager",
+                time,
+            },
+        )
+    };
+    let mut signed = headers.clone();
+    for (name, value) in sign(&headers) {
+        signed.insert(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(&value).unwrap(),
+        );
+    }
+    let parse_with = |extra: &[(&'static str, &'static str)]| {
+        let mut all = signed.clone();
+        for (name, value) in extra {
+            all.insert(*name, HeaderValue::from_static(value));
+        }
+        let parts = RequestParts {
+            method: "POST",
+            path: "/",
+            query: None,
+            headers: &all,
+            body,
+        };
+        parse(&parts, time).map(|_| ())
+    };
+    assert_eq!(parse_with(&[]), Ok(()));
+    assert_eq!(
+        parse_with(&[("x-forwarded-for", "10.0.0.1"), ("user-agent", "x")]),
+        Ok(())
+    );
+    let err = parse_with(&[("x-amz-target", "secretsmanager.DeleteSecret")]).unwrap_err();
+    assert_eq!(
+        err,
+        AuthError::HeadersNotSigned {
+            names: "x-amz-target".into()
+        }
+    );
+    assert_eq!(err.code(), ErrorCode::IncompleteSignatureException);
+    assert_eq!(
+        err.to_string(),
+        "There were headers present in the request which were not signed: x-amz-target"
+    );
+}

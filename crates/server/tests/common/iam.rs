@@ -56,13 +56,10 @@ impl TestServer {
         let mut all: Vec<(&str, &str)> = params.to_vec();
         all.push(("Version", version));
         let body = serde_urlencoded::to_string(&all).unwrap();
-        let mut headers = vec![(
+        let headers = vec![(
             "content-type".to_owned(),
             "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
         )];
-        if let Some(token) = &creds.token {
-            headers.push(("x-amz-security-token".to_owned(), token.clone()));
-        }
         Raw {
             addr: self.server.addr,
             method: "POST".into(),
@@ -76,6 +73,7 @@ impl TestServer {
                 region: "us-east-1".into(),
                 service: service.into(),
                 time: Utc::now(),
+                session_token: creds.token.clone(),
             }),
         }
     }

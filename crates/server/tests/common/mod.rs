@@ -198,6 +198,7 @@ impl TestServer {
                 region: "us-east-1".into(),
                 service: "secretsmanager".into(),
                 time: Utc::now(),
+                session_token: None,
             }),
         }
     }

@@ -23,6 +23,8 @@ pub struct Signing {
     pub service: String,
     /// The signing time.
     pub time: DateTime<Utc>,
+    /// The session token of temporary credentials, sent (and signed) as X-Amz-Security-Token.
+    pub session_token: Option<String>,
 }
 
 /// A raw HTTP request, signed at send time unless `signing` is `None`.
@@ -159,7 +161,7 @@ impl Raw {
         SigningParams {
             access_key_id: &s.access_key_id,
             secret_access_key: &s.secret_access_key,
-            session_token: None,
+            session_token: s.session_token.as_deref(),
             region: &s.region,
             service: &s.service,
             time: s.time,
