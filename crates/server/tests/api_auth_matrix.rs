@@ -37,6 +37,13 @@ fn prefix(code: &'static str, message: &str) -> Expect {
     }
 }
 
+/// A response on its way.
+type Sending = std::pin::Pin<Box<dyn std::future::Future<Output = RawResponse>>>;
+/// How a case makes its request.
+type Make = Box<dyn Fn(Raw) -> Raw>;
+/// How a case sends it.
+type Send = Box<dyn FnOnce(Raw) -> Sending>;
+
 fn with_creds(raw: Raw, creds: &Creds) -> Raw {
     raw.signing(|g| {
         g.access_key_id = creds.akid.clone();
@@ -131,11 +138,8 @@ async fn every_bad_signature_is_refused_with_aws_codes_and_changes_nothing() {
     let ahead = Utc::now() + Duration::minutes(16);
 
     // Each case: a name, how the request is made and sent, what it must get.
-    type Send =
-        Box<dyn FnOnce(Raw) -> std::pin::Pin<Box<dyn std::future::Future<Output = RawResponse>>>>;
-    let plain: fn(Raw) -> std::pin::Pin<Box<dyn std::future::Future<Output = RawResponse>>> =
-        |raw| Box::pin(raw.send());
-    let cases: Vec<(&str, Box<dyn Fn(Raw) -> Raw>, Send, Expect)> = vec![
+    let plain: fn(Raw) -> Sending = |raw| Box::pin(raw.send());
+    let cases: Vec<(&str, Make, Send, Expect)> = vec![
         ("unsigned", Box::new(|r: Raw| r.unsigned()), Box::new(plain), exact("MissingAuthenticationTokenException", "Request is missing Authentication Token")),
         ("wrong-secret", Box::new(move |r| with_creds(r, &wrong_secret)), Box::new(plain), bad_signature),
         ("unknown-key", Box::new(move |r| with_creds(r, &unknown)), Box::new(plain), unrecognized()),
