@@ -937,7 +937,26 @@ async fn resource_policies_deny_over_identity_allow_and_grant_within_the_account
         value(&s.client_for(&granted), "guarded").await.as_deref(),
         Ok("g")
     );
-    // The deny binds the root user too? Only principals it names: root is not named.
+    // The deny names only `reader`: the root user still reads.
+    assert_eq!(value(&root, "guarded").await.as_deref(), Ok("g"));
+    // A resource policy's Deny binds the root user too.
+    let root_arn = format!("arn:aws:iam::{}:root", s.account);
+    let deny_root = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":{{"AWS":"{root_arn}"}},"Action":"secretsmanager:DeleteSecret","Resource":"*"}}]}}"#
+    );
+    root.put_resource_policy()
+        .secret_id("guarded")
+        .resource_policy(&deny_root)
+        .send()
+        .await
+        .unwrap();
+    assert_err(
+        root.delete_secret().secret_id("guarded").send().await,
+        "AccessDeniedException",
+        &format!(
+            "User: {root_arn} is not authorized to perform: secretsmanager:DeleteSecret on resource: {arn} with an explicit deny in a resource-based policy"
+        ),
+    );
     assert_eq!(value(&root, "guarded").await.as_deref(), Ok("g"));
 }
 
