@@ -49,28 +49,28 @@ impl Service {
         who: &(impl Authority + ?Sized),
         secret_id: &str,
     ) -> Result<(SecretRefOutput, Option<String>)> {
-        let record = self
-            .find_authorized(who, "secretsmanager:GetResourcePolicy", secret_id, &|_| {})
-            .await?;
-        let policy = record.resource_policy.clone();
-        Ok((SecretRefOutput::of(&record, None), policy))
+        self.read_resource_policy(who, "secretsmanager:GetResourcePolicy", secret_id)
+            .await
     }
 
-    /// ListResourcePolicies: the secret and its policy, if any (the policy's name is the
-    /// server's business).
+    /// ListResourcePolicies: the same facts as GetResourcePolicy, under its own action (the
+    /// policy's name is the server's business).
     pub async fn list_resource_policies(
         &self,
         who: &(impl Authority + ?Sized),
         secret_id: &str,
     ) -> Result<(SecretRefOutput, Option<String>)> {
-        let record = self
-            .find_authorized(
-                who,
-                "secretsmanager:ListResourcePolicies",
-                secret_id,
-                &|_| {},
-            )
-            .await?;
+        self.read_resource_policy(who, "secretsmanager:ListResourcePolicies", secret_id)
+            .await
+    }
+
+    async fn read_resource_policy(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        secret_id: &str,
+    ) -> Result<(SecretRefOutput, Option<String>)> {
+        let record = self.find_authorized(who, action, secret_id, &|_| {}).await?;
         let policy = record.resource_policy.clone();
         Ok((SecretRefOutput::of(&record, None), policy))
     }
