@@ -958,6 +958,22 @@ async fn resource_policies_deny_over_identity_allow_and_grant_within_the_account
         ),
     );
     assert_eq!(value(&root, "guarded").await.as_deref(), Ok("g"));
+    // aws:SecureTransport is false over plain HTTP (tls.rs shows the same policy over HTTPS).
+    // Last: this policy locks every plain-HTTP caller out, root included.
+    root.put_resource_policy()
+        .secret_id("guarded")
+        .resource_policy(common::iam::DENY_INSECURE_TRANSPORT)
+        .send()
+        .await
+        .unwrap();
+    let insecure = value(&root, "guarded").await.unwrap_err();
+    assert_eq!(
+        insecure.message,
+        format!(
+            "User: arn:aws:iam::{}:root is not authorized to perform: secretsmanager:GetSecretValue on resource: {arn} with an explicit deny in a resource-based policy",
+            s.account
+        )
+    );
 }
 
 #[tokio::test]

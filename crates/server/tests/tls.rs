@@ -284,6 +284,22 @@ async fn sdk_calls_over_https_and_plain_http_is_refused() {
         .await
         .expect("get_secret_value over HTTPS");
     assert_eq!(value.secret_string(), Some("over TLS"));
+    // aws:SecureTransport is true here: a policy refusing insecure transport lets the read
+    // through (api_iam.rs shows the same policy refusing it over plain HTTP).
+    client
+        .put_resource_policy()
+        .secret_id("tls/one")
+        .resource_policy(common::iam::DENY_INSECURE_TRANSPORT)
+        .send()
+        .await
+        .expect("put_resource_policy over HTTPS");
+    let value = client
+        .get_secret_value()
+        .secret_id("tls/one")
+        .send()
+        .await
+        .expect("get_secret_value over HTTPS under a SecureTransport policy");
+    assert_eq!(value.secret_string(), Some("over TLS"));
 
     // The same client without the CA refuses the server: the client really verifies.
     let untrusting = sdk_client(&server, &endpoint, None);

@@ -170,3 +170,6 @@ pub fn allow(actions: &str, resource: &str) -> String {
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":{actions},"Resource":"{resource}"}}]}}"#
     )
 }
+
+/// A resource policy that denies everyone everything over a connection without TLS.
+pub const DENY_INSECURE_TRANSPORT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"secretsmanager:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
