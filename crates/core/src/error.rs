@@ -83,6 +83,10 @@ pub enum Error {
     /// DeleteUser while access keys remain (IAM's DeleteConflict).
     #[error("must delete access keys first")]
     MustDeleteAccessKeys,
+    /// A user's or role's inline policies would exceed IAM's aggregate size (IAM's
+    /// LimitExceeded).
+    #[error("inline policy size exceeded for {1}")]
+    PolicySizeExceeded(crate::model::PrincipalKind, String),
     /// A user already has the most access keys IAM allows (IAM's LimitExceeded).
     #[error("access key quota")]
     AccessKeyQuota,

@@ -84,6 +84,7 @@ pub fn to_api_error(error: &Error, request_id: &str) -> ApiError {
         | Error::MustDeletePolicies
         | Error::MustDeleteAccessKeys
         | Error::AccessKeyQuota
+        | Error::PolicySizeExceeded(..)
         | Error::Store(_)
         | Error::Internal(_) => {
             tracing::error!(request_id, error = %error, cause = ?std::error::Error::source(error), "internal failure");
@@ -109,6 +110,8 @@ pub fn to_query_error(error: &Error, request_id: &str) -> QueryError {
         Error::MustDeletePolicies => e::must_delete_policies_first(),
         Error::MustDeleteAccessKeys => e::must_delete_access_keys_first(),
         Error::AccessKeyQuota => e::access_key_quota_exceeded(),
+        Error::PolicySizeExceeded(User, name) => e::user_policy_size_exceeded(name),
+        Error::PolicySizeExceeded(Role, name) => e::role_policy_size_exceeded(name),
         Error::MalformedPolicy(message) => e::malformed_policy_document(message.clone()),
         Error::AccessDenied(message) => {
             QueryError::new(QueryErrorCode::AccessDenied, message.clone())

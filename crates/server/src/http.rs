@@ -221,18 +221,36 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     }
     let span =
         tracing::debug_span!("request", request_id = %request_id, operation = operation.name());
-    let ctx = Ctx {
-        service: &state.service,
-        caller: &caller,
-    };
-    // The span follows the future across awaits (a guard held across an await would not).
-    match dispatch(operation, &ctx, &body, &request_id)
-        .instrument(span)
-        .await
-    {
+    // The operation runs in a task of its own, so that a client hanging up cannot cancel it
+    // half-way: a store call dropped mid-transaction could hand a connection back to the pool
+    // with that transaction still open (PostgreSQL), and a write would be left to chance.
+    let task_state = state.clone();
+    let task_id = request_id.clone();
+    let outcome = tokio::spawn(
+        async move {
+            let ctx = Ctx {
+                service: &task_state.service,
+                caller: &caller,
+            };
+            dispatch(operation, &ctx, &body, &task_id).await
+        }
+        .instrument(span),
+    )
+    .await
+    .unwrap_or_else(|e| Err(task_failed(&e, &request_id)));
+    match outcome {
         Ok(response) => json_response(200, response, &request_id),
         Err(error) => json_error(&error, &request_id),
     }
+}
+
+/// A request's task that panicked or was cancelled: an internal error, logged.
+fn task_failed(error: &tokio::task::JoinError, request_id: &str) -> ApiError {
+    tracing::error!(request_id, error = %error, "request task failed");
+    ApiError::new(
+        ErrorCode::InternalServiceError,
+        "An error occurred on the server side.",
+    )
 }
 
 /// STS (awsQuery) names authentication failures differently from the JSON services, with 403.
@@ -319,7 +337,15 @@ async fn query_call(
                     Ok(request) => request,
                     Err(e) => return sts_error(&e, request_id),
                 };
-                match handlers::iam::assume_role(&state.service, &caller, request).await {
+                let service = state.service.clone();
+                let assumed = tokio::spawn(async move {
+                    handlers::iam::assume_role(&service, &caller, request).await
+                })
+                .await;
+                let Ok(assumed) = assumed else {
+                    return sts_error(&iam::errors::service_failure(), request_id);
+                };
+                match assumed {
                     Ok(response) => xml_response(
                         200,
                         sts::assume_role_xml(&response, request_id).to_string(),
@@ -344,7 +370,16 @@ async fn query_call(
                 Ok(request) => request,
                 Err(e) => return query_error(&e, request_id),
             };
-            let result = handlers::iam::iam_call(&state.service, &caller, request).await;
+            // Run to completion even if the client hangs up (see `api`).
+            let service = state.service.clone();
+            let result =
+                tokio::spawn(
+                    async move { handlers::iam::iam_call(&service, &caller, request).await },
+                )
+                .await
+                .unwrap_or_else(|e| {
+                    Err(coffer_core::Error::Internal(format!("request task: {e}")))
+                });
             // Any IAM change (a key disabled, a policy replaced) takes effect on this node
             // at once: the cached keys and policies are dropped.
             if !is_read_only(action) {

@@ -253,6 +253,56 @@ async fn iam_answers_with_iam_codes_statuses_and_messages() {
         xml_text(&xml, "PolicyDocument").map(|d| percent_decode(&d)),
         Some(allow(r#""secretsmanager:ListSecrets""#, "*"))
     );
+    // The inline policies of a user may total 2,048 characters, whitespace not counted.
+    let padded = |n: usize| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{}","Effect":"Allow","Action":"secretsmanager:ListSecrets","Resource":"*"}}]}}"#,
+            "A".repeat(n)
+        )
+    };
+    let base = padded(0).len();
+    // "p", already attached, counts too.
+    let taken = allow(r#""secretsmanager:ListSecrets""#, "*").len();
+    let r = s
+        .iam(
+            &root,
+            &[
+                ("Action", "PutUserPolicy"),
+                ("UserName", "dev"),
+                ("PolicyName", "big"),
+                ("PolicyDocument", &padded(2048 - taken - base + 1)),
+            ],
+        )
+        .await;
+    assert_query_error(
+        &r,
+        409,
+        "LimitExceeded",
+        "Maximum policy size of 2048 bytes exceeded for user dev",
+    );
+    let r = s
+        .iam(
+            &root,
+            &[
+                ("Action", "PutUserPolicy"),
+                ("UserName", "dev"),
+                ("PolicyName", "big"),
+                ("PolicyDocument", &padded(2048 - taken - base)),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = s
+        .iam(
+            &root,
+            &[
+                ("Action", "DeleteUserPolicy"),
+                ("UserName", "dev"),
+                ("PolicyName", "big"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
     let r = s
         .iam(
             &root,

@@ -15,6 +15,13 @@ use crate::policy::{Policy, PolicyKind};
 /// The most access keys an IAM user may have, as on AWS.
 pub const ACCESS_KEYS_PER_USER: usize = 2;
 
+/// IAM's limit on the total size of a user's inline policies (characters, whitespace not
+/// counted).
+pub const USER_INLINE_POLICY_CHARS: usize = 2048;
+
+/// IAM's limit on the total size of a role's inline policies.
+pub const ROLE_INLINE_POLICY_CHARS: usize = 10240;
+
 /// CreateRole's input.
 #[derive(Debug, Clone, Default)]
 pub struct CreateRoleInput {
@@ -258,6 +265,23 @@ impl Service {
         };
         let found = self.iam_find(who, action, kind, name).await?;
         check_policy(document, PolicyKind::Identity)?;
+        // IAM limits the total of a principal's inline policies, counted without whitespace.
+        let limit = match kind {
+            PrincipalKind::User => USER_INLINE_POLICY_CHARS,
+            PrincipalKind::Role => ROLE_INLINE_POLICY_CHARS,
+        };
+        let size = |text: &str| text.chars().filter(|c| !c.is_whitespace()).count();
+        let others: usize = self
+            .store
+            .list_inline_policies(&found.account, kind, &found.name)
+            .await?
+            .iter()
+            .filter(|(n, _)| n != policy_name)
+            .map(|(_, text)| size(text))
+            .sum();
+        if others + size(document) > limit {
+            return Err(Error::PolicySizeExceeded(kind, found.name));
+        }
         self.store
             .put_inline_policy(&found.account, kind, &found.name, policy_name, document)
             .await

@@ -70,7 +70,9 @@ impl Service {
         action: &str,
         secret_id: &str,
     ) -> Result<(SecretRefOutput, Option<String>)> {
-        let record = self.find_authorized(who, action, secret_id, &|_| {}).await?;
+        let record = self
+            .find_authorized(who, action, secret_id, &|_| {})
+            .await?;
         let policy = record.resource_policy.clone();
         Ok((SecretRefOutput::of(&record, None), policy))
     }
