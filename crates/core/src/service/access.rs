@@ -97,6 +97,37 @@ fn stored_policy(text: &str, kind: PolicyKind) -> Result<Policy> {
         .map_err(|e| Error::Internal(format!("a stored policy does not parse: {e}")))
 }
 
+/// Parsed resource policies by their text, bounded: when full it starts over, which costs a
+/// parse per policy and never a wrong answer (the key is the whole text).
+#[derive(Default)]
+pub(super) struct PolicyCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, Arc<Policy>>>,
+}
+
+/// How many parsed policies the cache keeps.
+const POLICY_CACHE_ENTRIES: usize = 4096;
+
+impl PolicyCache {
+    /// The parsed form of a stored resource policy.
+    fn get(&self, text: &str) -> Result<Arc<Policy>> {
+        if let Some(found) = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(text)
+        {
+            return Ok(found.clone());
+        }
+        let parsed = Arc::new(stored_policy(text, PolicyKind::Resource)?);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= POLICY_CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(text.to_owned(), parsed.clone());
+        Ok(parsed)
+    }
+}
+
 impl Service {
     /// The access of a principal: its identity policies (read from the store) and the
     /// condition keys that describe it. The server caches the result per access key.
@@ -248,14 +279,14 @@ impl Service {
                 let policy = record
                     .resource_policy
                     .as_deref()
-                    .map(|text| stored_policy(text, PolicyKind::Resource))
+                    .map(|text| self.parsed_policies.get(text))
                     .transpose()?;
                 (arn, record.scope.account.as_str().to_owned(), policy)
             }
             Target::Arn { arn, account } => (arn.to_owned(), account.to_owned(), None),
             Target::Any => ("*".to_owned(), caller_account, None),
         };
-        let resource_policy = resource_policy.as_ref().or(arn_policy);
+        let resource_policy = resource_policy.as_deref().or(arn_policy);
         extra(&mut keys);
         let identity = match &access.identity {
             IdentityGrant::Root => Identity::Root,

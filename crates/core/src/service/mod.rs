@@ -41,6 +41,9 @@ pub struct Service {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
+    /// Resource policies already parsed, by their text: a secret's policy is evaluated on
+    /// every request for it, and parsing costs more than evaluating.
+    parsed_policies: access::PolicyCache,
 }
 
 impl Service {
@@ -50,6 +53,7 @@ impl Service {
             store,
             keyring,
             clock,
+            parsed_policies: access::PolicyCache::default(),
         }
     }
 
