@@ -40,6 +40,8 @@ pub struct AppState {
     /// Whether requests arrive over TLS (the listener serves HTTPS only, or plain HTTP only).
     /// It feeds the `aws:SecureTransport` condition key of policy evaluation.
     pub secure_transport: bool,
+    /// The audit trail every API call is recorded in.
+    pub audit: crate::audit::Audit,
 }
 
 /// The client's address, recorded per connection by plain and TLS listeners alike (it feeds
@@ -140,10 +142,20 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-/// The API endpoint.
+/// The API endpoint. Every call through it is recorded in the audit trail here, once: the
+/// route notes what it learns in `call`, and `finish` records the event from that and the
+/// response (and withholds a secret-bearing response its event cannot be written for).
 async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let request_id = request_id();
+    let mut call = crate::audit::Call::new(request_id());
+    let response = api_call(&state, request, &mut call).await;
+    state.audit.finish(call, response).await
+}
+
+/// The API endpoint's work, noting what the audit trail needs in `call`.
+async fn api_call(state: &AppState, request: Request, call: &mut crate::audit::Call) -> Response {
+    let request_id = call.request_id().to_owned();
     let (parts, body) = request.into_parts();
+    call.request(&parts); // audit
     let facts = RequestFacts {
         source_ip: parts
             .extensions
@@ -179,6 +191,7 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
         Ok(collected) => collected.to_bytes(),
         Err(_) => return json_error(&too_large(), &request_id),
     };
+    call.body(&body); // audit
 
     let signed_parts = RequestParts {
         method: parts.method.as_str(),
@@ -199,7 +212,7 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     // IAM's and STS's awsQuery protocol: a form POST with no X-Amz-Target.
     if target.is_none() && parts.method == Method::POST {
         if let Some(form) = sts::parse_form(content_type, &body) {
-            return query_call(&state, &signed_parts, form, &facts, &request_id).await;
+            return query_call(state, &signed_parts, form, &facts, &request_id, call).await;
         }
     }
 
@@ -211,6 +224,7 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
         Ok(caller) => caller,
         Err(e) => return json_error(&e, &request_id),
     };
+    call.caller(&caller); // audit
     let Some(operation) = target.and_then(Operation::from_target) else {
         let error = ApiError::new(ErrorCode::UnknownOperationException, "");
         return json_error(&error, &request_id);
@@ -275,6 +289,7 @@ async fn query_call(
     form: sts::QueryForm,
     facts: &RequestFacts,
     request_id: &str,
+    call: &mut crate::audit::Call,
 ) -> Response {
     let service = sts::query_service(&form.action);
     // An action coffer does not know is answered by the service the request was signed for.
@@ -291,7 +306,10 @@ async fn query_call(
         None => "sts",
     };
     let caller = match state.auth.authenticate(parts, signing_name, facts).await {
-        Ok(caller) => caller,
+        Ok(caller) => {
+            call.caller(&caller); // audit
+            caller
+        }
         Err(e) => {
             let (status, code) = sts_auth_error(e.code);
             return xml_response(
