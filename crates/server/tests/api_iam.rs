@@ -1188,17 +1188,19 @@ async fn policy_cases_through_the_server() {
             false,
         ),
         (
-            doc(&[format!(
-                r#"{{"Effect":"Allow","NotAction":"secretsmanager:DeleteSecret","Resource":"*"}}"#
-            )]),
+            doc(&[
+                r#"{"Effect":"Allow","NotAction":"secretsmanager:DeleteSecret","Resource":"*"}"#
+                    .to_string(),
+            ]),
             None,
             "get",
             true,
         ),
         (
-            doc(&[format!(
-                r#"{{"Effect":"Allow","NotAction":"secretsmanager:GetSecretValue","Resource":"*"}}"#
-            )]),
+            doc(&[
+                r#"{"Effect":"Allow","NotAction":"secretsmanager:GetSecretValue","Resource":"*"}"#
+                    .to_string(),
+            ]),
             None,
             "get",
             false,

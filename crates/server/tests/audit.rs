@@ -569,8 +569,11 @@ async fn responses_without_secrets_do_not_wait_for_the_audit_file() {
     assert_eq!(names, ["CreateSecret", "ListSecrets"]);
 }
 
+/// A set of audit files: each file's path and lines.
+type Set = Vec<(PathBuf, Vec<String>)>;
+
 /// The lines of a set of files, as (file name, lines).
-fn read_set(files: &[PathBuf]) -> Vec<(PathBuf, Vec<String>)> {
+fn read_set(files: &[PathBuf]) -> Set {
     files
         .iter()
         .map(|f| {
@@ -630,7 +633,7 @@ async fn verify_passes_a_rotated_trail_and_names_the_first_broken_link() {
     assert_eq!(genesis, chain::GENESIS);
 
     let second = set[1].0.file_name().unwrap().to_owned();
-    let broken = |tamper: &dyn Fn(&mut Vec<(PathBuf, Vec<String>)>)| {
+    let broken = |tamper: &dyn Fn(&mut Set)| {
         let scratch = tempfile::tempdir().unwrap();
         let mut copy = set.clone();
         tamper(&mut copy);
@@ -877,7 +880,7 @@ async fn the_purge_writes_an_end_secret_version_delete_service_event() {
         .unwrap();
     clock.advance(chrono::Duration::days(8));
     let purged = coffer_server::jobs::purge_once(&s.server.service, &s.server.audit).await;
-    assert_eq!(purged, [arn.clone()]);
+    assert_eq!(purged, std::slice::from_ref(&arn));
     let all = events(&s, dir.path()).await;
     let last = all.last().unwrap();
     let mut shown = last.clone();
