@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use coffer_core::clock::{Clock, ManualClock};
-use coffer_server::audit::{chain, search, sink};
+use coffer_server::audit::{chain, search, sink, Audit, Event, Sink};
 use common::iam::{allow, Creds};
 use common::{api_err, assert_code, create, start_clocked, start_with, TestServer};
 use serde_json::{json, Value};
@@ -919,4 +919,79 @@ async fn the_purge_writes_an_end_secret_version_delete_service_event() {
         names,
         ["CreateSecret", "DeleteSecret", "EndSecretVersionDelete"]
     );
+}
+
+/// A sink that counts the lines of each batch and holds its first batch until released.
+struct GateSink {
+    batches: Arc<std::sync::Mutex<Vec<usize>>>,
+    gate: Option<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Sink for GateSink {
+    fn describe(&self) -> String {
+        "gate".into()
+    }
+
+    fn append(&mut self, batch: &[u8]) -> std::io::Result<()> {
+        let lines = batch.iter().filter(|&&b| b == b'\n').count();
+        self.batches.lock().unwrap().push(lines);
+        if let Some(gate) = self.gate.take() {
+            let _ = gate.recv();
+        }
+        Ok(())
+    }
+}
+
+fn some_event() -> Event {
+    Event::api_call(
+        "secretsmanager.amazonaws.com",
+        "GetSecretValue".into(),
+        Utc::now(),
+        "us-east-1".into(),
+        coffer_server::audit::event::UserIdentity::unknown(None),
+        "r".into(),
+        true,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_events_queued_during_a_sync_share_the_next_one() {
+    let (release, gate) = std::sync::mpsc::channel();
+    let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let audit = Audit::with_sinks(
+        Box::new(GateSink {
+            batches: batches.clone(),
+            gate: Some(gate),
+        }),
+        Vec::new(),
+        true,
+        Arc::new(coffer_core::clock::SystemClock),
+    );
+    let first = tokio::spawn({
+        let audit = audit.clone();
+        async move { audit.record_durable(some_event()).await }
+    });
+    // The writer is inside its first write (held by the gate) once it has counted it.
+    while batches.lock().unwrap().is_empty() {
+        tokio::task::yield_now().await;
+    }
+    let rest: Vec<_> = (0..63)
+        .map(|_| {
+            let audit = audit.clone();
+            tokio::spawn(async move { audit.record_durable(some_event()).await })
+        })
+        .collect();
+    while audit.queued() < 63 {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).unwrap();
+    assert!(first.await.unwrap());
+    for waiting in rest {
+        assert!(waiting.await.unwrap());
+    }
+    // 64 durable events, two writes (and two syncs): the first alone, the 63 queued behind it
+    // together.
+    assert_eq!(*batches.lock().unwrap(), [1, 63]);
+    assert_eq!(audit.metrics().events_total.load(Ordering::Relaxed), 64);
+    audit.close().await;
 }

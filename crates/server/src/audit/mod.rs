@@ -186,6 +186,14 @@ impl Audit {
         }
     }
 
+    /// How many events (and flushes) wait in the queue for the writer to take them: the next
+    /// batch, when the writer is busy with one.
+    pub fn queued(&self) -> usize {
+        self.inner
+            .as_ref()
+            .map_or(0, |inner| inner.tx.max_capacity() - inner.tx.capacity())
+    }
+
     /// The trail's counters (all zero for a disabled trail).
     pub fn metrics(&self) -> Arc<Metrics> {
         self.inner.as_ref().map_or_else(
