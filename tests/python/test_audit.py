@@ -23,12 +23,14 @@ def run_coffer(*args, timeout=30):
 
 
 def forms(secret):
-    """The ways a secret could appear in bytes coffer writes: as is, JSON-escaped, base64."""
+    """The ways a secret could appear in bytes coffer writes: as is, JSON-escaped, and base64
+    (standard and URL-safe, and embedded at any alignment in a longer base64 blob)."""
     raw = secret if isinstance(secret, bytes) else secret.encode()
-    found = {raw}
+    found = {raw, base64.b64encode(raw), base64.urlsafe_b64encode(raw)}
     if not isinstance(secret, bytes):
         found.add(json.dumps(secret)[1:-1].encode())
-    found.add(base64.b64encode(raw))
+    for pad in range(3):
+        found.add(base64.b64encode(b"\0" * pad + raw)[4:-4])
     return found
 
 
@@ -46,7 +48,7 @@ def test_no_secret_reaches_any_byte_coffer_writes(servers, tmp_path):
     data = tmp_path / "data"
     s = servers.real(
         data,
-        env={"COFFER_AUDIT_STDOUT": "true", "COFFER_AUDIT_MAX_BYTES": "6000", "COFFER_LOG": "debug"},
+        env={"COFFER_AUDIT_STDOUT": "true", "COFFER_AUDIT_MAX_BYTES": "6000", "COFFER_LOG": "trace"},
     )
     sm = s.client()
     tag = uuid.uuid4().hex
