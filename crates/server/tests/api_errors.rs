@@ -214,14 +214,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("RotateSecret", r#"{"SecretId": "a"}"#),
     ("CancelRotateSecret", r#"{"SecretId": "a"}"#),
     (
-        "PutResourcePolicy",
-        r#"{"SecretId": "a", "ResourcePolicy": "{}"}"#,
-    ),
-    ("GetResourcePolicy", r#"{"SecretId": "a"}"#),
-    ("DeleteResourcePolicy", r#"{"SecretId": "a"}"#),
-    ("ValidateResourcePolicy", r#"{"ResourcePolicy": "{}"}"#),
-    ("ListResourcePolicies", r#"{"SecretId": "a"}"#),
-    (
         "ReplicateSecretToRegions",
         r#"{"SecretId": "a", "AddReplicaRegions": [{"Region": "eu-west-1"}]}"#,
     ),
@@ -268,33 +260,6 @@ async fn unimplemented_operations_through_the_sdk() {
         c.cancel_rotate_secret().secret_id("a").send().await,
         ir,
         &msg("CancelRotateSecret"),
-    );
-    assert_err(
-        c.put_resource_policy()
-            .secret_id("a")
-            .resource_policy("{}")
-            .send()
-            .await,
-        ir,
-        &msg("PutResourcePolicy"),
-    );
-    assert_err(
-        c.get_resource_policy().secret_id("a").send().await,
-        ir,
-        &msg("GetResourcePolicy"),
-    );
-    assert_err(
-        c.delete_resource_policy().secret_id("a").send().await,
-        ir,
-        &msg("DeleteResourcePolicy"),
-    );
-    assert_err(
-        c.validate_resource_policy()
-            .resource_policy("{}")
-            .send()
-            .await,
-        ir,
-        &msg("ValidateResourcePolicy"),
     );
     assert_err(
         c.replicate_secret_to_regions()

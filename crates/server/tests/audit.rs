@@ -719,6 +719,25 @@ async fn the_chain_goes_on_across_a_restart() {
 }
 
 #[tokio::test]
+async fn a_torn_last_line_left_by_a_crash_is_cut_off_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.jsonl");
+    let s = server(dir.path(), 0).await;
+    create(&s.client(), "a", "v").await;
+    s.stop().await;
+    // What a crash in the middle of a write leaves: part of a line, no newline.
+    let mut torn = std::fs::read(&file).unwrap();
+    let intact = torn.len();
+    torn.extend_from_slice(br#"{"eventName":"GetSecr"#);
+    std::fs::write(&file, &torn).unwrap();
+    let again = server(dir.path(), 0).await;
+    assert_eq!(std::fs::metadata(&file).unwrap().len() as usize, intact);
+    create(&again.client(), "b", "v").await;
+    assert!(again.server.audit.flush().await);
+    assert_eq!(chain::verify(&[file]).unwrap().events, 2);
+}
+
+#[tokio::test]
 async fn search_by_secret_principal_event_name_and_time() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("audit.jsonl");
