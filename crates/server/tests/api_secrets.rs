@@ -126,17 +126,27 @@ async fn lookup_by_name_full_arn_and_partial_arn() {
             "{id}"
         );
     }
-    // A wrong suffix, another region's ARN, another account's ARN: not found.
+    // A wrong suffix, another region's ARN: not found.
     let wrong_suffix = format!("{partial}-ZZZZZZ");
     let other_region = arn.replace("us-east-1", "eu-west-1");
-    let other_account = arn.replace(&s.account, "999999999999");
-    for id in [wrong_suffix, other_region, other_account] {
+    for id in [wrong_suffix, other_region] {
         assert_err(
             c.get_secret_value().secret_id(&id).send().await,
             "ResourceNotFoundException",
             MSG_NOT_FOUND,
         );
     }
+    // Another account's ARN is a cross-account request: without a resource policy of that
+    // account allowing it, access is denied before anything is looked up.
+    let other_account = arn.replace(&s.account, "999999999999");
+    assert_err(
+        c.get_secret_value().secret_id(&other_account).send().await,
+        "AccessDeniedException",
+        &format!(
+            "User: arn:aws:iam::{}:root is not authorized to perform: secretsmanager:GetSecretValue on resource: {other_account} because no resource-based policy allows the secretsmanager:GetSecretValue action",
+            s.account
+        ),
+    );
 }
 
 /// Precedence for a SecretId that is an ARN whose resource ends in `-` and six alphanumerics
