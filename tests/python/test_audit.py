@@ -126,6 +126,9 @@ def test_no_secret_reaches_any_byte_coffer_writes(servers, tmp_path):
     hits = [(label, where) for label, variants in needles.items() for where, blob in blobs.items()
             if any(v in blob for v in variants)]
     assert hits == []
+    # The root user's secret key is, by design, in the credentials file, and nowhere else.
+    root_hits = [where for where, blob in blobs.items() if any(v in blob for v in forms(s.secret_key))]
+    assert root_hits == [str(data / "credentials")]
 
     # The scan looked at real data: the audit lines are there, on stdout too, with the secret's
     # name (not secret) in them, and the debug log is not empty.
