@@ -88,7 +88,7 @@ def ms(v):
     n, unit = m.groups()
     return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-# Anchored: a thread's Req/Sec line can end in "…50.00%" too.
+# Anchored: the Req/Sec line of a thread can end in "...50.00%" too.
 p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)); p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
 m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text); e = re.search(r"Socket errors:.*", text)
 errors = int(m.group(1)) if m else 0

@@ -43,6 +43,16 @@ pub struct Config {
     pub tls_key_file: Option<PathBuf>,
     /// How often the two TLS files are checked for a new certificate, in seconds.
     pub tls_reload_interval_secs: u64,
+    /// The audit trail's JSON-lines file (default `<data_dir>/audit.jsonl`; in dev mode no
+    /// file unless set).
+    pub audit_file: Option<PathBuf>,
+    /// Rotate the audit file once it would pass this many bytes (0: never).
+    pub audit_max_bytes: u64,
+    /// Also write every audit event to stdout.
+    pub audit_stdout: bool,
+    /// Withhold responses carrying secret material until their audit event is durable, and
+    /// answer an internal error when it cannot be (default: on, off in dev mode).
+    pub audit_fail_closed: Option<bool>,
 }
 
 impl std::fmt::Debug for Config {
@@ -62,12 +72,16 @@ impl std::fmt::Debug for Config {
             .field("tls_cert_file", &self.tls_cert_file)
             .field("tls_key_file", &self.tls_key_file)
             .field("tls_reload_interval_secs", &self.tls_reload_interval_secs)
+            .field("audit_file", &self.audit_file)
+            .field("audit_max_bytes", &self.audit_max_bytes)
+            .field("audit_stdout", &self.audit_stdout)
+            .field("audit_fail_closed", &self.audit_fail_closed)
             .finish()
     }
 }
 
 /// Every configuration key, as read from `COFFER_<KEY>` environment variables.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 16] = [
     "dev",
     "listen",
     "data_dir",
@@ -80,7 +94,14 @@ const KEYS: [&str; 12] = [
     "tls_cert_file",
     "tls_key_file",
     "tls_reload_interval_secs",
+    "audit_file",
+    "audit_max_bytes",
+    "audit_stdout",
+    "audit_fail_closed",
 ];
+
+/// The audit file's name inside the data directory, by default.
+pub const AUDIT_FILE: &str = "audit.jsonl";
 
 /// The default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
@@ -102,6 +123,11 @@ impl Default for Config {
             tls_cert_file: None,
             tls_key_file: None,
             tls_reload_interval_secs: 10,
+            audit_file: None,
+            // 100 MiB: a day of a busy node's events in a handful of files.
+            audit_max_bytes: 100 * 1024 * 1024,
+            audit_stdout: false,
+            audit_fail_closed: None,
         }
     }
 }
@@ -164,6 +190,21 @@ impl Config {
                 "tls_key_file is set but tls_cert_file is not; set both (HTTPS) or neither (HTTP)"
                     .into(),
             ),
+        }
+    }
+
+    /// Where the audit trail goes: `audit_file`, or `<data_dir>/audit.jsonl` outside dev mode
+    /// (dev mode writes nothing to disk unless told to); fail-closed unless turned off, and
+    /// off by default in dev mode.
+    pub fn audit_settings(&self) -> crate::audit::AuditSettings {
+        crate::audit::AuditSettings {
+            file: self
+                .audit_file
+                .clone()
+                .or_else(|| (!self.dev).then(|| self.data_dir.join(AUDIT_FILE))),
+            max_bytes: self.audit_max_bytes,
+            stdout: self.audit_stdout,
+            fail_closed: self.audit_fail_closed.unwrap_or(!self.dev),
         }
     }
 

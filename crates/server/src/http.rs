@@ -40,6 +40,8 @@ pub struct AppState {
     /// Whether requests arrive over TLS (the listener serves HTTPS only, or plain HTTP only).
     /// It feeds the `aws:SecureTransport` condition key of policy evaluation.
     pub secure_transport: bool,
+    /// The audit trail every API call is recorded in.
+    pub audit: crate::audit::Audit,
 }
 
 /// The client's address, recorded per connection by plain and TLS listeners alike (it feeds
@@ -140,10 +142,40 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-/// The API endpoint.
+/// The API endpoint. Every call through it is recorded in the audit trail here, once: the
+/// route notes what it learns in `call`, and `finish` records the event from that and the
+/// response (and withholds a secret-bearing response its event cannot be written for).
+///
+/// The whole call, its audit event included, runs in a task of its own, so that a client
+/// hanging up cannot cancel it half-way: a store call dropped mid-transaction could hand a
+/// connection back to the pool with that transaction still open (PostgreSQL), a write would be
+/// left to chance, and the call would go unrecorded.
 async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let request_id = request_id();
+    let task_id = request_id.clone();
+    let task = tokio::spawn(async move {
+        let mut call = crate::audit::Call::new(task_id);
+        let response = api_call(&state, request, &mut call).await;
+        state.audit.finish(call, response).await
+    });
+    match task.await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(request_id, error = %e, "request task failed");
+            let error = ApiError::new(
+                ErrorCode::InternalServiceError,
+                "An error occurred on the server side.",
+            );
+            json_error(&error, &request_id)
+        }
+    }
+}
+
+/// The API endpoint's work, noting what the audit trail needs in `call`.
+async fn api_call(state: &AppState, request: Request, call: &mut crate::audit::Call) -> Response {
+    let request_id = call.request_id().to_owned();
     let (parts, body) = request.into_parts();
+    call.request(&parts); // audit
     let facts = RequestFacts {
         source_ip: parts
             .extensions
@@ -179,6 +211,7 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
         Ok(collected) => collected.to_bytes(),
         Err(_) => return json_error(&too_large(), &request_id),
     };
+    call.body(&body); // audit
 
     let signed_parts = RequestParts {
         method: parts.method.as_str(),
@@ -199,7 +232,7 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     // IAM's and STS's awsQuery protocol: a form POST with no X-Amz-Target.
     if target.is_none() && parts.method == Method::POST {
         if let Some(form) = sts::parse_form(content_type, &body) {
-            return query_call(&state, &signed_parts, form, &facts, &request_id).await;
+            return query_call(state, &signed_parts, form, &facts, &request_id, call).await;
         }
     }
 
@@ -211,6 +244,7 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
         Ok(caller) => caller,
         Err(e) => return json_error(&e, &request_id),
     };
+    call.caller(&caller); // audit
     let Some(operation) = target.and_then(Operation::from_target) else {
         let error = ApiError::new(ErrorCode::UnknownOperationException, "");
         return json_error(&error, &request_id);
@@ -221,36 +255,18 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     }
     let span =
         tracing::debug_span!("request", request_id = %request_id, operation = operation.name());
-    // The operation runs in a task of its own, so that a client hanging up cannot cancel it
-    // half-way: a store call dropped mid-transaction could hand a connection back to the pool
-    // with that transaction still open (PostgreSQL), and a write would be left to chance.
-    let task_state = state.clone();
-    let task_id = request_id.clone();
-    let outcome = tokio::spawn(
-        async move {
-            let ctx = Ctx {
-                service: &task_state.service,
-                caller: &caller,
-            };
-            dispatch(operation, &ctx, &body, &task_id).await
-        }
-        .instrument(span),
-    )
-    .await
-    .unwrap_or_else(|e| Err(task_failed(&e, &request_id)));
+    let ctx = Ctx {
+        service: &state.service,
+        caller: &caller,
+    };
+    // The span follows the future across awaits (a guard held across an await would not).
+    let outcome = dispatch(operation, &ctx, &body, &request_id)
+        .instrument(span)
+        .await;
     match outcome {
         Ok(response) => json_response(200, response, &request_id),
         Err(error) => json_error(&error, &request_id),
     }
-}
-
-/// A request's task that panicked or was cancelled: an internal error, logged.
-fn task_failed(error: &tokio::task::JoinError, request_id: &str) -> ApiError {
-    tracing::error!(request_id, error = %error, "request task failed");
-    ApiError::new(
-        ErrorCode::InternalServiceError,
-        "An error occurred on the server side.",
-    )
 }
 
 /// STS (awsQuery) names authentication failures differently from the JSON services, with 403.
@@ -293,6 +309,7 @@ async fn query_call(
     form: sts::QueryForm,
     facts: &RequestFacts,
     request_id: &str,
+    call: &mut crate::audit::Call,
 ) -> Response {
     let service = sts::query_service(&form.action);
     // An action coffer does not know is answered by the service the request was signed for.
@@ -309,7 +326,10 @@ async fn query_call(
         None => "sts",
     };
     let caller = match state.auth.authenticate(parts, signing_name, facts).await {
-        Ok(caller) => caller,
+        Ok(caller) => {
+            call.caller(&caller); // audit
+            caller
+        }
         Err(e) => {
             let (status, code) = sts_auth_error(e.code);
             return xml_response(
@@ -337,15 +357,7 @@ async fn query_call(
                     Ok(request) => request,
                     Err(e) => return sts_error(&e, request_id),
                 };
-                let service = state.service.clone();
-                let assumed = tokio::spawn(async move {
-                    handlers::iam::assume_role(&service, &caller, request).await
-                })
-                .await;
-                let Ok(assumed) = assumed else {
-                    return sts_error(&iam::errors::service_failure(), request_id);
-                };
-                match assumed {
+                match handlers::iam::assume_role(&state.service, &caller, request).await {
                     Ok(response) => xml_response(
                         200,
                         sts::assume_role_xml(&response, request_id).to_string(),
@@ -370,16 +382,7 @@ async fn query_call(
                 Ok(request) => request,
                 Err(e) => return query_error(&e, request_id),
             };
-            // Run to completion even if the client hangs up (see `api`).
-            let service = state.service.clone();
-            let result =
-                tokio::spawn(
-                    async move { handlers::iam::iam_call(&service, &caller, request).await },
-                )
-                .await
-                .unwrap_or_else(|e| {
-                    Err(coffer_core::Error::Internal(format!("request task: {e}")))
-                });
+            let result = handlers::iam::iam_call(&state.service, &caller, request).await;
             // Any IAM change (a key disabled, a policy replaced) takes effect on this node
             // at once: the cached keys and policies are dropped.
             if !is_read_only(action) {

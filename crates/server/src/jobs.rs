@@ -10,18 +10,35 @@ use std::time::Duration;
 
 use coffer_core::service::Service;
 
+use crate::audit::Audit;
+
 /// Runs the purge every `interval` until the task is dropped.
-pub async fn purge_loop(service: Arc<Service>, interval: Duration) {
+pub async fn purge_loop(service: Arc<Service>, interval: Duration, audit: Audit) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match service.purge_due().await {
-            Ok(purged) if purged.is_empty() => {}
-            Ok(purged) => {
-                tracing::info!(count = purged.len(), secrets = ?purged, "purged secrets at the end of their recovery window")
+        purge_once(&service, &audit).await;
+    }
+}
+
+/// One purge run (what each tick of [`purge_loop`] does; tests call it with a manual clock):
+/// each purged secret gets its `EndSecretVersionDelete` service event in the audit trail.
+/// Returns the purged secrets' ARNs.
+pub async fn purge_once(service: &Service, audit: &Audit) -> Vec<String> {
+    match service.purge_due().await {
+        Ok(purged) => {
+            if !purged.is_empty() {
+                tracing::info!(count = purged.len(), secrets = ?purged, "purged secrets at the end of their recovery window");
             }
-            Err(e) => tracing::error!(error = %e, "purge failed; will retry"),
+            for arn in &purged {
+                audit.secret_purged(arn).await;
+            }
+            purged
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "purge failed; will retry");
+            Vec::new()
         }
     }
 }

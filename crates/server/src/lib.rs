@@ -1,10 +1,11 @@
 //! coffer-server: the `coffer` binary's library. Configuration ([`config`]), start-up and the
 //! data directory ([`init`]), HTTP ([`http`]), authentication ([`auth`]), dispatch to one
 //! handler per operation ([`dispatch`], [`handlers`]), the error mapping ([`errors`]),
-//! background jobs ([`jobs`]) and HTTPS ([`tls`]).
+//! background jobs ([`jobs`]), HTTPS ([`tls`]) and the audit trail ([`audit`]).
 //!
 //! [`start`] runs a server on a listener and is what both `main` and the integration tests use.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod dispatch;
@@ -43,6 +44,8 @@ pub struct Server {
     pub service: Arc<Service>,
     /// Whether the listener serves HTTPS (`tls_cert_file` and `tls_key_file` set).
     pub tls: bool,
+    /// The audit trail (its counters, and `flush` for tests and admin tasks).
+    pub audit: audit::Audit,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     purge: tokio::task::JoinHandle<()>,
@@ -66,12 +69,15 @@ impl Server {
         }
         let _ = (&mut self.task).await;
         self.stop_background();
+        // Requests in flight have finished: what they recorded is written before we return.
+        self.audit.close().await;
     }
 
     /// Waits until the server stops (it stops on its own only on a fatal error).
     pub async fn wait(mut self) {
         let _ = (&mut self.task).await;
         self.stop_background();
+        self.audit.close().await;
     }
 
     fn stop_background(&mut self) {
@@ -208,7 +214,13 @@ pub async fn start_with_clock(
         None => None,
     };
     let lock = lock_data_dir(config)?;
-    let (service, initialized) = open_service_with_clock(config, clock).await?;
+    let (service, initialized) = open_service_with_clock(config, clock.clone()).await?;
+    let audit_settings = config.audit_settings();
+    let audit = audit::Audit::open(&audit_settings, clock).map_err(|source| StartError::Io {
+        what: "opening the audit file",
+        path: audit_settings.file.clone().unwrap_or_default(),
+        source,
+    })?;
     let auth = if config.dev {
         auth::Authenticator::dev()
     } else {
@@ -220,6 +232,7 @@ pub async fn start_with_clock(
         dev: config.dev,
         max_body_bytes: config.max_body_bytes,
         secure_transport: tls.is_some(),
+        audit: audit.clone(),
     });
     let addr = listener.local_addr().map_err(|source| StartError::Io {
         what: "reading the listen address",
@@ -246,12 +259,14 @@ pub async fn start_with_clock(
     let purge = tokio::spawn(jobs::purge_loop(
         service.clone(),
         Duration::from_secs(config.purge_interval_secs.max(1)),
+        audit.clone(),
     ));
     Ok(Server {
         addr,
         initialized,
         service,
         tls: secure,
+        audit,
         shutdown: Some(tx),
         task,
         purge,

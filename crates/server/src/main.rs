@@ -113,6 +113,92 @@ enum AdminCommand {
         #[arg(long)]
         to: String,
     },
+    /// Reads the audit trail: verify its hash chain, search its events.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks that audit files, oldest first (`audit.jsonl.* audit.jsonl`), form one unbroken
+    /// hash chain; names the first broken link (file and line) and exits 1 if not.
+    Verify {
+        /// The files, oldest first.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Prints the events of audit files that match every filter given, as JSON lines.
+    Search {
+        /// A secret, by name or ARN.
+        #[arg(long)]
+        secret: Option<String>,
+        /// A principal: ARN, principal id, access key id, or user or role name.
+        #[arg(long)]
+        principal: Option<String>,
+        /// An event name, e.g. GetSecretValue.
+        #[arg(long)]
+        event_name: Option<String>,
+        /// Only events at or after this time (RFC 3339, e.g. 2026-01-31T12:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// The files, oldest first.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `coffer admin audit …`.
+fn audit(command: AuditCommand) -> Result<(), String> {
+    use coffer_server::audit::{chain, search};
+    match command {
+        AuditCommand::Verify { files } => match chain::verify(&files) {
+            Ok(verified) => {
+                println!(
+                    "ok: {} events in {} files, hash chain intact (last digest {})",
+                    verified.events,
+                    files.len(),
+                    verified.last_digest
+                );
+                Ok(())
+            }
+            Err(broken) => Err(format!("audit chain broken at {broken}")),
+        },
+        AuditCommand::Search {
+            secret,
+            principal,
+            event_name,
+            since,
+            until,
+            files,
+        } => {
+            let time = |text: Option<String>, flag: &str| {
+                text.map(|text| {
+                    chrono::DateTime::parse_from_rfc3339(&text)
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .map_err(|e| format!("{flag} {text}: not an RFC 3339 time ({e})"))
+                })
+                .transpose()
+            };
+            let query = search::Query {
+                secret,
+                principal,
+                event_name,
+                since: time(since, "--since")?,
+                until: time(until, "--until")?,
+            };
+            let found = search::search(&files, &query).map_err(|e| format!("reading: {e}"))?;
+            let mut out = std::io::stdout().lock();
+            for line in found {
+                writeln!(out, "{line}").map_err(|e| format!("writing: {e}"))?;
+            }
+            Ok(())
+        }
+    }
 }
 
 fn load(common: &Common, dev: Option<bool>, listen: Option<SocketAddr>) -> Result<Config, String> {
@@ -392,6 +478,7 @@ async fn admin(command: AdminCommand) -> Result<(), String> {
             Ok(())
         }
         AdminCommand::MigrateStore { from, to } => migrate_store(&from, &to).await,
+        AdminCommand::Audit { command } => audit(command),
     }
 }
 

@@ -1,0 +1,316 @@
+//! The one wrapping point between HTTP and the trail. The API route fills a [`Call`] as it
+//! learns things (the request's head, its body, who the caller is) and hands it, with the
+//! response it built, to [`Audit::finish`], which records the event and, for a response that
+//! carries secret material on a fail-closed trail, withholds it until the event is durable.
+//!
+//! Everything else an event says is read from the response itself (status, error code and
+//! message, result members), so the record is exactly what the client received, whichever
+//! of the many return paths of the route produced it.
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use coffer_protocol::iam::{self, QueryError, QueryErrorCode};
+use coffer_protocol::{sts, ApiError, ErrorCode};
+use http_body_util::BodyExt;
+use zeroize::Zeroize;
+
+use super::event::{self, Event, UserIdentity, IAM_SOURCE, SECRETS_MANAGER_SOURCE, STS_SOURCE};
+use super::{redact, Audit};
+use crate::auth::Caller;
+use crate::http::PeerAddr;
+
+/// What the API route learned about one request, for its audit event.
+#[derive(Default)]
+pub struct Call {
+    request_id: String,
+    method: Option<Method>,
+    target: Option<String>,
+    content_type: Option<String>,
+    source_ip: Option<String>,
+    user_agent: Option<String>,
+    /// From the SigV4 credential scope, when readable: (access key id, region, service).
+    credential: Option<(String, String, String)>,
+    body: Option<Bytes>,
+    caller: Option<(UserIdentity, String)>,
+}
+
+impl Call {
+    /// A call with the request id its response carries.
+    pub fn new(request_id: String) -> Self {
+        Self {
+            request_id,
+            ..Self::default()
+        }
+    }
+
+    /// The request id.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// Notes the request's head: operation, client address, User-Agent, and the access key id
+    /// and region of its signature (known even when authentication fails).
+    pub fn request(&mut self, parts: &axum::http::request::Parts) {
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        self.method = Some(parts.method.clone());
+        self.target = header("x-amz-target");
+        self.content_type = header("content-type");
+        self.user_agent = header("user-agent");
+        self.source_ip = parts
+            .extensions
+            .get::<ConnectInfo<PeerAddr>>()
+            .map(|info| info.0 .0.ip().to_string());
+        self.credential = header("authorization")
+            .as_deref()
+            .and_then(|auth| auth.split("Credential=").nth(1))
+            .map(|rest| rest.split([',', ' ']).next().unwrap_or_default().to_owned())
+            .or_else(|| {
+                let query = parts.uri.query()?;
+                let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+                pairs
+                    .into_iter()
+                    .find(|(name, _)| name == "X-Amz-Credential")
+                    .map(|(_, value)| value)
+            })
+            .and_then(|credential| {
+                // <access key id>/<date>/<region>/<service>/aws4_request
+                let mut fields = credential.split('/');
+                let access_key_id = fields.next()?.to_owned();
+                let region = fields.nth(1)?.to_owned();
+                let service = fields.next()?.to_owned();
+                (!access_key_id.is_empty()).then_some((access_key_id, region, service))
+            });
+    }
+
+    /// Notes the request body (a reference to the same bytes, not a copy).
+    pub fn body(&mut self, body: &Bytes) {
+        self.body = Some(body.clone());
+    }
+
+    /// Notes who the authenticated caller is.
+    pub fn caller(&mut self, caller: &Caller) {
+        self.caller = Some((
+            UserIdentity::of(&caller.principal, &caller.access_key_id),
+            caller.scope.region.as_str().to_owned(),
+        ));
+    }
+}
+
+/// Which API a request went to, decided as the route decides it.
+enum Api {
+    /// awsJson Secrets Manager, with the operation's name.
+    SecretsManager(String),
+    /// awsQuery IAM or STS: the event source, the action, the form's parameters.
+    Query(&'static str, String, Vec<(String, String)>),
+}
+
+impl Call {
+    fn api(&self) -> Api {
+        // The route treats a form POST without X-Amz-Target as IAM or STS.
+        if self.target.is_none() && self.method == Some(Method::POST) {
+            if let Some(form) = self
+                .body
+                .as_ref()
+                .and_then(|body| sts::parse_form(self.content_type.as_deref(), body))
+            {
+                let source = match sts::query_service(&form.action) {
+                    Some(sts::QueryService::Iam) => IAM_SOURCE,
+                    Some(sts::QueryService::Sts) => STS_SOURCE,
+                    None if self
+                        .credential
+                        .as_ref()
+                        .is_some_and(|(_, _, service)| service == "iam") =>
+                    {
+                        IAM_SOURCE
+                    }
+                    None => STS_SOURCE,
+                };
+                return Api::Query(source, form.action, form.params);
+            }
+        }
+        let name = match &self.target {
+            Some(target) => target
+                .strip_prefix("secretsmanager.")
+                .unwrap_or(target)
+                .to_owned(),
+            None => "UnknownOperation".to_owned(),
+        };
+        Api::SecretsManager(name)
+    }
+}
+
+/// Whether an operation only reads (CloudTrail's `readOnly`).
+fn read_only(source: &str, name: &str) -> bool {
+    match source {
+        SECRETS_MANAGER_SOURCE => ["Get", "List", "Describe", "BatchGet", "Validate"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix)),
+        STS_SOURCE => name == "GetCallerIdentity",
+        _ => name.starts_with("Get") || name.starts_with("List"),
+    }
+}
+
+/// Whether a successful response of this operation carries secret material.
+pub fn carries_secrets(source: &str, name: &str) -> bool {
+    matches!(
+        (source, name),
+        (
+            SECRETS_MANAGER_SOURCE,
+            "GetSecretValue" | "BatchGetSecretValue" | "GetRandomPassword"
+        ) | (IAM_SOURCE, "CreateAccessKey")
+            | (STS_SOURCE, "AssumeRole")
+    )
+}
+
+/// The error members of an awsJson error body.
+#[derive(serde::Deserialize)]
+struct JsonError {
+    #[serde(rename = "__type")]
+    code: Option<String>,
+    #[serde(rename = "Message", alias = "message")]
+    message: Option<String>,
+}
+
+/// Builds the event of a call from what the route noted and the response it sent.
+fn build(
+    call: &Call,
+    status: StatusCode,
+    response: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Event {
+    let api = call.api();
+    let (source, name) = match &api {
+        Api::SecretsManager(name) => (SECRETS_MANAGER_SOURCE, name.clone()),
+        Api::Query(source, action, _) => (*source, action.clone()),
+    };
+    let read_only = read_only(source, &name);
+    let (identity, region) = match &call.caller {
+        Some((identity, region)) => (identity.clone(), region.clone()),
+        None => (
+            UserIdentity::unknown(call.credential.as_ref().map(|(key, _, _)| key.clone())),
+            call.credential
+                .as_ref()
+                .map_or_else(|| "us-east-1".to_owned(), |(_, region, _)| region.clone()),
+        ),
+    };
+    let mut event = Event::api_call(
+        source,
+        name,
+        now,
+        region,
+        identity,
+        call.request_id.clone(),
+        read_only,
+    );
+    event.source_ip_address = call.source_ip.clone();
+    event.user_agent = call.user_agent.clone();
+    event.request_parameters = match &api {
+        Api::SecretsManager(_) => call.body.as_deref().and_then(redact::json),
+        Api::Query(_, _, params) => redact::form(params),
+    };
+    let ok = status == StatusCode::OK;
+    match &api {
+        Api::SecretsManager(_) if !ok => {
+            let error: Option<JsonError> = serde_json::from_slice(response).ok();
+            event.error_code = Some(
+                error
+                    .as_ref()
+                    .and_then(|e| e.code.clone())
+                    .unwrap_or_else(|| status.as_u16().to_string()),
+            );
+            event.error_message = error.and_then(|e| e.message).filter(|m| !m.is_empty());
+        }
+        Api::Query(..) if !ok => {
+            let text = String::from_utf8_lossy(response);
+            event.error_code = Some(
+                redact::xml_text(&text, "Code").unwrap_or_else(|| status.as_u16().to_string()),
+            );
+            event.error_message = redact::xml_text(&text, "Message").filter(|m| !m.is_empty());
+        }
+        // Reads answer with what was read; CloudTrail does not repeat it (for GetSecretValue
+        // it would be the secret), so only writes record their result.
+        _ if read_only => {}
+        Api::SecretsManager(_) => event.response_elements = redact::json(response),
+        Api::Query(..) => {
+            event.response_elements = std::str::from_utf8(response).ok().and_then(redact::xml)
+        }
+    }
+    event
+}
+
+/// The response a request gets when fail-closed auditing withholds its secret: the service's
+/// internal error, HTTP 500, with the request id.
+fn refused(source: &str, request_id: &str) -> Response {
+    let (code, message) = event::refusal(source);
+    let (body, content_type) = match source {
+        SECRETS_MANAGER_SOURCE => (
+            ApiError::new(ErrorCode::InternalServiceError, message).to_json(),
+            "application/x-amz-json-1.1",
+        ),
+        IAM_SOURCE => (
+            iam::error_xml(&iam::errors::service_failure(), request_id).into_bytes(),
+            "text/xml",
+        ),
+        _ => (
+            sts::query_error_xml(
+                &QueryError::new(QueryErrorCode::InternalFailure, message),
+                request_id,
+            )
+            .into_bytes(),
+            "text/xml",
+        ),
+    };
+    debug_assert!(!code.is_empty());
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-RequestId", value);
+    }
+    response
+}
+
+impl Audit {
+    /// Records the event of a finished call and returns the response to send: the route's own,
+    /// or, when it carries secret material and the trail is fail-closed but the event could not
+    /// be made durable, the service's internal error in its place.
+    pub async fn finish(&self, call: Call, response: Response) -> Response {
+        if !self.enabled() {
+            return response;
+        }
+        let (parts, body) = response.into_parts();
+        // Every API response is one in-memory buffer, so this does not wait on the network.
+        let bytes = match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => Bytes::new(),
+        };
+        let event = build(&call, parts.status, &bytes, self.now());
+        let withhold = parts.status == StatusCode::OK
+            && carries_secrets(event.event_source, &event.event_name)
+            && self.fail_closed();
+        if withhold {
+            let source = event.event_source;
+            if !self.record_durable(event).await {
+                // The secret never leaves: wipe the buffer when we hold its only reference.
+                if let Ok(mut owned) = bytes.try_into_mut() {
+                    owned.as_mut().zeroize();
+                }
+                return refused(source, call.request_id());
+            }
+        } else {
+            self.record(event).await;
+        }
+        Response::from_parts(parts, Body::from(bytes))
+    }
+}

@@ -1,0 +1,212 @@
+//! The audit trail: one CloudTrail-shaped event per API call (allowed or denied, successful
+//! or failed, authentication failures included) and per background action, written as JSON
+//! lines with a hash chain.
+//!
+//! - [`event`]: the event's shape. [`redact`]: request parameters and response elements
+//!   without secret material. [`call`]: the one place the HTTP layer hands a request and its
+//!   response over ([`Call`], [`Audit::finish`]).
+//! - [`writer`]: the group-commit task; [`sink`]: the file (rotation, fsync) and stdout.
+//! - [`chain`]: the hash chain and `verify`; [`search`]: `coffer admin audit search`.
+//!
+//! **Fail-closed.** When the trail is fail-closed (the default of `coffer serve`), a response
+//! that carries secret material (GetSecretValue, BatchGetSecretValue, GetRandomPassword,
+//! CreateAccessKey, AssumeRole) leaves only after its event is durably written; if it cannot
+//! be, the client gets the service's internal error instead and the event records exactly that.
+
+pub mod call;
+pub mod chain;
+pub mod event;
+pub mod redact;
+pub mod search;
+pub mod sink;
+pub mod writer;
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use coffer_core::clock::Clock;
+use tokio::sync::oneshot;
+
+pub use call::Call;
+pub use event::Event;
+pub use sink::{FileSink, Sink, StdoutSink};
+pub use writer::Metrics;
+
+use writer::Message;
+
+/// Where the trail goes and how strictly, as the configuration says.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSettings {
+    /// The JSON-lines file, if any.
+    pub file: Option<PathBuf>,
+    /// Rotate the file once it would pass this size (0: never).
+    pub max_bytes: u64,
+    /// Also write every line to stdout.
+    pub stdout: bool,
+    /// Withhold secret-bearing responses until their event is durable.
+    pub fail_closed: bool,
+}
+
+/// The handle requests and jobs record through. Cloning is cheap; a disabled trail (dev mode
+/// with no sink configured) records nothing and costs nothing.
+#[derive(Clone)]
+pub struct Audit {
+    inner: Option<Arc<Inner>>,
+    clock: Arc<dyn Clock>,
+}
+
+struct Inner {
+    tx: tokio::sync::mpsc::Sender<Message>,
+    fail_closed: bool,
+    metrics: Arc<Metrics>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Audit {
+    /// A trail that records nothing.
+    pub fn disabled(clock: Arc<dyn Clock>) -> Self {
+        Self { inner: None, clock }
+    }
+
+    /// Opens the sinks `settings` name and starts the writer (on the current runtime). With
+    /// neither a file nor stdout the trail is disabled.
+    pub fn open(settings: &AuditSettings, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+        let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+        if let Some(path) = &settings.file {
+            sinks.push(Box::new(FileSink::open(path, settings.max_bytes)?));
+        }
+        if settings.stdout {
+            sinks.push(Box::new(StdoutSink));
+        }
+        if sinks.is_empty() {
+            return Ok(Self::disabled(clock));
+        }
+        let primary = sinks.remove(0);
+        Ok(Self::with_sinks(
+            primary,
+            sinks,
+            settings.fail_closed,
+            clock,
+        ))
+    }
+
+    /// A trail on sinks of the caller's: `primary` decides durability (and fail-closed
+    /// refusals); `mirrors` get every batch after it, best effort. This is how a test puts a
+    /// sink that fails on demand in place of the file.
+    pub fn with_sinks(
+        primary: Box<dyn Sink>,
+        mirrors: Vec<Box<dyn Sink>>,
+        fail_closed: bool,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        let (tx, task) = writer::spawn(primary, mirrors, metrics.clone());
+        Self {
+            inner: Some(Arc::new(Inner {
+                tx,
+                fail_closed,
+                metrics,
+                task: Mutex::new(Some(task)),
+            })),
+            clock,
+        }
+    }
+
+    /// Whether anything is recorded.
+    pub fn enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// Whether secret-bearing responses wait for their event to be durable.
+    pub fn fail_closed(&self) -> bool {
+        self.inner.as_ref().is_some_and(|inner| inner.fail_closed)
+    }
+
+    /// The time events are stamped with (the service's clock).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Queues an event; it is written with the next batch, and nobody waits for it.
+    pub async fn record(&self, event: Event) {
+        if let Some(inner) = &self.inner {
+            // An error means the writer has stopped (the server is shutting down).
+            let _ = inner.tx.send(Message::Event(Box::new(event), None)).await;
+        }
+    }
+
+    /// Queues an event and waits until it is durably written: `true` once it is, `false` when
+    /// the sink failed (the event is then kept, marked refused, and written later).
+    pub async fn record_durable(&self, event: Event) -> bool {
+        let Some(inner) = &self.inner else {
+            return true;
+        };
+        let (reply, written) = oneshot::channel();
+        if inner
+            .tx
+            .send(Message::Event(Box::new(event), Some(reply)))
+            .await
+            .is_err()
+        {
+            inner
+                .metrics
+                .refused_requests_total
+                .fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        written.await.unwrap_or(false)
+    }
+
+    /// Waits until every event queued before this call is durably written (`true`), or the
+    /// sink failed to write them (`false`).
+    pub async fn flush(&self) -> bool {
+        let Some(inner) = &self.inner else {
+            return true;
+        };
+        let (reply, done) = oneshot::channel();
+        if inner.tx.send(Message::Flush(reply)).await.is_err() {
+            return false;
+        }
+        done.await.unwrap_or(false)
+    }
+
+    /// Writes what is queued and stops the writer; later events are dropped.
+    pub async fn close(&self) {
+        let Some(inner) = &self.inner else {
+            return;
+        };
+        let (reply, done) = oneshot::channel();
+        if inner.tx.send(Message::Close(reply)).await.is_ok() {
+            let _ = done.await;
+        }
+        let task = inner.task.lock().ok().and_then(|mut task| task.take());
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+
+    /// How many events (and flushes) wait in the queue for the writer to take them: the next
+    /// batch, when the writer is busy with one.
+    pub fn queued(&self) -> usize {
+        self.inner
+            .as_ref()
+            .map_or(0, |inner| inner.tx.max_capacity() - inner.tx.capacity())
+    }
+
+    /// The trail's counters (all zero for a disabled trail).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.inner.as_ref().map_or_else(
+            || Arc::new(Metrics::default()),
+            |inner| inner.metrics.clone(),
+        )
+    }
+
+    /// Records the end of a secret's deletion by the purge job.
+    pub async fn secret_purged(&self, arn: &str) {
+        if self.enabled() {
+            self.record(Event::end_secret_version_delete(arn, self.now()))
+                .await;
+        }
+    }
+}

@@ -1,0 +1,1016 @@
+//! The audit trail through the wire: one event per call of every kind (Secrets Manager, IAM,
+//! STS, denied, failed, authentication failures), fail-closed secret reads while the audit file
+//! cannot be written, the hash chain across rotation and its verification, search, and the
+//! purge job's service event.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use coffer_core::clock::{Clock, ManualClock};
+use coffer_server::audit::{chain, search, sink, Audit, Event, Sink};
+use common::iam::{allow, Creds};
+use common::{api_err, assert_code, create, start_clocked, start_with, TestServer};
+use serde_json::{json, Value};
+
+/// A server whose audit file is `<dir>/audit.jsonl`, rotated at `max_bytes` (0: never).
+async fn server(dir: &Path, max_bytes: u64) -> TestServer {
+    let file = dir.join("audit.jsonl");
+    start_with(move |c| {
+        c.audit_file = Some(file);
+        c.audit_max_bytes = max_bytes;
+    })
+    .await
+}
+
+/// Every event of the trail at `<dir>/audit.jsonl`, oldest first, after a flush.
+async fn events(s: &TestServer, dir: &Path) -> Vec<Value> {
+    assert!(
+        s.server.audit.flush().await,
+        "the audit trail must be written"
+    );
+    let mut all = Vec::new();
+    for file in sink::trail_files(&dir.join("audit.jsonl")).unwrap() {
+        for line in std::fs::read_to_string(&file).unwrap().lines() {
+            all.push(serde_json::from_str::<Value>(line).unwrap());
+        }
+    }
+    all
+}
+
+fn text(v: &Value, path: &[&str]) -> Option<String> {
+    let mut at = v;
+    for key in path {
+        at = at.get(key)?;
+    }
+    at.as_str().map(str::to_owned)
+}
+
+/// (eventSource, eventName, errorCode, userIdentity.type, ARN or, without one, access key id).
+type Summary = (String, String, Option<String>, String, Option<String>);
+
+fn summary(e: &Value) -> Summary {
+    (
+        text(e, &["eventSource"]).unwrap(),
+        text(e, &["eventName"]).unwrap(),
+        text(e, &["errorCode"]),
+        text(e, &["userIdentity", "type"]).unwrap(),
+        text(e, &["userIdentity", "arn"]).or_else(|| text(e, &["userIdentity", "accessKeyId"])),
+    )
+}
+
+const SM: &str = "secretsmanager.amazonaws.com";
+const IAM: &str = "iam.amazonaws.com";
+const STS: &str = "sts.amazonaws.com";
+
+fn row(source: &str, name: &str, code: Option<&str>, kind: &str, who: Option<&str>) -> Summary {
+    (
+        source.into(),
+        name.into(),
+        code.map(str::to_owned),
+        kind.into(),
+        who.map(str::to_owned),
+    )
+}
+
+fn trust(s: &TestServer, user: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:user/{user}"}},"Action":"sts:AssumeRole"}}]}}"#,
+        s.account
+    )
+}
+
+#[tokio::test]
+async fn every_call_of_every_kind_gives_exactly_one_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(dir.path(), 0).await;
+    let root = s.client();
+    let acct = s.account.clone();
+    let root_arn = format!("arn:aws:iam::{acct}:root");
+    let app_arn = format!("arn:aws:iam::{acct}:user/app");
+    let role_arn = format!("arn:aws:iam::{acct}:role/reader");
+    let session_arn = format!("arn:aws:sts::{acct}:assumed-role/reader/s1");
+    let read = allow(
+        r#""secretsmanager:GetSecretValue""#,
+        "arn:aws:secretsmanager:*:*:secret:s-*",
+    );
+    let mut expected = Vec::new();
+
+    // Set-up through the wire is recorded too: CreateUser, PutUserPolicy, CreateAccessKey.
+    let app = s.user("app", Some(&read)).await;
+    for name in ["CreateUser", "PutUserPolicy", "CreateAccessKey"] {
+        expected.push(row(IAM, name, None, "Root", Some(&root_arn)));
+    }
+    let r = s
+        .iam(
+            &s.root(),
+            &[
+                ("Action", "CreateRole"),
+                ("RoleName", "reader"),
+                ("AssumeRolePolicyDocument", &trust(&s, "app")),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    expected.push(row(IAM, "CreateRole", None, "Root", Some(&root_arn)));
+    let r = s
+        .iam(
+            &s.root(),
+            &[
+                ("Action", "PutRolePolicy"),
+                ("RoleName", "reader"),
+                ("PolicyName", "p"),
+                ("PolicyDocument", &read),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    expected.push(row(IAM, "PutRolePolicy", None, "Root", Some(&root_arn)));
+
+    const N: usize = 3;
+    for round in 0..N {
+        let name = format!("s-{round}");
+        let value = format!("value-{round}");
+        create(&root, &name, &value).await;
+        expected.push(row(SM, "CreateSecret", None, "Root", Some(&root_arn)));
+        let out = root
+            .get_secret_value()
+            .secret_id(&name)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.secret_string(), Some(value.as_str()));
+        expected.push(row(SM, "GetSecretValue", None, "Root", Some(&root_arn)));
+        assert_code(
+            root.get_secret_value().secret_id("missing").send().await,
+            "ResourceNotFoundException",
+        );
+        expected.push(row(
+            SM,
+            "GetSecretValue",
+            Some("ResourceNotFoundException"),
+            "Root",
+            Some(&root_arn),
+        ));
+        root.describe_secret()
+            .secret_id(&name)
+            .send()
+            .await
+            .unwrap();
+        expected.push(row(SM, "DescribeSecret", None, "Root", Some(&root_arn)));
+        root.put_secret_value()
+            .secret_id(&name)
+            .secret_string("next")
+            .send()
+            .await
+            .unwrap();
+        expected.push(row(SM, "PutSecretValue", None, "Root", Some(&root_arn)));
+        root.get_random_password().send().await.unwrap();
+        expected.push(row(SM, "GetRandomPassword", None, "Root", Some(&root_arn)));
+        root.batch_get_secret_value()
+            .secret_id_list(&name)
+            .send()
+            .await
+            .unwrap();
+        expected.push(row(
+            SM,
+            "BatchGetSecretValue",
+            None,
+            "Root",
+            Some(&root_arn),
+        ));
+        root.list_secrets().send().await.unwrap();
+        expected.push(row(SM, "ListSecrets", None, "Root", Some(&root_arn)));
+
+        // A user: allowed, then denied.
+        let user = s.client_for(&app);
+        user.get_secret_value()
+            .secret_id(&name)
+            .send()
+            .await
+            .unwrap();
+        expected.push(row(SM, "GetSecretValue", None, "IAMUser", Some(&app_arn)));
+        assert_code(
+            user.describe_secret().secret_id(&name).send().await,
+            "AccessDeniedException",
+        );
+        expected.push(row(
+            SM,
+            "DescribeSecret",
+            Some("AccessDeniedException"),
+            "IAMUser",
+            Some(&app_arn),
+        ));
+
+        // STS, and a role session.
+        let r = s.sts(&app, &[("Action", "GetCallerIdentity")]).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        expected.push(row(
+            STS,
+            "GetCallerIdentity",
+            None,
+            "IAMUser",
+            Some(&app_arn),
+        ));
+        let session = s.assume(&app, &role_arn, &[]).await;
+        expected.push(row(STS, "AssumeRole", None, "IAMUser", Some(&app_arn)));
+        s.client_for(&session)
+            .get_secret_value()
+            .secret_id(&name)
+            .send()
+            .await
+            .unwrap();
+        expected.push(row(
+            SM,
+            "GetSecretValue",
+            None,
+            "AssumedRole",
+            Some(&session_arn),
+        ));
+
+        // IAM: denied, and failed.
+        let r = s.iam(&app, &[("Action", "ListUsers")]).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        expected.push(row(
+            IAM,
+            "ListUsers",
+            Some("AccessDenied"),
+            "IAMUser",
+            Some(&app_arn),
+        ));
+        let r = s
+            .iam(&s.root(), &[("Action", "GetUser"), ("UserName", "nobody")])
+            .await;
+        assert_eq!(r.status, 404, "{}", r.text());
+        expected.push(row(
+            IAM,
+            "GetUser",
+            Some("NoSuchEntity"),
+            "Root",
+            Some(&root_arn),
+        ));
+
+        // Authentication failures: an unknown key, a wrong secret, no signature at all, and
+        // a wrong secret on STS.
+        let stranger = s.client_with("us-east-1", "AKIAUNKNOWNKEY000000", "nope");
+        let err = api_err(stranger.list_secrets().send().await.unwrap_err());
+        assert_eq!(err.code, "UnrecognizedClientException");
+        expected.push(row(
+            SM,
+            "ListSecrets",
+            Some("UnrecognizedClientException"),
+            "Unknown",
+            Some("AKIAUNKNOWNKEY000000"),
+        ));
+        let forged = s.client_with("us-east-1", &app.akid, "wrong-secret");
+        let err = api_err(
+            forged
+                .get_secret_value()
+                .secret_id(&name)
+                .send()
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(err.code, "InvalidSignatureException");
+        expected.push(row(
+            SM,
+            "GetSecretValue",
+            Some("InvalidSignatureException"),
+            "Unknown",
+            Some(&app.akid),
+        ));
+        let mut unsigned = s.raw_json("DescribeSecret", &json!({"SecretId": name}));
+        unsigned.signing = None;
+        let r = unsigned.send().await;
+        assert_eq!(r.json()["__type"], "MissingAuthenticationTokenException");
+        expected.push(row(
+            SM,
+            "DescribeSecret",
+            Some("MissingAuthenticationTokenException"),
+            "Unknown",
+            None,
+        ));
+        let bad = Creds {
+            akid: app.akid.clone(),
+            secret: "wrong-secret".into(),
+            token: None,
+        };
+        let r = s.sts(&bad, &[("Action", "GetCallerIdentity")]).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        expected.push(row(
+            STS,
+            "GetCallerIdentity",
+            Some("SignatureDoesNotMatch"),
+            "Unknown",
+            Some(&app.akid),
+        ));
+
+        root.delete_secret()
+            .secret_id(&name)
+            .force_delete_without_recovery(true)
+            .send()
+            .await
+            .unwrap();
+        expected.push(row(SM, "DeleteSecret", None, "Root", Some(&root_arn)));
+    }
+
+    let all = events(&s, dir.path()).await;
+    let got: Vec<Summary> = all.iter().map(summary).collect();
+    assert_eq!(got, expected);
+    // Every field every event has, with its fixed values.
+    for e in &all {
+        assert_eq!(e["eventVersion"], "1.09");
+        assert_eq!(e["eventType"], "AwsApiCall");
+        assert_eq!(e["managementEvent"], true);
+        assert_eq!(e["eventCategory"], "Management");
+        assert_eq!(e["awsRegion"], "us-east-1");
+        assert_eq!(e["sourceIPAddress"], "127.0.0.1");
+        assert_eq!(e["eventID"].as_str().unwrap().len(), 36);
+        assert_eq!(e["requestID"].as_str().unwrap().len(), 36);
+    }
+    // The read-only flag, per kind.
+    let read_only: Vec<(String, bool)> = all
+        .iter()
+        .take(5 + 21)
+        .map(|e| {
+            (
+                text(e, &["eventName"]).unwrap(),
+                e["readOnly"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read_only[5..12],
+        [
+            ("CreateSecret".to_owned(), false),
+            ("GetSecretValue".to_owned(), true),
+            ("GetSecretValue".to_owned(), true),
+            ("DescribeSecret".to_owned(), true),
+            ("PutSecretValue".to_owned(), false),
+            ("GetRandomPassword".to_owned(), true),
+            ("BatchGetSecretValue".to_owned(), true),
+        ]
+    );
+
+    // One GetSecretValue in full: AWS's shape, no response elements.
+    let get = &all[6];
+    let mut shown = get.clone();
+    for volatile in [
+        "eventID",
+        "eventTime",
+        "requestID",
+        "userAgent",
+        "cofferChain",
+    ] {
+        shown.as_object_mut().unwrap().remove(volatile);
+    }
+    assert_eq!(
+        shown,
+        json!({
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "Root", "principalId": acct, "arn": root_arn, "accountId": acct, "accessKeyId": s.access_key_id},
+            "eventSource": SM,
+            "eventName": "GetSecretValue",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "127.0.0.1",
+            "requestParameters": {"secretId": "s-0"},
+            "responseElements": null,
+            "readOnly": true,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": acct,
+            "eventCategory": "Management",
+        })
+    );
+    assert!(text(get, &["userAgent"]).unwrap().contains("aws-sdk-rust"));
+    // The failed read says what the client was told.
+    assert_eq!(
+        (
+            text(&all[7], &["errorCode"]),
+            text(&all[7], &["errorMessage"])
+        ),
+        (
+            Some("ResourceNotFoundException".to_owned()),
+            Some(common::MSG_NOT_FOUND.to_owned())
+        )
+    );
+    // CreateSecret's parameters lack the value; its elements are the response.
+    let created = &all[5];
+    let params = created["requestParameters"].as_object().unwrap();
+    let mut keys: Vec<&str> = params.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["clientRequestToken", "name"]);
+    assert_eq!(created["responseElements"]["name"], "s-0");
+    assert_eq!(
+        created["responseElements"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["arn", "name", "versionId"]
+    );
+    // CreateAccessKey and AssumeRole record their results without the secret halves.
+    let key = &all[2]["responseElements"]["accessKey"];
+    assert_eq!(key["accessKeyId"], app.akid.as_str());
+    assert_eq!(
+        key.as_object().unwrap().keys().cloned().collect::<Vec<_>>(),
+        ["accessKeyId", "createDate", "status", "userName"]
+    );
+    let assume = &all[5 + 11];
+    assert_eq!(text(assume, &["eventName"]).as_deref(), Some("AssumeRole"));
+    assert_eq!(
+        assume["requestParameters"],
+        json!({"roleArn": role_arn, "roleSessionName": "s1"})
+    );
+    let credentials = assume["responseElements"]["credentials"]
+        .as_object()
+        .unwrap();
+    assert_eq!(
+        credentials.keys().cloned().collect::<Vec<_>>(),
+        ["accessKeyId", "expiration"]
+    );
+    assert_eq!(
+        assume["responseElements"]["assumedRoleUser"]["arn"],
+        session_arn.as_str()
+    );
+    // The role session's identity names its role.
+    let by_session = &all[5 + 12];
+    assert_eq!(by_session["userIdentity"]["type"], "AssumedRole");
+    let mut issuer = by_session["userIdentity"]["sessionContext"]["sessionIssuer"].clone();
+    let role_id = issuer
+        .as_object_mut()
+        .unwrap()
+        .remove("principalId")
+        .unwrap();
+    assert!(role_id.as_str().unwrap().starts_with("AROA"), "{role_id}");
+    assert_eq!(
+        issuer,
+        json!({"type": "Role", "arn": role_arn, "accountId": acct, "userName": "reader"})
+    );
+    // The whole trail is one intact chain.
+    let verified =
+        chain::verify(&sink::trail_files(&dir.path().join("audit.jsonl")).unwrap()).unwrap();
+    assert_eq!(verified.events, expected.len());
+}
+
+/// `InternalServiceError` exactly as the issue states it.
+const REFUSED_BODY: &str =
+    r#"{"__type":"InternalServiceError","Message":"An error occurred on the server side."}"#;
+
+#[tokio::test]
+async fn secret_reads_fail_closed_while_the_audit_file_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(dir.path(), 0).await;
+    let root = s.client();
+    let file = dir.path().join("audit.jsonl");
+    let aside = dir.path().join("audit.jsonl.aside");
+    create(&root, "db", "fail-closed-value").await;
+    let get = json!({"SecretId": "db"});
+    let r = s.raw_json("GetSecretValue", &get).send().await;
+    assert_eq!(r.status, 200);
+    assert!(s.server.audit.flush().await);
+
+    // The file's name now leads to a directory: it cannot be opened.
+    std::fs::rename(&file, &aside).unwrap();
+    std::fs::create_dir(&file).unwrap();
+    let refused = s.raw_json("GetSecretValue", &get).send().await;
+    assert_eq!(
+        (refused.status, refused.text().as_str()),
+        (500, REFUSED_BODY)
+    );
+    let refused_id = refused.header("x-amzn-RequestId").unwrap().to_owned();
+    // Calls without secret material go on; their events wait for the file.
+    root.describe_secret().secret_id("db").send().await.unwrap();
+    let sdk = api_err(
+        root.get_secret_value()
+            .secret_id("db")
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (sdk.status, sdk.code.as_str(), sdk.message.as_str()),
+        (
+            500,
+            "InternalServiceError",
+            "An error occurred on the server side."
+        )
+    );
+    let metrics = s.server.audit.metrics();
+    assert_eq!(metrics.refused_requests_total.load(Ordering::Relaxed), 2);
+    assert!(metrics.write_failures_total.load(Ordering::Relaxed) >= 3);
+    assert!(metrics
+        .render()
+        .contains("coffer_audit_refused_requests_total 2\n"));
+    assert!(!s.server.audit.flush().await);
+
+    // Writable again: reads succeed, and every event, the refused ones included, is there.
+    std::fs::remove_dir(&file).unwrap();
+    std::fs::rename(&aside, &file).unwrap();
+    let r = s.raw_json("GetSecretValue", &get).send().await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["SecretString"], "fail-closed-value");
+    let all = events(&s, dir.path()).await;
+    let got: Vec<(String, Option<String>)> = all
+        .iter()
+        .map(|e| (text(e, &["eventName"]).unwrap(), text(e, &["errorCode"])))
+        .collect();
+    let refused_code = Some("InternalServiceError".to_owned());
+    assert_eq!(
+        got,
+        [
+            ("CreateSecret".to_owned(), None),
+            ("GetSecretValue".to_owned(), None),
+            ("GetSecretValue".to_owned(), refused_code.clone()),
+            ("DescribeSecret".to_owned(), None),
+            ("GetSecretValue".to_owned(), refused_code),
+            ("GetSecretValue".to_owned(), None),
+        ]
+    );
+    assert_eq!(text(&all[2], &["requestID"]), Some(refused_id));
+    assert_eq!(
+        text(&all[2], &["errorMessage"]).as_deref(),
+        Some("An error occurred on the server side.")
+    );
+    assert_eq!(all[2]["responseElements"], Value::Null);
+    assert_eq!(metrics.events_total.load(Ordering::Relaxed), 6);
+    assert_eq!(chain::verify(&[file]).unwrap().events, 6);
+}
+
+#[tokio::test]
+async fn responses_without_secrets_do_not_wait_for_the_audit_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(dir.path(), 0).await;
+    let file = dir.path().join("audit.jsonl");
+    std::fs::remove_file(&file).unwrap();
+    std::fs::create_dir(&file).unwrap();
+    let root = s.client();
+    create(&root, "db", "v").await;
+    root.list_secrets().send().await.unwrap();
+    assert_eq!(
+        s.server
+            .audit
+            .metrics()
+            .refused_requests_total
+            .load(Ordering::Relaxed),
+        0
+    );
+    std::fs::remove_dir(&file).unwrap();
+    let all = events(&s, dir.path()).await;
+    let names: Vec<String> = all
+        .iter()
+        .map(|e| text(e, &["eventName"]).unwrap())
+        .collect();
+    assert_eq!(names, ["CreateSecret", "ListSecrets"]);
+}
+
+/// A set of audit files: each file's path and lines.
+type Set = Vec<(PathBuf, Vec<String>)>;
+
+/// The lines of a set of files, as (file name, lines).
+fn read_set(files: &[PathBuf]) -> Set {
+    files
+        .iter()
+        .map(|f| {
+            let lines = std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            (f.clone(), lines)
+        })
+        .collect()
+}
+
+/// Writes a (possibly tampered) copy of a set into `dir`; the copies' paths.
+fn write_set(dir: &Path, set: &[(PathBuf, Vec<String>)]) -> Vec<PathBuf> {
+    set.iter()
+        .map(|(f, lines)| {
+            let path = dir.join(f.file_name().unwrap());
+            let mut text = lines.join("\n");
+            text.push('\n');
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn verify_passes_a_rotated_trail_and_names_the_first_broken_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(dir.path(), 3000).await;
+    let root = s.client();
+    for i in 0..6 {
+        create(&root, &format!("r-{i}"), "v").await;
+        root.get_secret_value()
+            .secret_id(format!("r-{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let all = events(&s, dir.path()).await;
+    assert_eq!(all.len(), 12);
+    let files = sink::trail_files(&dir.path().join("audit.jsonl")).unwrap();
+    assert!(files.len() >= 3, "{files:?}");
+    for file in &files {
+        assert!(std::fs::metadata(file).unwrap().len() <= 3000);
+    }
+    let verified = chain::verify(&files).unwrap();
+    assert_eq!(verified.events, 12);
+    // The first event of each file links to the last of the one before.
+    let set = read_set(&files);
+    for pair in set.windows(2) {
+        let (_, last, _) = chain::read_link(pair[0].1.last().unwrap()).unwrap();
+        let (first_previous, _, _) = chain::read_link(&pair[1].1[0]).unwrap();
+        assert_eq!(first_previous, last);
+    }
+    let (genesis, _, _) = chain::read_link(&set[0].1[0]).unwrap();
+    assert_eq!(genesis, chain::GENESIS);
+
+    let second = set[1].0.file_name().unwrap().to_owned();
+    let broken = |tamper: &dyn Fn(&mut Set)| {
+        let scratch = tempfile::tempdir().unwrap();
+        let mut copy = set.clone();
+        tamper(&mut copy);
+        let paths = write_set(scratch.path(), &copy);
+        let b = chain::verify(&paths).unwrap_err();
+        (b.file.file_name().unwrap().to_owned(), b.line, b.reason)
+    };
+    // An edited line: its own digest breaks.
+    let (file, line, reason) = broken(&|set| {
+        set[1].1[1] = set[1].1[1]
+            .replace("GetSecretValue", "DescribeSecret")
+            .replace("CreateSecret", "DeleteSecret");
+    });
+    assert_eq!((file.clone(), line), (second.clone(), 2));
+    assert!(reason.starts_with("digest mismatch"), "{reason}");
+    // A deleted line: the next one's link breaks.
+    let (file, line, reason) = broken(&|set| {
+        set[1].1.remove(0);
+    });
+    assert_eq!((file, line), (second.clone(), 1));
+    assert!(reason.starts_with("broken link"), "{reason}");
+    // Two lines swapped: the first of them breaks.
+    let (file, line, _) = broken(&|set| {
+        set[1].1.swap(0, 1);
+    });
+    assert_eq!((file, line), (second.clone(), 1));
+    // The last line of a file deleted: the next file's first line breaks.
+    let (file, line, _) = broken(&|set| {
+        set[0].1.pop();
+    });
+    assert_eq!((file, line), (second.clone(), 1));
+
+    // The CLI says the same, with the file and line, and exits 1; 0 on the intact set.
+    let bin = env!("CARGO_BIN_EXE_coffer");
+    let ok = std::process::Command::new(bin)
+        .args(["admin", "audit", "verify"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with(&format!(
+        "ok: 12 events in {} files, hash chain intact",
+        files.len()
+    )));
+    let scratch = tempfile::tempdir().unwrap();
+    let mut copy = set.clone();
+    copy[1].1.swap(0, 1);
+    let paths = write_set(scratch.path(), &copy);
+    let out = std::process::Command::new(bin)
+        .args(["admin", "audit", "verify"])
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "coffer: audit chain broken at {}:1: broken link",
+            paths[1].display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn the_chain_goes_on_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.jsonl");
+    let s = server(dir.path(), 0).await;
+    create(&s.client(), "a", "v").await;
+    // A graceful stop writes what is queued; the next server on the same file links its first
+    // event to the last one there.
+    s.stop().await;
+    let again = server(dir.path(), 0).await;
+    create(&again.client(), "b", "v").await;
+    assert!(again.server.audit.flush().await);
+    assert_eq!(chain::verify(&[file]).unwrap().events, 2);
+}
+
+#[tokio::test]
+async fn a_torn_last_line_left_by_a_crash_is_cut_off_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.jsonl");
+    let s = server(dir.path(), 0).await;
+    create(&s.client(), "a", "v").await;
+    s.stop().await;
+    // What a crash in the middle of a write leaves: part of a line, no newline.
+    let mut torn = std::fs::read(&file).unwrap();
+    let intact = torn.len();
+    torn.extend_from_slice(br#"{"eventName":"GetSecr"#);
+    std::fs::write(&file, &torn).unwrap();
+    let again = server(dir.path(), 0).await;
+    assert_eq!(std::fs::metadata(&file).unwrap().len() as usize, intact);
+    create(&again.client(), "b", "v").await;
+    assert!(again.server.audit.flush().await);
+    assert_eq!(chain::verify(&[file]).unwrap().events, 2);
+}
+
+#[tokio::test]
+async fn search_by_secret_principal_event_name_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.jsonl");
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let clock = Arc::new(ManualClock::new(t0));
+    let audit_file = file.clone();
+    let s = start_clocked(move |c| c.audit_file = Some(audit_file), clock.clone()).await;
+    let root = s.client();
+    let (alpha_arn, _) = create(&root, "alpha", "v").await;
+    create(&root, "beta", "v").await;
+    let reader = s
+        .user(
+            "reader",
+            Some(&allow(r#""secretsmanager:GetSecretValue""#, "*")),
+        )
+        .await;
+    clock.advance(chrono::Duration::hours(1));
+    let user = s.client_for(&reader);
+    user.get_secret_value()
+        .secret_id(&alpha_arn)
+        .send()
+        .await
+        .unwrap();
+    root.get_secret_value()
+        .secret_id("beta")
+        .send()
+        .await
+        .unwrap();
+    clock.advance(chrono::Duration::hours(1));
+    user.get_secret_value()
+        .secret_id("alpha")
+        .send()
+        .await
+        .unwrap();
+    assert!(s.server.audit.flush().await);
+
+    let files = vec![file.clone()];
+    let find = |query: search::Query| -> Vec<(String, String)> {
+        search::search(&files, &query)
+            .unwrap()
+            .iter()
+            .map(|line| {
+                let e: Value = serde_json::from_str(line).unwrap();
+                (
+                    text(&e, &["eventName"]).unwrap(),
+                    text(&e, &["eventTime"]).unwrap(),
+                )
+            })
+            .collect()
+    };
+    let at = |hours: i64| {
+        (t0 + chrono::Duration::hours(hours))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let gsv = |hours| ("GetSecretValue".to_owned(), at(hours));
+    // By name: the create (by name) and both reads (one by ARN, one by name).
+    let alpha = vec![("CreateSecret".to_owned(), at(0)), gsv(1), gsv(2)];
+    assert_eq!(
+        find(search::Query {
+            secret: Some("alpha".into()),
+            ..Default::default()
+        }),
+        alpha
+    );
+    assert_eq!(
+        find(search::Query {
+            secret: Some(alpha_arn.clone()),
+            ..Default::default()
+        }),
+        alpha
+    );
+    let reader_arn = format!("arn:aws:iam::{}:user/reader", s.account);
+    assert_eq!(
+        find(search::Query {
+            principal: Some(reader_arn.clone()),
+            ..Default::default()
+        }),
+        [gsv(1), gsv(2)]
+    );
+    assert_eq!(
+        find(search::Query {
+            principal: Some(reader.akid.clone()),
+            ..Default::default()
+        }),
+        [gsv(1), gsv(2)]
+    );
+    assert_eq!(
+        find(search::Query {
+            event_name: Some("GetSecretValue".into()),
+            ..Default::default()
+        }),
+        [gsv(1), gsv(1), gsv(2)]
+    );
+    let in_hour_one = search::Query {
+        since: Some(t0 + chrono::Duration::minutes(30)),
+        until: Some(t0 + chrono::Duration::minutes(90)),
+        ..Default::default()
+    };
+    assert_eq!(find(in_hour_one), [gsv(1), gsv(1)]);
+    assert_eq!(
+        find(search::Query {
+            secret: Some("beta".into()),
+            event_name: Some("GetSecretValue".into()),
+            ..Default::default()
+        }),
+        [gsv(1)]
+    );
+
+    // The CLI, with every filter.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"))
+        .args([
+            "admin",
+            "audit",
+            "search",
+            "--secret",
+            "alpha",
+            "--principal",
+            &reader_arn,
+        ])
+        .args([
+            "--event-name",
+            "GetSecretValue",
+            "--since",
+            &at(2),
+            "--until",
+            &at(3),
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(text(&lines[0], &["eventTime"]), Some(at(2)));
+    assert_eq!(
+        text(&lines[0], &["requestParameters", "secretId"]).as_deref(),
+        Some("alpha")
+    );
+}
+
+#[tokio::test]
+async fn the_purge_writes_an_end_secret_version_delete_service_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.jsonl");
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let audit_file = file.clone();
+    let s = start_clocked(move |c| c.audit_file = Some(audit_file), clock.clone()).await;
+    let root = s.client();
+    let (arn, _) = create(&root, "old", "v").await;
+    root.delete_secret()
+        .secret_id("old")
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    clock.advance(chrono::Duration::days(8));
+    let purged = coffer_server::jobs::purge_once(&s.server.service, &s.server.audit).await;
+    assert_eq!(purged, std::slice::from_ref(&arn));
+    let all = events(&s, dir.path()).await;
+    let last = all.last().unwrap();
+    let mut shown = last.clone();
+    for volatile in ["eventID", "requestID", "eventTime", "cofferChain"] {
+        shown.as_object_mut().unwrap().remove(volatile);
+    }
+    assert_eq!(
+        shown,
+        json!({
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "AWSService", "accountId": s.account, "invokedBy": SM},
+            "eventSource": SM,
+            "eventName": "EndSecretVersionDelete",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": SM,
+            "userAgent": SM,
+            "requestParameters": null,
+            "responseElements": null,
+            "readOnly": false,
+            "resources": [{"ARN": arn, "accountId": s.account, "type": "AWS::SecretsManager::Secret"}],
+            "eventType": "AwsServiceEvent",
+            "managementEvent": true,
+            "recipientAccountId": s.account,
+            "eventCategory": "Management",
+        })
+    );
+    assert_eq!(
+        text(last, &["eventTime"]),
+        Some(clock.now().format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    );
+    let names: Vec<String> = all
+        .iter()
+        .map(|e| text(e, &["eventName"]).unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["CreateSecret", "DeleteSecret", "EndSecretVersionDelete"]
+    );
+}
+
+/// A sink that counts the lines of each batch and holds its first batch until released.
+struct GateSink {
+    batches: Arc<std::sync::Mutex<Vec<usize>>>,
+    gate: Option<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Sink for GateSink {
+    fn describe(&self) -> String {
+        "gate".into()
+    }
+
+    fn append(&mut self, batch: &[u8]) -> std::io::Result<()> {
+        let lines = batch.iter().filter(|&&b| b == b'\n').count();
+        self.batches.lock().unwrap().push(lines);
+        if let Some(gate) = self.gate.take() {
+            let _ = gate.recv();
+        }
+        Ok(())
+    }
+}
+
+fn some_event() -> Event {
+    Event::api_call(
+        "secretsmanager.amazonaws.com",
+        "GetSecretValue".into(),
+        Utc::now(),
+        "us-east-1".into(),
+        coffer_server::audit::event::UserIdentity::unknown(None),
+        "r".into(),
+        true,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_events_queued_during_a_sync_share_the_next_one() {
+    let (release, gate) = std::sync::mpsc::channel();
+    let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let audit = Audit::with_sinks(
+        Box::new(GateSink {
+            batches: batches.clone(),
+            gate: Some(gate),
+        }),
+        Vec::new(),
+        true,
+        Arc::new(coffer_core::clock::SystemClock),
+    );
+    let first = tokio::spawn({
+        let audit = audit.clone();
+        async move { audit.record_durable(some_event()).await }
+    });
+    // The writer is inside its first write (held by the gate) once it has counted it.
+    while batches.lock().unwrap().is_empty() {
+        tokio::task::yield_now().await;
+    }
+    let rest: Vec<_> = (0..63)
+        .map(|_| {
+            let audit = audit.clone();
+            tokio::spawn(async move { audit.record_durable(some_event()).await })
+        })
+        .collect();
+    while audit.queued() < 63 {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).unwrap();
+    assert!(first.await.unwrap());
+    for waiting in rest {
+        assert!(waiting.await.unwrap());
+    }
+    // 64 durable events, two writes (and two syncs): the first alone, the 63 queued behind it
+    // together.
+    assert_eq!(*batches.lock().unwrap(), [1, 63]);
+    assert_eq!(audit.metrics().events_total.load(Ordering::Relaxed), 64);
+    audit.close().await;
+}
