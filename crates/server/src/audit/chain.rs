@@ -40,7 +40,9 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_canonical(&Value::String(key.clone()), out);
+                // Written straight from the borrowed key: the same bytes as a JSON string
+                // value, without a copy per key.
+                let _ = serde_json::to_writer(&mut *out, key.as_str());
                 out.push(b':');
                 if let Some(member) = map.get(key) {
                     write_canonical(member, out);
@@ -59,7 +61,9 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         // Scalars: serde_json's own text, which is already unique for a given value.
-        scalar => out.extend_from_slice(scalar.to_string().as_bytes()),
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
     }
 }
 
