@@ -102,8 +102,7 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// Temporary credentials from AssumeRole.
-#[derive(Debug)]
+/// Temporary credentials from AssumeRole. `Debug` never shows the secret key or the token.
 pub struct AssumedRole {
     /// The key pair (`ASIA…`).
     pub credentials: Credentials,
@@ -115,6 +114,18 @@ pub struct AssumedRole {
     pub assumed_role_id: String,
     /// `arn:aws:sts::<account>:assumed-role/<role>/<session name>`.
     pub arn: String,
+}
+
+impl std::fmt::Debug for AssumedRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumedRole")
+            .field("credentials", &self.credentials)
+            .field("session_token", &"<redacted>")
+            .field("expiration", &self.expiration)
+            .field("assumed_role_id", &self.assumed_role_id)
+            .field("arn", &self.arn)
+            .finish()
+    }
 }
 
 /// AssumeRole's input.
@@ -511,5 +522,28 @@ impl Service {
             trust,
             extra,
         )
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_secret_key_or_the_session_token() {
+        let assumed = AssumedRole {
+            credentials: Credentials {
+                access_key_id: "ASIAEXAMPLE".into(),
+                secret_access_key: Zeroizing::new("secret-key-value".into()),
+            },
+            session_token: Zeroizing::new("session-token-value".into()),
+            expiration: DateTime::UNIX_EPOCH,
+            assumed_role_id: "AROAX:s".into(),
+            arn: "arn:aws:sts::123456789012:assumed-role/r/s".into(),
+        };
+        let text = format!("{assumed:?}");
+        assert!(text.contains("ASIAEXAMPLE"), "{text}");
+        assert!(!text.contains("secret-key-value"), "{text}");
+        assert!(!text.contains("session-token-value"), "{text}");
     }
 }
