@@ -53,6 +53,25 @@ pub struct Config {
     /// Withhold responses carrying secret material until their audit event is durable, and
     /// answer an internal error when it cannot be (default: on, off in dev mode).
     pub audit_fail_closed: Option<bool>,
+    /// A bearer token `GET /metrics` requires (`Authorization: Bearer <token>`). Without it
+    /// (and without `metrics_token_file`) `/metrics` is open to anyone reaching the listener.
+    pub metrics_token: Option<String>,
+    /// A file holding the metrics bearer token (mode 0600 or stricter); the alternative to
+    /// `metrics_token` that keeps the token out of the environment.
+    pub metrics_token_file: Option<PathBuf>,
+    /// How log lines are written to stderr: human-readable `text` or one JSON object per line.
+    pub log_format: LogFormat,
+}
+
+/// The log lines' format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// tracing's human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (tracing-subscriber's JSON formatter), for log pipelines.
+    Json,
 }
 
 impl std::fmt::Debug for Config {
@@ -76,12 +95,18 @@ impl std::fmt::Debug for Config {
             .field("audit_max_bytes", &self.audit_max_bytes)
             .field("audit_stdout", &self.audit_stdout)
             .field("audit_fail_closed", &self.audit_fail_closed)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("metrics_token_file", &self.metrics_token_file)
+            .field("log_format", &self.log_format)
             .finish()
     }
 }
 
 /// Every configuration key, as read from `COFFER_<KEY>` environment variables.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 19] = [
     "dev",
     "listen",
     "data_dir",
@@ -98,6 +123,9 @@ const KEYS: [&str; 16] = [
     "audit_max_bytes",
     "audit_stdout",
     "audit_fail_closed",
+    "metrics_token",
+    "metrics_token_file",
+    "log_format",
 ];
 
 /// The audit file's name inside the data directory, by default.
@@ -128,6 +156,9 @@ impl Default for Config {
             audit_max_bytes: 100 * 1024 * 1024,
             audit_stdout: false,
             audit_fail_closed: None,
+            metrics_token: None,
+            metrics_token_file: None,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -261,11 +292,32 @@ mod tests {
         let config = Config {
             root_key: Some("c2VjcmV0LXJvb3Qta2V5".into()),
             database: Some("postgres://coffer:hunter2@db/coffer".into()),
+            metrics_token: Some("metrics-t0ken".into()),
             ..Config::default()
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("c2VjcmV0"));
         assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("metrics-t0ken"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type.
+    fn log_format_is_text_or_json() {
+        figment::Jail::expect_with(|jail| {
+            assert_eq!(
+                Config::load(None, &Overrides::default())
+                    .map_err(|e| *e)?
+                    .log_format,
+                LogFormat::Text
+            );
+            jail.set_env("COFFER_LOG_FORMAT", "json");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(config.log_format, LogFormat::Json);
+            jail.set_env("COFFER_LOG_FORMAT", "yaml");
+            assert!(Config::load(None, &Overrides::default()).is_err());
+            Ok(())
+        });
     }
 
     #[test]

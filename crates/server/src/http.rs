@@ -1,11 +1,12 @@
-//! The HTTP surface: one route for the API (awsJson 1.1 on `POST /`, and STS's awsQuery
-//! `GetCallerIdentity` on the same endpoint), plus `/health`, `/ready` and, in dev mode,
+//! The HTTP surface: one route for the API (awsJson 1.1 on `POST /`, and IAM's and STS's
+//! awsQuery on the same endpoint), plus `/health`, `/ready`, `/metrics` and, in dev mode,
 //! `POST /_coffer/reset`.
 //!
 //! Every response carries `x-amzn-RequestId`. The body is read with a hard limit before anything
 //! else happens, so an oversized request costs at most the limit.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use std::net::SocketAddr;
@@ -26,6 +27,7 @@ use crate::auth::{Authenticator, RequestFacts};
 use crate::dispatch::dispatch;
 use crate::handlers;
 use crate::handlers::Ctx;
+use crate::metrics::{Metrics, MetricsAccess, OperationLabel};
 
 /// Shared state of every request.
 pub struct AppState {
@@ -42,6 +44,10 @@ pub struct AppState {
     pub secure_transport: bool,
     /// The audit trail every API call is recorded in.
     pub audit: crate::audit::Audit,
+    /// The counters `/metrics` serves.
+    pub metrics: Arc<Metrics>,
+    /// Who may read `/metrics`.
+    pub metrics_access: MetricsAccess,
 }
 
 /// The client's address, recorded per connection by plain and TLS listeners alike (it feeds
@@ -74,7 +80,8 @@ const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 pub fn router(state: Arc<AppState>) -> Router {
     let mut router = Router::new()
         .route("/health", get(|| async { "ok" }))
-        .route("/ready", get(ready));
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics));
     if state.dev {
         router = router.route("/_coffer/reset", post(reset));
     }
@@ -121,17 +128,67 @@ fn xml_response(status: u16, body: String, request_id: &str) -> Response {
     with_request_id(response, request_id)
 }
 
+/// Ready when the store answers and the keyring can seal and open a value: a node that
+/// cannot do both cannot serve a single secret.
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let request_id = request_id();
-    match state.service.store().ping().await {
-        Ok(()) => with_request_id(Response::new(Body::from("ready")), &request_id),
-        Err(e) => {
-            tracing::warn!(request_id, error = %e, "store not ready");
-            let mut response = Response::new(Body::from("store unavailable"));
-            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-            with_request_id(response, &request_id)
-        }
+    let unavailable = |what: &'static str| {
+        let mut response = Response::new(Body::from(what));
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        with_request_id(response, &request_id)
+    };
+    if let Err(e) = state.service.store().ping().await {
+        tracing::warn!(request_id, error = %e, "store not ready");
+        return unavailable("store unavailable");
     }
+    if let Err(e) = keyring_usable(state.service.keyring()) {
+        tracing::warn!(request_id, error = %e, "keyring not ready");
+        return unavailable("keyring unavailable");
+    }
+    with_request_id(Response::new(Body::from("ready")), &request_id)
+}
+
+/// Seals a few bytes under a context no real value has (no access key id looks like this one)
+/// and opens them again: this exercises the key derivation, the random generator and AES-GCM.
+fn keyring_usable(keyring: &coffer_core::crypto::Keyring) -> Result<(), coffer_core::Error> {
+    use coffer_core::crypto::{SealContext, DEFAULT_KEY_ID};
+    let context = SealContext::AccessKey {
+        access_key_id: "coffer-readiness-probe",
+    };
+    let probe = b"ready";
+    let sealed = keyring.seal(
+        DEFAULT_KEY_ID,
+        coffer_core::model::ValueKind::Binary,
+        context,
+        probe,
+    )?;
+    let opened = keyring.open(context, &sealed)?;
+    if opened.as_slice() == probe {
+        Ok(())
+    } else {
+        Err(coffer_core::Error::DecryptionFailure)
+    }
+}
+
+/// `GET /metrics`: the Prometheus text exposition. With a token configured, a request without
+/// it gets a bare 401 (no body, nothing about why).
+async fn metrics(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let authorization = request
+        .headers()
+        .get("authorization")
+        .map(HeaderValue::as_bytes);
+    if !state.metrics_access.allows(authorization) {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        return response;
+    }
+    let text = state.metrics.render(&state.audit.metrics().render());
+    let mut response = Response::new(Body::from(text));
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
 }
 
 async fn reset(State(state): State<Arc<AppState>>) -> Response {
@@ -150,17 +207,32 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
 /// hanging up cannot cancel it half-way: a store call dropped mid-transaction could hand a
 /// connection back to the pool with that transaction still open (PostgreSQL), a write would be
 /// left to chance, and the call would go unrecorded.
+///
+/// Every call is counted in the metrics once it is answered (its audit event included), and
+/// everything logged while it runs carries its request id: the task runs inside an info-level
+/// `request` span, which the default `info` filter keeps.
 async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = Instant::now();
     let request_id = request_id();
     let task_id = request_id.clone();
-    let task = tokio::spawn(async move {
-        let mut call = crate::audit::Call::new(task_id);
-        let response = api_call(&state, request, &mut call).await;
-        state.audit.finish(call, response).await
-    });
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let metrics = state.metrics.clone();
+    let task = tokio::spawn(
+        async move {
+            let mut call = crate::audit::Call::new(task_id);
+            let mut operation = OperationLabel::UNKNOWN;
+            let response = api_call(&state, request, &mut call, &mut operation).await;
+            let response = state.audit.finish(call, response).await;
+            let status = response.status().as_u16();
+            state.metrics.request(operation, status, started.elapsed());
+            response
+        }
+        .instrument(span),
+    );
     match task.await {
         Ok(response) => response,
         Err(e) => {
+            metrics.request(OperationLabel::UNKNOWN, 500, started.elapsed());
             tracing::error!(request_id, error = %e, "request task failed");
             let error = ApiError::new(
                 ErrorCode::InternalServiceError,
@@ -171,8 +243,15 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     }
 }
 
-/// The API endpoint's work, noting what the audit trail needs in `call`.
-async fn api_call(state: &AppState, request: Request, call: &mut crate::audit::Call) -> Response {
+/// The API endpoint's work, noting what the audit trail needs in `call` and the operation the
+/// metrics count the request under in `operation` (as soon as it is known, before
+/// authentication, so that refused calls are counted under what they attempted).
+async fn api_call(
+    state: &AppState,
+    request: Request,
+    call: &mut crate::audit::Call,
+    operation_label: &mut OperationLabel,
+) -> Response {
     let request_id = call.request_id().to_owned();
     let (parts, body) = request.into_parts();
     call.request(&parts); // audit
@@ -232,8 +311,13 @@ async fn api_call(state: &AppState, request: Request, call: &mut crate::audit::C
     // IAM's and STS's awsQuery protocol: a form POST with no X-Amz-Target.
     if target.is_none() && parts.method == Method::POST {
         if let Some(form) = sts::parse_form(content_type, &body) {
+            *operation_label = OperationLabel::query_action(&form.action);
             return query_call(state, &signed_parts, form, &facts, &request_id, call).await;
         }
+    }
+    let operation = target.and_then(Operation::from_target);
+    if let Some(operation) = operation {
+        *operation_label = OperationLabel::secrets_manager(operation);
     }
 
     let caller = match state
@@ -242,10 +326,13 @@ async fn api_call(state: &AppState, request: Request, call: &mut crate::audit::C
         .await
     {
         Ok(caller) => caller,
-        Err(e) => return json_error(&e, &request_id),
+        Err(e) => {
+            state.metrics.auth_failure(e.code);
+            return json_error(&e, &request_id);
+        }
     };
     call.caller(&caller); // audit
-    let Some(operation) = target.and_then(Operation::from_target) else {
+    let Some(operation) = operation else {
         let error = ApiError::new(ErrorCode::UnknownOperationException, "");
         return json_error(&error, &request_id);
     };
@@ -253,8 +340,8 @@ async fn api_call(state: &AppState, request: Request, call: &mut crate::audit::C
         let error = ApiError::new(ErrorCode::UnknownOperationException, "");
         return json_error(&error, &request_id);
     }
-    let span =
-        tracing::debug_span!("request", request_id = %request_id, operation = operation.name());
+    // Inside the `request` span of `api`, which carries the request id.
+    let span = tracing::debug_span!("dispatch", operation = operation.name());
     let ctx = Ctx {
         service: &state.service,
         caller: &caller,
@@ -331,6 +418,7 @@ async fn query_call(
             caller
         }
         Err(e) => {
+            state.metrics.auth_failure(e.code);
             let (status, code) = sts_auth_error(e.code);
             return xml_response(
                 status,

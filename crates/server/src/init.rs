@@ -104,6 +104,42 @@ pub fn load_root_key(config: &Config) -> Result<Zeroizing<[u8; KEY_LEN]>, StartE
     Ok(key)
 }
 
+/// The bearer token `/metrics` requires, from `metrics_token` or `metrics_token_file` (whose
+/// mode must keep group and others out, as the root key file's does); `None` when neither is
+/// set. Surrounding whitespace (a file's trailing newline) is not part of the token.
+pub fn load_metrics_token(config: &Config) -> Result<Option<Zeroizing<String>>, StartError> {
+    let text = match (&config.metrics_token, &config.metrics_token_file) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(StartError::Config(
+                "metrics_token and metrics_token_file are both set; set one".into(),
+            ))
+        }
+        (Some(token), None) => Zeroizing::new(token.clone()),
+        (None, Some(path)) => {
+            let mode = fs::metadata(path)
+                .map_err(io("reading metrics token file", path))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(StartError::Config(format!(
+                    "{} is accessible by group or others (mode {:o}); run chmod 600 on it",
+                    path.display(),
+                    mode & 0o777
+                )));
+            }
+            Zeroizing::new(
+                fs::read_to_string(path).map_err(io("reading metrics token file", path))?,
+            )
+        }
+    };
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(StartError::Config("the metrics token is empty".into()));
+    }
+    Ok(Some(Zeroizing::new(token.to_owned())))
+}
+
 /// Creates an empty file readable by its owner only, unless it exists. SQLite gives its WAL and
 /// shared-memory files the permissions of the database file, so all three stay private.
 pub fn ensure_private_file(path: &Path) -> Result<(), StartError> {
@@ -161,6 +197,40 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         let again = load_root_key(&config).expect("loaded");
         assert_eq!(first.as_ref(), again.as_ref());
+    }
+
+    #[test]
+    fn metrics_token_comes_from_a_private_file_or_the_config() {
+        let dir = tempfile::tempdir().expect("ok");
+        let path = dir.path().join("metrics.token");
+        fs::write(&path, "tok-123\n").expect("ok");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("ok");
+        let mut config = Config {
+            metrics_token_file: Some(path.clone()),
+            ..Config::default()
+        };
+        assert!(matches!(
+            load_metrics_token(&config),
+            Err(StartError::Config(_))
+        ));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("ok");
+        let token = load_metrics_token(&config).expect("ok").expect("ok");
+        assert_eq!(token.as_str(), "tok-123");
+        config.metrics_token = Some("other".into());
+        assert!(load_metrics_token(&config).is_err());
+        config.metrics_token_file = None;
+        assert_eq!(
+            load_metrics_token(&config)
+                .expect("ok")
+                .expect("ok")
+                .as_str(),
+            "other"
+        );
+        config.metrics_token = Some("  ".into());
+        assert!(load_metrics_token(&config).is_err());
+        assert!(load_metrics_token(&Config::default())
+            .expect("ok")
+            .is_none());
     }
 
     #[test]

@@ -11,14 +11,22 @@ use std::time::Duration;
 use coffer_core::service::Service;
 
 use crate::audit::Audit;
+use crate::metrics::{Job, Metrics};
 
-/// Runs the purge every `interval` until the task is dropped.
-pub async fn purge_loop(service: Arc<Service>, interval: Duration, audit: Audit) {
+/// Runs the purge every `interval` until the task is dropped, counting each run's outcome in
+/// `coffer_job_runs_total`.
+pub async fn purge_loop(
+    service: Arc<Service>,
+    interval: Duration,
+    audit: Audit,
+    metrics: Arc<Metrics>,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        purge_once(&service, &audit).await;
+        let succeeded = try_purge_once(&service, &audit).await.is_ok();
+        metrics.job_run(Job::Purge, succeeded);
     }
 }
 
@@ -26,6 +34,14 @@ pub async fn purge_loop(service: Arc<Service>, interval: Duration, audit: Audit)
 /// each purged secret gets its `EndSecretVersionDelete` service event in the audit trail.
 /// Returns the purged secrets' ARNs.
 pub async fn purge_once(service: &Service, audit: &Audit) -> Vec<String> {
+    try_purge_once(service, audit).await.unwrap_or_default()
+}
+
+/// [`purge_once`], telling a failed run (logged here) from one that found nothing to purge.
+pub async fn try_purge_once(
+    service: &Service,
+    audit: &Audit,
+) -> Result<Vec<String>, coffer_core::Error> {
     match service.purge_due().await {
         Ok(purged) => {
             if !purged.is_empty() {
@@ -34,11 +50,11 @@ pub async fn purge_once(service: &Service, audit: &Audit) -> Vec<String> {
             for arn in &purged {
                 audit.secret_purged(arn).await;
             }
-            purged
+            Ok(purged)
         }
         Err(e) => {
             tracing::error!(error = %e, "purge failed; will retry");
-            Vec::new()
+            Err(e)
         }
     }
 }

@@ -1,7 +1,8 @@
 //! coffer-server: the `coffer` binary's library. Configuration ([`config`]), start-up and the
 //! data directory ([`init`]), HTTP ([`http`]), authentication ([`auth`]), dispatch to one
 //! handler per operation ([`dispatch`], [`handlers`]), the error mapping ([`errors`]),
-//! background jobs ([`jobs`]), HTTPS ([`tls`]) and the audit trail ([`audit`]).
+//! background jobs ([`jobs`]), HTTPS ([`tls`]), the audit trail ([`audit`]) and the operator
+//! metrics of `GET /metrics` ([`metrics`]).
 //!
 //! [`start`] runs a server on a listener and is what both `main` and the integration tests use.
 
@@ -14,6 +15,7 @@ pub mod handlers;
 pub mod http;
 pub mod init;
 pub mod jobs;
+pub mod metrics;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -46,6 +48,8 @@ pub struct Server {
     pub tls: bool,
     /// The audit trail (its counters, and `flush` for tests and admin tasks).
     pub audit: audit::Audit,
+    /// The counters served at `GET /metrics`.
+    pub metrics: Arc<metrics::Metrics>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     purge: tokio::task::JoinHandle<()>,
@@ -106,15 +110,33 @@ pub async fn open_service_with_clock(
     config: &Config,
     clock: Arc<dyn Clock>,
 ) -> Result<(Arc<Service>, Option<(AccountId, Credentials)>), StartError> {
+    open_service_metered(config, clock, None).await
+}
+
+/// Wraps a store in a [`metrics::MeteredStore`] when the caller keeps store metrics (a server
+/// does; the offline admin commands do not).
+fn metered(store: Arc<dyn Store>, metrics: &Option<Arc<metrics::StoreMetrics>>) -> Arc<dyn Store> {
+    match metrics {
+        Some(metrics) => Arc::new(metrics::MeteredStore::new(store, metrics.clone())),
+        None => store,
+    }
+}
+
+/// [`open_service_with_clock`], recording every store call in `store_metrics` when given.
+async fn open_service_metered(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    store_metrics: Option<Arc<metrics::StoreMetrics>>,
+) -> Result<(Arc<Service>, Option<(AccountId, Credentials)>), StartError> {
     if config.dev {
         // Dev mode: memory only, a throwaway root key, no accounts (any credentials work).
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await?);
+        let store = metered(Arc::new(SqliteStore::in_memory().await?), &store_metrics);
         let keyring = Arc::new(Keyring::new(Keyring::generate_root_key()?));
         return Ok((Arc::new(Service::new(store, keyring, clock)), None));
     }
     init::ensure_data_dir(&config.data_dir)?;
     if let Some(url) = &config.database {
-        return open_postgres(config, url, clock).await;
+        return open_postgres(config, url, clock, store_metrics).await;
     }
     let database = config.data_dir.join(DATABASE_FILE);
     // A database without its root key is unreadable: refuse to start rather than mint a new key
@@ -129,7 +151,10 @@ pub async fn open_service_with_clock(
     }
     let keyring = Arc::new(Keyring::new(init::load_root_key(config)?));
     init::ensure_private_file(&database)?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&database).await?);
+    let store = metered(
+        Arc::new(SqliteStore::open(&database).await?),
+        &store_metrics,
+    );
     let service = Arc::new(Service::new(store, keyring, clock));
     check_root_key(&service).await?;
     let initialized = service.initialize().await?;
@@ -145,6 +170,7 @@ async fn open_postgres(
     config: &Config,
     url: &str,
     clock: Arc<dyn Clock>,
+    store_metrics: Option<Arc<metrics::StoreMetrics>>,
 ) -> Result<(Arc<Service>, Option<(AccountId, Credentials)>), StartError> {
     // Migrations run here; several nodes may start at once (the migrator locks).
     let postgres = PostgresStore::connect(url).await?;
@@ -159,7 +185,7 @@ async fn open_postgres(
         )));
     }
     let keyring = Arc::new(Keyring::new(init::load_root_key(config)?));
-    let store: Arc<dyn Store> = Arc::new(postgres.clone());
+    let store = metered(Arc::new(postgres.clone()), &store_metrics);
     let service = Arc::new(Service::new(store, keyring, clock));
     // Nodes starting together on an empty database: the lock makes exactly one of them create
     // the account and its first access key; the others find the account and do nothing.
@@ -213,8 +239,14 @@ pub async fn start_with_clock(
         Some((cert, key)) => Some(tls::Tls::load(cert, key)?),
         None => None,
     };
+    let metrics_access = match init::load_metrics_token(config)? {
+        Some(token) => metrics::MetricsAccess::with_token(&token),
+        None => metrics::MetricsAccess::open(),
+    };
     let lock = lock_data_dir(config)?;
-    let (service, initialized) = open_service_with_clock(config, clock.clone()).await?;
+    let metrics = Arc::new(metrics::Metrics::default());
+    let (service, initialized) =
+        open_service_metered(config, clock.clone(), Some(metrics.store.clone())).await?;
     let audit_settings = config.audit_settings();
     let audit = audit::Audit::open(&audit_settings, clock).map_err(|source| StartError::Io {
         what: "opening the audit file",
@@ -233,6 +265,8 @@ pub async fn start_with_clock(
         max_body_bytes: config.max_body_bytes,
         secure_transport: tls.is_some(),
         audit: audit.clone(),
+        metrics: metrics.clone(),
+        metrics_access,
     });
     let addr = listener.local_addr().map_err(|source| StartError::Io {
         what: "reading the listen address",
@@ -260,6 +294,7 @@ pub async fn start_with_clock(
         service.clone(),
         Duration::from_secs(config.purge_interval_secs.max(1)),
         audit.clone(),
+        metrics.clone(),
     ));
     Ok(Server {
         addr,
@@ -267,6 +302,7 @@ pub async fn start_with_clock(
         service,
         tls: secure,
         audit,
+        metrics,
         shutdown: Some(tx),
         task,
         purge,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use coffer_core::names::AccountId;
-use coffer_server::config::{Config, Overrides};
+use coffer_server::config::{Config, LogFormat, Overrides};
 use coffer_server::{CREDENTIALS_FILE, DATABASE_FILE};
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -214,10 +214,15 @@ fn load(common: &Common, dev: Option<bool>, listen: Option<SocketAddr>) -> Resul
 fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    // The request id comes with every line logged during a request: text lines carry the
+    // `request{request_id=…}` span prefix, JSON lines its fields under "span" and "spans".
+    let _ = match config.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 async fn serve(config: Config) -> Result<(), String> {

@@ -1,0 +1,411 @@
+//! The store, measured: [`MeteredStore`] wraps any engine, implements the same
+//! [`Store`] trait, and times every call and counts its failures. Wrapping the trait rather
+//! than instrumenting each engine measures SQLite and PostgreSQL the same way, and what it
+//! measures is exactly what the service waits for (the SQLite writer's group commit included).
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use coffer_core::error::Result;
+use coffer_core::model::{
+    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
+    SecretRecord,
+};
+use coffer_core::names::{AccountId, Candidate, Scope};
+use coffer_core::store::{Mutation, Store};
+
+use super::{header, Histogram};
+
+/// Declares [`StoreCall`] from the trait's method names, so the enum, its list and its labels
+/// cannot drift apart.
+macro_rules! store_calls {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// One method of the [`Store`] trait: the `call` label of the store metrics.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum StoreCall {
+            $(
+                #[doc = concat!("`Store::", $name, "`.")]
+                $variant,
+            )*
+        }
+
+        impl StoreCall {
+            /// Every call, in declaration order.
+            pub const ALL: &'static [StoreCall] = &[$(StoreCall::$variant),*];
+
+            /// The label's value: the method's name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(StoreCall::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+store_calls! {
+    InsertSecret => "insert_secret",
+    FindSecret => "find_secret",
+    UpdateSecret => "update_secret",
+    RemoveSecret => "remove_secret",
+    ReadSealed => "read_sealed",
+    ListSecrets => "list_secrets",
+    RecordAccess => "record_access",
+    PurgeDue => "purge_due",
+    EnsureAccount => "ensure_account",
+    ListAccounts => "list_accounts",
+    InsertAccessKey => "insert_access_key",
+    FindAccessKey => "find_access_key",
+    ListAccessKeys => "list_access_keys",
+    SetAccessKeyActive => "set_access_key_active",
+    DeleteAccessKey => "delete_access_key",
+    InsertPrincipal => "insert_principal",
+    FindPrincipal => "find_principal",
+    ListPrincipals => "list_principals",
+    DeletePrincipal => "delete_principal",
+    PutInlinePolicy => "put_inline_policy",
+    ListInlinePolicies => "list_inline_policies",
+    DeleteInlinePolicy => "delete_inline_policy",
+    Ping => "ping",
+    Reset => "reset",
+}
+
+/// How many store calls there are.
+const CALLS: usize = StoreCall::ALL.len();
+
+/// Latency and failures of every store call.
+#[derive(Debug)]
+pub struct StoreMetrics {
+    latency: [Histogram; CALLS],
+    errors: [AtomicU64; CALLS],
+}
+
+impl Default for StoreMetrics {
+    fn default() -> Self {
+        Self {
+            latency: std::array::from_fn(|_| Histogram::default()),
+            errors: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+}
+
+impl StoreMetrics {
+    /// Records one call, how long it took and whether the engine failed.
+    pub fn record(&self, call: StoreCall, elapsed: Duration, failed: bool) {
+        self.latency[call as usize].observe(elapsed);
+        if failed {
+            self.errors[call as usize].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Calls of one kind so far.
+    pub fn calls(&self, call: StoreCall) -> u64 {
+        self.latency[call as usize].count()
+    }
+
+    /// Writes the store's metrics (calls never made are left out).
+    pub(super) fn render(&self, out: &mut String) {
+        header(
+            out,
+            "coffer_store_duration_seconds",
+            "histogram",
+            "Store call latency, by call.",
+        );
+        for call in StoreCall::ALL {
+            let latency = &self.latency[*call as usize];
+            if latency.count() > 0 {
+                let label = format!("call=\"{}\"", call.name());
+                latency.render(out, "coffer_store_duration_seconds", &label);
+            }
+        }
+        header(
+            out,
+            "coffer_store_errors_total",
+            "counter",
+            "Store calls that failed in the engine (not domain answers such as a name taken).",
+        );
+        for call in StoreCall::ALL {
+            if self.latency[*call as usize].count() > 0 {
+                let _ = writeln!(
+                    out,
+                    "coffer_store_errors_total{{call=\"{}\"}} {}",
+                    call.name(),
+                    self.errors[*call as usize].load(Ordering::Relaxed)
+                );
+            }
+        }
+    }
+}
+
+/// A store that records every call's latency and failures in [`StoreMetrics`].
+pub struct MeteredStore {
+    inner: Arc<dyn Store>,
+    metrics: Arc<StoreMetrics>,
+}
+
+impl MeteredStore {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn Store>, metrics: Arc<StoreMetrics>) -> Self {
+        Self { inner, metrics }
+    }
+
+    /// Runs one call, timing it. Only the engine's own failures count as errors: a domain
+    /// answer (a name taken, a mutation refusing a change inside `update_secret`) is the
+    /// store working as it should.
+    async fn timed<T>(
+        &self,
+        call: StoreCall,
+        future: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let started = Instant::now();
+        let result = future.await;
+        let failed = matches!(
+            result,
+            Err(coffer_core::Error::Store(_) | coffer_core::Error::Internal(_))
+        );
+        self.metrics.record(call, started.elapsed(), failed);
+        result
+    }
+}
+
+#[async_trait]
+impl Store for MeteredStore {
+    async fn insert_secret(&self, record: &SecretRecord, first: Option<&NewVersion>) -> Result<()> {
+        self.timed(
+            StoreCall::InsertSecret,
+            self.inner.insert_secret(record, first),
+        )
+        .await
+    }
+
+    async fn find_secret(
+        &self,
+        scope: &Scope,
+        candidates: &[Candidate],
+    ) -> Result<Option<SecretRecord>> {
+        self.timed(
+            StoreCall::FindSecret,
+            self.inner.find_secret(scope, candidates),
+        )
+        .await
+    }
+
+    async fn update_secret(
+        &self,
+        scope: &Scope,
+        candidates: &[Candidate],
+        mutation: &mut Mutation<'_>,
+    ) -> Result<SecretRecord> {
+        self.timed(
+            StoreCall::UpdateSecret,
+            self.inner.update_secret(scope, candidates, mutation),
+        )
+        .await
+    }
+
+    async fn remove_secret(
+        &self,
+        scope: &Scope,
+        candidates: &[Candidate],
+    ) -> Result<Option<SecretRecord>> {
+        self.timed(
+            StoreCall::RemoveSecret,
+            self.inner.remove_secret(scope, candidates),
+        )
+        .await
+    }
+
+    async fn read_sealed(&self, secret_id: &str, version_id: &str) -> Result<Option<SealedValue>> {
+        self.timed(
+            StoreCall::ReadSealed,
+            self.inner.read_sealed(secret_id, version_id),
+        )
+        .await
+    }
+
+    async fn list_secrets(
+        &self,
+        scope: &Scope,
+        include_deleted: bool,
+    ) -> Result<Vec<SecretRecord>> {
+        self.timed(
+            StoreCall::ListSecrets,
+            self.inner.list_secrets(scope, include_deleted),
+        )
+        .await
+    }
+
+    async fn record_access(
+        &self,
+        secret_id: &str,
+        version_id: &str,
+        day: DateTime<Utc>,
+    ) -> Result<()> {
+        self.timed(
+            StoreCall::RecordAccess,
+            self.inner.record_access(secret_id, version_id, day),
+        )
+        .await
+    }
+
+    async fn purge_due(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
+        self.timed(StoreCall::PurgeDue, self.inner.purge_due(now))
+            .await
+    }
+
+    async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()> {
+        self.timed(
+            StoreCall::EnsureAccount,
+            self.inner.ensure_account(account, created),
+        )
+        .await
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<AccountId>> {
+        self.timed(StoreCall::ListAccounts, self.inner.list_accounts())
+            .await
+    }
+
+    async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
+        self.timed(
+            StoreCall::InsertAccessKey,
+            self.inner.insert_access_key(key),
+        )
+        .await
+    }
+
+    async fn find_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
+        self.timed(
+            StoreCall::FindAccessKey,
+            self.inner.find_access_key(access_key_id),
+        )
+        .await
+    }
+
+    async fn list_access_keys(&self, account: &AccountId) -> Result<Vec<AccessKeyRecord>> {
+        self.timed(
+            StoreCall::ListAccessKeys,
+            self.inner.list_access_keys(account),
+        )
+        .await
+    }
+
+    async fn set_access_key_active(&self, access_key_id: &str, active: bool) -> Result<bool> {
+        self.timed(
+            StoreCall::SetAccessKeyActive,
+            self.inner.set_access_key_active(access_key_id, active),
+        )
+        .await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool> {
+        self.timed(
+            StoreCall::DeleteAccessKey,
+            self.inner.delete_access_key(access_key_id),
+        )
+        .await
+    }
+
+    async fn insert_principal(&self, principal: &PrincipalRecord) -> Result<bool> {
+        self.timed(
+            StoreCall::InsertPrincipal,
+            self.inner.insert_principal(principal),
+        )
+        .await
+    }
+
+    async fn find_principal(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<Option<PrincipalRecord>> {
+        self.timed(
+            StoreCall::FindPrincipal,
+            self.inner.find_principal(account, kind, name),
+        )
+        .await
+    }
+
+    async fn list_principals(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+    ) -> Result<Vec<PrincipalRecord>> {
+        self.timed(
+            StoreCall::ListPrincipals,
+            self.inner.list_principals(account, kind),
+        )
+        .await
+    }
+
+    async fn delete_principal(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<DeleteOutcome> {
+        self.timed(
+            StoreCall::DeletePrincipal,
+            self.inner.delete_principal(account, kind, name),
+        )
+        .await
+    }
+
+    async fn put_inline_policy(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<()> {
+        self.timed(
+            StoreCall::PutInlinePolicy,
+            self.inner
+                .put_inline_policy(account, kind, principal, policy_name, document),
+        )
+        .await
+    }
+
+    async fn list_inline_policies(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+    ) -> Result<Vec<(String, String)>> {
+        self.timed(
+            StoreCall::ListInlinePolicies,
+            self.inner.list_inline_policies(account, kind, principal),
+        )
+        .await
+    }
+
+    async fn delete_inline_policy(
+        &self,
+        account: &AccountId,
+        kind: PrincipalKind,
+        principal: &str,
+        policy_name: &str,
+    ) -> Result<bool> {
+        self.timed(
+            StoreCall::DeleteInlinePolicy,
+            self.inner
+                .delete_inline_policy(account, kind, principal, policy_name),
+        )
+        .await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.timed(StoreCall::Ping, self.inner.ping()).await
+    }
+
+    async fn reset(&self) -> Result<()> {
+        self.timed(StoreCall::Reset, self.inner.reset()).await
+    }
+}
