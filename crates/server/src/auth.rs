@@ -24,8 +24,10 @@ pub struct Caller {
     pub scope: Scope,
     /// The access key id that signed the request.
     pub access_key_id: String,
-    /// The caller's identity policies and condition keys, with this request's own keys.
-    pub access: Access,
+    /// The principal's identity policies and condition keys (shared, cached per access key).
+    pub access: Arc<Access>,
+    /// What the request's own condition keys are made from.
+    pub facts: RequestFacts,
 }
 
 impl Authority for Caller {
@@ -34,6 +36,9 @@ impl Authority for Caller {
     }
     fn access(&self) -> Option<&Access> {
         Some(&self.access)
+    }
+    fn request_keys(&self, keys: &mut ConditionKeys) {
+        add_request_keys(keys, &self.facts);
     }
 }
 
@@ -297,8 +302,6 @@ impl Authenticator {
                 (cached.principal, access)
             }
         };
-        let mut access = Access::clone(&access);
-        add_request_keys(&mut access.keys, facts);
         Ok(Caller {
             scope: Scope {
                 account: principal.account.clone(),
@@ -307,6 +310,7 @@ impl Authenticator {
             principal,
             access_key_id: signed.access_key_id,
             access,
+            facts: facts.clone(),
         })
     }
 }

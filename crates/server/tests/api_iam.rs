@@ -344,6 +344,49 @@ async fn iam_answers_with_iam_codes_statuses_and_messages() {
     let xml = r.text();
     assert_eq!(xml.matches("<AccessKeyId>").count(), 2, "{xml}");
     assert!(!xml.contains("SecretAccessKey"), "{xml}");
+    // One key a page: the marker continues where the first page stopped, in key id order.
+    let mut all: Vec<String> = xml
+        .split("<AccessKeyId>")
+        .skip(1)
+        .map(|p| p.split('<').next().unwrap().to_owned())
+        .collect();
+    all.sort();
+    let r = s
+        .iam(
+            &root,
+            &[
+                ("Action", "ListAccessKeys"),
+                ("UserName", "dev"),
+                ("MaxItems", "1"),
+            ],
+        )
+        .await;
+    let first = r.text();
+    assert_eq!(
+        xml_text(&first, "IsTruncated").as_deref(),
+        Some("true"),
+        "{first}"
+    );
+    assert_eq!(xml_text(&first, "AccessKeyId"), Some(all[0].clone()));
+    let marker = xml_text(&first, "Marker").unwrap();
+    let r = s
+        .iam(
+            &root,
+            &[
+                ("Action", "ListAccessKeys"),
+                ("UserName", "dev"),
+                ("MaxItems", "1"),
+                ("Marker", &marker),
+            ],
+        )
+        .await;
+    let second = r.text();
+    assert_eq!(
+        xml_text(&second, "IsTruncated").as_deref(),
+        Some("false"),
+        "{second}"
+    );
+    assert_eq!(xml_text(&second, "AccessKeyId"), Some(all[1].clone()));
     for id in xml
         .split("<AccessKeyId>")
         .skip(1)

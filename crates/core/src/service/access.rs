@@ -33,27 +33,22 @@ pub struct Access {
     pub identity: IdentityGrant,
     /// The session policy of an assumed-role session, if one was passed to AssumeRole.
     pub session_policy: Option<Arc<Policy>>,
-    /// Condition keys of the principal and of the request (source IP, transport, …).
+    /// Condition keys of the principal (account, ARN, tags, …): the same for every request
+    /// it makes, so the server caches them with the policies.
     pub keys: ConditionKeys,
 }
 
-/// An authenticated caller: the account and region a request acts in, and its access.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The account and region (the region of the credential scope).
-    pub scope: Scope,
-    /// Who is asking, as policies see it.
-    pub access: Access,
-}
-
-/// Whoever calls an operation. The server passes a [`Caller`], whose every request is
-/// authorized. A bare [`Scope`] is a trusted in-process caller (the admin commands, background
+/// Whoever calls an operation. The server passes its authenticated caller, whose every
+/// request is authorized. A bare [`Scope`] is a trusted in-process caller (the admin commands, background
 /// jobs, tests) acting in that account, to which no policy applies.
 pub trait Authority: Sync {
     /// The account and region the call acts in.
     fn scope(&self) -> &Scope;
     /// The caller's access, or `None` for a trusted in-process caller.
     fn access(&self) -> Option<&Access>;
+    /// Adds the condition keys of this request itself (source IP, transport, …) to the
+    /// principal's; called only when a policy will be evaluated.
+    fn request_keys(&self, _keys: &mut ConditionKeys) {}
 }
 
 impl Authority for Scope {
@@ -62,15 +57,6 @@ impl Authority for Scope {
     }
     fn access(&self) -> Option<&Access> {
         None
-    }
-}
-
-impl Authority for Caller {
-    fn scope(&self) -> &Scope {
-        &self.scope
-    }
-    fn access(&self) -> Option<&Access> {
-        Some(&self.access)
     }
 }
 
@@ -260,6 +246,7 @@ impl Service {
             }
         }
         let mut keys = access.keys.clone();
+        who.request_keys(&mut keys);
         let now = self.now();
         keys.insert(
             "aws:CurrentTime",

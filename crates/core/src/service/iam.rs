@@ -433,23 +433,28 @@ impl Service {
         Ok((owner.map(|o| o.name), credentials, created))
     }
 
-    /// ListAccessKeys: the keys of a user (or of the caller), never their secrets.
+    /// ListAccessKeys: one page of the keys of a user (or of the caller), never their
+    /// secrets, in access key id order (the order the marker continues).
     pub async fn list_user_access_keys(
         &self,
         who: &(impl Authority + ?Sized),
         user: Option<&str>,
-    ) -> Result<(Option<String>, Vec<AccessKeyRecord>)> {
+        marker: Option<&str>,
+        max_items: usize,
+    ) -> Result<(Option<String>, IamPage<AccessKeyRecord>)> {
         let account = who.scope().account.clone();
         let owner = self.key_owner(who, "iam:ListAccessKeys", user).await?;
         let owner_name = owner.map(|o| o.name);
-        let keys = self
+        let mut keys: Vec<AccessKeyRecord> = self
             .store
             .list_access_keys(&account)
             .await?
             .into_iter()
             .filter(|k| k.user_name == owner_name)
             .collect();
-        Ok((owner_name, keys))
+        keys.sort_by(|a, b| a.access_key_id.cmp(&b.access_key_id));
+        let listed = page(keys, |k| k.access_key_id.clone(), marker, max_items);
+        Ok((owner_name, listed))
     }
 
     /// UpdateAccessKey: makes a key Active or Inactive.

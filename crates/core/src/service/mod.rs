@@ -22,7 +22,7 @@ use crate::names::{Scope, SecretRef};
 use crate::policy::ConditionKeys;
 use crate::store::Store;
 
-pub use access::{Access, Authority, Caller, IdentityGrant, Target};
+pub use access::{Access, Authority, IdentityGrant, Target};
 pub use iam::{CreateRoleInput, IamPage};
 pub use identity::{
     AssumeRoleInput, AssumedRole, Credentials, Principal, PrincipalIdentity, SessionInfo,

@@ -163,30 +163,17 @@ pub async fn iam_call(service: &Service, caller: &Caller, request: Rq) -> Result
             })
         }
         Rq::ListAccessKeys(r) => {
+            let marker = marker_in(&r.paging)?;
             let (owner, keys) = service
-                .list_user_access_keys(caller, r.user_name.as_deref())
+                .list_user_access_keys(
+                    caller,
+                    r.user_name.as_deref(),
+                    marker.as_deref(),
+                    page_size(&r.paging),
+                )
                 .await?;
             let owner = owner.unwrap_or_else(|| caller_name(caller));
-            let marker = marker_in(&r.paging)?;
-            let listed = coffer_core::service::IamPage {
-                items: keys
-                    .into_iter()
-                    .filter(|k| {
-                        marker
-                            .as_deref()
-                            .is_none_or(|m| k.access_key_id.as_str() > m)
-                    })
-                    .collect::<Vec<_>>(),
-                marker: None,
-            };
-            let size = page_size(&r.paging);
-            let truncated = listed.items.len() > size;
-            let mut items = listed.items;
-            items.truncate(size);
-            let marker = truncated
-                .then(|| items.last().map(|k| k.access_key_id.clone()))
-                .flatten();
-            Rs::ListAccessKeys(page(IamPage { items, marker }, |k| key_metadata(&owner, k)))
+            Rs::ListAccessKeys(page(keys, |k| key_metadata(&owner, k)))
         }
         Rq::UpdateAccessKey(r) => {
             let active = match r.status {
