@@ -985,7 +985,8 @@ async fn durable_events_queued_during_a_sync_share_the_next_one() {
         Vec::new(),
         true,
         Arc::new(coffer_core::clock::SystemClock),
-    );
+    )
+    .unwrap();
     let first = tokio::spawn({
         let audit = audit.clone();
         async move { audit.record_durable(some_event()).await }

@@ -1,9 +1,11 @@
 //! Tamper evidence: every event line carries a hash chain link.
 //!
 //! A line is the event's JSON with one more member, `cofferChain`:
-//! `{"previousDigest": <hex>, "digest": <hex>}`, where `digest` is SHA-256 over the previous
+//! `{"digest": <hex>, "previousDigest": <hex>}`, where `digest` is SHA-256 over the previous
 //! line's digest (as its 64 hex characters), a newline, and the event's canonical bytes (the
-//! event without `cofferChain`, keys sorted at every depth, no whitespace). The first event
+//! event without `cofferChain`, keys sorted at every depth, no whitespace). The writer writes
+//! those canonical bytes with `cofferChain` appended as the last member; a reader must not
+//! rely on the order of members, [`verify`] does not. The first event
 //! ever written links to [`GENESIS`]; after a rotation the first event of the new file links
 //! to the last event of the previous one, so a set of rotated files is one chain.
 //!
@@ -77,27 +79,41 @@ pub fn link(previous: &str, canonical: &[u8]) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
     }
     out
 }
 
 /// Seals an event (as a JSON object) after `previous`: the line to write (with its newline)
 /// and its digest, the next event's `previous`.
-pub fn seal(mut event: Value, previous: &str) -> (Vec<u8>, String) {
-    let digest = link(previous, &canonical(&event));
-    if let Value::Object(map) = &mut event {
-        let mut chain = serde_json::Map::new();
-        chain.insert("previousDigest".into(), Value::String(previous.to_owned()));
-        chain.insert("digest".into(), Value::String(digest.clone()));
-        map.insert(CHAIN_MEMBER.into(), Value::Object(chain));
-    }
-    let mut line = canonical(&event);
-    line.push(b'\n');
+pub fn seal(event: &Value, previous: &str) -> (Vec<u8>, String) {
+    let mut line = Vec::new();
+    let digest = seal_into(&mut line, &canonical(event), previous);
     (line, digest)
+}
+
+/// Appends to `out` the line of an event given as its canonical bytes (a JSON object, as
+/// [`canonical`] writes it) sealed after `previous`: the digest is taken over those bytes as
+/// they are, and the line is them with the `cofferChain` member appended. Returns the digest.
+pub fn seal_into(out: &mut Vec<u8>, event: &[u8], previous: &str) -> String {
+    let digest = link(previous, event);
+    let body = event.strip_suffix(b"}").unwrap_or(event);
+    out.extend_from_slice(body);
+    if body.len() > 1 {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"");
+    out.extend_from_slice(CHAIN_MEMBER.as_bytes());
+    out.extend_from_slice(b"\":{\"digest\":\"");
+    out.extend_from_slice(digest.as_bytes());
+    out.extend_from_slice(b"\",\"previousDigest\":\"");
+    out.extend_from_slice(previous.as_bytes());
+    out.extend_from_slice(b"\"}}\n");
+    digest
 }
 
 /// The chain link of a line: (previous digest, digest), or why it has none.
@@ -250,7 +266,7 @@ mod tests {
     #[test]
     fn a_sealed_line_reads_back_to_its_link() {
         let event = serde_json::json!({"eventName":"GetSecretValue","n":1.5});
-        let (line, digest) = seal(event.clone(), GENESIS);
+        let (line, digest) = seal(&event, GENESIS);
         let text = String::from_utf8(line).unwrap_or_default();
         let (previous, read_digest, read_event) =
             read_link(text.trim_end()).unwrap_or_else(|e| panic!("{e}"));
@@ -260,5 +276,14 @@ mod tests {
         );
         assert_eq!(read_event, event);
         assert_eq!(link(GENESIS, &canonical(&read_event)), digest);
+        // The member goes last, after the event's own canonical bytes.
+        assert_eq!(
+            text,
+            format!(
+                "{{\"eventName\":\"GetSecretValue\",\"n\":1.5,\"cofferChain\":{{\"digest\":\"{digest}\",\"previousDigest\":\"{GENESIS}\"}}}}\n"
+            )
+        );
+        let (empty, _) = seal(&serde_json::json!({}), GENESIS);
+        assert!(read_link(String::from_utf8_lossy(&empty).trim_end()).is_ok());
     }
 }

@@ -22,111 +22,117 @@ pub const IAM_SOURCE: &str = "iam.amazonaws.com";
 pub const STS_SOURCE: &str = "sts.amazonaws.com";
 
 /// One audit event, serialized with CloudTrail's field names.
+///
+/// The fields of this struct and of every struct inside it are declared in the byte order of
+/// their JSON names, and `Value` members are maps with sorted keys (serde_json without
+/// `preserve_order`), so serde writes an event's canonical bytes (see [`super::chain`])
+/// directly: [`Event::canonical`], one serialization and no intermediate tree. A test holds
+/// this for every kind of event.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
-    /// The record format version ([`EVENT_VERSION`]).
-    pub event_version: &'static str,
-    /// Who made the call.
-    pub user_identity: UserIdentity,
-    /// When, to the second, in UTC (`2024-05-01T12:00:00Z`).
-    pub event_time: String,
-    /// The service called (`secretsmanager.amazonaws.com`, …).
-    pub event_source: &'static str,
-    /// The operation (`GetSecretValue`) or service event (`EndSecretVersionDelete`).
-    pub event_name: String,
     /// The region the call acted in.
     pub aws_region: String,
-    /// The client's address.
-    #[serde(rename = "sourceIPAddress")]
-    pub source_ip_address: Option<String>,
-    /// The client's User-Agent header.
-    pub user_agent: Option<String>,
     /// The error code the client received, for a failed call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// The error message the client received, for a failed call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
-    /// The request's parameters, secret values removed; `null` when there were none.
-    pub request_parameters: Option<Value>,
-    /// What the call answered, secret values removed; `null` for reads and failures, as AWS.
-    pub response_elements: Option<Value>,
-    /// The request id the client received (`x-amzn-RequestId`).
-    #[serde(rename = "requestID")]
-    pub request_id: String,
+    /// Always `Management`.
+    pub event_category: &'static str,
     /// This event's own id.
     #[serde(rename = "eventID")]
     pub event_id: String,
-    /// Whether the operation only reads.
-    pub read_only: bool,
-    /// The resources a service event is about.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Vec<Resource>>,
+    /// The operation (`GetSecretValue`) or service event (`EndSecretVersionDelete`).
+    pub event_name: String,
+    /// The service called (`secretsmanager.amazonaws.com`, …).
+    pub event_source: &'static str,
+    /// When, to the second, in UTC (`2024-05-01T12:00:00Z`).
+    pub event_time: String,
     /// `AwsApiCall` or `AwsServiceEvent`.
     pub event_type: &'static str,
+    /// The record format version ([`EVENT_VERSION`]).
+    pub event_version: &'static str,
     /// Always `true`: every coffer event is a management event.
     pub management_event: bool,
+    /// Whether the operation only reads.
+    pub read_only: bool,
     /// The account the call acted in, when known (not for a failed authentication).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recipient_account_id: Option<String>,
-    /// Always `Management`.
-    pub event_category: &'static str,
+    /// The request id the client received (`x-amzn-RequestId`).
+    #[serde(rename = "requestID")]
+    pub request_id: String,
+    /// The request's parameters, secret values removed; `null` when there were none.
+    pub request_parameters: Option<Value>,
+    /// The resources a service event is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<Resource>>,
+    /// What the call answered, secret values removed; `null` for reads and failures, as AWS.
+    pub response_elements: Option<Value>,
+    /// The client's address.
+    #[serde(rename = "sourceIPAddress")]
+    pub source_ip_address: Option<String>,
+    /// The client's User-Agent header.
+    pub user_agent: Option<String>,
+    /// Who made the call.
+    pub user_identity: UserIdentity,
 }
 
-/// CloudTrail's `userIdentity`.
+/// CloudTrail's `userIdentity` (fields in JSON-name order, as [`Event`]'s).
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentity {
-    /// `Root`, `IAMUser`, `AssumedRole`, `AWSService`, or `Unknown` (a failed authentication).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<&'static str>,
-    /// The principal's unique id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub principal_id: Option<String>,
-    /// The principal's ARN.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
-    /// The principal's account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<String>,
     /// The access key id that signed the request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
-    /// An IAM user's name.
+    /// The principal's account.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_name: Option<String>,
-    /// For a role session: the role and the session's attributes.
+    pub account_id: Option<String>,
+    /// The principal's ARN.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_context: Option<SessionContext>,
+    pub arn: Option<String>,
     /// For a service event: the service that acted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoked_by: Option<&'static str>,
+    /// The principal's unique id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
+    /// For a role session: the role and the session's attributes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_context: Option<SessionContext>,
+    /// `Root`, `IAMUser`, `AssumedRole`, `AWSService`, or `Unknown` (a failed authentication).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// An IAM user's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
 }
 
 /// CloudTrail's `sessionContext` of an assumed-role identity.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionContext {
-    /// The role the session was issued for.
-    pub session_issuer: SessionIssuer,
     /// The session's attributes.
     pub attributes: SessionAttributes,
+    /// The role the session was issued for.
+    pub session_issuer: SessionIssuer,
 }
 
 /// CloudTrail's `sessionIssuer`: the role.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionIssuer {
+    /// The role's account.
+    pub account_id: String,
+    /// The role's ARN.
+    pub arn: String,
+    /// The role's unique id (`AROA…`).
+    pub principal_id: String,
     /// Always `Role`.
     #[serde(rename = "type")]
     pub kind: &'static str,
-    /// The role's unique id (`AROA…`).
-    pub principal_id: String,
-    /// The role's ARN.
-    pub arn: String,
-    /// The role's account.
-    pub account_id: String,
     /// The role's name.
     pub user_name: String,
 }
@@ -135,11 +141,11 @@ pub struct SessionIssuer {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionAttributes {
-    /// coffer has no MFA: always `"false"` (CloudTrail writes it as a string).
-    pub mfa_authenticated: &'static str,
     /// When the session's credentials expire (coffer's tokens carry the expiry, not the issue
     /// time; CloudTrail has no field for it, so this is coffer's own).
     pub expiration_date: String,
+    /// coffer has no MFA: always `"false"` (CloudTrail writes it as a string).
+    pub mfa_authenticated: &'static str,
 }
 
 /// A resource a service event is about.
@@ -290,6 +296,14 @@ impl Event {
         }
     }
 
+    /// The event's canonical bytes (keys sorted at every depth, no whitespace), what the hash
+    /// chain digests: serde's own output, because the fields are declared in key order.
+    pub fn canonical(&self) -> serde_json::Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(768);
+        serde_json::to_writer(&mut out, self)?;
+        Ok(out)
+    }
+
     /// Turns the event of a call whose response fail-closed auditing refused into the record
     /// of what the client received instead: the service's internal error and nothing else.
     pub fn refuse(&mut self) {
@@ -313,5 +327,93 @@ pub fn refusal(source: &str) -> (&'static str, &'static str) {
             "InternalServiceError",
             "An error occurred on the server side.",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use coffer_core::names::AccountId;
+    use coffer_core::service::SessionInfo;
+
+    fn time() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    /// Every optional member set, nested maps included, for each kind of identity.
+    fn events() -> Vec<Event> {
+        let Some(account) = AccountId::parse("123456789012") else {
+            panic!("a valid account id");
+        };
+        let principal = |identity| Principal {
+            account: account.clone(),
+            arn: "arn:aws:iam::123456789012:user/a\"b".into(),
+            user_id: "AIDAEXAMPLE".into(),
+            identity,
+        };
+        let session = PrincipalIdentity::Session(SessionInfo {
+            role_id: "AROAEXAMPLE".into(),
+            role_name: "deploy".into(),
+            session_name: "s".into(),
+            expires: time(),
+            session_policy: None,
+        });
+        let identities = [
+            UserIdentity::of(&principal(PrincipalIdentity::Root), "AKIAROOT"),
+            UserIdentity::of(
+                &principal(PrincipalIdentity::User {
+                    name: "alice".into(),
+                }),
+                "AKIAUSER",
+            ),
+            UserIdentity::of(&principal(session), "ASIASESSION"),
+            UserIdentity::unknown(Some("AKIA\u{e9}\n".into())),
+            UserIdentity::service("123456789012"),
+        ];
+        let mut all: Vec<Event> = identities
+            .into_iter()
+            .map(|identity| {
+                let mut event = Event::api_call(
+                    SECRETS_MANAGER_SOURCE,
+                    "PutSecretValue".into(),
+                    time(),
+                    "eu-west-1".into(),
+                    identity,
+                    "req".into(),
+                    false,
+                );
+                event.source_ip_address = Some("127.0.0.1".into());
+                event.user_agent = Some("aws-cli/2 \"quoted\" \u{1f511}".into());
+                event.error_code = Some("ResourceNotFoundException".into());
+                event.error_message = Some("Secrets Manager can't find it.".into());
+                event.request_parameters = Some(serde_json::json!({
+                    "versionStages": ["AWSCURRENT", {"z": 1, "a": [true, null, 1.5]}],
+                    "secretId": "s",
+                    "clientRequestToken": "t",
+                }));
+                event.response_elements = Some(serde_json::json!({"name": "s", "aRN": "x"}));
+                event
+            })
+            .collect();
+        all.push(Event::end_secret_version_delete(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf",
+            time(),
+        ));
+        all
+    }
+
+    #[test]
+    fn serde_writes_the_canonical_bytes() {
+        for event in events() {
+            let value = serde_json::to_value(&event).unwrap_or_default();
+            let canonical = event.canonical().unwrap_or_default();
+            assert_eq!(
+                String::from_utf8_lossy(&canonical),
+                String::from_utf8_lossy(&super::super::chain::canonical(&value)),
+            );
+        }
     }
 }

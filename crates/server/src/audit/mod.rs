@@ -33,7 +33,7 @@ pub use event::Event;
 pub use sink::{FileSink, Sink, StdoutSink};
 pub use writer::Metrics;
 
-use writer::Message;
+use writer::{Entry, Message};
 
 /// Where the trail goes and how strictly, as the configuration says.
 #[derive(Debug, Clone, Default)]
@@ -60,7 +60,8 @@ struct Inner {
     tx: tokio::sync::mpsc::Sender<Message>,
     fail_closed: bool,
     metrics: Arc<Metrics>,
-    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Hears when the writer thread has stopped.
+    stopped: Mutex<Option<oneshot::Receiver<()>>>,
 }
 
 impl Audit {
@@ -69,8 +70,8 @@ impl Audit {
         Self { inner: None, clock }
     }
 
-    /// Opens the sinks `settings` name and starts the writer (on the current runtime). With
-    /// neither a file nor stdout the trail is disabled.
+    /// Opens the sinks `settings` name and starts the writer thread. With neither a file nor
+    /// stdout the trail is disabled.
     pub fn open(settings: &AuditSettings, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
         let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
         if let Some(path) = &settings.file {
@@ -83,12 +84,7 @@ impl Audit {
             return Ok(Self::disabled(clock));
         }
         let primary = sinks.remove(0);
-        Ok(Self::with_sinks(
-            primary,
-            sinks,
-            settings.fail_closed,
-            clock,
-        ))
+        Self::with_sinks(primary, sinks, settings.fail_closed, clock)
     }
 
     /// A trail on sinks of the caller's: `primary` decides durability (and fail-closed
@@ -99,18 +95,18 @@ impl Audit {
         mirrors: Vec<Box<dyn Sink>>,
         fail_closed: bool,
         clock: Arc<dyn Clock>,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         let metrics = Arc::new(Metrics::default());
-        let (tx, task) = writer::spawn(primary, mirrors, metrics.clone());
-        Self {
+        let (tx, stopped) = writer::spawn(primary, mirrors, metrics.clone())?;
+        Ok(Self {
             inner: Some(Arc::new(Inner {
                 tx,
                 fail_closed,
                 metrics,
-                task: Mutex::new(Some(task)),
+                stopped: Mutex::new(Some(stopped)),
             })),
             clock,
-        }
+        })
     }
 
     /// Whether anything is recorded.
@@ -131,8 +127,13 @@ impl Audit {
     /// Queues an event; it is written with the next batch, and nobody waits for it.
     pub async fn record(&self, event: Event) {
         if let Some(inner) = &self.inner {
-            // An error means the writer has stopped (the server is shutting down).
-            let _ = inner.tx.send(Message::Event(Box::new(event), None)).await;
+            match Entry::new(event, None) {
+                // An error means the writer has stopped (the server is shutting down).
+                Ok(entry) => {
+                    let _ = inner.tx.send(Message::Event(entry)).await;
+                }
+                Err(e) => tracing::error!(error = %e, "cannot serialize an audit event"),
+            }
         }
     }
 
@@ -143,12 +144,18 @@ impl Audit {
             return true;
         };
         let (reply, written) = oneshot::channel();
-        if inner
-            .tx
-            .send(Message::Event(Box::new(event), Some(reply)))
-            .await
-            .is_err()
-        {
+        let entry = match Entry::new(event, Some(reply)) {
+            Ok(entry) => entry,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot serialize an audit event");
+                inner
+                    .metrics
+                    .refused_requests_total
+                    .fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+        };
+        if inner.tx.send(Message::Event(entry)).await.is_err() {
             inner
                 .metrics
                 .refused_requests_total
@@ -180,9 +187,9 @@ impl Audit {
         if inner.tx.send(Message::Close(reply)).await.is_ok() {
             let _ = done.await;
         }
-        let task = inner.task.lock().ok().and_then(|mut task| task.take());
-        if let Some(task) = task {
-            let _ = task.await;
+        let stopped = inner.stopped.lock().ok().and_then(|mut s| s.take());
+        if let Some(stopped) = stopped {
+            let _ = stopped.await;
         }
     }
 

@@ -1,8 +1,13 @@
-//! The group-commit writer: one task owns the sinks and the chain. Requests queue their events;
-//! the task takes everything queued, seals it into one batch (one chain link per event), hands
-//! the batch to the primary sink in one write and one fsync, and only then answers the
-//! requests that wait for durability. While a batch is being synced the next one queues up,
-//! so under load one fsync covers many requests (as the SQLite writer does for the database).
+//! The group-commit writer: one thread owns the sinks and the chain. Requests serialize their
+//! events (on their own tasks, in parallel) and queue the bytes; the thread takes everything
+//! queued, links it into one batch (one chain link per event), hands the batch to the primary
+//! sink in one write and one fsync, and only then answers the requests that wait for
+//! durability. While a batch is being synced the next one queues up, so under load one fsync
+//! covers many requests (as the SQLite writer does for the database).
+//!
+//! The thread runs a single-task runtime of its own: the blocking write and fsync happen right
+//! there, with no hand-off to a blocking pool and back per batch, and never on the threads that
+//! serve requests.
 //!
 //! When the primary sink fails, nothing of the batch counts as written: the chain does not
 //! advance, every waiting request hears "not written" (and is answered with an internal
@@ -11,7 +16,7 @@
 //! is dropped while the process lives.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -27,12 +32,52 @@ const MAX_BATCH: usize = 4096;
 
 /// What requests send the writer.
 pub(crate) enum Message {
-    /// An event; with a reply channel when the request waits until it is durable.
-    Event(Box<Event>, Option<oneshot::Sender<bool>>),
+    /// An event.
+    Event(Entry),
     /// Answer once everything queued before is durable (`true`), or could not be (`false`).
     Flush(oneshot::Sender<bool>),
     /// Write what is queued, then stop.
     Close(oneshot::Sender<()>),
+}
+
+/// An event on its way to the sinks: its canonical bytes, and, when a request waits until it
+/// is durable, the event itself (rewritten if the request is refused) and the reply channel.
+pub(crate) struct Entry {
+    canonical: Vec<u8>,
+    waiting: Option<(Box<Event>, oneshot::Sender<bool>)>,
+}
+
+impl Entry {
+    /// Serializes `event` (on the caller's task), keeping it when somebody waits for it.
+    pub(crate) fn new(
+        event: Event,
+        reply: Option<oneshot::Sender<bool>>,
+    ) -> serde_json::Result<Self> {
+        let canonical = event.canonical()?;
+        Ok(Self {
+            canonical,
+            waiting: reply.map(|reply| (Box::new(event), reply)),
+        })
+    }
+
+    /// Answers the waiting request, if any: its event was written (`true`) or not.
+    fn answer(&mut self, written: bool) -> bool {
+        match self.waiting.take() {
+            Some((mut event, reply)) => {
+                if !written {
+                    // The request will answer an internal error instead of its secret: its
+                    // event, written later, says so.
+                    event.refuse();
+                    if let Ok(canonical) = event.canonical() {
+                        self.canonical = canonical;
+                    }
+                }
+                let _ = reply.send(written);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// The audit trail's counters, named as Prometheus metrics would be.
@@ -98,13 +143,7 @@ impl Metrics {
     }
 }
 
-/// An event not yet durably written, with the request waiting for it, if any.
-struct Pending {
-    event: Box<Event>,
-    reply: Option<oneshot::Sender<bool>>,
-}
-
-/// The sinks and the chain: what the blocking part of a batch works on.
+/// The sinks and the chain, owned by the writer thread.
 struct Sinks {
     primary: Box<dyn Sink>,
     mirrors: Vec<Box<dyn Sink>>,
@@ -112,15 +151,13 @@ struct Sinks {
 }
 
 impl Sinks {
-    /// Seals and writes `events`; the chain advances only if the primary sink took them.
-    fn write(&mut self, events: &[&Event], metrics: &Metrics) -> std::io::Result<()> {
+    /// Links and writes `events`; the chain advances only if the primary sink took them.
+    fn write(&mut self, events: &[Entry], metrics: &Metrics) -> std::io::Result<()> {
         let mut previous = self.previous.clone();
-        let mut batch = Vec::with_capacity(events.len() * 1024);
+        let size: usize = events.iter().map(|e| e.canonical.len() + 160).sum();
+        let mut batch = Vec::with_capacity(size);
         for event in events {
-            let value = serde_json::to_value(event).map_err(std::io::Error::other)?;
-            let (line, digest) = chain::seal(value, &previous);
-            batch.extend_from_slice(&line);
-            previous = digest;
+            previous = chain::seal_into(&mut batch, &event.canonical, &previous);
         }
         self.primary.append(&batch)?;
         self.previous = previous;
@@ -136,27 +173,36 @@ impl Sinks {
     }
 }
 
-/// Spawns the writer task on the current runtime.
+/// Starts the writer thread. The receiver hears when it has stopped.
 pub(crate) fn spawn(
     primary: Box<dyn Sink>,
     mirrors: Vec<Box<dyn Sink>>,
     metrics: Arc<Metrics>,
-) -> (mpsc::Sender<Message>, tokio::task::JoinHandle<()>) {
+) -> std::io::Result<(mpsc::Sender<Message>, oneshot::Receiver<()>)> {
     let previous = primary
         .last_digest()
         .unwrap_or_else(|| chain::GENESIS.to_owned());
-    let sinks = Arc::new(Mutex::new(Sinks {
+    let sinks = Sinks {
         primary,
         mirrors,
         previous,
-    }));
+    };
     let (tx, rx) = mpsc::channel(16 * 1024);
-    let task = tokio::spawn(run(rx, sinks, metrics));
-    (tx, task)
+    let (stopped, on_stop) = oneshot::channel();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    std::thread::Builder::new()
+        .name("coffer-audit".into())
+        .spawn(move || {
+            runtime.block_on(run(rx, sinks, metrics));
+            let _ = stopped.send(());
+        })?;
+    Ok((tx, on_stop))
 }
 
-async fn run(mut rx: mpsc::Receiver<Message>, sinks: Arc<Mutex<Sinks>>, metrics: Arc<Metrics>) {
-    let mut pending: Vec<Pending> = Vec::new();
+async fn run(mut rx: mpsc::Receiver<Message>, mut sinks: Sinks, metrics: Arc<Metrics>) {
+    let mut pending: Vec<Entry> = Vec::new();
     let mut flushes: Vec<oneshot::Sender<bool>> = Vec::new();
     let mut closing: Option<oneshot::Sender<()>> = None;
     loop {
@@ -173,7 +219,7 @@ async fn run(mut rx: mpsc::Receiver<Message>, sinks: Arc<Mutex<Sinks>>, metrics:
         };
         let Some(first) = first else {
             // Every handle is gone: write what is left, once, and stop.
-            write_batch(&sinks, &metrics, &mut pending, &mut flushes).await;
+            write_batch(&mut sinks, &metrics, &mut pending, &mut flushes);
             break;
         };
         // Everything queued now joins this batch.
@@ -181,8 +227,8 @@ async fn run(mut rx: mpsc::Receiver<Message>, sinks: Arc<Mutex<Sinks>>, metrics:
         let mut taken = 0;
         while let Some(message) = next.take() {
             match message {
-                Message::Event(event, reply) => {
-                    pending.push(Pending { event, reply });
+                Message::Event(entry) => {
+                    pending.push(entry);
                     taken += 1;
                 }
                 Message::Flush(reply) => flushes.push(reply),
@@ -198,7 +244,7 @@ async fn run(mut rx: mpsc::Receiver<Message>, sinks: Arc<Mutex<Sinks>>, metrics:
         metrics
             .pending_events
             .store(pending.len() as u64, Ordering::Relaxed);
-        write_batch(&sinks, &metrics, &mut pending, &mut flushes).await;
+        write_batch(&mut sinks, &metrics, &mut pending, &mut flushes);
         if let Some(reply) = closing.take() {
             if !pending.is_empty() {
                 tracing::error!(
@@ -212,11 +258,12 @@ async fn run(mut rx: mpsc::Receiver<Message>, sinks: Arc<Mutex<Sinks>>, metrics:
     }
 }
 
-/// Writes everything pending as one batch and answers whoever waits.
-async fn write_batch(
-    sinks: &Arc<Mutex<Sinks>>,
-    metrics: &Arc<Metrics>,
-    pending: &mut Vec<Pending>,
+/// Writes everything pending as one batch (on this, the writer's own thread) and answers
+/// whoever waits.
+fn write_batch(
+    sinks: &mut Sinks,
+    metrics: &Metrics,
+    pending: &mut Vec<Entry>,
     flushes: &mut Vec<oneshot::Sender<bool>>,
 ) {
     if pending.is_empty() {
@@ -225,59 +272,30 @@ async fn write_batch(
         }
         return;
     }
-    // The events go to the blocking pool and come back with the outcome: the write and the
-    // fsync must not stall the runtime's threads.
-    let events: Vec<Box<Event>> = pending.iter().map(|p| p.event.clone()).collect();
-    let sinks_for_batch = sinks.clone();
-    let metrics_for_batch = metrics.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&Event> = events.iter().map(|e| e.as_ref()).collect();
-        match sinks_for_batch.lock() {
-            Ok(mut sinks) => sinks
-                .write(&refs, &metrics_for_batch)
-                .map_err(|e| (sinks.primary.describe(), e)),
-            Err(_) => Err((
-                "audit".to_owned(),
-                std::io::Error::other("the audit writer panicked"),
-            )),
-        }
-    })
-    .await
-    .unwrap_or_else(|_| {
-        Err((
-            "audit".to_owned(),
-            std::io::Error::other("the audit writer panicked"),
-        ))
-    });
-    match outcome {
+    match sinks.write(pending, metrics) {
         Ok(()) => {
             metrics
                 .events_total
                 .fetch_add(pending.len() as u64, Ordering::Relaxed);
-            for done in pending.drain(..) {
-                if let Some(reply) = done.reply {
-                    let _ = reply.send(true);
-                }
+            for mut done in pending.drain(..) {
+                done.answer(true);
             }
             for flush in flushes.drain(..) {
                 let _ = flush.send(true);
             }
         }
-        Err((sink, error)) => {
+        Err(error) => {
             metrics.write_failures_total.fetch_add(1, Ordering::Relaxed);
             let mut refused = 0;
             for waiting in pending.iter_mut() {
-                if let Some(reply) = waiting.reply.take() {
-                    // The request will answer an internal error instead of its secret: its
-                    // event, written later, says so.
-                    waiting.event.refuse();
-                    let _ = reply.send(false);
+                if waiting.answer(false) {
                     refused += 1;
                 }
             }
             metrics
                 .refused_requests_total
                 .fetch_add(refused, Ordering::Relaxed);
+            let sink = sinks.primary.describe();
             tracing::error!(sink, error = %error, events = pending.len(), refused, "cannot write the audit trail; requests that return secrets are refused until it can be written");
             for flush in flushes.drain(..) {
                 let _ = flush.send(false);
