@@ -62,6 +62,117 @@ pub struct SqliteStore {
     writer: Writer,
     reader: SqlitePool,
     cache: Arc<ReadCache>,
+    remembered: Arc<Remembered>,
+}
+
+/// The records as the writer task last wrote them, so that the next update of a secret starts
+/// from memory instead of reloading it (with every version: the load grew with the number of
+/// versions and was most of the cost of a PutSecretValue on a secret with many).
+///
+/// Only the writer task reads or changes it, inside its jobs, so it is exactly what the
+/// database holds as of the writer's last statement: an update remembers its record after its
+/// statements ran, in the form a reload would give ([`as_stored`]); every other write job
+/// forgets everything before it runs, and so does every rollback ([`writer::Forget`]). Like
+/// the read cache it rests on this process being the only writer of the file (`coffer serve`
+/// locks the data directory), and it is off when the read cache is.
+struct Remembered {
+    records: Mutex<HashMap<NameKey, SecretRecord>>,
+    enabled: bool,
+}
+
+/// The most records remembered; past it, all are forgotten and remembering starts over.
+const REMEMBERED_MAX: usize = 4096;
+
+impl Remembered {
+    fn new(enabled: bool) -> Arc<Self> {
+        Arc::new(Self {
+            records: Mutex::new(HashMap::new()),
+            enabled,
+        })
+    }
+
+    fn records(&self) -> std::sync::MutexGuard<'_, HashMap<NameKey, SecretRecord>> {
+        self.records.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The record the first candidate names, when it is remembered and matches.
+    fn find(&self, scope: &Scope, candidates: &[Candidate]) -> Option<SecretRecord> {
+        let first = candidates.first()?;
+        let records = self.records();
+        let record = records.get(&name_key(scope, &first.name))?;
+        first
+            .suffix
+            .as_deref()
+            .is_none_or(|s| s == record.suffix)
+            .then(|| record.clone())
+    }
+
+    fn remember(&self, record: SecretRecord) {
+        if !self.enabled {
+            return;
+        }
+        let mut records = self.records();
+        if records.len() >= REMEMBERED_MAX {
+            records.clear();
+        }
+        records.insert(name_key(&record.scope, &record.name), record);
+    }
+
+    fn forget(&self, scope: &Scope, name: &str) {
+        self.records().remove(&name_key(scope, name));
+    }
+
+    fn forget_all(&self) {
+        self.records().clear();
+    }
+
+    fn forgetter(self: &Arc<Self>) -> writer::Forget {
+        let this = self.clone();
+        Arc::new(move || this.forget_all())
+    }
+}
+
+/// `after` as reading it back from the database would give it, after [`write_changes`] wrote
+/// it over `before`: timestamps in milliseconds, versions in the order the load sorts them.
+/// `None` when the change touched something `write_changes` does not write (the secret's
+/// identity, or an existing version's metadata other than its labels): such a record must be
+/// loaded again.
+fn as_stored(before: &SecretRecord, after: &SecretRecord) -> Option<SecretRecord> {
+    fn identity(r: &SecretRecord) -> (&str, &Scope, &str, &str, DateTime<Utc>) {
+        (&r.id, &r.scope, &r.name, &r.suffix, r.created)
+    }
+    if identity(before) != identity(after) {
+        return None;
+    }
+    let old: HashMap<&str, &VersionMeta> = before
+        .versions
+        .iter()
+        .map(|v| (v.version_id.as_str(), v))
+        .collect();
+    for new in &after.versions {
+        if let Some(old) = old.get(new.version_id.as_str()) {
+            if (new.created, &new.kms_key_id, new.last_accessed)
+                != (old.created, &old.kms_key_id, old.last_accessed)
+            {
+                return None;
+            }
+        }
+    }
+    let ms = |at: DateTime<Utc>| from_millis(millis(at));
+    let mut stored = after.clone();
+    stored.created = ms(stored.created);
+    stored.last_changed = ms(stored.last_changed);
+    stored.last_accessed = stored.last_accessed.map(ms);
+    stored.deleted = stored.deleted.map(ms);
+    stored.deletion_due = stored.deletion_due.map(ms);
+    for version in &mut stored.versions {
+        version.created = ms(version.created);
+        version.last_accessed = version.last_accessed.map(ms);
+    }
+    stored.versions.sort_by(|a, b| {
+        (millis(a.created), &a.version_id).cmp(&(millis(b.created), &b.version_id))
+    });
+    Some(stored)
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -190,10 +301,12 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(store_err)?;
+        let remembered = Remembered::new(true);
         Ok(Self {
-            writer: Writer::start(writer),
+            writer: Writer::start(writer, remembered.forgetter()),
             reader,
             cache: Arc::new(ReadCache::new(true)),
+            remembered,
         })
     }
 
@@ -202,6 +315,8 @@ impl SqliteStore {
     /// every read then goes to the database.
     pub fn without_cache(mut self) -> Self {
         self.cache = Arc::new(ReadCache::new(false));
+        self.remembered.forget_all();
+        self.remembered = Remembered::new(false);
         self
     }
 
@@ -222,10 +337,12 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| Error::Store(Box::new(e)))?;
+        let remembered = Remembered::new(true);
         Ok(Self {
-            writer: Writer::start(pool.clone()),
+            writer: Writer::start(pool.clone(), remembered.forgetter()),
             reader: pool,
             cache: Arc::new(ReadCache::new(true)),
+            remembered,
         })
     }
 }
@@ -408,12 +525,9 @@ async fn insert_version(
     Ok(())
 }
 
+/// Inserts the record's labels; the secret has none yet (a new secret), or they were deleted
+/// first ([`write_changes`]).
 async fn write_labels(conn: &mut SqliteConnection, record: &SecretRecord) -> Result<()> {
-    sqlx::query("DELETE FROM labels WHERE secret_id = ?")
-        .bind(&record.id)
-        .execute(&mut *conn)
-        .await
-        .map_err(store_err)?;
     let labels: Vec<(&str, &str)> = record
         .versions
         .iter()
@@ -517,8 +631,18 @@ async fn write_changes(
             .await
             .map_err(store_err)?;
     }
+    let kept: std::collections::HashSet<&str> = after
+        .versions
+        .iter()
+        .map(|v| v.version_id.as_str())
+        .collect();
+    let had: std::collections::HashSet<&str> = before
+        .versions
+        .iter()
+        .map(|v| v.version_id.as_str())
+        .collect();
     for old in &before.versions {
-        if after.version(&old.version_id).is_none() {
+        if !kept.contains(old.version_id.as_str()) {
             sqlx::query("DELETE FROM versions WHERE secret_id = ? AND version_id = ?")
                 .bind(&after.id)
                 .bind(&old.version_id)
@@ -535,7 +659,7 @@ async fn write_changes(
     }
     // Every version in the record must now exist: old ones or just inserted.
     for v in &after.versions {
-        if before.version(&v.version_id).is_none()
+        if !had.contains(v.version_id.as_str())
             && !new_versions.iter().any(|n| n.version_id == v.version_id)
         {
             return Err(Error::Internal(
@@ -616,11 +740,17 @@ impl Store for SqliteStore {
         let (send_written, written) = tokio::sync::oneshot::channel::<SecretRecord>();
         let scope_owned = scope.clone();
         let candidates_owned = candidates.to_vec();
+        let remembered = self.remembered.clone();
         let done = self.writer.submit(move |mut conn| async move {
             let result = async {
-                let before = load_by_candidates(&mut conn, &scope_owned, &candidates_owned)
-                    .await?
-                    .ok_or(Error::SecretNotFound)?;
+                let before = match remembered.find(&scope_owned, &candidates_owned) {
+                    Some(record) => record,
+                    None => load_by_candidates(&mut conn, &scope_owned, &candidates_owned)
+                        .await?
+                        .ok_or(Error::SecretNotFound)?,
+                };
+                // Until this job has written, what is remembered of the secret may be undone.
+                remembered.forget(&before.scope, &before.name);
                 let _ = send_before.send(before.clone());
                 // The caller's mutation is pure and quick; a caller that went away (or refused
                 // the change) drops its sender, and this job then rolls back alone.
@@ -630,6 +760,9 @@ impl Store for SqliteStore {
                     .map_err(|_| Error::Internal("mutation abandoned".into()))?;
                 if after != before || !new_versions.is_empty() {
                     write_changes(&mut conn, &before, &after, &new_versions).await?;
+                }
+                if let Some(stored) = as_stored(&before, &after) {
+                    remembered.remember(stored);
                 }
                 let _ = send_written.send(after);
                 Ok(())

@@ -17,6 +17,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use coffer_core::error::{Error, Result};
 use sqlx::pool::PoolConnection;
@@ -40,10 +41,16 @@ struct Job {
     done: oneshot::Sender<Result<()>>,
 }
 
+/// What the writer calls whenever something it ran is undone (a job rolled back to its
+/// savepoint, a batch rolled back or not committed) and before every job that is not an
+/// update: the store then forgets the records it remembers as written (`super::Remembered`).
+pub(super) type Forget = Arc<dyn Fn() + Send + Sync>;
+
 /// The handle writers submit jobs through.
 #[derive(Clone)]
 pub(super) struct Writer {
     queue: mpsc::UnboundedSender<Job>,
+    forget: Forget,
 }
 
 /// Why a commit failed, for every job of the batch.
@@ -57,14 +64,16 @@ fn writer_stopped() -> Error {
 
 impl Writer {
     /// Starts the writer task over `pool` (a pool of one connection).
-    pub(super) fn start(pool: SqlitePool) -> Self {
+    pub(super) fn start(pool: SqlitePool, forget: Forget) -> Self {
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, jobs));
-        Self { queue }
+        tokio::spawn(run(pool, jobs, forget.clone()));
+        Self { queue, forget }
     }
 
     /// Queues `work` now and returns a receiver for its durable result (after the commit).
     /// `work` must hand the connection back; its output travels through a channel it owns.
+    /// Unlike [`Writer::write`], this does not forget the remembered records: `work` must keep
+    /// them true itself (only `update_secret` submits this way).
     pub(super) fn submit<F, Fut>(&self, work: F) -> Result<oneshot::Receiver<Result<()>>>
     where
         F: FnOnce(PoolConnection<Sqlite>) -> Fut + Send + 'static,
@@ -79,7 +88,8 @@ impl Writer {
         Ok(receiver)
     }
 
-    /// Runs `work` in the next batch and returns its output once it is durable.
+    /// Runs `work` in the next batch and returns its output once it is durable. The records
+    /// the store remembers as written are forgotten first: `work` may change any of them.
     pub(super) async fn write<T, F, Fut>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
@@ -87,7 +97,9 @@ impl Writer {
         Fut: Future<Output = (PoolConnection<Sqlite>, Result<T>)> + Send + 'static,
     {
         let (output, receive) = oneshot::channel();
+        let forget = self.forget.clone();
         let done = self.submit(move |conn| async move {
+            forget();
             let (conn, result) = work(conn).await;
             let result = result.map(|value| {
                 let _ = output.send(value);
@@ -107,7 +119,7 @@ async fn execute(
 }
 
 /// The writer task: batches until every handle is dropped.
-async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
+async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>, forget: Forget) {
     while let Some(first) = jobs.recv().await {
         let mut conn = match pool.acquire().await {
             Ok(conn) => conn,
@@ -146,6 +158,7 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
                 },
                 Err(error) => {
                     // Undo this job only; the batch goes on.
+                    forget();
                     let undone = async {
                         execute(&mut conn, "ROLLBACK TO job").await?;
                         execute(&mut conn, "RELEASE job").await
@@ -172,6 +185,8 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
                 .map_err(|e| e.to_string()),
         };
         if outcome.is_err() {
+            // Nothing of the batch was written.
+            forget();
             // Whatever state the connection is in, do not hand it to the next batch.
             conn.close_on_drop();
         }
