@@ -19,10 +19,6 @@ struct Args {
     config: Option<PathBuf>,
 }
 
-/// mimalloc, as the server: cheaper than glibc's malloc for many small buffers across threads.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();

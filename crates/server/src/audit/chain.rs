@@ -88,14 +88,6 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// Seals an event (as a JSON object) after `previous`: the line to write (with its newline)
-/// and its digest, the next event's `previous`.
-pub fn seal(event: &Value, previous: &str) -> (Vec<u8>, String) {
-    let mut line = Vec::new();
-    let digest = seal_into(&mut line, &canonical(event), previous);
-    (line, digest)
-}
-
 /// Appends to `out` the line of an event given as its canonical bytes (a JSON object, as
 /// [`canonical`] writes it) sealed after `previous`: the digest is taken over those bytes as
 /// they are, and the line is them with the `cofferChain` member appended. Returns the digest.
@@ -261,6 +253,13 @@ mod tests {
             canonical(&a),
             br#"{"a":{"c":null,"d":[1,"x"]},"b":1}"#.to_vec()
         );
+    }
+
+    /// The line of `event` sealed after `previous`, and its digest.
+    fn seal(event: &Value, previous: &str) -> (Vec<u8>, String) {
+        let mut line = Vec::new();
+        let digest = seal_into(&mut line, &canonical(event), previous);
+        (line, digest)
     }
 
     #[test]

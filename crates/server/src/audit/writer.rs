@@ -68,8 +68,11 @@ impl Entry {
                     // The request will answer an internal error instead of its secret: its
                     // event, written later, says so.
                     event.refuse();
-                    if let Ok(canonical) = event.canonical() {
-                        self.canonical = canonical;
+                    match event.canonical() {
+                        Ok(canonical) => self.canonical = canonical,
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot serialize a refused audit event; it is written as first recorded")
+                        }
                     }
                 }
                 let _ = reply.send(written);

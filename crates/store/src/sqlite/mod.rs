@@ -749,7 +749,8 @@ impl Store for SqliteStore {
                         .await?
                         .ok_or(Error::SecretNotFound)?,
                 };
-                // Until this job has written, what is remembered of the secret may be undone.
+                // The entry goes now: when the result cannot be remembered as stored (below),
+                // the record as it was before this write must not stay behind.
                 remembered.forget(&before.scope, &before.name);
                 let _ = send_before.send(before.clone());
                 // The caller's mutation is pure and quick; a caller that went away (or refused
