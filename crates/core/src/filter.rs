@@ -110,6 +110,20 @@ pub fn matches(filters: &[Filter], secret: &FilterView<'_>) -> bool {
     filters.iter().all(|filter| filter_matches(filter, secret))
 }
 
+/// The name prefixes every secret that `filters` selects starts with one of: the values of the
+/// first `name` filter, when it has values and none of them is negated. `None` when the filters
+/// do not restrict names so (a store reading by name range would then have to read them all).
+pub fn name_prefixes(filters: &[Filter]) -> Option<&[String]> {
+    filters
+        .iter()
+        .find(|f| {
+            f.key == FilterKey::Name
+                && !f.values.is_empty()
+                && f.values.iter().all(|v| !v.starts_with('!'))
+        })
+        .map(|f| f.values.as_slice())
+}
+
 /// Whether `secret` satisfies at least one value of `filter`.
 fn filter_matches(filter: &Filter, secret: &FilterView<'_>) -> bool {
     filter
@@ -330,6 +344,25 @@ mod tests {
             secret,
             expected,
         }
+    }
+
+    #[test]
+    fn name_prefixes_are_the_first_wholly_positive_name_filter() {
+        let prefixes = |filters: &[Filter]| name_prefixes(filters).map(<[String]>::to_vec);
+        assert_eq!(prefixes(&[]), None);
+        assert_eq!(prefixes(&[f("tag-key", &["a"])]), None);
+        assert_eq!(
+            prefixes(&[f("tag-key", &["a"]), f("name", &["x/", "y"])]),
+            Some(vec!["x/".to_owned(), "y".to_owned()])
+        );
+        // A negated value admits names without the prefix; no values admit none (but say
+        // nothing about ranges): neither restricts names to ranges.
+        assert_eq!(prefixes(&[f("name", &["x/", "!y"])]), None);
+        assert_eq!(prefixes(&[f("name", &[])]), None);
+        assert_eq!(
+            prefixes(&[f("name", &["!y"]), f("name", &["z"])]),
+            Some(vec!["z".to_owned()])
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! of the project lives in this crate, one module per engine, with embedded migrations per
 //! engine. [`transfer`] moves a deployment from one engine to the other.
 
+mod paging;
 pub mod postgres;
 pub mod sqlite;
 mod tags;

@@ -95,6 +95,7 @@ macro_rules! contract_suite {
                 remove_secret_removes_everything,
                 read_sealed_round_trips_bytes,
                 list_secrets_isolates_scopes_and_hides_deleted,
+                list_secret_page_walks_every_order,
                 record_access_sets_the_day,
                 purge_due_removes_only_due_secrets,
                 accounts_are_idempotent_and_listed_oldest_first,
@@ -358,6 +359,73 @@ mod sqlite_only {
             err.to_string().contains("is not a coffer database"),
             "{err}"
         );
+    }
+
+    /// A name filter that selects more names than SQLite counts before choosing is read along
+    /// the sort column's index, one that selects fewer through the name index: the pages are
+    /// the same either way, and the same as the whole listing sorted.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn name_prefixes_on_either_side_of_the_plan_limit() {
+        use coffer_core::store::ListOrder;
+
+        use crate::cases::{expected_listing, walk};
+
+        let store = std::sync::Arc::new(SqliteStore::in_memory().await.unwrap());
+        let mut inserts = Vec::new();
+        for i in 0..4200i64 {
+            let store = store.clone();
+            inserts.push(tokio::spawn(async move {
+                let name = if i % 100 == 0 {
+                    format!("few/{i:05}")
+                } else {
+                    format!("many/{i:05}")
+                };
+                let mut secret = record(&home(), &name);
+                secret.created = at(i % 37);
+                secret.last_accessed = (i % 2 == 0).then(|| at(i % 11));
+                store.insert_secret(&secret, None).await.unwrap();
+            }));
+        }
+        for insert in inserts {
+            insert.await.unwrap();
+        }
+        for prefixes in [
+            vec!["many/".to_owned()],
+            vec!["few/".to_owned()],
+            vec!["few/".to_owned(), "many/01".to_owned()],
+            vec!["m".to_owned(), "many/".to_owned()],
+        ] {
+            for (order, descending) in [
+                (ListOrder::Created, true),
+                (ListOrder::LastAccessed, false),
+                (ListOrder::Name, false),
+            ] {
+                let expected = expected_listing(
+                    store.as_ref(),
+                    &home(),
+                    order,
+                    descending,
+                    false,
+                    Some(&prefixes),
+                )
+                .await;
+                let walked = walk(
+                    store.as_ref(),
+                    &home(),
+                    order,
+                    descending,
+                    false,
+                    Some(&prefixes),
+                    1000,
+                )
+                .await;
+                assert_eq!(walked.len(), expected.len(), "{prefixes:?} {order:?}");
+                assert!(
+                    walked == expected,
+                    "{prefixes:?} {order:?}: pages differ from the listing"
+                );
+            }
+        }
     }
 }
 

@@ -1027,3 +1027,70 @@ async fn initialize_runs_once() {
     assert!(f.service.initialize().await.unwrap().is_none());
     assert_eq!(f.store.list_accounts().await.unwrap().len(), 1);
 }
+
+/// Filters the store does not apply (here a tag key) are applied by the service over batches
+/// of the listing: pages that need several batches to fill, or that end in the middle of one,
+/// hold exactly the matching secrets, newest first, none twice, and the last page says there
+/// is no next one.
+#[tokio::test]
+async fn list_secrets_filters_across_store_batches() {
+    use coffer_core::filter::{Filter, FilterKey};
+
+    let f = fixture().await;
+    let mut expected = Vec::new();
+    for i in 0..1300 {
+        let name = format!("batch/{i:04}");
+        let tags = if i % 97 == 0 {
+            vec![("wanted".to_owned(), "yes".to_owned())]
+        } else {
+            Vec::new()
+        };
+        if !tags.is_empty() {
+            expected.push(name.clone());
+        }
+        f.service
+            .create_secret(
+                &scope(),
+                CreateSecretInput {
+                    name,
+                    tags,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        // A distinct creation time each, so that newest first is the reverse of this order.
+        f.clock.advance(Duration::milliseconds(1));
+    }
+    expected.reverse();
+    assert_eq!(expected.len(), 14);
+    for page in [1, 3, 14, 100] {
+        let mut listed = Vec::new();
+        let mut next_token = None;
+        loop {
+            let out = f
+                .service
+                .list_secrets(
+                    &scope(),
+                    &ListSecretsInput {
+                        max_results: Some(page),
+                        next_token: next_token.take(),
+                        filters: vec![Filter {
+                            key: FilterKey::TagKey,
+                            values: vec!["want".into()],
+                        }],
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(out.secrets.len() <= page);
+            listed.extend(out.secrets.into_iter().map(|r| r.name));
+            match out.next_token {
+                Some(token) => next_token = Some(token),
+                None => break,
+            }
+        }
+        assert_eq!(listed, expected, "page size {page}");
+    }
+}

@@ -14,6 +14,7 @@ use super::{SecretValueOutput, Service};
 use crate::error::{Error, Result};
 use crate::filter::{self, Filter, FilterView};
 use crate::model::{SecretRecord, VersionMeta};
+use crate::store::{ListOrder, PageQuery, SortValue};
 
 /// ListSecrets' SortBy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -155,37 +156,36 @@ pub struct BatchGetOutput {
     pub next_token: Option<String>,
 }
 
-/// A sort key: text or milliseconds (absent dates sort before any date).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Key {
-    Millis(Option<i64>),
-    Text(String),
+fn millis(date: Option<DateTime<Utc>>) -> SortValue {
+    SortValue::Millis(date.map(|d| d.timestamp_millis()))
 }
 
-fn millis(date: Option<DateTime<Utc>>) -> Key {
-    Key::Millis(date.map(|d| d.timestamp_millis()))
-}
-
-fn secret_key(record: &SecretRecord, by: SortBy) -> Key {
-    match by {
-        SortBy::CreatedDate => millis(Some(record.created)),
-        SortBy::LastAccessedDate => millis(record.last_accessed),
-        SortBy::LastChangedDate => millis(Some(record.last_changed)),
-        SortBy::Name => Key::Text(record.name.clone()),
+impl SortBy {
+    fn order(self) -> ListOrder {
+        match self {
+            Self::CreatedDate => ListOrder::Created,
+            Self::LastAccessedDate => ListOrder::LastAccessed,
+            Self::LastChangedDate => ListOrder::LastChanged,
+            Self::Name => ListOrder::Name,
+        }
     }
 }
 
+/// How many secrets ListSecrets asks the store for at a time when filters the store does not
+/// apply may reject some of them.
+const FILTERED_BATCH: usize = 500;
+
 /// Encodes a cursor: which listing it belongs to, and the last item's key and id.
-fn encode_cursor(kind: &str, key: &Key, id: &str) -> String {
+fn encode_cursor(kind: &str, key: &SortValue, id: &str) -> String {
     let key = match key {
-        Key::Millis(Some(m)) => format!("m{m}"),
-        Key::Millis(None) => "m".to_owned(),
-        Key::Text(t) => format!("t{t}"),
+        SortValue::Millis(Some(m)) => format!("m{m}"),
+        SortValue::Millis(None) => "m".to_owned(),
+        SortValue::Text(t) => format!("t{t}"),
     };
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}\n{key}\n{id}"))
 }
 
-fn decode_cursor(kind: &str, token: &str) -> Result<(Key, String)> {
+fn decode_cursor(kind: &str, token: &str) -> Result<(SortValue, String)> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| Error::InvalidNextToken)?;
@@ -199,12 +199,12 @@ fn decode_cursor(kind: &str, token: &str) -> Result<(Key, String)> {
     }
     let key = if let Some(rest) = key.strip_prefix('m') {
         if rest.is_empty() {
-            Key::Millis(None)
+            SortValue::Millis(None)
         } else {
-            Key::Millis(Some(rest.parse().map_err(|_| Error::InvalidNextToken)?))
+            SortValue::Millis(Some(rest.parse().map_err(|_| Error::InvalidNextToken)?))
         }
     } else if let Some(rest) = key.strip_prefix('t') {
-        Key::Text(rest.to_owned())
+        SortValue::Text(rest.to_owned())
     } else {
         return Err(Error::InvalidNextToken);
     };
@@ -214,13 +214,13 @@ fn decode_cursor(kind: &str, token: &str) -> Result<(Key, String)> {
 /// Sorts `items` by (key, id) in `order`, skips past the cursor, and cuts a page.
 fn paginate<T>(
     mut items: Vec<T>,
-    key_of: impl Fn(&T) -> (Key, String),
+    key_of: impl Fn(&T) -> (SortValue, String),
     order: SortOrder,
     kind: &str,
     next_token: Option<&str>,
     page_size: usize,
 ) -> Result<(Vec<T>, Option<String>)> {
-    let mut keyed: Vec<((Key, String), T)> =
+    let mut keyed: Vec<((SortValue, String), T)> =
         items.drain(..).map(|item| (key_of(&item), item)).collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     if order == SortOrder::Desc {
@@ -239,9 +239,9 @@ fn paginate<T>(
                 .unwrap_or(keyed.len())
         }
     };
-    let rest: Vec<((Key, String), T)> = keyed.into_iter().skip(start).collect();
+    let rest: Vec<((SortValue, String), T)> = keyed.into_iter().skip(start).collect();
     let more = rest.len() > page_size;
-    let page: Vec<((Key, String), T)> = rest.into_iter().take(page_size).collect();
+    let page: Vec<((SortValue, String), T)> = rest.into_iter().take(page_size).collect();
     let next = if more {
         page.last()
             .map(|((key, id), _)| encode_cursor(kind, key, id))
@@ -266,30 +266,66 @@ fn passes(filters: &[Filter], record: &SecretRecord) -> bool {
 }
 
 impl Service {
-    /// ListSecrets.
+    /// ListSecrets. The store hands over secrets in the page's order, a batch at a time, from
+    /// the cursor on; the filters are applied here, until the page is full or the store has
+    /// nothing more. A `name` filter is also passed down, so that the store can read only
+    /// the names it selects.
     pub async fn list_secrets(
         &self,
         who: &(impl Authority + ?Sized),
         input: &ListSecretsInput,
     ) -> Result<ListSecretsOutput> {
         self.authorize(who, "secretsmanager:ListSecrets", Target::Any, |_| {})?;
-        let all = self
-            .store
-            .list_secrets(who.scope(), input.include_planned_deletion)
-            .await?;
-        let matching: Vec<SecretRecord> = all
-            .into_iter()
-            .filter(|r| passes(&input.filters, r))
-            .collect();
         let kind = format!("ls{}", input.sort_by.tag());
-        let (secrets, next_token) = paginate(
-            matching,
-            |r| (secret_key(r, input.sort_by), r.id.clone()),
-            input.sort_order,
-            &kind,
-            input.next_token.as_deref(),
-            input.max_results.unwrap_or(100),
-        )?;
+        let mut cursor = match &input.next_token {
+            Some(token) => Some(decode_cursor(&kind, token)?),
+            None => None,
+        };
+        let page_size = input.max_results.unwrap_or(100);
+        let order = input.sort_by.order();
+        let name_prefixes = filter::name_prefixes(&input.filters);
+        // With no filter, or only the name filter the store applies, every secret read is
+        // kept: read one more than the page, to know whether another page follows.
+        let store_applies_all =
+            input.filters.is_empty() || (input.filters.len() == 1 && name_prefixes.is_some());
+        let batch = if store_applies_all {
+            page_size + 1
+        } else {
+            FILTERED_BATCH.max(page_size + 1)
+        };
+        let mut secrets: Vec<SecretRecord> = Vec::new();
+        loop {
+            let read = self
+                .store
+                .list_secret_page(
+                    who.scope(),
+                    &PageQuery {
+                        include_deleted: input.include_planned_deletion,
+                        order,
+                        descending: input.sort_order == SortOrder::Desc,
+                        after: cursor.as_ref().map(|(value, id)| (value, id.as_str())),
+                        name_prefixes,
+                        limit: batch,
+                    },
+                )
+                .await?;
+            let exhausted = read.len() < batch;
+            if let Some(last) = read.last() {
+                cursor = Some((order.value_of(last), last.id.clone()));
+            }
+            secrets.extend(read.into_iter().filter(|r| passes(&input.filters, r)));
+            if secrets.len() > page_size || exhausted {
+                break;
+            }
+        }
+        let next_token = if secrets.len() > page_size {
+            secrets.truncate(page_size);
+            secrets
+                .last()
+                .map(|last| encode_cursor(&kind, &order.value_of(last), &last.id))
+        } else {
+            None
+        };
         Ok(ListSecretsOutput {
             secrets,
             next_token,

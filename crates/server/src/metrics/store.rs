@@ -17,7 +17,7 @@ use coffer_core::model::{
     SecretRecord,
 };
 use coffer_core::names::{AccountId, Candidate, Scope};
-use coffer_core::store::{Mutation, Store};
+use coffer_core::store::{Mutation, PageQuery, Store};
 
 use super::{header, Histogram};
 
@@ -236,6 +236,18 @@ impl Store for MeteredStore {
         self.timed(
             StoreCall::ListSecrets,
             self.inner.list_secrets(scope, include_deleted),
+        )
+        .await
+    }
+
+    async fn list_secret_page(
+        &self,
+        scope: &Scope,
+        query: &PageQuery<'_>,
+    ) -> Result<Vec<SecretRecord>> {
+        self.timed(
+            StoreCall::ListSecrets,
+            self.inner.list_secret_page(scope, query),
         )
         .await
     }

@@ -31,17 +31,23 @@ use coffer_core::model::{
     SecretRecord, ValueKind, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Region, Scope};
-use coffer_core::store::{Mutation, Store};
+use coffer_core::store::{Mutation, PageQuery, Store};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgPool, Row};
 
 mod iam;
 
+use crate::paging;
 use crate::transfer::{
     AccessKeyRow, InlinePolicyRow, LabelRow, PrincipalRow, SecretRow, Snapshot, TagRow, VersionRow,
 };
 
 /// The migrations, embedded in the binary.
+/// Text compares byte by byte, as on SQLite, whatever the database's collation.
+const DIALECT: paging::Dialect = paging::Dialect {
+    bytewise: " COLLATE \"C\"",
+};
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// How long a request waits for a database connection before failing.
@@ -318,6 +324,43 @@ impl PostgresStore {
             &[scope.account.as_str(), scope.region.as_str()],
         )
         .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(records)
+    }
+
+    async fn try_list_secret_page(
+        &self,
+        scope: &Scope,
+        query: &PageQuery<'_>,
+    ) -> Tx<Vec<SecretRecord>> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(db)?;
+        // PostgreSQL keeps statistics on names: its planner chooses between the name ranges
+        // and the sort column's index by itself.
+        let mut page = sqlx::QueryBuilder::<sqlx::Postgres>::new("");
+        paging::push_page(
+            &mut page,
+            SECRET_COLUMNS,
+            scope,
+            query,
+            DIALECT,
+            paging::Plan::Planner,
+        );
+        let rows = page.build().fetch_all(&mut *tx).await.map_err(db)?;
+        let mut records = rows
+            .iter()
+            .map(secret_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        if !records.is_empty() {
+            let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+            let filter = format!("s.id IN ({})", placeholders.join(", "));
+            load_children(&mut tx, &mut records, &filter, &ids).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(records)
     }
@@ -839,7 +882,7 @@ fn sealed_from_row(row: &PgRow) -> Result<SealedValue> {
 async fn load_children(
     conn: &mut PgConnection,
     records: &mut [SecretRecord],
-    filter: &'static str,
+    filter: &str,
     binds: &[&str],
 ) -> Tx<()> {
     let mut index: HashMap<String, usize> = HashMap::with_capacity(records.len());
@@ -1187,6 +1230,14 @@ impl Store for PostgresStore {
         include_deleted: bool,
     ) -> Result<Vec<SecretRecord>> {
         with_retry!(self.try_list_secrets(scope, include_deleted).await)
+    }
+
+    async fn list_secret_page(
+        &self,
+        scope: &Scope,
+        query: &PageQuery<'_>,
+    ) -> Result<Vec<SecretRecord>> {
+        with_retry!(self.try_list_secret_page(scope, query).await)
     }
 
     async fn record_access(

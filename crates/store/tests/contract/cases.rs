@@ -12,7 +12,7 @@ use coffer_core::model::{
     SecretRecord, ValueKind, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Region, Scope, AWSCURRENT, AWSPREVIOUS};
-use coffer_core::store::Store;
+use coffer_core::store::{ListOrder, PageQuery, Store};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -810,6 +810,155 @@ pub async fn list_secrets_isolates_scopes_and_hides_deleted(store: Arc<dyn Store
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Reads a whole listing page by page, `page` secrets at a time, each page starting after the
+/// last secret of the one before, as ListSecrets' NextToken does.
+pub async fn walk(
+    store: &dyn Store,
+    scope: &Scope,
+    order: ListOrder,
+    descending: bool,
+    include_deleted: bool,
+    name_prefixes: Option<&[String]>,
+    page: usize,
+) -> Vec<SecretRecord> {
+    let mut all: Vec<SecretRecord> = Vec::new();
+    loop {
+        let after = all
+            .last()
+            .map(|last| (order.value_of(last), last.id.clone()));
+        let read = store
+            .list_secret_page(
+                scope,
+                &PageQuery {
+                    include_deleted,
+                    order,
+                    descending,
+                    after: after.as_ref().map(|(value, id)| (value, id.as_str())),
+                    name_prefixes,
+                    limit: page,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(read.len() <= page, "a page longer than its limit");
+        let done = read.len() < page;
+        all.extend(read);
+        if done {
+            return all;
+        }
+    }
+}
+
+/// What a listing must hold: every secret `list_secrets` returns whose name has one of the
+/// prefixes, sorted by (value, id).
+pub async fn expected_listing(
+    store: &dyn Store,
+    scope: &Scope,
+    order: ListOrder,
+    descending: bool,
+    include_deleted: bool,
+    name_prefixes: Option<&[String]>,
+) -> Vec<SecretRecord> {
+    let mut all: Vec<SecretRecord> = store
+        .list_secrets(scope, include_deleted)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| name_prefixes.is_none_or(|p| p.iter().any(|p| r.name.starts_with(p.as_str()))))
+        .collect();
+    all.sort_by(|a, b| (order.value_of(a), &a.id).cmp(&(order.value_of(b), &b.id)));
+    if descending {
+        all.reverse();
+    }
+    all
+}
+
+/// Pages of a listing, in every order and direction, with and without secrets scheduled for
+/// deletion and name prefixes, put together, are the scope's secrets sorted by (value, id):
+/// ties on dates broken by id, a secret never read before every date, names byte by byte,
+/// each record whole (versions, labels, tags), nothing of another scope.
+pub async fn list_secret_page_walks_every_order(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    let stems = ["app/", "app/db-", "web/", "z", "App/", "app"];
+    for i in 0..36i64 {
+        let name = format!("{}{:02}", stems[(i % 6) as usize], (i * 7) % 36);
+        let mut secret = record(&home(), &name);
+        secret.created = at(i % 5);
+        secret.last_changed = at((i * 3) % 4);
+        secret.last_accessed = (i % 3 != 0).then(|| at(86_400_000 * (i % 4)));
+        if i % 8 == 0 {
+            secret.deleted = Some(at(10));
+            secret.deletion_due = Some(at(20));
+        }
+        secret.tags = vec![("n".into(), name.clone())];
+        let first = with_version(&mut secret, "v1", at(0), &[AWSCURRENT]);
+        store.insert_secret(&secret, Some(&first)).await.unwrap();
+    }
+    for (scope, name) in [
+        (other_region(), "app/elsewhere"),
+        (other_account(), "app/theirs"),
+    ] {
+        store
+            .insert_secret(&record(&scope, name), None)
+            .await
+            .unwrap();
+    }
+    let prefixes: [Option<Vec<String>>; 4] = [
+        None,
+        Some(vec!["app/".into()]),
+        Some(vec!["web/".into(), "z".into(), "app/db-".into()]),
+        Some(vec!["nothing".into()]),
+    ];
+    for order in [
+        ListOrder::Created,
+        ListOrder::LastChanged,
+        ListOrder::LastAccessed,
+        ListOrder::Name,
+    ] {
+        for descending in [false, true] {
+            for include_deleted in [false, true] {
+                for prefix in &prefixes {
+                    let prefix = prefix.as_deref();
+                    let expected = expected_listing(
+                        store,
+                        &home(),
+                        order,
+                        descending,
+                        include_deleted,
+                        prefix,
+                    )
+                    .await;
+                    for page in [1, 4, 100] {
+                        let walked = walk(
+                            store,
+                            &home(),
+                            order,
+                            descending,
+                            include_deleted,
+                            prefix,
+                            page,
+                        )
+                        .await;
+                        assert_eq!(
+                            walked, expected,
+                            "{order:?} descending={descending} deleted={include_deleted} \
+                             prefixes={prefix:?} page={page}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // The fixture exercises what it claims to.
+    let all = expected_listing(store, &home(), ListOrder::Created, false, true, None).await;
+    assert_eq!(all.len(), 36);
+    assert!(all.iter().any(|r| r.last_accessed.is_none()));
+    assert_eq!(all.iter().filter(|r| r.deleted.is_some()).count(), 5);
+    let named = expected_listing(store, &home(), ListOrder::Name, false, true, None).await;
+    assert_eq!(named[0].name, "App/04");
+    assert_eq!(named.last().unwrap().name, "z33");
 }
 
 /// An access sets the day on the secret and on the version read, and nothing else.
