@@ -193,6 +193,41 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// What the read cache may hold, roughly, in bytes: records (metadata, no values) and sealed
+/// values. With SQLite's own page caches ([`SqliteStore::open`]) this bounds the memory a store
+/// of any size takes (docs/performance.md, "1,000,000 secrets").
+const RECORD_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+const SEALED_CACHE_BYTES: u64 = 48 * 1024 * 1024;
+
+/// About how many bytes a cached record takes: its strings and a fixed cost per part.
+fn record_bytes(key: &NameKey, record: &SecretRecord) -> usize {
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    let key_bytes = key.0.len() + key.1.len() + key.2.len();
+    let versions: usize = record
+        .versions
+        .iter()
+        .map(|v| {
+            96 + v.version_id.len()
+                + text(&v.kms_key_id)
+                + v.stages.iter().map(|l| 24 + l.len()).sum::<usize>()
+        })
+        .sum();
+    let tags: usize = record
+        .tags
+        .iter()
+        .map(|(k, v)| 48 + k.len() + v.len())
+        .sum();
+    256 + key_bytes
+        + record.id.len()
+        + record.name.len()
+        + record.suffix.len()
+        + text(&record.description)
+        + text(&record.kms_key_id)
+        + text(&record.resource_policy)
+        + versions
+        + tags
+}
+
 /// The key of a cached record: account, region, name.
 type NameKey = (String, String, String);
 
@@ -225,13 +260,19 @@ impl ReadCache {
     fn new(enabled: bool) -> Self {
         Self {
             enabled,
-            records: moka::sync::Cache::builder().max_capacity(10_000).build(),
+            // Bounded by bytes too: a record may carry a hundred versions and fifty tags.
+            records: moka::sync::Cache::builder()
+                .weigher(|key: &NameKey, v: &Arc<SecretRecord>| {
+                    u32::try_from(record_bytes(key, v)).unwrap_or(u32::MAX)
+                })
+                .max_capacity(RECORD_CACHE_BYTES)
+                .build(),
             sealed: moka::sync::Cache::builder()
-                // Bounded by bytes: at most 64 MiB of ciphertext.
+                // Bounded by bytes of ciphertext.
                 .weigher(|_, v: &Arc<SealedValue>| {
                     u32::try_from(v.ciphertext.len() + v.wrapped_key.len() + 64).unwrap_or(u32::MAX)
                 })
-                .max_capacity(64 * 1024 * 1024)
+                .max_capacity(SEALED_CACHE_BYTES)
                 .build(),
             epoch: Mutex::new(0),
         }
@@ -292,16 +333,21 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            // Pages are read through a memory map instead of a read() per page, and each
-            // connection keeps up to 32 MiB of them: the profile of a write-heavy load showed
-            // the copying of pages out of the kernel as a top cost.
-            .pragma("mmap_size", "268435456")
-            .pragma("cache_size", "-32768");
+            .busy_timeout(Duration::from_secs(10));
+        // Memory stays bounded whatever the size of the file: mapped pages count in the
+        // process's RSS, once per connection that maps them. The writer reads pages through a
+        // memory map (a profile of a write-heavy load showed the copying of pages out of the
+        // kernel as a top cost) of at most 128 MiB and caches 32 MiB; each of the 8 readers,
+        // which the read cache spares most work, caches 8 MiB and reads with read().
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .connect_with(options.clone())
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("mmap_size", "134217728")
+                    .pragma("cache_size", "-32768"),
+            )
             .await
             .map_err(store_err)?;
         MIGRATOR
@@ -310,7 +356,12 @@ impl SqliteStore {
             .map_err(|e| Error::Store(Box::new(e)))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options.read_only(true))
+            .connect_with(
+                options
+                    .read_only(true)
+                    .pragma("mmap_size", "0")
+                    .pragma("cache_size", "-8192"),
+            )
             .await
             .map_err(store_err)?;
         let remembered = Remembered::new(true);
