@@ -246,6 +246,9 @@ async fn list(args: &Args) -> Result<(), String> {
     let mut sender = connect(args).await?;
     let mut latencies: Vec<f64> = Vec::with_capacity(args.samples);
     let (mut errors, mut entries, mut has_next, mut bytes) = (0u64, None, None, 0usize);
+    // How long the first failed request had run when it failed (a server stopped for its RSS
+    // while it listed, say): the figure then is "more than this".
+    let mut failed_after_ms: Option<f64> = None;
     let budget = Duration::from_secs(args.max_seconds);
     let started = Instant::now();
     while latencies.len() < args.samples && started.elapsed() < budget {
@@ -263,15 +266,24 @@ async fn list(args: &Args) -> Result<(), String> {
             }
             Ok(Ok((status, text))) => {
                 errors += 1;
+                failed_after_ms.get_or_insert(sent.elapsed().as_secs_f64() * 1000.0);
                 eprintln!("list: HTTP {status}: {}", String::from_utf8_lossy(&text));
             }
             Ok(Err(e)) => {
                 errors += 1;
+                failed_after_ms.get_or_insert(sent.elapsed().as_secs_f64() * 1000.0);
                 eprintln!("list: {e}");
-                sender = connect(args).await?;
+                match connect(args).await {
+                    Ok(fresh) => sender = fresh,
+                    Err(e) => {
+                        eprintln!("list: cannot reconnect ({e}), giving up");
+                        break;
+                    }
+                }
             }
             Err(_) => {
                 errors += 1;
+                failed_after_ms.get_or_insert(sent.elapsed().as_secs_f64() * 1000.0);
                 eprintln!("list: no answer in {} s, giving up", args.request_timeout);
                 break;
             }
@@ -295,6 +307,7 @@ async fn list(args: &Args) -> Result<(), String> {
             "p99_ms": pct(0.99),
             "max_ms": sorted.last().copied().unwrap_or(0.0),
             "first_ms": latencies.first().copied().unwrap_or(0.0),
+            "failed_after_ms": failed_after_ms,
             "entries": entries,
             "next_token": has_next,
             "response_bytes": bytes,
