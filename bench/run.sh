@@ -11,7 +11,9 @@
 #
 # Needs wrk (Debian package `wrk`; installed here when missing and run as root).
 # Env: DURATION=15 WARMUP=3 CONNECTIONS=64 (load), COFFER_BENCH_DATABASE (PostgreSQL rows),
-#      SKIP_OPENBAO=1, OUT=dir (default target/bench-runs/<UTC time>).
+#      SKIP_OPENBAO=1, OUT=dir (default target/bench-runs/<UTC time>),
+#      MILLION=1: afterwards also bench/million.sh, the 1,000 against 1,000,000 secrets table
+#      (its own env, COUNT, KEEP, SCRATCH…, applies; its output goes to OUT/million).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -222,3 +224,8 @@ if bao and get:
 print(f"\n`coffer serve --dev` exec to first answered request: {sys.argv[2]} ms; idle RSS (data dir mode): {sys.argv[3]} MiB")
 PY
 echo "raw output in $OUT" >&2
+
+# --- 6. opt-in: 1,000 against 1,000,000 secrets (bench/million.sh), with the binaries built above
+if [ "${MILLION:-0}" = 1 ]; then
+  NO_BUILD=1 OUT=$OUT/million bench/million.sh
+fi

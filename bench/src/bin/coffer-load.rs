@@ -8,7 +8,15 @@
 //! - `raw`:  an unsigned POST (the bare baseline server);
 //! - `bao`:  OpenBao's KV v2 read, `GET /v1/secret/data/<name>` with `X-Vault-Token`;
 //! - `seed`: creates the secrets the other modes use, then exits;
-//! - `policies`: attaches policies and makes a user to read through them, then exits.
+//! - `policies`: attaches policies and makes a user to read through them, then exits;
+//! - `warm`: reads each of the `--reads` secrets chosen from a `--seeded` data directory once
+//!   (the first read of a day records LastAccessedDate, a write), then exits;
+//! - `list`: ListSecrets first pages, one at a time on one connection, `--samples` of them or
+//!   as many as fit in `--max-seconds` (with `--filter-name PREFIX`: the `name` filter).
+//!
+//! With `--seeded N` (a data directory filled by `coffer-seed` with N secrets), `get` and the
+//! Lua script of `get` read `--reads` distinct secrets spread over the whole set instead of
+//! `--secret`: the script replays that many pre-signed requests round-robin.
 //!
 //! Prints one JSON line: requests, errors, requests/s, p50 and p99 latency in milliseconds.
 
@@ -33,6 +41,10 @@ enum Mode {
     Agent,
     /// Writes a wrk Lua script replaying the `--lua-of` request (get, raw, bao, agent) to stdout.
     Lua,
+    /// Reads each of the `--reads` secrets of a `--seeded` set once, then exits.
+    Warm,
+    /// Sequential ListSecrets first pages (`--samples`, `--max-seconds`, `--filter-name`).
+    List,
     /// Creates `<secret>` (a `--value-bytes` value) and `<secret>-0` … `<secret>-(N-1)`, then exits.
     Seed,
     /// With root credentials: creates IAM user `bench-reader` with an identity policy allowing
@@ -78,6 +90,35 @@ struct Args {
     /// Lua: which request to script.
     #[arg(long, value_enum, default_value = "get")]
     lua_of: Mode,
+    /// The number of secrets `coffer-seed` put in the server's data directory; 0: not seeded,
+    /// `get` reads `--secret`.
+    #[arg(long, default_value_t = 0)]
+    seeded: u64,
+    /// With `--seeded`: how many distinct secrets `get`, its Lua script and `warm` read.
+    #[arg(long, default_value_t = 1000)]
+    reads: u64,
+    /// List: how many requests to time.
+    #[arg(long, default_value_t = 200)]
+    samples: usize,
+    /// List: stop sending after this many seconds even if fewer than `--samples` were timed.
+    #[arg(long, default_value_t = 60)]
+    max_seconds: u64,
+    /// List: give up on one request after this many seconds (counted as an error).
+    #[arg(long, default_value_t = 300)]
+    request_timeout: u64,
+    /// List: the `name` filter's value (a name prefix); none: no filter.
+    #[arg(long)]
+    filter_name: Option<String>,
+}
+
+impl Args {
+    /// The secrets `get` reads: `--reads` names spread over a `--seeded` set, or `--secret`.
+    fn read_names(&self) -> Vec<String> {
+        if self.seeded == 0 {
+            return vec![self.secret.clone()];
+        }
+        coffer_bench::spread(self.seeded, self.reads).into_iter().map(coffer_bench::seeded_name).collect()
+    }
 }
 
 /// Quotes a string for Lua.
@@ -106,6 +147,173 @@ fn lua_script(request: &Request<Full<Bytes>>, body: &[u8]) -> String {
         out.push_str(&format!("wrk.headers[{}] = {}\n", lua_string(name.as_str()), lua_string(value.to_str().unwrap_or_default())));
     }
     out
+}
+
+/// A wrk script that replays `requests` round-robin, each thread starting at another offset.
+/// The requests are formatted once per thread, in `init`.
+fn lua_script_many(requests: &[(Request<Full<Bytes>>, Bytes)]) -> String {
+    let mut out = String::from("local specs = {\n");
+    for (request, body) in requests {
+        out.push_str(&format!("  {{ {}, {}, {}, {{ ", lua_string(request.method().as_str()), lua_string(&request.uri().to_string()), lua_string(&String::from_utf8_lossy(body))));
+        for (name, value) in request.headers() {
+            if name == "host" {
+                continue;
+            }
+            out.push_str(&format!("[{}] = {}, ", lua_string(name.as_str()), lua_string(value.to_str().unwrap_or_default())));
+        }
+        out.push_str("} },\n");
+    }
+    out.push_str(
+        r#"}
+local threads = 0
+function setup(thread)
+  thread:set("offset", threads * 7919)
+  threads = threads + 1
+end
+local requests = {}
+local n = 0
+function init(args)
+  for i, s in ipairs(specs) do
+    requests[i] = wrk.format(s[1], s[2], s[4], s[3])
+  end
+  n = (offset or 0) % #requests
+end
+function request()
+  n = n % #requests + 1
+  return requests[n]
+end
+"#,
+    );
+    out
+}
+
+/// Sends `request` on a fresh connection's sender; the status and the whole body.
+async fn send(
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+) -> Result<(http::StatusCode, Bytes), String> {
+    sender.ready().await.map_err(|e| format!("{e:?}"))?;
+    let response = sender.send_request(request).await.map_err(|e| format!("{e:?}"))?;
+    let status = response.status();
+    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, body))
+}
+
+/// One HTTP/1.1 connection to the target.
+async fn connect(args: &Args) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, String> {
+    let stream = tokio::net::TcpStream::connect(&args.target).await.map_err(|e| e.to_string())?;
+    let _ = stream.set_nodelay(true);
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// The `warm` mode: every secret `get` will read, read once, on `--connections` connections.
+async fn warm(args: Arc<Args>) -> Result<(), String> {
+    let names = Arc::new(args.read_names());
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..args.connections.clamp(1, 16))
+        .map(|_| {
+            let (args, names, next) = (args.clone(), names.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut sender = connect(&args).await?;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(name) = names.get(i) else { return Ok::<_, String>(()) };
+                    let body = serde_json::json!({ "SecretId": name }).to_string();
+                    let (status, text) = send(&mut sender, signed(&args, "secretsmanager.GetSecretValue", body)).await?;
+                    if !status.is_success() {
+                        return Err(format!("GetSecretValue {name}: HTTP {status}: {}", String::from_utf8_lossy(&text)));
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.map_err(|e| e.to_string())??;
+    }
+    eprintln!("warm: read {} secrets once in {:.1} s", names.len(), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The `list` mode: sequential ListSecrets first pages, bounded in count and in time.
+async fn list(args: &Args) -> Result<(), String> {
+    let body = match &args.filter_name {
+        Some(prefix) => serde_json::json!({ "Filters": [{ "Key": "name", "Values": [prefix] }] }).to_string(),
+        None => "{}".to_owned(),
+    };
+    let mut sender = connect(args).await?;
+    let mut latencies: Vec<f64> = Vec::with_capacity(args.samples);
+    let (mut errors, mut entries, mut has_next, mut bytes) = (0u64, None, None, 0usize);
+    // How long the first failed request had run when it failed (a server stopped for its RSS
+    // while it listed, say): the figure then is "more than this".
+    let mut failed_after_ms: Option<f64> = None;
+    let budget = Duration::from_secs(args.max_seconds);
+    let started = Instant::now();
+    while latencies.len() < args.samples && started.elapsed() < budget {
+        let request = signed(args, "secretsmanager.ListSecrets", body.clone());
+        let sent = Instant::now();
+        match tokio::time::timeout(Duration::from_secs(args.request_timeout), send(&mut sender, request)).await {
+            Ok(Ok((status, text))) if status.is_success() => {
+                latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                if entries.is_none() {
+                    let answer: serde_json::Value = serde_json::from_slice(&text).map_err(|e| e.to_string())?;
+                    entries = Some(answer["SecretList"].as_array().map_or(0, Vec::len));
+                    has_next = Some(answer.get("NextToken").is_some());
+                    bytes = text.len();
+                }
+            }
+            Ok(Ok((status, text))) => {
+                errors += 1;
+                failed_after_ms.get_or_insert(sent.elapsed().as_secs_f64() * 1000.0);
+                eprintln!("list: HTTP {status}: {}", String::from_utf8_lossy(&text));
+            }
+            Ok(Err(e)) => {
+                errors += 1;
+                failed_after_ms.get_or_insert(sent.elapsed().as_secs_f64() * 1000.0);
+                eprintln!("list: {e}");
+                match connect(args).await {
+                    Ok(fresh) => sender = fresh,
+                    Err(e) => {
+                        eprintln!("list: cannot reconnect ({e}), giving up");
+                        break;
+                    }
+                }
+            }
+            Err(_) => {
+                errors += 1;
+                failed_after_ms.get_or_insert(sent.elapsed().as_secs_f64() * 1000.0);
+                eprintln!("list: no answer in {} s, giving up", args.request_timeout);
+                break;
+            }
+        }
+    }
+    let mut sorted = latencies.clone();
+    sorted.sort_by(f64::total_cmp);
+    let pct = |p: f64| -> f64 {
+        if sorted.is_empty() {
+            return 0.0;
+        }
+        sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "requests": sorted.len(),
+            "errors": errors,
+            "seconds": started.elapsed().as_secs_f64(),
+            "p50_ms": pct(0.50),
+            "p99_ms": pct(0.99),
+            "max_ms": sorted.last().copied().unwrap_or(0.0),
+            "first_ms": latencies.first().copied().unwrap_or(0.0),
+            "failed_after_ms": failed_after_ms,
+            "entries": entries,
+            "next_token": has_next,
+            "response_bytes": bytes,
+        })
+    );
+    Ok(())
 }
 
 /// Signs a JSON request for `operation` with `body`.
@@ -250,12 +458,11 @@ async fn seed(args: &Args) -> Result<(), String> {
 /// Builds one request of the configured kind.
 fn build(args: &Args, connection_index: usize) -> Request<Full<Bytes>> {
     let (method, path, body, target) = match args.mode {
-        Mode::Get => (
-            Method::POST,
-            "/".to_owned(),
-            serde_json::json!({ "SecretId": args.secret }).to_string(),
-            Some("secretsmanager.GetSecretValue"),
-        ),
+        Mode::Get => {
+            let names = args.read_names();
+            let secret = &names[connection_index % names.len()];
+            (Method::POST, "/".to_owned(), serde_json::json!({ "SecretId": secret }).to_string(), Some("secretsmanager.GetSecretValue"))
+        }
         Mode::Put => {
             let token = uuid::Uuid::new_v4().to_string();
             let value = format!("{token}{}", "x".repeat(args.value_bytes.saturating_sub(36)));
@@ -272,7 +479,9 @@ fn build(args: &Args, connection_index: usize) -> Request<Full<Bytes>> {
                 Some("secretsmanager.PutSecretValue"),
             )
         }
-        Mode::Raw | Mode::Seed | Mode::Lua | Mode::Policies => (Method::POST, "/".to_owned(), "{}".to_owned(), None),
+        Mode::Raw | Mode::Seed | Mode::Lua | Mode::Policies | Mode::Warm | Mode::List => {
+            (Method::POST, "/".to_owned(), "{}".to_owned(), None)
+        }
         Mode::Bao => (Method::GET, format!("/v1/secret/data/{}", args.secret), String::new(), None),
         Mode::Agent => (Method::GET, format!("/secretsmanager/get?secretId={}", args.secret), String::new(), None),
     };
@@ -375,9 +584,34 @@ async fn main() {
     if args.mode == Mode::Lua {
         let mut scripted = Args::parse();
         scripted.mode = args.lua_of;
+        if scripted.mode == Mode::Get && scripted.seeded > 0 {
+            // One pre-signed request per secret, replayed round-robin.
+            let mut requests = Vec::new();
+            for i in 0..scripted.read_names().len() {
+                let request = build(&scripted, i);
+                let body = request.body().clone().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                requests.push((request, body));
+            }
+            print!("{}", lua_script_many(&requests));
+            return;
+        }
         let request = build(&scripted, 0);
         let body = request.body().clone().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
         print!("{}", lua_script(&request, &body));
+        return;
+    }
+    if args.mode == Mode::Warm {
+        if let Err(e) = warm(args.clone()).await {
+            eprintln!("warm: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if args.mode == Mode::List {
+        if let Err(e) = list(&args).await {
+            eprintln!("list: {e}");
+            std::process::exit(1);
+        }
         return;
     }
     if args.mode == Mode::Policies {
