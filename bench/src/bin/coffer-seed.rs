@@ -76,7 +76,12 @@ fn value_for(name: &str, bytes: usize) -> SecretValue {
 }
 
 /// One worker: takes the next index until every secret is taken or the seed stops.
-async fn worker(service: Arc<Service>, scope: Arc<Scope>, args: Arc<Args>, counters: Arc<Counters>) {
+async fn worker(
+    service: Arc<Service>,
+    scope: Arc<Scope>,
+    args: Arc<Args>,
+    counters: Arc<Counters>,
+) {
     while !counters.stop.load(Ordering::Relaxed) {
         let index = counters.next.fetch_add(1, Ordering::Relaxed);
         if index >= args.count {
@@ -119,16 +124,18 @@ fn lock(data_dir: &std::path::Path) -> Result<std::fs::File, String> {
         .map_err(|e| format!("opening {}: {e}", path.display()))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => {
-            Err(format!("a coffer serve is using {}; stop it first", data_dir.display()))
-        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "a coffer serve is using {}; stop it first",
+            data_dir.display()
+        )),
         Err(std::fs::TryLockError::Error(e)) => Err(format!("locking {}: {e}", path.display())),
     }
 }
 
 async fn run(args: Args) -> Result<(), String> {
     let args = Arc::new(args);
-    let region = Region::parse(&args.region).ok_or_else(|| format!("bad region {}", args.region))?;
+    let region =
+        Region::parse(&args.region).ok_or_else(|| format!("bad region {}", args.region))?;
     let overrides = Overrides {
         dev: Some(false),
         data_dir: Some(args.data_dir.clone()),
@@ -140,13 +147,18 @@ async fn run(args: Args) -> Result<(), String> {
     // A complete earlier seed is forgotten until this one completes too.
     let marker = config.data_dir.join(MARKER_FILE);
     let _ = std::fs::remove_file(&marker);
-    let (service, initialized) = coffer_server::open_service(&config).await.map_err(|e| e.to_string())?;
+    let (service, initialized) = coffer_server::open_service(&config)
+        .await
+        .map_err(|e| e.to_string())?;
     let account = match initialized {
         Some((account, _)) => {
             eprintln!(
                 "coffer-seed: initialised {} (credentials in {})",
                 config.data_dir.display(),
-                config.data_dir.join(coffer_server::CREDENTIALS_FILE).display()
+                config
+                    .data_dir
+                    .join(coffer_server::CREDENTIALS_FILE)
+                    .display()
             );
             account
         }
@@ -163,7 +175,14 @@ async fn run(args: Args) -> Result<(), String> {
     let counters = Arc::new(Counters::default());
     let started = Instant::now();
     let workers: Vec<_> = (0..args.concurrency.max(1))
-        .map(|_| tokio::spawn(worker(service.clone(), scope.clone(), args.clone(), counters.clone())))
+        .map(|_| {
+            tokio::spawn(worker(
+                service.clone(),
+                scope.clone(),
+                args.clone(),
+                counters.clone(),
+            ))
+        })
         .collect();
     let reporter = {
         let counters = counters.clone();
@@ -172,7 +191,8 @@ async fn run(args: Args) -> Result<(), String> {
             let mut last = (Instant::now(), 0u64);
             loop {
                 tokio::time::sleep(Duration::from_secs(5)).await;
-                let done = counters.created.load(Ordering::Relaxed) + counters.existing.load(Ordering::Relaxed);
+                let done = counters.created.load(Ordering::Relaxed)
+                    + counters.existing.load(Ordering::Relaxed);
                 let now = Instant::now();
                 let rate = (done - last.1) as f64 / now.duration_since(last.0).as_secs_f64();
                 eprintln!(
@@ -211,7 +231,8 @@ async fn run(args: Args) -> Result<(), String> {
     if failed > 0 || created + existing != args.count {
         return Err(format!("{failed} creates failed; run again to finish"));
     }
-    std::fs::write(&marker, format!("{}\n", args.count)).map_err(|e| format!("writing {}: {e}", marker.display()))?;
+    std::fs::write(&marker, format!("{}\n", args.count))
+        .map_err(|e| format!("writing {}: {e}", marker.display()))?;
     Ok(())
 }
 
