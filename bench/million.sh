@@ -82,21 +82,7 @@ stop() {
   echo "server $1 did not stop in 30 s; killing it" >&2; kill -9 "$1" 2>/dev/null || true
 }
 # wrk_json: reads wrk --latency output, prints {"rps", "p50_ms", "p99_ms", "errors"}.
-wrk_json() {
-  python3 -c '
-import json, re, sys
-text = sys.stdin.read()
-def ms(v):
-    m = re.match(r"([\d.]+)(us|ms|s)", v)
-    if m is None:
-        sys.exit("cannot read a latency in wrk output:\n" + text)
-    n, unit = m.groups()
-    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)); p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
-m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-print(json.dumps({"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": int(m.group(1)) if m else 0}))'
-}
+wrk_json() { python3 "$ROOT/bench/wrk_json.py"; }
 # field JSON NAME: one member of a JSON object ("" when missing or null).
 field() { python3 -c 'import json, sys; v = json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else (f"{v:.2f}" if isinstance(v, float) else v))' "$1" "$2"; }
 

@@ -39,11 +39,10 @@ pub enum ListOrder {
 impl ListOrder {
     /// A record's value of this attribute.
     pub fn value_of(self, record: &SecretRecord) -> SortValue {
-        let millis = |d: Option<DateTime<Utc>>| SortValue::Millis(d.map(|d| d.timestamp_millis()));
         match self {
-            Self::Created => millis(Some(record.created)),
-            Self::LastChanged => millis(Some(record.last_changed)),
-            Self::LastAccessed => millis(record.last_accessed),
+            Self::Created => SortValue::date(Some(record.created)),
+            Self::LastChanged => SortValue::date(Some(record.last_changed)),
+            Self::LastAccessed => SortValue::date(record.last_accessed),
             Self::Name => SortValue::Text(record.name.clone()),
         }
     }
@@ -57,6 +56,13 @@ pub enum SortValue {
     Millis(Option<i64>),
     /// A name.
     Text(String),
+}
+
+impl SortValue {
+    /// A date's sort value, to the millisecond.
+    pub fn date(date: Option<DateTime<Utc>>) -> Self {
+        Self::Millis(date.map(|d| d.timestamp_millis()))
+    }
 }
 
 /// One page of a listing, as [`Store::list_secret_page`] reads it.

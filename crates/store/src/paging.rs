@@ -37,6 +37,23 @@ pub(crate) struct Dialect {
     /// Appended to a text column so that it compares byte by byte ("" on SQLite, whose default
     /// collation does; ` COLLATE "C"` on PostgreSQL).
     pub bytewise: &'static str,
+    /// Binds are `$1`, `$2`, … (PostgreSQL) rather than `?` (SQLite).
+    pub numbered_binds: bool,
+}
+
+/// The `WHERE` clause over `secrets s` that selects the page's secrets by id, for the engine's
+/// `load_children`, with one bind per id.
+pub(crate) fn ids_in(count: usize, dialect: Dialect) -> String {
+    let binds: Vec<String> = (1..=count)
+        .map(|i| {
+            if dialect.numbered_binds {
+                format!("${i}")
+            } else {
+                "?".to_owned()
+            }
+        })
+        .collect();
+    format!("s.id IN ({})", binds.join(", "))
 }
 
 /// The upper end of a name prefix's range.
@@ -145,6 +162,20 @@ pub(crate) fn push_page<DB>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_in_binds_one_placeholder_per_id_in_the_engine_s_style() {
+        let sqlite = Dialect {
+            bytewise: "",
+            numbered_binds: false,
+        };
+        let postgres = Dialect {
+            bytewise: " COLLATE \"C\"",
+            numbered_binds: true,
+        };
+        assert_eq!(ids_in(3, sqlite), "s.id IN (?, ?, ?)");
+        assert_eq!(ids_in(3, postgres), "s.id IN ($1, $2, $3)");
+    }
 
     #[test]
     fn a_prefix_range_holds_every_name_with_the_prefix_and_no_other() {

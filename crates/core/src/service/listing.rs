@@ -7,7 +7,6 @@
 //! twice or be skipped.
 
 use base64::Engine as _;
-use chrono::{DateTime, Utc};
 
 use super::access::{Authority, Target};
 use super::{SecretValueOutput, Service};
@@ -154,10 +153,6 @@ pub struct BatchGetOutput {
     pub errors: Vec<BatchItemError>,
     /// The cursor for the next page (filters only).
     pub next_token: Option<String>,
-}
-
-fn millis(date: Option<DateTime<Utc>>) -> SortValue {
-    SortValue::Millis(date.map(|d| d.timestamp_millis()))
 }
 
 impl SortBy {
@@ -354,7 +349,7 @@ impl Service {
             .collect();
         let (versions, next_token) = paginate(
             versions,
-            |v| (millis(Some(v.created)), v.version_id.clone()),
+            |v| (SortValue::date(Some(v.created)), v.version_id.clone()),
             SortOrder::Desc,
             "lv",
             input.next_token.as_deref(),

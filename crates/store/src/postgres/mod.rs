@@ -42,12 +42,13 @@ use crate::transfer::{
     AccessKeyRow, InlinePolicyRow, LabelRow, PrincipalRow, SecretRow, Snapshot, TagRow, VersionRow,
 };
 
-/// The migrations, embedded in the binary.
-/// Text compares byte by byte, as on SQLite, whatever the database's collation.
+/// Text compares byte by byte, as on SQLite, whatever the database's collation; binds are `$n`.
 const DIALECT: paging::Dialect = paging::Dialect {
     bytewise: " COLLATE \"C\"",
+    numbered_binds: true,
 };
 
+/// The migrations, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// How long a request waits for a database connection before failing.
@@ -357,8 +358,7 @@ impl PostgresStore {
         if !records.is_empty() {
             let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-            let filter = format!("s.id IN ({})", placeholders.join(", "));
+            let filter = paging::ids_in(ids.len(), DIALECT);
             load_children(&mut tx, &mut records, &filter, &ids).await?;
         }
         tx.commit().await.map_err(db)?;

@@ -37,8 +37,11 @@ use crate::paging;
 /// How long the writer task waits for a caller's mutation before rolling its job back.
 const MUTATION_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// SQLite compares text byte by byte by default.
-const DIALECT: paging::Dialect = paging::Dialect { bytewise: "" };
+/// SQLite compares text byte by byte by default; binds are `?`.
+const DIALECT: paging::Dialect = paging::Dialect {
+    bytewise: "",
+    numbered_binds: false,
+};
 
 /// A `name` filter whose ranges select fewer secrets than this is read through the name index
 /// and sorted; one that selects more, along the sort column's index (`paging::Plan`). SQLite
@@ -980,7 +983,7 @@ impl Store for SqliteStore {
         if !records.is_empty() {
             let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            let filter = format!("s.id IN ({})", vec!["?"; ids.len()].join(", "));
+            let filter = paging::ids_in(ids.len(), DIALECT);
             load_children(&mut tx, &mut records, &filter, &ids).await?;
         }
         tx.commit().await.map_err(store_err)?;
