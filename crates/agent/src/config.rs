@@ -134,6 +134,9 @@ pub struct Config {
     pub prefetch_filters: Vec<PrefetchFilter>,
     /// Extension: whether `GET /metrics` answers (`metrics`, default true).
     pub metrics: bool,
+    /// Extension: whether `GET /metrics` answers without the SSRF token (`metrics_open`,
+    /// default false: the metrics follow the secrets path's token rules).
+    pub metrics_open: bool,
     /// Extension: the limit on one upstream call, retries included (`upstream_timeout_seconds`,
     /// default 10).
     pub upstream_timeout: Duration,
@@ -166,6 +169,7 @@ impl Default for Config {
             prefetch_secret_ids: Vec::new(),
             prefetch_filters: Vec::new(),
             metrics: true,
+            metrics_open: false,
             upstream_timeout: Duration::from_secs(10),
         }
     }
@@ -226,6 +230,7 @@ struct ConfigFile {
     prefetch_secret_ids: Option<Vec<String>>,
     prefetch_filters: Option<Vec<PrefetchFilter>>,
     metrics: Option<bool>,
+    metrics_open: Option<bool>,
     upstream_timeout_seconds: Option<Number>,
 }
 
@@ -312,6 +317,7 @@ impl Config {
         config.prefetch_secret_ids = file.prefetch_secret_ids.unwrap_or_default();
         config.prefetch_filters = file.prefetch_filters.unwrap_or_default();
         config.metrics = file.metrics.unwrap_or(config.metrics);
+        config.metrics_open = file.metrics_open.unwrap_or(config.metrics_open);
         if let Some(timeout) = file.upstream_timeout_seconds {
             config.upstream_timeout = Duration::from_secs(timeout.in_range(
                 1..=600,
@@ -397,10 +403,13 @@ max_stale_seconds = 60
 prefetch_secret_ids = ["a", "b"]
 prefetch_filters = [{ key = "tag-key", values = ["team"] }]
 metrics = false
+metrics_open = true
 upstream_timeout_seconds = 2
 "#,
         )
         .unwrap();
+        assert!(c.metrics_open);
+        assert!(!Config::default().metrics_open);
         assert_eq!(c.effective_max_stale(), Duration::from_secs(60));
         assert_eq!(c.prefetch_secret_ids, ["a", "b"]);
         assert_eq!(c.prefetch_filters[0].key, "tag-key");

@@ -1,5 +1,6 @@
 //! The local HTTP endpoint, AWS's agent's rules in AWS's agent's order: connection limit, then
-//! forwarding and SSRF token (not for `/ping`), then method, then route.
+//! forwarding and SSRF token (not for `/ping`, nor for `/metrics` with `metrics_open`), then
+//! method, then route.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -42,6 +43,8 @@ pub(crate) struct State {
     pub path_prefix: String,
     pub max_conn: usize,
     pub metrics_enabled: bool,
+    /// `/metrics` without the token (`metrics_open`).
+    pub metrics_open: bool,
     pub metrics: Arc<Metrics>,
     pub open_connections: AtomicUsize,
 }
@@ -130,6 +133,11 @@ async fn handle(state: &State, request: Request<Incoming>) -> HttpResponse {
     let path = request.uri().path();
     let is_ping = path == "/ping";
     let is_metrics = state.metrics_enabled && path == "/metrics";
+    // The metrics tell anyone who can reach the port which traffic the agent carries: they
+    // take the token like the secrets path unless the operator opened them (a scraper that
+    // cannot send headers).
+    let open_metrics = is_metrics && state.metrics_open;
+    let needs_token = !(is_ping || open_metrics);
 
     // AWS's agent lets health checks use two connections beyond the limit.
     let limit = if is_ping {
@@ -142,7 +150,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> HttpResponse {
         return text(429, "Connection limit exceeded");
     }
 
-    if !is_ping && !is_metrics {
+    if needs_token {
         let headers = request.headers();
         if headers.contains_key("x-forwarded-for") {
             tracing::warn!("rejecting a request with X-Forwarded-For");

@@ -136,6 +136,7 @@ pub async fn start_on(
         path_prefix: config.path_prefix.clone(),
         max_conn: config.max_conn,
         metrics_enabled: config.metrics,
+        metrics_open: config.metrics_open,
         metrics: metrics.clone(),
         open_connections: AtomicUsize::new(0),
     });

@@ -340,7 +340,13 @@ async fn metrics_endpoint() {
     h.create("m", "v").await;
     h.secret("m").await;
     h.secret("m").await;
-    let r = request(h.agent.addr, "GET", "/metrics", &[]).await;
+    let r = request(
+        h.agent.addr,
+        "GET",
+        "/metrics",
+        &[("X-Aws-Parameters-Secrets-Token", TOKEN)],
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains("coffer_agent_hits_total 1\n"), "{}", r.body);
     assert!(r.body.contains("coffer_agent_misses_total 1\n"));
@@ -362,6 +368,62 @@ async fn metrics_endpoint() {
     )
     .await;
     assert_eq!(r.status, 404);
+}
+
+/// `/metrics` follows the SSRF token rules of the secrets path unless `metrics_open = true`:
+/// traffic volumes are the agent's business, not that of anything that can reach its port.
+#[tokio::test]
+async fn metrics_require_the_token_unless_configured_open() {
+    let h = Harness::start().await;
+    let addr = h.agent.addr;
+    let r = request(addr, "GET", "/metrics", &[]).await;
+    assert_eq!((r.status, r.body.as_str()), (403, "Bad Token"));
+    let r = request(
+        addr,
+        "GET",
+        "/metrics",
+        &[("X-Aws-Parameters-Secrets-Token", "wrong")],
+    )
+    .await;
+    assert_eq!((r.status, r.body.as_str()), (403, "Bad Token"));
+    let r = request(
+        addr,
+        "GET",
+        "/metrics",
+        &[
+            ("X-Aws-Parameters-Secrets-Token", TOKEN),
+            ("X-Forwarded-For", "10.0.0.1"),
+        ],
+    )
+    .await;
+    assert_eq!((r.status, r.body.as_str()), (400, "Forwarded"));
+    let r = request(addr, "POST", "/metrics", &[("X-Vault-Token", TOKEN)]).await;
+    assert_eq!((r.status, r.body.as_str()), (405, "Not allowed"));
+    let r = request(addr, "GET", "/metrics", &[("X-Vault-Token", TOKEN)]).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("coffer_agent_cache_entries 0\n"),
+        "{}",
+        r.body
+    );
+
+    let open = Harness::start_with("metrics_open = true").await;
+    let r = request(open.agent.addr, "GET", "/metrics", &[]).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("coffer_agent_cache_entries 0\n"),
+        "{}",
+        r.body
+    );
+    // Open means the metrics only: the secrets path still wants the token.
+    let r = request(
+        open.agent.addr,
+        "GET",
+        "/secretsmanager/get?secretId=m",
+        &[],
+    )
+    .await;
+    assert_eq!((r.status, r.body.as_str()), (403, "Bad Token"));
 }
 
 /// The binary: `--config FILE`, the token from the environment (a `file://` reference),
