@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::{Zeroize, Zeroizing};
 
 /// The server's configuration. Every key is also a `COFFER_<KEY>` environment variable
 /// (upper-case) and a key of the `--config` TOML file.
@@ -27,8 +28,9 @@ pub struct Config {
     /// Where the keyring's root key lives (default `<data_dir>/root.key`, mode 0600).
     pub root_key_file: Option<PathBuf>,
     /// The root key itself, base64 (32 bytes). Prefer `root_key_file`; this is for platforms
-    /// that inject secrets as environment variables (`COFFER_ROOT_KEY`).
-    pub root_key: Option<String>,
+    /// that inject secrets as environment variables (`COFFER_ROOT_KEY`, which [`Config::load`]
+    /// takes out of the environment).
+    pub root_key: Option<RootKeyText>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// How often the purge job looks for secrets whose recovery window has ended, in seconds.
@@ -105,14 +107,79 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// Every configuration key, as read from `COFFER_<KEY>` environment variables.
-const KEYS: [&str; 19] = [
+/// The root key as configured (`root_key`): base64 text, wiped from memory when dropped, shown
+/// as `<redacted>` and never serialized.
+#[derive(Clone)]
+pub struct RootKeyText(Zeroizing<String>);
+
+impl RootKeyText {
+    /// Wraps the text (tests and embedders that hold the key themselves).
+    pub fn new(text: String) -> Self {
+        Self(Zeroizing::new(text))
+    }
+
+    /// The base64 text, for decoding into the key.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RootKeyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl<'de> Deserialize<'de> for RootKeyText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
+impl Serialize for RootKeyText {
+    /// Always an error: the configuration is serialized only as figment's layer of defaults,
+    /// where the key is absent, and the key must never reach any other output.
+    fn serialize<S: Serializer>(&self, _serializer: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(
+            "the root key is never serialized",
+        ))
+    }
+}
+
+/// The environment variable of `root_key`, read by [`Config::load`] itself rather than through
+/// figment: it is taken out of the environment and kept in a zeroizing buffer only.
+pub const ROOT_KEY_VARIABLE: &str = "COFFER_ROOT_KEY";
+
+/// Reads `COFFER_ROOT_KEY` and removes it from the process environment, so that child processes
+/// and later readers of the environment do not see it. What this cannot do: the initial
+/// environment block the kernel gave the process (`/proc/<pid>/environ`, readable by the same
+/// user and by root) keeps its bytes until the process exits.
+///
+/// `remove_var` is sound only while no other thread reads the environment: `main` loads the
+/// configuration before the runtime starts its threads.
+fn take_root_key_from_environment() -> Option<RootKeyText> {
+    use std::os::unix::ffi::OsStringExt as _;
+    let value = std::env::var_os(ROOT_KEY_VARIABLE)?;
+    std::env::remove_var(ROOT_KEY_VARIABLE);
+    let text = match String::from_utf8(value.into_vec()) {
+        Ok(text) => text,
+        Err(not_utf8) => {
+            not_utf8.into_bytes().zeroize();
+            // Not base64 either: decoding refuses it with the usual message.
+            "\u{fffd}".to_owned()
+        }
+    };
+    Some(RootKeyText::new(text))
+}
+
+/// Every configuration key read from `COFFER_<KEY>` environment variables through figment
+/// (`root_key` is read apart, by [`take_root_key_from_environment`]).
+const KEYS: [&str; 18] = [
     "dev",
     "listen",
     "data_dir",
     "database",
     "root_key_file",
-    "root_key",
     "max_body_bytes",
     "purge_interval_secs",
     "log",
@@ -181,11 +248,15 @@ pub struct Overrides {
 }
 
 impl Config {
-    /// Loads the configuration from its layers.
+    /// Loads the configuration from its layers. `COFFER_ROOT_KEY` is taken out of the process
+    /// environment on the way (see [`take_root_key_from_environment`]): call this before any
+    /// other thread is started.
     pub fn load(
         file: Option<&std::path::Path>,
         overrides: &Overrides,
     ) -> Result<Self, Box<figment::Error>> {
+        // First, so that the variable leaves the environment even when the rest fails.
+        let root_key = take_root_key_from_environment();
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             // A named file must exist: a typo in --config should not silently run on defaults.
@@ -197,14 +268,19 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment
+        let mut config: Config = figment
             // Only the configuration's own keys are read from the environment: other COFFER_*
             // variables (a wrapper's COFFER_BIN, say) are none of our business. Unknown keys in
             // the file are still an error.
             .merge(Env::prefixed("COFFER_").only(&KEYS))
             .merge(Serialized::defaults(overrides))
             .extract()
-            .map_err(Box::new)
+            .map_err(Box::new)?;
+        // The environment layer's place: over the file (there is no flag for the key).
+        if root_key.is_some() {
+            config.root_key = root_key;
+        }
+        Ok(config)
     }
 
     /// The TLS certificate and key files, when HTTPS is configured. Setting only one of the two
@@ -290,7 +366,7 @@ mod tests {
     #[test]
     fn debug_never_shows_the_root_key_or_the_database_url() {
         let config = Config {
-            root_key: Some("c2VjcmV0LXJvb3Qta2V5".into()),
+            root_key: Some(RootKeyText::new("c2VjcmV0LXJvb3Qta2V5".into())),
             database: Some("postgres://coffer:hunter2@db/coffer".into()),
             metrics_token: Some("metrics-t0ken".into()),
             ..Config::default()
@@ -299,6 +375,35 @@ mod tests {
         assert!(!shown.contains("c2VjcmV0"));
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains("metrics-t0ken"));
+    }
+
+    /// `COFFER_ROOT_KEY` is read into the configuration (over the file's `root_key`) and is no
+    /// longer in the process environment afterwards; the configuration never shows it.
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type.
+    fn root_key_leaves_the_environment_once_read() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("c.toml", "root_key = \"ZnJvbS1maWxl\"\n")?;
+            let file = Some(std::path::Path::new("c.toml"));
+            let config = Config::load(file, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(
+                config.root_key.as_ref().map(RootKeyText::expose),
+                Some("ZnJvbS1maWxl")
+            );
+            jail.set_env(ROOT_KEY_VARIABLE, "c2VjcmV0LXJvb3Qta2V5");
+            let config = Config::load(file, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(std::env::var_os(ROOT_KEY_VARIABLE), None);
+            assert_eq!(
+                config.root_key.as_ref().map(RootKeyText::expose),
+                Some("c2VjcmV0LXJvb3Qta2V5")
+            );
+            let shown = format!("{config:?}");
+            assert!(!shown.contains("c2VjcmV0"), "{shown}");
+            assert!(shown.contains("root_key: Some(\"<redacted>\")"), "{shown}");
+            // Serializing never writes it either.
+            assert!(serde_json::to_string(&config).is_err());
+            Ok(())
+        });
     }
 
     #[test]

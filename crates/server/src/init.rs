@@ -1,10 +1,17 @@
 //! The data directory: created on first start with mode 0700; the keyring's root key file
 //! (0600, never inside the database); the credentials file of the first access key (0600, in the
 //! AWS shared-credentials format).
+//!
+//! Modes found wrong at start (docs/security.md, "Files and modes"): a file holding key material
+//! (the root key, a credentials file, the metrics token, the TLS key) that group or others may
+//! access is refused, since what it holds may already have been read and only the operator can
+//! judge that; the data directory, the database and its WAL and shared-memory files and the lock
+//! file are tightened to 0700/0600 and the change is logged, since their contents are sealed or
+//! empty and closing the door is all there is to do.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -39,6 +46,20 @@ pub enum StartError {
     /// The TLS certificate or key is not usable.
     #[error("TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
+    /// A file holding key material may be read by group or others.
+    #[error(
+        "{} holds {what} but is accessible by group or others (mode {mode:o}); run chmod 600 on it, \
+         and replace what it holds if someone else may have read it",
+        path.display()
+    )]
+    Exposed {
+        /// The file.
+        path: PathBuf,
+        /// What it holds.
+        what: &'static str,
+        /// Its permission bits.
+        mode: u32,
+    },
 }
 
 fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StartError + 'a {
@@ -49,12 +70,92 @@ fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> 
     }
 }
 
-/// Creates the data directory (0700) if missing.
+/// Creates the data directory with mode 0700 in the one `mkdir` call (so that it never exists
+/// with the umask's mode), or tightens an existing one to 0700. Missing parents are created with
+/// the umask's mode: they hold nothing of ours.
 pub fn ensure_data_dir(dir: &Path) -> Result<(), StartError> {
-    if !dir.exists() {
-        fs::create_dir_all(dir).map_err(io("creating data directory", dir))?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(io("securing data directory", dir))?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)
+            .map_err(io("creating the parent of the data directory", parent))?;
+    }
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => return Ok(()),
+        // Exists already (or was made a moment ago by another process): check it below.
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io("creating data directory", dir)(e)),
+    }
+    if !fs::metadata(dir)
+        .map_err(io("reading data directory", dir))?
+        .is_dir()
+    {
+        return Err(StartError::Config(format!(
+            "the data directory {} is not a directory",
+            dir.display()
+        )));
+    }
+    tighten_mode(dir, 0o700, "data directory").map_err(io("securing data directory", dir))
+}
+
+/// Clears the permission bits of `path` outside `allowed` (setuid, setgid and sticky bits
+/// included) and logs the change; does nothing when none are set. For files whose contents
+/// are sealed or empty, where taking away access nobody should have had is the whole fix.
+pub fn tighten_mode(path: &Path, allowed: u32, what: &str) -> std::io::Result<()> {
+    let mode = fs::metadata(path)?.permissions().mode() & 0o7777;
+    let tightened = mode & allowed;
+    if tightened != mode {
+        fs::set_permissions(path, fs::Permissions::from_mode(tightened))?;
+        tracing::warn!(
+            path = %path.display(),
+            from = %format_args!("{mode:o}"),
+            to = %format_args!("{tightened:o}"),
+            "tightened the mode of the {what}"
+        );
+    }
+    Ok(())
+}
+
+/// [`tighten_mode`] for a file that may not exist (SQLite's WAL and shared-memory files exist
+/// only while a connection has the database open, or after a crash).
+pub fn tighten_if_present(path: &Path, allowed: u32, what: &str) -> Result<(), StartError> {
+    match tighten_mode(path, allowed, what) {
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        other => other.map_err(io("securing", path)),
+    }
+}
+
+/// Refuses a file holding key material that group or others may access.
+fn refuse_exposed(path: &Path, what: &'static str) -> Result<(), StartError> {
+    let mode = fs::metadata(path)
+        .map_err(io("reading", path))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(StartError::Exposed {
+            path: path.to_owned(),
+            what,
+            mode,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses to start while a credentials file of the data directory (`credentials`, or an admin
+/// command's `credentials-<access key id>`) may be read by group or others: the secret key in it
+/// may already be known, and only the operator can decide whether to rotate it.
+pub fn check_credentials_files(dir: &Path) -> Result<(), StartError> {
+    for entry in fs::read_dir(dir).map_err(io("reading data directory", dir))? {
+        let path = entry.map_err(io("reading data directory", dir))?.path();
+        let is_credentials = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|name| {
+                name == crate::CREDENTIALS_FILE
+                    || name.starts_with(&format!("{}-", crate::CREDENTIALS_FILE))
+            });
+        if is_credentials {
+            refuse_exposed(&path, "an access key's secret key")?;
+        }
     }
     Ok(())
 }
@@ -79,7 +180,7 @@ fn decode_root_key(text: &str) -> Result<Zeroizing<[u8; KEY_LEN]>, StartError> {
 /// (0600) with a fresh key when neither exists. A file readable by group or others is refused.
 pub fn load_root_key(config: &Config) -> Result<Zeroizing<[u8; KEY_LEN]>, StartError> {
     if let Some(text) = &config.root_key {
-        return decode_root_key(text);
+        return decode_root_key(text.expose());
     }
     let path = config.root_key_path();
     if path.exists() {
@@ -140,19 +241,22 @@ pub fn load_metrics_token(config: &Config) -> Result<Option<Zeroizing<String>>, 
     Ok(Some(Zeroizing::new(token.to_owned())))
 }
 
-/// Creates an empty file readable by its owner only, unless it exists. SQLite gives its WAL and
+/// Creates an empty file with mode 0600 from the start (`open` with the mode: the umask can
+/// only take bits away), or tightens an existing one to 0600. SQLite gives its WAL and
 /// shared-memory files the permissions of the database file, so all three stay private.
-pub fn ensure_private_file(path: &Path) -> Result<(), StartError> {
-    if path.exists() {
-        return Ok(());
-    }
-    fs::OpenOptions::new()
+pub fn ensure_private_file(path: &Path, what: &str) -> Result<(), StartError> {
+    let created = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)
-        .map_err(io("creating", path))?;
-    Ok(())
+        .open(path);
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            tighten_mode(path, 0o600, what).map_err(io("securing", path))
+        }
+        Err(e) => Err(io("creating", path)(e)),
+    }
 }
 
 /// Writes a new file readable by its owner only; never overwrites.
@@ -181,6 +285,7 @@ pub fn write_credentials(path: &Path, credentials: &Credentials) -> Result<(), S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::RootKeyText;
 
     #[test]
     fn root_key_file_is_created_private_and_reloaded() {
@@ -250,12 +355,16 @@ mod tests {
     #[test]
     fn root_key_from_environment_must_be_32_bytes() {
         let config = Config {
-            root_key: Some(base64::engine::general_purpose::STANDARD.encode([7u8; 32])),
+            root_key: Some(RootKeyText::new(
+                base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+            )),
             ..Config::default()
         };
         assert_eq!(load_root_key(&config).expect("valid").as_ref(), &[7u8; 32]);
         let short = Config {
-            root_key: Some(base64::engine::general_purpose::STANDARD.encode([7u8; 16])),
+            root_key: Some(RootKeyText::new(
+                base64::engine::general_purpose::STANDARD.encode([7u8; 16]),
+            )),
             ..Config::default()
         };
         assert!(load_root_key(&short).is_err());

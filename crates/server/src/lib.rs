@@ -135,6 +135,7 @@ async fn open_service_metered(
         return Ok((Arc::new(Service::new(store, keyring, clock)), None));
     }
     init::ensure_data_dir(&config.data_dir)?;
+    init::check_credentials_files(&config.data_dir)?;
     if let Some(url) = &config.database {
         return open_postgres(config, url, clock, store_metrics).await;
     }
@@ -150,7 +151,14 @@ async fn open_service_metered(
         )));
     }
     let keyring = Arc::new(Keyring::new(init::load_root_key(config)?));
-    init::ensure_private_file(&database)?;
+    init::ensure_private_file(&database, "database")?;
+    // Left by a crash (or another process): SQLite reuses them as they are, so their modes are
+    // fixed here; the ones it creates take the database file's mode.
+    for suffix in ["-wal", "-shm"] {
+        let mut name = database.clone().into_os_string();
+        name.push(suffix);
+        init::tighten_if_present(std::path::Path::new(&name), 0o600, "database")?;
+    }
     let store = metered(
         Arc::new(SqliteStore::open(&database).await?),
         &store_metrics,
@@ -350,7 +358,7 @@ fn lock_data_dir(config: &Config) -> Result<Option<std::fs::File>, StartError> {
     }
     init::ensure_data_dir(&config.data_dir)?;
     let path = config.data_dir.join(LOCK_FILE);
-    init::ensure_private_file(&path)?;
+    init::ensure_private_file(&path, "lock file")?;
     let file = std::fs::OpenOptions::new()
         .write(true)
         .open(&path)

@@ -282,9 +282,8 @@ async fn serve(config: Config) -> Result<(), String> {
 
 /// Opens an existing deployment for an offline admin command.
 async fn open_existing(
-    common: &Common,
+    config: Config,
 ) -> Result<(Config, std::sync::Arc<coffer_core::service::Service>), String> {
-    let config = load(common, Some(false), None)?;
     if config.database.is_none() && !config.data_dir.join(DATABASE_FILE).exists() {
         return Err(format!(
             "{} holds no coffer database; run coffer serve once first",
@@ -318,14 +317,20 @@ fn save_credentials(
     Ok(())
 }
 
-async fn admin(command: AdminCommand) -> Result<(), String> {
+/// The configuration of an admin command that reads one (`main` loads it before the runtime
+/// starts; see [`loaded_config`]).
+fn configured(config: Option<Config>) -> Result<Config, String> {
+    config.ok_or_else(|| "this command reads no configuration".to_owned())
+}
+
+async fn admin(command: AdminCommand, config: Option<Config>) -> Result<(), String> {
     match command {
         AdminCommand::CreateAccount {
-            common,
+            common: _,
             account,
             output,
         } => {
-            let (config, service) = open_existing(&common).await?;
+            let (config, service) = open_existing(configured(config)?).await?;
             let account = match account {
                 Some(text) => AccountId::parse(&text).ok_or("--account must be 12 digits")?,
                 None => AccountId::generate().map_err(|e| e.to_string())?,
@@ -345,11 +350,11 @@ async fn admin(command: AdminCommand) -> Result<(), String> {
             save_credentials(&config, output, &account, &credentials)
         }
         AdminCommand::RotateAccessKey {
-            common,
+            common: _,
             access_key_id,
             output,
         } => {
-            let (config, service) = open_existing(&common).await?;
+            let (config, service) = open_existing(configured(config)?).await?;
             let old = service
                 .store()
                 .find_access_key(&access_key_id)
@@ -376,9 +381,9 @@ async fn admin(command: AdminCommand) -> Result<(), String> {
             println!("deleted access key {access_key_id}");
             Ok(())
         }
-        AdminCommand::ListPrincipals { common } => {
+        AdminCommand::ListPrincipals { common: _ } => {
             use coffer_core::model::PrincipalKind;
-            let (_, service) = open_existing(&common).await?;
+            let (_, service) = open_existing(configured(config)?).await?;
             let store = service.store();
             for account in store.list_accounts().await.map_err(|e| e.to_string())? {
                 println!("{account}\troot\tarn:aws:iam::{account}:root");
@@ -411,11 +416,11 @@ async fn admin(command: AdminCommand) -> Result<(), String> {
             Ok(())
         }
         AdminCommand::CreateAccessKey {
-            common,
+            common: _,
             account,
             output,
         } => {
-            let config = load(&common, Some(false), None)?;
+            let config = configured(config)?;
             if config.database.is_none() && !config.data_dir.join(DATABASE_FILE).exists() {
                 return Err(format!(
                     "{} holds no coffer database; run coffer serve once first",
@@ -454,8 +459,8 @@ async fn admin(command: AdminCommand) -> Result<(), String> {
             );
             Ok(())
         }
-        AdminCommand::ListAccessKeys { common } => {
-            let config = load(&common, Some(false), None)?;
+        AdminCommand::ListAccessKeys { common: _ } => {
+            let config = configured(config)?;
             if config.database.is_none() && !config.data_dir.join(DATABASE_FILE).exists() {
                 return Err(format!(
                     "{} holds no coffer database",
@@ -526,8 +531,36 @@ async fn migrate_store(from: &std::path::Path, to: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The configuration the command reads, if it reads one.
+fn loaded_config(command: &Command) -> Result<Option<Config>, String> {
+    match command {
+        Command::Serve {
+            common,
+            dev,
+            listen,
+        } => load(common, dev.then_some(true), *listen).map(Some),
+        Command::Admin { command } => match command {
+            AdminCommand::CreateAccessKey { common, .. }
+            | AdminCommand::ListAccessKeys { common }
+            | AdminCommand::CreateAccount { common, .. }
+            | AdminCommand::RotateAccessKey { common, .. }
+            | AdminCommand::ListPrincipals { common } => load(common, Some(false), None).map(Some),
+            AdminCommand::MigrateStore { .. } | AdminCommand::Audit { .. } => Ok(None),
+        },
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before the runtime starts its threads: loading the configuration takes COFFER_ROOT_KEY out
+    // of the process environment, which is sound only while this is the one thread.
+    let config = match loaded_config(&cli.command) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("coffer: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -540,15 +573,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve {
-                common,
-                dev,
-                listen,
-            } => {
-                let config = load(&common, dev.then_some(true), listen)?;
-                serve(config).await
-            }
-            Command::Admin { command } => admin(command).await,
+            Command::Serve { .. } => serve(configured(config)?).await,
+            Command::Admin { command } => admin(command, config).await,
         }
     });
     match result {

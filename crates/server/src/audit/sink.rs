@@ -25,6 +25,10 @@ pub trait Sink: Send + 'static {
     }
 }
 
+/// The most an audit file may allow: owner read-write, group read (mode 0640). New files are
+/// created 0600.
+pub const AUDIT_MODE_ALLOWED: u32 = 0o640;
+
 /// The append-only audit file. Rotated files sit beside it as `<name>.000001`, `<name>.000002`,
 /// … (oldest first, so a shell glob lists them in order).
 pub struct FileSink {
@@ -57,10 +61,20 @@ impl FileSink {
                 OpenOptions::new().write(true).open(path)?.set_len(0)?;
             }
         }
+        let rotated = rotated_files(path)?;
         if last.is_none() {
-            if let Some(newest) = rotated_files(path)?.pop() {
-                last = chain::last_link(&newest)?.map(|(digest, _)| digest);
+            if let Some(newest) = rotated.last() {
+                last = chain::last_link(newest)?.map(|(digest, _)| digest);
             }
+        }
+        // The trail holds names and principals, never values; a log shipper's group may read
+        // it, nobody else may, and only the server may write to it.
+        for file in rotated
+            .iter()
+            .map(PathBuf::as_path)
+            .chain(path.exists().then_some(path))
+        {
+            crate::init::tighten_mode(file, AUDIT_MODE_ALLOWED, "audit file")?;
         }
         let mut sink = Self {
             path: path.to_owned(),

@@ -49,7 +49,7 @@ pub async fn cluster(count: usize) -> Option<Cluster> {
         let config = coffer_server::Config {
             data_dir: dir.path().to_owned(),
             database: Some(scratch.url()),
-            root_key: Some(root_key.clone()),
+            root_key: Some(coffer_server::config::RootKeyText::new(root_key.clone())),
             purge_interval_secs: 1,
             ..Default::default()
         };
