@@ -1015,3 +1015,53 @@ async fn durable_events_queued_during_a_sync_share_the_next_one() {
     assert_eq!(audit.metrics().events_total.load(Ordering::Relaxed), 64);
     audit.close().await;
 }
+
+/// A response without secret material is released only once its event is written too (so a
+/// crash never loses the event of a call its client saw answered): while the sink holds the
+/// batch, `finish` does not return; once the batch is written, it returns the route's response
+/// unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_waits_until_its_event_is_written() {
+    let (release, gate) = std::sync::mpsc::channel();
+    let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let audit = Audit::with_sinks(
+        Box::new(GateSink {
+            batches: batches.clone(),
+            gate: Some(gate),
+        }),
+        Vec::new(),
+        true,
+        Arc::new(coffer_core::clock::SystemClock),
+    )
+    .unwrap();
+    let call = coffer_server::audit::Call::new("request-1".into());
+    let finish = tokio::spawn({
+        let audit = audit.clone();
+        async move {
+            let response = axum::response::Response::new(axum::body::Body::from("{}"));
+            audit.finish(call, response).await
+        }
+    });
+    // The writer is inside the write of the call's event, held by the gate.
+    while batches.lock().unwrap().is_empty() {
+        tokio::task::yield_now().await;
+    }
+    // Give the response every chance to leave early: it must not.
+    for _ in 0..1000 {
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        !finish.is_finished(),
+        "the response left before its event was written"
+    );
+    release.send(()).unwrap();
+    let response = finish.await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = axum::body::to_bytes(response.into_body(), 1024)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"{}");
+    assert_eq!(*batches.lock().unwrap(), [1]);
+    assert_eq!(audit.metrics().events_total.load(Ordering::Relaxed), 1);
+    audit.close().await;
+}

@@ -1,15 +1,19 @@
-//! Staging-label invariants under random sequences of operations, through the `Service` on an
-//! in-memory SQLite store.
+//! Staging-label invariants under random sequences of operations, through the `Service`, on both
+//! engines: an in-memory SQLite store (128 cases) and PostgreSQL (24 cases, each in a scratch
+//! schema of its own; skipped when PostgreSQL is unreachable, except under `CI=true`).
 //!
 //! Each case runs up to 40 steps over three secrets (one starts without a value): PutSecretValue
 //! with the default or random custom stages (tokens reused on purpose, with the same or another
-//! value), UpdateSecretVersionStage with random labels and random, often invalid, targets,
-//! DeleteSecret and RestoreSecret. After every step each secret is reloaded (DescribeSecret,
+//! value), UpdateSecret with a new value (which behaves as PutSecretValue with the default stage,
+//! tokens reused the same way) or with only a Description and/or KmsKeyId (sometimes a key that
+//! does not exist), UpdateSecretVersionStage with random labels and random, often invalid,
+//! targets, DeleteSecret and RestoreSecret. After every step each secret is reloaded (DescribeSecret,
 //! ListSecretVersionIds with and without IncludeDeprecated, ListSecrets) and checked:
 //! - `coffer_core::labels::check_invariants` (a label on at most one version, exactly one
 //!   AWSCURRENT when there is a version, AWSPREVIOUS never on it, the label quota);
 //! - the operation succeeded or failed exactly as an independent model of AWS's rules says;
 //! - a failed operation changed nothing, and no operation changed another secret;
+//! - UpdateSecret without a value changes the description, KmsKeyId and last-changed date only;
 //! - a new value put with the default stage is AWSCURRENT and AWSPREVIOUS is exactly on the
 //!   version AWSCURRENT left; labels not named by an operation stay where they were;
 //! - GetSecretValue returns the value that was put under the AWSCURRENT version.
@@ -27,12 +31,16 @@ use coffer_core::model::{SecretRecord, SecretValue};
 use coffer_core::names::{AccountId, Region, Scope, AWSCURRENT, AWSPENDING, AWSPREVIOUS};
 use coffer_core::service::{
     CreateSecretInput, GetSecretValueInput, ListSecretVersionIdsInput, ListSecretsInput,
-    PutSecretValueInput, Service, UpdateSecretVersionStageInput,
+    PutSecretValueInput, Service, UpdateSecretInput, UpdateSecretVersionStageInput,
 };
-use coffer_store::SqliteStore;
+use coffer_core::store::Store;
+use coffer_store::{PostgresStore, SqliteStore};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use zeroize::Zeroizing;
+
+#[path = "support/pg.rs"]
+mod pg;
 
 /// The secrets every case works on; the last one starts without a value.
 const SECRETS: [&str; 3] = ["alpha", "beta", "gamma"];
@@ -40,6 +48,10 @@ const SECRETS: [&str; 3] = ["alpha", "beta", "gamma"];
 const LABELS: [&str; 6] = [AWSCURRENT, AWSPREVIOUS, AWSPENDING, "BLUE", "GREEN", "RED"];
 /// Tokens per secret: few enough that retries (same or other value) are frequent.
 const TOKENS: usize = 8;
+/// The KmsKeyIds UpdateSecret picks from: the default key's alias, and one KMS does not have.
+const KMS_KEYS: [&str; 2] = ["alias/aws/secretsmanager", "alias/not-a-key"];
+/// The descriptions UpdateSecret picks from.
+const DESCRIPTIONS: [&str; 2] = ["first description", "second description"];
 
 /// A version named by a step, resolved against the secret as it is when the step runs.
 #[derive(Debug, Clone)]
@@ -66,6 +78,18 @@ enum Step {
         label: usize,
         move_to: Option<Target>,
         remove_from: Option<Target>,
+    },
+    /// UpdateSecret with a new value (SecretString and ClientRequestToken) and nothing else.
+    UpdateValue {
+        secret: usize,
+        token: usize,
+        value: u8,
+    },
+    /// UpdateSecret with metadata only: a Description, a KmsKeyId, or both.
+    UpdateMeta {
+        secret: usize,
+        description: Option<usize>,
+        kms_key: Option<usize>,
     },
     Delete {
         secret: usize,
@@ -106,6 +130,23 @@ fn step() -> impl Strategy<Value = Step> {
                 move_to,
                 remove_from,
             }),
+        3 => (secret.clone(), 0..TOKENS, 0..2u8)
+            .prop_map(|(secret, token, value)| Step::UpdateValue { secret, token, value }),
+        2 => (
+            secret.clone(),
+            prop::option::weighted(0.7, 0..DESCRIPTIONS.len()),
+            prop::option::weighted(0.5, prop_oneof![4 => Just(0usize), 1 => Just(1usize)]),
+        )
+            .prop_map(|(secret, description, kms_key)| Step::UpdateMeta {
+                secret,
+                description,
+                // UpdateSecret needs something to change.
+                kms_key: if description.is_none() && kms_key.is_none() {
+                    Some(0)
+                } else {
+                    kms_key
+                },
+            }),
         1 => (secret.clone(), 7..=30i64).prop_map(|(secret, days)| Step::Delete { secret, days }),
         1 => secret.prop_map(|secret| Step::Restore { secret }),
     ]
@@ -116,6 +157,8 @@ fn step_secret(step: &Step) -> usize {
     match step {
         Step::Put { secret, .. }
         | Step::Stage { secret, .. }
+        | Step::UpdateValue { secret, .. }
+        | Step::UpdateMeta { secret, .. }
         | Step::Delete { secret, .. }
         | Step::Restore { secret } => *secret,
     }
@@ -145,6 +188,7 @@ fn kind(error: &Error) -> &'static str {
         Error::InvalidParameter(_) => "InvalidParameter",
         Error::LimitExceeded(_) => "LimitExceeded",
         Error::SecretNotFound => "SecretNotFound",
+        Error::KmsKeyNotFound => "KmsKeyNotFound",
         other => panic!("unexpected error {other:?}"),
     }
 }
@@ -186,12 +230,18 @@ struct World {
 }
 
 impl World {
+    /// A world on an in-memory SQLite store.
     async fn new() -> Self {
+        Self::on(Arc::new(SqliteStore::in_memory().await.unwrap())).await
+    }
+
+    /// A world on `store`, which must be empty.
+    async fn on(store: Arc<dyn Store>) -> Self {
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2024, 3, 10, 12, 0, 0).unwrap(),
         ));
         let service = Service::new(
-            Arc::new(SqliteStore::in_memory().await.unwrap()),
+            store,
             Arc::new(Keyring::new(Keyring::generate_root_key().unwrap())),
             clock.clone(),
         );
@@ -323,6 +373,94 @@ impl World {
                     .map(|_| ());
                 let old = old.clone();
                 on_success = Box::new(move |new| check_stage(&old, new, label, to.as_deref()));
+            }
+            Step::UpdateValue { token, value, .. } => {
+                let token = token_of(secret, *token);
+                let known = self.values.get(&(secret, token.clone())).copied();
+                // As PutSecretValue with the default stage: the value is checked against the
+                // version the token names only once the secret is known to be live.
+                expected = if old.is_deleted() {
+                    Err("MarkedForDeletion")
+                } else {
+                    match known {
+                        Some(v) if v != *value => Err("VersionExists"),
+                        _ => Ok(()),
+                    }
+                };
+                outcome = self
+                    .service
+                    .update_secret(
+                        &scope(),
+                        UpdateSecretInput {
+                            secret_id: name.into(),
+                            client_request_token: Some(token.clone()),
+                            value: Some(SecretValue::String(Zeroizing::new(value_text(
+                                secret, *value,
+                            )))),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map(|out| {
+                        assert_eq!(out.version_id.as_deref(), Some(token.as_str()));
+                    });
+                if outcome.is_ok() && known.is_none() {
+                    self.values.insert((secret, token.clone()), *value);
+                }
+                let old = old.clone();
+                on_success = Box::new(move |new| {
+                    if known.is_some() {
+                        // A retry with the same value: nothing changes, not even the date.
+                        prop_assert_eq!(new, &old);
+                        return Ok(());
+                    }
+                    prop_assert_eq!(&new.description, &old.description);
+                    prop_assert_eq!(&new.kms_key_id, &old.kms_key_id);
+                    prop_assert_eq!(new.last_changed, now);
+                    check_put(&old, new, &token, None)
+                });
+            }
+            Step::UpdateMeta {
+                description,
+                kms_key,
+                ..
+            } => {
+                let description = description.map(|i| DESCRIPTIONS[i].to_owned());
+                let kms_key = kms_key.map(|i| KMS_KEYS[i].to_owned());
+                // The key is resolved before the secret is even looked at.
+                expected = if kms_key.as_deref() == Some(KMS_KEYS[1]) {
+                    Err("KmsKeyNotFound")
+                } else if old.is_deleted() {
+                    Err("MarkedForDeletion")
+                } else {
+                    Ok(())
+                };
+                outcome = self
+                    .service
+                    .update_secret(
+                        &scope(),
+                        UpdateSecretInput {
+                            secret_id: name.into(),
+                            description: description.clone(),
+                            kms_key_id: kms_key.clone(),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map(|out| assert_eq!(out.version_id, None));
+                let mut want = old.clone();
+                if description.is_some() {
+                    want.description = description;
+                }
+                if kms_key.is_some() {
+                    want.kms_key_id = kms_key;
+                }
+                want.last_changed = now;
+                on_success = Box::new(move |new| {
+                    // No label moves, no version comes or goes.
+                    prop_assert_eq!(new, &want);
+                    Ok(())
+                });
             }
             Step::Delete { days, .. } => {
                 expected = if old.is_deleted() {
@@ -622,32 +760,70 @@ fn check_put(
 }
 
 async fn run_case(steps: Vec<Step>) -> Result<(), TestCaseError> {
-    let mut world = World::new().await;
+    run_steps(World::new().await, &steps).await
+}
+
+/// Runs `steps` from `world`'s start, checking after each.
+async fn run_steps(mut world: World, steps: &[Step]) -> Result<(), TestCaseError> {
     let all: Vec<usize> = (0..SECRETS.len()).collect();
     let mut records = world.check(world.describe_all().await, &all).await?;
-    for step in &steps {
+    for step in steps {
         let after = world.run(step, &records).await?;
         records = world.check(after, &[step_secret(step)]).await?;
     }
     Ok(())
 }
 
+/// Runs `steps` on PostgreSQL, in a scratch schema of this case's own; `Ok` without running
+/// when PostgreSQL is unreachable and the run does not require it (`pg::scratch` says so).
+async fn run_case_on_postgres(steps: Vec<Step>) -> Result<(), TestCaseError> {
+    let Some(scratch) = pg::scratch().await else {
+        return Ok(());
+    };
+    let store = Arc::new(PostgresStore::connect(&scratch.url()).await.unwrap());
+    let result = run_steps(World::on(store.clone()).await, &steps).await;
+    // Every connection closed before the schema is dropped.
+    store.close().await;
+    drop(scratch);
+    result
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 64,
+        cases: 128,
         ..ProptestConfig::default()
     })]
 
-    /// The label invariants hold after every step of any sequence of operations.
+    /// The label invariants hold after every step of any sequence of operations (SQLite).
     #[test]
     fn label_invariants_hold_under_random_operations(
         steps in prop::collection::vec(step(), 1..=40)
     ) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(run_case(steps))?;
+        runtime().block_on(run_case(steps))?;
+    }
+}
+
+proptest! {
+    // Each case creates a schema and runs the migrations, and every step is a few round trips:
+    // fewer cases than on SQLite keep the run to seconds.
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        ..ProptestConfig::default()
+    })]
+
+    /// The same property on PostgreSQL.
+    #[test]
+    fn label_invariants_hold_under_random_operations_on_postgres(
+        steps in prop::collection::vec(step(), 1..=40)
+    ) {
+        runtime().block_on(run_case_on_postgres(steps))?;
     }
 }
 

@@ -282,9 +282,10 @@ fn refused(source: &str, request_id: &str) -> Response {
 }
 
 impl Audit {
-    /// Records the event of a finished call and returns the response to send: the route's own,
-    /// or, when it carries secret material and the trail is fail-closed but the event could not
-    /// be made durable, the service's internal error in its place.
+    /// Records the event of a finished call and returns the response to send, once the event is
+    /// durable (or could not be made so): the route's own, or, when it carries secret material
+    /// and the trail is fail-closed but the event could not be made durable, the service's
+    /// internal error in its place.
     pub async fn finish(&self, call: Call, response: Response) -> Response {
         if !self.enabled() {
             return response;
@@ -309,7 +310,13 @@ impl Audit {
                 return refused(source, call.request_id());
             }
         } else {
+            // Every response waits until its event is on disk too (the batch's one fsync,
+            // shared with the requests that arrive meanwhile), so that a crash never loses the
+            // event of a call its client saw answered. When the trail cannot be written, the
+            // event stays queued as it is and the response goes anyway: only secret material is
+            // withheld.
             self.record(event).await;
+            self.flush().await;
         }
         Response::from_parts(parts, Body::from(bytes))
     }
