@@ -305,7 +305,8 @@ async fn an_idempotent_retry_is_not_a_value_oracle() {
             ),
             (
                 "UpdateSecret",
-                json!({"SecretId": "db/password", "SecretString": guess, "ClientRequestToken": version}),
+                json!({"SecretId": "db/password", "SecretString": guess, "ClientRequestToken": version,
+                       "Description": "set by a refused retry"}),
             ),
         ]
     };
@@ -317,6 +318,14 @@ async fn an_idempotent_retry_is_not_a_value_oracle() {
         }
     }
     assert_eq!(all_version_ids(&root, "db/password").await, versions_before);
+    // The refused UpdateSecret wrote nothing, not even its Description.
+    let described = root
+        .describe_secret()
+        .secret_id("db/password")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.description(), None);
 
     // With GetSecretValue, the retry behaves as before: the same value answers as the first
     // call did, another value is a conflict.

@@ -244,6 +244,14 @@ impl Service {
                         return Err(Error::MarkedForDeletion);
                     }
                     existing_version = false;
+                    // A retry naming an existing version compares values (below, after the
+                    // commit), which needs GetSecretValue; checked here, on the locked record
+                    // and before anything changes, so that a refused retry writes nothing.
+                    if let (Some(_), Some(token)) = (&input.value, &input.client_request_token) {
+                        if record.version(token).is_some() {
+                            self.authorize_value_comparison(who, record, token)?;
+                        }
+                    }
                     if let Some(description) = &input.description {
                         record.description = Some(description.clone());
                     }
@@ -284,12 +292,9 @@ impl Service {
             .await?;
         let version_id = match (&input.value, &input.client_request_token) {
             (Some(value), Some(token)) => {
-                if existing_version {
-                    // The retry compares values: only for a caller that may read them.
-                    self.authorize_value_comparison(who, &record, token)?;
-                    if !self.open_value(&record, token).await?.ct_eq(value) {
-                        return Err(Error::VersionExists(token.clone()));
-                    }
+                // The caller may read the value: authorized inside the transaction.
+                if existing_version && !self.open_value(&record, token).await?.ct_eq(value) {
+                    return Err(Error::VersionExists(token.clone()));
                 }
                 Some(token.clone())
             }
