@@ -78,7 +78,7 @@ pub async fn dispatch(
         }
         Op::GetRandomPassword => {
             call(body, request_id, |r| async {
-                password::get_random_password(r)
+                password::get_random_password(ctx, r)
             })
             .await
         }

@@ -15,6 +15,12 @@ use crate::policy::{Policy, PolicyKind};
 /// The most access keys an IAM user may have, as on AWS.
 pub const ACCESS_KEYS_PER_USER: usize = 2;
 
+/// IAM's `ValidationError` for a call that acts on "the caller's own user" (GetUser and the
+/// access-key actions without UserName) made by a caller that is not an IAM user or the root
+/// user: an assumed-role session.
+pub const MUST_SPECIFY_USER_NAME: &str =
+    "Must specify userName when calling with non-User credentials";
+
 /// IAM's limit on the total size of a user's inline policies (characters, whitespace not
 /// counted).
 pub const USER_INLINE_POLICY_CHARS: usize = 2048;
@@ -358,7 +364,13 @@ impl Service {
     }
 
     /// The user an access-key call names: `user` when given, else the caller itself when it is
-    /// an IAM user; `None` for the account's root user.
+    /// an IAM user; `None` for the account's root user, which only the root user itself (or a
+    /// trusted in-process caller) may stand for.
+    ///
+    /// A caller that is neither (an assumed-role session) must name a user, as on AWS: before
+    /// this check a session allowed `iam:CreateAccessKey` on `*` (common for key-rotation
+    /// jobs) was handed a key of the account's root user. The refusal comes before any
+    /// authorization, as AWS's does (a session without any IAM permission gets it too).
     async fn key_owner(
         &self,
         who: &(impl Authority + ?Sized),
@@ -366,26 +378,33 @@ impl Service {
         user: Option<&str>,
     ) -> Result<Option<PrincipalRecord>> {
         let account = &who.scope().account;
-        match user {
-            Some(name) => Ok(Some(
+        if let Some(name) = user {
+            return Ok(Some(
                 self.iam_find(who, action, PrincipalKind::User, name)
                     .await?,
-            )),
-            None => {
-                let caller_arn = who
-                    .access()
-                    .map(|a| a.principal.arn.clone())
-                    .unwrap_or_else(|| format!("arn:aws:iam::{account}:root"));
-                self.iam_authorize(who, action, &caller_arn)?;
-                match who.access().and_then(|a| a.principal.user_name.clone()) {
-                    Some(name) => Ok(self
-                        .store
-                        .find_principal(account, PrincipalKind::User, &name)
-                        .await?),
-                    None => Ok(None),
-                }
-            }
+            ));
         }
+        let Some(access) = who.access() else {
+            // A trusted in-process caller (admin commands) acts as the account's root user.
+            return Ok(None);
+        };
+        let caller = &access.principal;
+        if caller.is_root {
+            self.iam_authorize(who, action, &caller.arn)?;
+            return Ok(None);
+        }
+        let Some(name) = &caller.user_name else {
+            return Err(Error::Validation(MUST_SPECIFY_USER_NAME.to_owned()));
+        };
+        // An IAM user acts on itself, and still needs the action on its own ARN.
+        self.iam_authorize(who, action, &caller.arn)?;
+        // The user may have been deleted since its access was cached: then it owns nothing,
+        // and is never taken for the root user.
+        self.store
+            .find_principal(account, PrincipalKind::User, name)
+            .await?
+            .map(Some)
+            .ok_or_else(|| Error::PrincipalNotFound(PrincipalKind::User, name.clone()))
     }
 
     /// The access keys of the named user (or the caller), checked to belong to it.

@@ -23,7 +23,7 @@ use crate::policy::ConditionKeys;
 use crate::store::Store;
 
 pub use access::{Access, Authority, IdentityGrant, Target};
-pub use iam::{CreateRoleInput, IamPage};
+pub use iam::{CreateRoleInput, IamPage, MUST_SPECIFY_USER_NAME};
 pub use identity::{
     AssumeRoleInput, AssumedRole, Credentials, Principal, PrincipalIdentity, SessionInfo,
 };
@@ -142,6 +142,39 @@ impl Service {
             }
             other => other,
         }
+    }
+
+    /// GetRandomPassword: authorized as `secretsmanager:GetRandomPassword` on `*` (AWS gives the
+    /// action no resource), then drawn. It reads no secret, but a Deny of it must hold like any
+    /// other (issue 13: it was never authorized).
+    pub fn get_random_password(
+        &self,
+        who: &(impl Authority + ?Sized),
+        spec: &crate::password::PasswordSpec,
+    ) -> Result<zeroize::Zeroizing<String>> {
+        self.authorize(who, "secretsmanager:GetRandomPassword", Target::Any, |_| {})?;
+        crate::password::generate(spec)
+    }
+
+    /// Authorizes comparing a request's value with a stored version's: the idempotent retry of
+    /// CreateSecret, PutSecretValue and UpdateSecret, whose ClientRequestToken names a version
+    /// that exists. Its answer (success for the same value, ResourceExistsException for
+    /// another) tells whether a guess is the stored value, so it needs what reading the value
+    /// needs: `secretsmanager:GetSecretValue` on the secret, with its resource policy and the
+    /// `secretsmanager:VersionId` a GetSecretValue of that version would carry. Without it the
+    /// caller gets that refusal whatever value it sent (docs/compatibility.md).
+    fn authorize_value_comparison(
+        &self,
+        who: &(impl Authority + ?Sized),
+        record: &SecretRecord,
+        version_id: &str,
+    ) -> Result<()> {
+        self.authorize(
+            who,
+            "secretsmanager:GetSecretValue",
+            Target::Secret(record),
+            |keys| keys.insert("secretsmanager:VersionId", version_id),
+        )
     }
 
     /// Seals a version's value for a secret.

@@ -183,13 +183,15 @@ impl Service {
             Ok(()) => Ok(SecretRefOutput::of(&record, version_id)),
             Err(Error::SecretExists(existing_name)) => {
                 // A retry of a CreateSecret that succeeded (same token, same value) answers
-                // as the first call did; anything else is a conflict.
+                // as the first call did; anything else is a conflict. Comparing the values
+                // needs GetSecretValue, or CreateSecret would confirm guesses of the value.
                 if let (Some(value), Some(token)) = (&input.value, &input.client_request_token) {
                     let existing = self.find(scope, name.as_str()).await?;
-                    if existing.version(token).is_some()
-                        && self.open_value(&existing, token).await?.ct_eq(value)
-                    {
-                        return Ok(SecretRefOutput::of(&existing, Some(token.clone())));
+                    if existing.version(token).is_some() {
+                        self.authorize_value_comparison(who, &existing, token)?;
+                        if self.open_value(&existing, token).await?.ct_eq(value) {
+                            return Ok(SecretRefOutput::of(&existing, Some(token.clone())));
+                        }
                     }
                 }
                 Err(Error::SecretExists(existing_name))
@@ -242,6 +244,14 @@ impl Service {
                         return Err(Error::MarkedForDeletion);
                     }
                     existing_version = false;
+                    // A retry naming an existing version compares values (below, after the
+                    // commit), which needs GetSecretValue; checked here, on the locked record
+                    // and before anything changes, so that a refused retry writes nothing.
+                    if let (Some(_), Some(token)) = (&input.value, &input.client_request_token) {
+                        if record.version(token).is_some() {
+                            self.authorize_value_comparison(who, record, token)?;
+                        }
+                    }
                     if let Some(description) = &input.description {
                         record.description = Some(description.clone());
                     }
@@ -282,6 +292,7 @@ impl Service {
             .await?;
         let version_id = match (&input.value, &input.client_request_token) {
             (Some(value), Some(token)) => {
+                // The caller may read the value: authorized inside the transaction.
                 if existing_version && !self.open_value(&record, token).await?.ct_eq(value) {
                     return Err(Error::VersionExists(token.clone()));
                 }

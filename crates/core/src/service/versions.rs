@@ -200,8 +200,12 @@ impl Service {
                 },
             )
             .await?;
-        if existing_version && !self.open_value(&record, token).await?.ct_eq(value) {
-            return Err(Error::VersionExists(token.clone()));
+        if existing_version {
+            // The retry compares values: only for a caller that may read them.
+            self.authorize_value_comparison(who, &record, token)?;
+            if !self.open_value(&record, token).await?.ct_eq(value) {
+                return Err(Error::VersionExists(token.clone()));
+            }
         }
         let stages = record
             .version(token)

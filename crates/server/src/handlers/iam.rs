@@ -3,7 +3,9 @@
 
 use base64::Engine as _;
 use coffer_core::model::{AccessKeyRecord, PrincipalKind, PrincipalRecord};
-use coffer_core::service::{AssumeRoleInput, CreateRoleInput, IamPage, PrincipalIdentity, Service};
+use coffer_core::service::{
+    AssumeRoleInput, CreateRoleInput, IamPage, PrincipalIdentity, Service, MUST_SPECIFY_USER_NAME,
+};
 use coffer_core::Error;
 use coffer_protocol::iam::{self, AccessKeyStatus, IamRequest as Rq, IamResponse as Rs, Tag};
 use coffer_protocol::sensitive::SensitiveString;
@@ -124,9 +126,7 @@ pub async fn iam_call(service: &Service, caller: &Caller, request: Rq) -> Result
                     }));
                 }
                 (None, PrincipalIdentity::Session(_)) => {
-                    return Err(Error::Validation(
-                        "Must specify userName when calling with non-User credentials".into(),
-                    ))
+                    return Err(Error::Validation(MUST_SPECIFY_USER_NAME.to_owned()))
                 }
             };
             Rs::GetUser(user(&service.get_principal(caller, User, &name).await?))

@@ -1,12 +1,16 @@
 //! GetRandomPassword.
 
-use coffer_core::password::{generate, PasswordSpec, DEFAULT_LENGTH};
+use coffer_core::password::{PasswordSpec, DEFAULT_LENGTH};
 use coffer_core::Error;
 use coffer_protocol::sensitive::SensitiveString;
 use coffer_protocol::shapes::{GetRandomPasswordRequest, GetRandomPasswordResponse};
 
-/// GetRandomPassword: needs no secret and touches no store.
+use super::Ctx;
+
+/// GetRandomPassword: needs no secret and touches no store, but is authorized like any other
+/// operation (on `*`).
 pub fn get_random_password(
+    ctx: &Ctx<'_>,
     request: GetRandomPasswordRequest,
 ) -> Result<GetRandomPasswordResponse, Error> {
     let spec = PasswordSpec {
@@ -22,7 +26,7 @@ pub fn get_random_password(
         include_space: request.include_space.unwrap_or(false),
         require_each_included_type: request.require_each_included_type.unwrap_or(true),
     };
-    let password = generate(&spec)?;
+    let password = ctx.service.get_random_password(ctx.caller, &spec)?;
     Ok(GetRandomPasswordResponse {
         random_password: Some(SensitiveString::new(password.to_string())),
     })
