@@ -61,6 +61,26 @@ pub struct Config {
     pub metrics_token_file: Option<PathBuf>,
     /// How log lines are written to stderr: human-readable `text` or one JSON object per line.
     pub log_format: LogFormat,
+    /// Start even though `listen` is not a loopback address and no TLS is configured, so that
+    /// secret values cross the network in clear. Off by default: such a start is refused
+    /// (dev mode only warns).
+    pub allow_plaintext_non_loopback: bool,
+    /// How long the server waits for a request's headers, in seconds, counted from when it
+    /// starts waiting: a new connection, or the end of the previous response on a keep-alive
+    /// connection (so this is also the idle timeout of keep-alive connections).
+    pub header_read_timeout_secs: u64,
+    /// How long a request's body may take to arrive, in seconds, counted from the end of its
+    /// headers.
+    pub body_read_timeout_secs: u64,
+    /// The most connections open at once; a connection beyond it is closed on accept.
+    pub max_connections: usize,
+    /// The most connections open at once from one client IP address.
+    pub max_connections_per_ip: usize,
+    /// The most API requests being served at once; one beyond it is answered
+    /// `ThrottlingException`.
+    pub max_requests_in_flight: usize,
+    /// The most API requests being served at once for one client IP address.
+    pub max_requests_in_flight_per_ip: usize,
 }
 
 /// The log lines' format.
@@ -101,12 +121,25 @@ impl std::fmt::Debug for Config {
             )
             .field("metrics_token_file", &self.metrics_token_file)
             .field("log_format", &self.log_format)
+            .field(
+                "allow_plaintext_non_loopback",
+                &self.allow_plaintext_non_loopback,
+            )
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field("body_read_timeout_secs", &self.body_read_timeout_secs)
+            .field("max_connections", &self.max_connections)
+            .field("max_connections_per_ip", &self.max_connections_per_ip)
+            .field("max_requests_in_flight", &self.max_requests_in_flight)
+            .field(
+                "max_requests_in_flight_per_ip",
+                &self.max_requests_in_flight_per_ip,
+            )
             .finish()
     }
 }
 
 /// Every configuration key, as read from `COFFER_<KEY>` environment variables.
-const KEYS: [&str; 19] = [
+const KEYS: [&str; 26] = [
     "dev",
     "listen",
     "data_dir",
@@ -126,6 +159,13 @@ const KEYS: [&str; 19] = [
     "metrics_token",
     "metrics_token_file",
     "log_format",
+    "allow_plaintext_non_loopback",
+    "header_read_timeout_secs",
+    "body_read_timeout_secs",
+    "max_connections",
+    "max_connections_per_ip",
+    "max_requests_in_flight",
+    "max_requests_in_flight_per_ip",
 ];
 
 /// The audit file's name inside the data directory, by default.
@@ -159,6 +199,19 @@ impl Default for Config {
             metrics_token: None,
             metrics_token_file: None,
             log_format: LogFormat::Text,
+            allow_plaintext_non_loopback: false,
+            // Well under a minute: a client that trickles its headers or its body, or keeps
+            // a connection idle, holds a socket and a task for at most this long.
+            header_read_timeout_secs: 20,
+            body_read_timeout_secs: 20,
+            // Below the usual 1,024 open files with room for the database, the audit file
+            // and handshakes in flight.
+            max_connections: 900,
+            // One client (or one proxy in front of many: raise these then) gets a share,
+            // not the whole server.
+            max_connections_per_ip: 256,
+            max_requests_in_flight: 512,
+            max_requests_in_flight_per_ip: 128,
         }
     }
 }
@@ -178,6 +231,9 @@ pub struct Overrides {
     /// `--database`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
+    /// `--allow-plaintext-non-loopback`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_plaintext_non_loopback: Option<bool>,
 }
 
 impl Config {
@@ -237,6 +293,27 @@ impl Config {
             stdout: self.audit_stdout,
             fail_closed: self.audit_fail_closed.unwrap_or(!self.dev),
         }
+    }
+
+    /// The connection and request caps; each must be at least 1.
+    pub fn caps(&self) -> Result<crate::connections::Caps, String> {
+        let caps = crate::connections::Caps {
+            connections: self.max_connections,
+            connections_per_ip: self.max_connections_per_ip,
+            requests: self.max_requests_in_flight,
+            requests_per_ip: self.max_requests_in_flight_per_ip,
+        };
+        for (key, value) in [
+            ("max_connections", caps.connections),
+            ("max_connections_per_ip", caps.connections_per_ip),
+            ("max_requests_in_flight", caps.requests),
+            ("max_requests_in_flight_per_ip", caps.requests_per_ip),
+        ] {
+            if value == 0 {
+                return Err(format!("{key} must be at least 1"));
+            }
+        }
+        Ok(caps)
     }
 
     /// The root key file's path.

@@ -48,30 +48,16 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Who may read `/metrics`.
     pub metrics_access: MetricsAccess,
+    /// How long a request's body may take to arrive once its headers have.
+    pub body_read_timeout: std::time::Duration,
+    /// The connection and request caps (this module checks the request ones).
+    pub limits: Arc<crate::connections::Limits>,
 }
 
-/// The client's address, recorded per connection by plain and TLS listeners alike (it feeds
-/// `aws:SourceIp`).
+/// The client's address, recorded per connection by plain and TLS listeners alike
+/// ([`crate::connections::serve`]); it feeds `aws:SourceIp` and the per-IP request cap.
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
-
-impl
-    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
-    for PeerAddr
-{
-    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
-
-impl
-    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crate::tls::TlsListener>>
-    for PeerAddr
-{
-    fn connect_info(stream: axum::serve::IncomingStream<'_, crate::tls::TlsListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
 
 /// The content type of every awsJson 1.1 response.
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -268,6 +254,17 @@ async fn api_call(
             .map(str::to_owned),
     };
 
+    // Over a request cap, the request is refused before its body is read: the point of the cap
+    // is to bound the work and memory in flight. The slot is held until the response is built.
+    let _slot = match state.limits.admit_request(facts.source_ip) {
+        Ok(slot) => slot,
+        Err(refused) => {
+            tracing::debug!(?refused, "request throttled: over the in-flight cap");
+            let error = ApiError::new(ErrorCode::ThrottlingException, "Rate exceeded");
+            return json_error(&error, &request_id);
+        }
+    };
+
     // The body, within the limit. A declared length over the limit is refused before reading.
     let too_large = || {
         ApiError::new(
@@ -286,9 +283,31 @@ async fn api_call(
     if declared.is_some_and(|n| n > state.max_body_bytes) {
         return json_error(&too_large(), &request_id);
     }
-    let body = match Limited::new(body, state.max_body_bytes).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => return json_error(&too_large(), &request_id),
+    // Within the deadline too: a client that declares a length and trickles (or never sends)
+    // the bytes would otherwise hold this task and its connection for as long as it likes.
+    let collected = tokio::time::timeout(
+        state.body_read_timeout,
+        Limited::new(body, state.max_body_bytes).collect(),
+    )
+    .await;
+    let body = match collected {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(_)) => return json_error(&too_large(), &request_id),
+        Err(_) => {
+            let error = ApiError::new(
+                ErrorCode::RequestTimeoutException,
+                format!(
+                    "Request body not received within {} s.",
+                    state.body_read_timeout.as_secs()
+                ),
+            );
+            let mut response = json_error(&error, &request_id);
+            // The rest of the body may still come; the connection cannot carry another request.
+            response
+                .headers_mut()
+                .insert("connection", HeaderValue::from_static("close"));
+            return response;
+        }
     };
     call.body(&body); // audit
 
