@@ -89,8 +89,8 @@ fn with_request_id(mut response: Response, request_id: &str) -> Response {
 }
 
 /// An awsJson response.
-fn json_response(status: u16, body: Vec<u8>, request_id: &str) -> Response {
-    let mut response = Response::new(Body::from(body));
+fn json_response(status: u16, body: impl Into<Body>, request_id: &str) -> Response {
+    let mut response = Response::new(body.into());
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response
@@ -287,11 +287,11 @@ async fn api_call(
     // the bytes would otherwise hold this task and its connection for as long as it likes.
     let collected = tokio::time::timeout(
         state.body_read_timeout,
-        Limited::new(body, state.max_body_bytes).collect(),
+        read_body(body, state.max_body_bytes, declared),
     )
     .await;
     let body = match collected {
-        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Ok(body)) => body,
         Ok(Err(_)) => return json_error(&too_large(), &request_id),
         Err(_) => {
             let error = ApiError::new(
@@ -373,6 +373,26 @@ async fn api_call(
         Ok(response) => json_response(200, response, &request_id),
         Err(error) => json_error(&error, &request_id),
     }
+}
+
+/// Reads a request body, at most `limit` bytes, into a buffer that is zeroed when freed: the
+/// body of PutSecretValue, CreateSecret, UpdateSecret and the like carries a secret value, and
+/// the audit trail and the signature check share the one copy (see [`crate::secret_buffer`]
+/// for what is and is not covered).
+async fn read_body(
+    body: Body,
+    limit: usize,
+    declared: Option<usize>,
+) -> Result<bytes::Bytes, Box<dyn std::error::Error + Send + Sync>> {
+    let mut body = Limited::new(body, limit);
+    // The declared length (already checked against the limit) sizes the buffer once.
+    let mut buffer = crate::secret_buffer::SecretBuffer::with_capacity(declared.unwrap_or(0));
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            buffer.extend_from_slice(&data);
+        }
+    }
+    Ok(buffer.into_bytes())
 }
 
 /// STS (awsQuery) names authentication failures differently from the JSON services, with 403.

@@ -18,6 +18,7 @@ pub mod http;
 pub mod init;
 pub mod jobs;
 pub mod metrics;
+pub mod secret_buffer;
 pub mod tls;
 
 use std::net::SocketAddr;
