@@ -23,8 +23,10 @@
 //! told to finish: idle ones close, ones serving a request answer it and then close.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -61,6 +63,18 @@ pub enum Refused {
     PerIp,
 }
 
+impl Refused {
+    const ALL: [Self; 2] = [Self::Total, Self::PerIp];
+
+    /// The metrics label.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Total => "total",
+            Self::PerIp => "per_ip",
+        }
+    }
+}
+
 /// What one IP address holds now.
 #[derive(Debug, Default, Clone, Copy)]
 struct PeerCounts {
@@ -83,6 +97,10 @@ struct Counts {
 pub struct Limits {
     caps: Caps,
     counts: Mutex<Counts>,
+    /// Connections refused, by [`Refused`] (for `/metrics`).
+    refused_connections: [AtomicU64; 2],
+    /// Requests throttled, by [`Refused`].
+    throttled_requests: [AtomicU64; 2],
 }
 
 impl Limits {
@@ -91,6 +109,8 @@ impl Limits {
         Arc::new(Self {
             caps,
             counts: Mutex::new(Counts::default()),
+            refused_connections: Default::default(),
+            throttled_requests: Default::default(),
         })
     }
 
@@ -105,6 +125,12 @@ impl Limits {
 
     /// Admits a connection from `ip`, or says which cap it would pass.
     pub fn admit_connection(self: &Arc<Self>, ip: IpAddr) -> Result<ConnectionSlot, Refused> {
+        self.try_connection(ip).inspect_err(|refused| {
+            self.refused_connections[*refused as usize].fetch_add(1, Ordering::Relaxed);
+        })
+    }
+
+    fn try_connection(self: &Arc<Self>, ip: IpAddr) -> Result<ConnectionSlot, Refused> {
         let mut counts = self.counts();
         if counts.connections >= self.caps.connections {
             return Err(Refused::Total);
@@ -123,6 +149,12 @@ impl Limits {
 
     /// Admits an API request from `ip` (when known), or says which cap it would pass.
     pub fn admit_request(self: &Arc<Self>, ip: Option<IpAddr>) -> Result<RequestSlot, Refused> {
+        self.try_request(ip).inspect_err(|refused| {
+            self.throttled_requests[*refused as usize].fetch_add(1, Ordering::Relaxed);
+        })
+    }
+
+    fn try_request(self: &Arc<Self>, ip: Option<IpAddr>) -> Result<RequestSlot, Refused> {
         let mut counts = self.counts();
         if counts.requests >= self.caps.requests {
             return Err(Refused::Total);
@@ -149,6 +181,55 @@ impl Limits {
     /// The API requests being served now.
     pub fn requests_in_flight(&self) -> usize {
         self.counts().requests
+    }
+
+    /// Appends the Prometheus text of the counts and refusals to `out`.
+    pub fn render(&self, out: &mut String) {
+        let (connections, requests) = {
+            let counts = self.counts();
+            (counts.connections, counts.requests)
+        };
+        for (name, kind, help, value) in [
+            (
+                "coffer_connections_open",
+                "gauge",
+                "Connections open now (TLS ones from their accept, handshake included).",
+                connections,
+            ),
+            (
+                "coffer_requests_in_flight",
+                "gauge",
+                "API requests being served now.",
+                requests,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+        for (name, help, counters) in [
+            (
+                "coffer_connections_refused_total",
+                "Connections closed on accept, over the cap in all or per client IP.",
+                &self.refused_connections,
+            ),
+            (
+                "coffer_requests_throttled_total",
+                "API requests answered ThrottlingException, over the cap in all or per client IP.",
+                &self.throttled_requests,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for refused in Refused::ALL {
+                let _ = writeln!(
+                    out,
+                    "{name}{{cap=\"{}\"}} {}",
+                    refused.label(),
+                    counters[refused as usize].load(Ordering::Relaxed)
+                );
+            }
+        }
     }
 
     /// Gives back one connection or one request of `ip`, forgetting the address once it holds

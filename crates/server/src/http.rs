@@ -168,7 +168,8 @@ async fn metrics(State(state): State<Arc<AppState>>, request: Request) -> Respon
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return response;
     }
-    let text = state.metrics.render(&state.audit.metrics().render());
+    let mut text = state.metrics.render(&state.audit.metrics().render());
+    state.limits.render(&mut text);
     let mut response = Response::new(Body::from(text));
     response.headers_mut().insert(
         "content-type",

@@ -91,6 +91,19 @@ async fn health_on<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> String 
     String::from_utf8(response).unwrap()
 }
 
+/// `GET /metrics` on a new connection: the exposition's text.
+async fn metrics_text(addr: SocketAddr) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (received, _) = until_closed(&mut stream).await;
+    let (status, _, body) = parse_response(&received);
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// Asserts a health check answers 200 on this connection.
 async fn assert_served<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) {
     let response = health_on(stream).await;
@@ -263,6 +276,20 @@ async fn connections_over_a_cap_are_closed_at_once() {
     .await;
     let mut again = connect_from(Ipv4Addr::LOCALHOST, addr).await;
     assert_served(&mut again).await;
+    drop(again);
+    wait_for("the place given back", || {
+        s.server.limits.open_connections() == 2
+    })
+    .await;
+
+    let text = metrics_text(addr).await;
+    for line in [
+        "coffer_connections_open 3\n",
+        "coffer_connections_refused_total{cap=\"total\"} 1\n",
+        "coffer_connections_refused_total{cap=\"per_ip\"} 1\n",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
     s.stop().await;
 }
 
@@ -363,12 +390,24 @@ async fn requests_over_a_cap_get_throttling_exception() {
     for stream in [&mut held, &mut other] {
         stream.write_all(b"}").await.unwrap();
         let mut buffer = [0u8; 12];
-        stream.read_exact(&mut buffer).await.unwrap();
+        tokio::time::timeout(DEADLINE, stream.read_exact(&mut buffer))
+            .await
+            .expect("answered in time")
+            .unwrap();
         // Unsigned: refused, but answered.
         assert_eq!(&buffer, b"HTTP/1.1 400");
     }
     wait_for("no request in flight", in_flight(0)).await;
     client.list_secrets().send().await.expect("served again");
+
+    let text = metrics_text(addr).await;
+    for line in [
+        "coffer_requests_in_flight 0\n",
+        "coffer_requests_throttled_total{cap=\"total\"} 1\n",
+        "coffer_requests_throttled_total{cap=\"per_ip\"} 2\n",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
     s.stop().await;
 }
 
