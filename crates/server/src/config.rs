@@ -443,4 +443,28 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type.
+    fn connection_settings_come_from_the_environment_and_caps_must_be_positive() {
+        figment::Jail::expect_with(|jail| {
+            let defaults = Config::load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(defaults.header_read_timeout_secs, 20);
+            assert_eq!(defaults.body_read_timeout_secs, 20);
+            assert!(!defaults.allow_plaintext_non_loopback);
+            assert!(defaults.caps().is_ok());
+            jail.set_env("COFFER_MAX_CONNECTIONS_PER_IP", "7");
+            jail.set_env("COFFER_ALLOW_PLAINTEXT_NON_LOOPBACK", "true");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(config.max_connections_per_ip, 7);
+            assert!(config.allow_plaintext_non_loopback);
+            jail.set_env("COFFER_MAX_REQUESTS_IN_FLIGHT", "0");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(
+                config.caps().map(|_| ()),
+                Err("max_requests_in_flight must be at least 1".to_owned())
+            );
+            Ok(())
+        });
+    }
 }
