@@ -55,6 +55,12 @@ pub enum ErrorCode {
     ExpiredTokenException,
     /// The request is too large.
     RequestEntityTooLargeException,
+    /// The server is serving as many requests as it allows (for the caller's address or in
+    /// all); AWS's front end answers this with `Rate exceeded`.
+    ThrottlingException,
+    /// The request's body did not arrive within the server's deadline. The code is the one
+    /// the AWS SDKs retry as a transient error.
+    RequestTimeoutException,
 }
 
 impl ErrorCode {
@@ -83,14 +89,18 @@ impl ErrorCode {
             Self::AccessDeniedException => "AccessDeniedException",
             Self::ExpiredTokenException => "ExpiredTokenException",
             Self::RequestEntityTooLargeException => "RequestEntityTooLargeException",
+            Self::ThrottlingException => "ThrottlingException",
+            Self::RequestTimeoutException => "RequestTimeoutException",
         }
     }
 
-    /// The HTTP status AWS answers with for this code: 500 for `InternalServiceError`, 400 for
-    /// every client error (DESIGN.md, Protocol), a body over the limit included.
+    /// The HTTP status AWS answers with for this code: 500 for `InternalServiceError`, 408 for
+    /// a body that did not arrive in time, 400 for every other client error (DESIGN.md,
+    /// Protocol), a body over the limit and throttling included.
     pub fn http_status(self) -> u16 {
         match self {
             Self::InternalServiceError => 500,
+            Self::RequestTimeoutException => 408,
             Self::RequestEntityTooLargeException
             | Self::DecryptionFailure
             | Self::EncryptionFailure
@@ -111,7 +121,8 @@ impl ErrorCode {
             | Self::InvalidSignatureException
             | Self::UnrecognizedClientException
             | Self::AccessDeniedException
-            | Self::ExpiredTokenException => 400,
+            | Self::ExpiredTokenException
+            | Self::ThrottlingException => 400,
         }
     }
 }

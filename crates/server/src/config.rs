@@ -63,6 +63,26 @@ pub struct Config {
     pub metrics_token_file: Option<PathBuf>,
     /// How log lines are written to stderr: human-readable `text` or one JSON object per line.
     pub log_format: LogFormat,
+    /// Start even though `listen` is not a loopback address and no TLS is configured, so that
+    /// secret values cross the network in clear. Off by default: such a start is refused
+    /// (dev mode only warns).
+    pub allow_plaintext_non_loopback: bool,
+    /// How long the server waits for a request's headers, in seconds, counted from when it
+    /// starts waiting: a new connection, or the end of the previous response on a keep-alive
+    /// connection (so this is also the idle timeout of keep-alive connections).
+    pub header_read_timeout_secs: u64,
+    /// How long a request's body may take to arrive, in seconds, counted from the end of its
+    /// headers.
+    pub body_read_timeout_secs: u64,
+    /// The most connections open at once; a connection beyond it is closed on accept.
+    pub max_connections: usize,
+    /// The most connections open at once from one client IP address.
+    pub max_connections_per_ip: usize,
+    /// The most API requests being served at once; one beyond it is answered
+    /// `ThrottlingException`.
+    pub max_requests_in_flight: usize,
+    /// The most API requests being served at once for one client IP address.
+    pub max_requests_in_flight_per_ip: usize,
 }
 
 /// The log lines' format.
@@ -103,6 +123,19 @@ impl std::fmt::Debug for Config {
             )
             .field("metrics_token_file", &self.metrics_token_file)
             .field("log_format", &self.log_format)
+            .field(
+                "allow_plaintext_non_loopback",
+                &self.allow_plaintext_non_loopback,
+            )
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field("body_read_timeout_secs", &self.body_read_timeout_secs)
+            .field("max_connections", &self.max_connections)
+            .field("max_connections_per_ip", &self.max_connections_per_ip)
+            .field("max_requests_in_flight", &self.max_requests_in_flight)
+            .field(
+                "max_requests_in_flight_per_ip",
+                &self.max_requests_in_flight_per_ip,
+            )
             .finish()
     }
 }
@@ -174,7 +207,7 @@ fn take_root_key_from_environment() -> Option<RootKeyText> {
 
 /// Every configuration key read from `COFFER_<KEY>` environment variables through figment
 /// (`root_key` is read apart, by [`take_root_key_from_environment`]).
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 25] = [
     "dev",
     "listen",
     "data_dir",
@@ -193,6 +226,13 @@ const KEYS: [&str; 18] = [
     "metrics_token",
     "metrics_token_file",
     "log_format",
+    "allow_plaintext_non_loopback",
+    "header_read_timeout_secs",
+    "body_read_timeout_secs",
+    "max_connections",
+    "max_connections_per_ip",
+    "max_requests_in_flight",
+    "max_requests_in_flight_per_ip",
 ];
 
 /// The audit file's name inside the data directory, by default.
@@ -226,6 +266,19 @@ impl Default for Config {
             metrics_token: None,
             metrics_token_file: None,
             log_format: LogFormat::Text,
+            allow_plaintext_non_loopback: false,
+            // Well under a minute: a client that trickles its headers or its body, or keeps
+            // a connection idle, holds a socket and a task for at most this long.
+            header_read_timeout_secs: 20,
+            body_read_timeout_secs: 20,
+            // Below the usual 1,024 open files with room for the database, the audit file
+            // and handshakes in flight.
+            max_connections: 900,
+            // One client (or one proxy in front of many: raise these then) gets a share,
+            // not the whole server.
+            max_connections_per_ip: 256,
+            max_requests_in_flight: 512,
+            max_requests_in_flight_per_ip: 128,
         }
     }
 }
@@ -245,6 +298,9 @@ pub struct Overrides {
     /// `--database`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
+    /// `--allow-plaintext-non-loopback`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_plaintext_non_loopback: Option<bool>,
 }
 
 impl Config {
@@ -313,6 +369,27 @@ impl Config {
             stdout: self.audit_stdout,
             fail_closed: self.audit_fail_closed.unwrap_or(!self.dev),
         }
+    }
+
+    /// The connection and request caps; each must be at least 1.
+    pub fn caps(&self) -> Result<crate::connections::Caps, String> {
+        let caps = crate::connections::Caps {
+            connections: self.max_connections,
+            connections_per_ip: self.max_connections_per_ip,
+            requests: self.max_requests_in_flight,
+            requests_per_ip: self.max_requests_in_flight_per_ip,
+        };
+        for (key, value) in [
+            ("max_connections", caps.connections),
+            ("max_connections_per_ip", caps.connections_per_ip),
+            ("max_requests_in_flight", caps.requests),
+            ("max_requests_in_flight_per_ip", caps.requests_per_ip),
+        ] {
+            if value == 0 {
+                return Err(format!("{key} must be at least 1"));
+            }
+        }
+        Ok(caps)
     }
 
     /// The root key file's path.
@@ -468,6 +545,30 @@ mod tests {
                 ))
             );
             assert_eq!(Config::default().tls_files(), Ok(None));
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type.
+    fn connection_settings_come_from_the_environment_and_caps_must_be_positive() {
+        figment::Jail::expect_with(|jail| {
+            let defaults = Config::load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(defaults.header_read_timeout_secs, 20);
+            assert_eq!(defaults.body_read_timeout_secs, 20);
+            assert!(!defaults.allow_plaintext_non_loopback);
+            assert!(defaults.caps().is_ok());
+            jail.set_env("COFFER_MAX_CONNECTIONS_PER_IP", "7");
+            jail.set_env("COFFER_ALLOW_PLAINTEXT_NON_LOOPBACK", "true");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(config.max_connections_per_ip, 7);
+            assert!(config.allow_plaintext_non_loopback);
+            jail.set_env("COFFER_MAX_REQUESTS_IN_FLIGHT", "0");
+            let config = Config::load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(
+                config.caps().map(|_| ()),
+                Err("max_requests_in_flight must be at least 1".to_owned())
+            );
             Ok(())
         });
     }

@@ -4,6 +4,8 @@
 
 use std::future::Future;
 
+use bytes::Bytes;
+
 use coffer_protocol::validate::{parse_request, Validate};
 use coffer_protocol::{ApiError, ErrorCode, Operation};
 use serde::de::DeserializeOwned;
@@ -11,13 +13,16 @@ use serde::Serialize;
 
 use crate::errors::to_api_error;
 use crate::handlers::{password, policies, secrets, unsupported, versions, Ctx};
+use crate::secret_buffer::SecretBuffer;
 
-/// Parses and validates a request, runs its handler, serializes its response.
+/// Parses and validates a request, runs its handler, serializes its response into a buffer
+/// that is zeroed when freed (GetSecretValue's, BatchGetSecretValue's and GetRandomPassword's
+/// carry secrets; every operation's goes the same way, which costs one pass over a few KiB).
 async fn call<Req, Resp, F, Fut>(
     body: &[u8],
     request_id: &str,
     handler: F,
-) -> Result<Vec<u8>, ApiError>
+) -> Result<Bytes, ApiError>
 where
     Req: DeserializeOwned + Validate,
     Resp: Serialize,
@@ -29,13 +34,18 @@ where
     let response = handler(request)
         .await
         .map_err(|e| to_api_error(&e, request_id))?;
-    serde_json::to_vec(&response).map_err(|_| {
+    let mut buffer = SecretBuffer::with_capacity(RESPONSE_CAPACITY);
+    serde_json::to_writer(&mut buffer, &response).map_err(|_| {
         ApiError::new(
             ErrorCode::InternalServiceError,
             "An error occurred on the server side.",
         )
-    })
+    })?;
+    Ok(buffer.into_bytes())
 }
+
+/// The first allocation of a response buffer: most responses fit, so most never grow.
+const RESPONSE_CAPACITY: usize = 4096;
 
 /// Runs one operation.
 pub async fn dispatch(
@@ -43,7 +53,7 @@ pub async fn dispatch(
     ctx: &Ctx<'_>,
     body: &[u8],
     request_id: &str,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Bytes, ApiError> {
     use coffer_protocol::shapes::*;
     use Operation as Op;
     let todo = |op: Operation| async move { Err::<(), _>(unsupported::not_implemented(op)) };

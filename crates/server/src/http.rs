@@ -48,30 +48,16 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Who may read `/metrics`.
     pub metrics_access: MetricsAccess,
+    /// How long a request's body may take to arrive once its headers have.
+    pub body_read_timeout: std::time::Duration,
+    /// The connection and request caps (this module checks the request ones).
+    pub limits: Arc<crate::connections::Limits>,
 }
 
-/// The client's address, recorded per connection by plain and TLS listeners alike (it feeds
-/// `aws:SourceIp`).
+/// The client's address, recorded per connection by plain and TLS listeners alike
+/// ([`crate::connections::serve`]); it feeds `aws:SourceIp` and the per-IP request cap.
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
-
-impl
-    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
-    for PeerAddr
-{
-    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
-
-impl
-    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crate::tls::TlsListener>>
-    for PeerAddr
-{
-    fn connect_info(stream: axum::serve::IncomingStream<'_, crate::tls::TlsListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
 
 /// The content type of every awsJson 1.1 response.
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -103,8 +89,8 @@ fn with_request_id(mut response: Response, request_id: &str) -> Response {
 }
 
 /// An awsJson response.
-fn json_response(status: u16, body: Vec<u8>, request_id: &str) -> Response {
-    let mut response = Response::new(Body::from(body));
+fn json_response(status: u16, body: impl Into<Body>, request_id: &str) -> Response {
+    let mut response = Response::new(body.into());
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response
@@ -182,7 +168,8 @@ async fn metrics(State(state): State<Arc<AppState>>, request: Request) -> Respon
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return response;
     }
-    let text = state.metrics.render(&state.audit.metrics().render());
+    let mut text = state.metrics.render(&state.audit.metrics().render());
+    state.limits.render(&mut text);
     let mut response = Response::new(Body::from(text));
     response.headers_mut().insert(
         "content-type",
@@ -268,6 +255,17 @@ async fn api_call(
             .map(str::to_owned),
     };
 
+    // Over a request cap, the request is refused before its body is read: the point of the cap
+    // is to bound the work and memory in flight. The slot is held until the response is built.
+    let _slot = match state.limits.admit_request(facts.source_ip) {
+        Ok(slot) => slot,
+        Err(refused) => {
+            tracing::debug!(?refused, "request throttled: over the in-flight cap");
+            let error = ApiError::new(ErrorCode::ThrottlingException, "Rate exceeded");
+            return json_error(&error, &request_id);
+        }
+    };
+
     // The body, within the limit. A declared length over the limit is refused before reading.
     let too_large = || {
         ApiError::new(
@@ -286,9 +284,31 @@ async fn api_call(
     if declared.is_some_and(|n| n > state.max_body_bytes) {
         return json_error(&too_large(), &request_id);
     }
-    let body = match Limited::new(body, state.max_body_bytes).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => return json_error(&too_large(), &request_id),
+    // Within the deadline too: a client that declares a length and trickles (or never sends)
+    // the bytes would otherwise hold this task and its connection for as long as it likes.
+    let collected = tokio::time::timeout(
+        state.body_read_timeout,
+        read_body(body, state.max_body_bytes, declared),
+    )
+    .await;
+    let body = match collected {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return json_error(&too_large(), &request_id),
+        Err(_) => {
+            let error = ApiError::new(
+                ErrorCode::RequestTimeoutException,
+                format!(
+                    "Request body not received within {} s.",
+                    state.body_read_timeout.as_secs()
+                ),
+            );
+            let mut response = json_error(&error, &request_id);
+            // The rest of the body may still come; the connection cannot carry another request.
+            response
+                .headers_mut()
+                .insert("connection", HeaderValue::from_static("close"));
+            return response;
+        }
     };
     call.body(&body); // audit
 
@@ -354,6 +374,26 @@ async fn api_call(
         Ok(response) => json_response(200, response, &request_id),
         Err(error) => json_error(&error, &request_id),
     }
+}
+
+/// Reads a request body, at most `limit` bytes, into a buffer that is zeroed when freed: the
+/// body of PutSecretValue, CreateSecret, UpdateSecret and the like carries a secret value, and
+/// the audit trail and the signature check share the one copy (see [`crate::secret_buffer`]
+/// for what is and is not covered).
+async fn read_body(
+    body: Body,
+    limit: usize,
+    declared: Option<usize>,
+) -> Result<bytes::Bytes, Box<dyn std::error::Error + Send + Sync>> {
+    let mut body = Limited::new(body, limit);
+    // The declared length (already checked against the limit) sizes the buffer once.
+    let mut buffer = crate::secret_buffer::SecretBuffer::with_capacity(declared.unwrap_or(0));
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            buffer.extend_from_slice(&data);
+        }
+    }
+    Ok(buffer.into_bytes())
 }
 
 /// STS (awsQuery) names authentication failures differently from the JSON services, with 403.

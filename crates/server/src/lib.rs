@@ -1,6 +1,7 @@
 //! coffer-server: the `coffer` binary's library. Configuration ([`config`]), start-up and the
 //! data directory ([`init`]), HTTP ([`http`]), authentication ([`auth`]), dispatch to one
 //! handler per operation ([`dispatch`], [`handlers`]), the error mapping ([`errors`]),
+//! connections, their timeouts and caps ([`connections`]),
 //! background jobs ([`jobs`]), HTTPS ([`tls`]), the audit trail ([`audit`]) and the operator
 //! metrics of `GET /metrics` ([`metrics`]).
 //!
@@ -9,6 +10,7 @@
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod dispatch;
 pub mod errors;
 pub mod handlers;
@@ -16,6 +18,7 @@ pub mod http;
 pub mod init;
 pub mod jobs;
 pub mod metrics;
+pub mod secret_buffer;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -50,6 +53,8 @@ pub struct Server {
     pub audit: audit::Audit,
     /// The counters served at `GET /metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// The connections and API requests open now, under their caps.
+    pub limits: Arc<connections::Limits>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     purge: tokio::task::JoinHandle<()>,
@@ -247,6 +252,13 @@ pub async fn start_with_clock(
         Some((cert, key)) => Some(tls::Tls::load(cert, key)?),
         None => None,
     };
+    let addr = listener.local_addr().map_err(|source| StartError::Io {
+        what: "reading the listen address",
+        path: std::path::PathBuf::new(),
+        source,
+    })?;
+    check_plaintext_listen(config, addr, tls.is_some())?;
+    let limits = connections::Limits::new(config.caps().map_err(StartError::Config)?);
     let metrics_access = match init::load_metrics_token(config)? {
         Some(token) => metrics::MetricsAccess::with_token(&token),
         None => metrics::MetricsAccess::open(),
@@ -275,27 +287,30 @@ pub async fn start_with_clock(
         audit: audit.clone(),
         metrics: metrics.clone(),
         metrics_access,
+        body_read_timeout: Duration::from_secs(config.body_read_timeout_secs.max(1)),
+        limits: limits.clone(),
     });
-    let addr = listener.local_addr().map_err(|source| StartError::Io {
-        what: "reading the listen address",
-        path: std::path::PathBuf::new(),
-        source,
-    })?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = http::router(state);
     let secure = tls.is_some();
+    let header_read_timeout = Duration::from_secs(config.header_read_timeout_secs.max(1));
     let (task, reload) = match tls {
-        None => (serve(listener, app, rx), None),
+        None => (
+            connections::serve(
+                connections::PlainAcceptor::new(listener, limits.clone()),
+                app,
+                header_read_timeout,
+                rx,
+            ),
+            None,
+        ),
         Some(tls) => {
             let interval = Duration::from_secs(config.tls_reload_interval_secs.max(1));
-            let (listener, reload) =
-                tls.listen(listener, interval)
-                    .map_err(|source| StartError::Io {
-                        what: "reading the listen address",
-                        path: std::path::PathBuf::new(),
-                        source,
-                    })?;
-            (serve(listener, app, rx), Some(reload))
+            let (listener, reload) = tls.listen(listener, limits.clone(), interval);
+            (
+                connections::serve(listener, app, header_read_timeout, rx),
+                Some(reload),
+            )
         }
     };
     let purge = tokio::spawn(jobs::purge_loop(
@@ -311,6 +326,7 @@ pub async fn start_with_clock(
         tls: secure,
         audit,
         metrics,
+        limits,
         shutdown: Some(tx),
         task,
         purge,
@@ -319,31 +335,32 @@ pub async fn start_with_clock(
     })
 }
 
-/// Runs `axum::serve` on a plain or a TLS listener, stopping gracefully when `stop` fires:
-/// no new connections, requests in flight finished, then the task ends.
-fn serve<L>(
-    listener: L,
-    app: axum::Router,
-    stop: oneshot::Receiver<()>,
-) -> tokio::task::JoinHandle<()>
-where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
-    http::PeerAddr:
-        for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
-{
-    tokio::spawn(async move {
-        // The peer address feeds `aws:SourceIp`.
-        let app = app.into_make_service_with_connect_info::<http::PeerAddr>();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "server stopped");
-        }
-    })
+/// Refuses to serve plain HTTP on an address other hosts can reach, unless the configuration
+/// says to: every GetSecretValue answer would cross the network in clear (and SigV4 signs
+/// requests, it does not encrypt them). Dev mode holds no real secrets, so there it is only a
+/// warning. The address checked is the bound one, so `0.0.0.0` and `[::]` count as reachable.
+fn check_plaintext_listen(config: &Config, addr: SocketAddr, tls: bool) -> Result<(), StartError> {
+    if tls || addr.ip().is_loopback() {
+        return Ok(());
+    }
+    if config.dev {
+        tracing::warn!(%addr, "dev mode listening on a non-loopback address without TLS");
+        return Ok(());
+    }
+    if config.allow_plaintext_non_loopback {
+        tracing::warn!(
+            %addr,
+            "serving plain HTTP on a non-loopback address: secret values cross the network in \
+             clear (allow_plaintext_non_loopback is set)"
+        );
+        return Ok(());
+    }
+    Err(StartError::Config(format!(
+        "refusing to serve plain HTTP on {addr}, which is not a loopback address: secret values \
+         would cross the network in clear. Configure tls_cert_file and tls_key_file, listen on \
+         127.0.0.1, or set allow_plaintext_non_loopback (--allow-plaintext-non-loopback) if a \
+         TLS-terminating proxy or a private network stands in front"
+    )))
 }
 
 /// The file `coffer serve` locks in a SQLite data directory.
@@ -391,4 +408,34 @@ pub async fn start(config: &Config) -> Result<Server, StartError> {
             source,
         })?;
     start_on(config, listener).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_off_loopback_needs_the_flag_outside_dev_mode() {
+        let anywhere: SocketAddr = "0.0.0.0:7600".parse().expect("address");
+        let lan: SocketAddr = "192.168.1.10:7600".parse().expect("address");
+        let loopback: SocketAddr = "127.0.0.1:7600".parse().expect("address");
+        let loopback_v6: SocketAddr = "[::1]:7600".parse().expect("address");
+        let config = Config::default();
+        assert!(check_plaintext_listen(&config, anywhere, false).is_err());
+        assert!(check_plaintext_listen(&config, lan, false).is_err());
+        assert!(check_plaintext_listen(&config, loopback, false).is_ok());
+        assert!(check_plaintext_listen(&config, loopback_v6, false).is_ok());
+        // TLS: nothing crosses the network in clear.
+        assert!(check_plaintext_listen(&config, anywhere, true).is_ok());
+        let allowed = Config {
+            allow_plaintext_non_loopback: true,
+            ..Config::default()
+        };
+        assert!(check_plaintext_listen(&allowed, anywhere, false).is_ok());
+        let dev = Config {
+            dev: true,
+            ..Config::default()
+        };
+        assert!(check_plaintext_listen(&dev, anywhere, false).is_ok());
+    }
 }

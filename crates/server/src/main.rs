@@ -50,6 +50,10 @@ enum Command {
         /// The address to listen on (default 127.0.0.1:7600).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Serve plain HTTP on a non-loopback address (secret values cross the network in
+        /// clear); without it such a start is refused unless TLS is configured.
+        #[arg(long)]
+        allow_plaintext_non_loopback: bool,
     },
     /// Offline administration of a data directory.
     Admin {
@@ -207,11 +211,22 @@ fn audit(command: AuditCommand) -> Result<(), String> {
 }
 
 fn load(common: &Common, dev: Option<bool>, listen: Option<SocketAddr>) -> Result<Config, String> {
+    load_serve(common, dev, listen, None)
+}
+
+/// [`load`] with `coffer serve`'s own flags.
+fn load_serve(
+    common: &Common,
+    dev: Option<bool>,
+    listen: Option<SocketAddr>,
+    allow_plaintext_non_loopback: Option<bool>,
+) -> Result<Config, String> {
     let overrides = Overrides {
         dev,
         listen,
         data_dir: common.data_dir.clone(),
         database: common.database.clone(),
+        allow_plaintext_non_loopback,
     };
     Config::load(common.config.as_deref(), &overrides).map_err(|e| format!("configuration: {e}"))
 }
@@ -538,7 +553,14 @@ fn loaded_config(command: &Command) -> Result<Option<Config>, String> {
             common,
             dev,
             listen,
-        } => load(common, dev.then_some(true), *listen).map(Some),
+            allow_plaintext_non_loopback,
+        } => load_serve(
+            common,
+            dev.then_some(true),
+            *listen,
+            allow_plaintext_non_loopback.then_some(true),
+        )
+        .map(Some),
         Command::Admin { command } => match command {
             AdminCommand::CreateAccessKey { common, .. }
             | AdminCommand::ListAccessKeys { common }

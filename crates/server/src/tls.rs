@@ -1,17 +1,16 @@
-//! HTTPS: the certificate and key files, the TLS listener `axum::serve` runs on, and the reload
+//! HTTPS: the certificate and key files, the TLS listener the server runs on, and the reload
 //! of the certificate when its files change.
 //!
 //! The listener serves TLS 1.2 and 1.3 only (rustls on aws-lc-rs). Handshakes run in tasks of
 //! their own, so a slow or silent client never holds up the accept loop; finished handshakes
-//! reach `axum::serve` through [`TlsListener`], which makes graceful shutdown exactly the
-//! plain-HTTP one. The certificate is chosen per handshake by [`CertResolver`]: the reload task
+//! reach the serve loop of [`crate::connections`] through [`TlsListener`], which makes the
+//! timeouts, the caps and graceful shutdown exactly the plain-HTTP ones. The certificate is chosen per handshake by [`CertResolver`]: the reload task
 //! swaps it, new connections get the new one, open connections keep theirs.
 //!
 //! Key material is read into zeroizing buffers, parsed, and handed to rustls; it is never
 //! logged, never part of an error message and never `Debug`-printed.
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -30,10 +29,12 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use zeroize::Zeroizing;
 
+use crate::connections::{accept_tcp, admit, Accepted, Acceptor, Limits};
+
 /// How long a client has to complete its handshake before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Finished handshakes waiting for `axum::serve` to take them. Bounded, so that a burst of
+/// Finished handshakes waiting for the serve loop to take them. Bounded, so that a burst of
 /// handshakes waits here rather than piling up connections the server does not serve yet.
 const ACCEPT_QUEUE: usize = 64;
 
@@ -248,48 +249,50 @@ impl Tls {
         })
     }
 
-    /// Wraps a bound listener; the returned task reloads the certificate every `interval`
-    /// (abort it at shutdown).
+    /// Wraps a bound listener, admitting connections under `limits` before their handshake;
+    /// the returned task reloads the certificate every `interval` (abort it at shutdown).
     pub fn listen(
         self,
         listener: TcpListener,
+        limits: Arc<Limits>,
         interval: Duration,
-    ) -> std::io::Result<(TlsListener, tokio::task::JoinHandle<()>)> {
-        let local_addr = listener.local_addr()?;
+    ) -> (TlsListener, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(ACCEPT_QUEUE);
-        let accept = tokio::spawn(accept_loop(listener, self.acceptor, tx));
+        let accept = tokio::spawn(accept_loop(listener, self.acceptor, limits, tx));
         let reload = tokio::spawn(self.reloader.run(interval));
-        Ok((
-            TlsListener {
-                rx,
-                local_addr,
-                accept,
-            },
-            reload,
-        ))
+        (TlsListener { rx, accept }, reload)
     }
 }
 
-/// Accepts TCP connections and runs each handshake in its own task, with a deadline. Ends when
-/// the [`TlsListener`] is dropped (at shutdown), closing the port.
+/// A connection whose handshake is done, with its place under the connection caps.
+type Handshaken = Accepted<TlsStream<TcpStream>>;
+
+/// Accepts TCP connections and runs each handshake in its own task, with a deadline. A
+/// connection over a cap is closed before its handshake, which is the expensive part. Ends
+/// when the [`TlsListener`] is dropped (at shutdown), closing the port.
 async fn accept_loop(
     mut listener: TcpListener,
     acceptor: TlsAcceptor,
-    tx: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
+    limits: Arc<Limits>,
+    tx: mpsc::Sender<Handshaken>,
 ) {
     loop {
         let (stream, remote) = tokio::select! {
             _ = tx.closed() => return,
-            // axum's accept retries on its own and backs off on errors such as EMFILE.
-            accepted = axum::serve::Listener::accept(&mut listener) => accepted,
+            accepted = accept_tcp(&mut listener) => accepted,
+        };
+        // The slot is taken now and held through the handshake: a crowd of silent clients
+        // counts against the caps while it holds sockets.
+        let Some(slot) = admit(&limits, remote) else {
+            continue;
         };
         let acceptor = acceptor.clone();
         let tx = tx.clone();
         tokio::spawn(async move {
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => {
+                Ok(Ok(io)) => {
                     // A closed channel means the server is shutting down: drop the connection.
-                    let _ = tx.send((tls, remote)).await;
+                    let _ = tx.send(Accepted { io, remote, slot }).await;
                 }
                 Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
@@ -298,11 +301,9 @@ async fn accept_loop(
     }
 }
 
-/// The listener `axum::serve` runs on when HTTPS is configured: it yields connections whose
-/// handshake is done.
+/// The connections the server runs on when HTTPS is configured: ones whose handshake is done.
 pub struct TlsListener {
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local_addr: SocketAddr,
+    rx: mpsc::Receiver<Handshaken>,
     accept: tokio::task::JoinHandle<()>,
 }
 
@@ -313,11 +314,10 @@ impl Drop for TlsListener {
     }
 }
 
-impl axum::serve::Listener for TlsListener {
+impl Acceptor for TlsListener {
     type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
 
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+    async fn next(&mut self) -> Handshaken {
         match self.rx.recv().await {
             Some(connection) => connection,
             // The accept loop never ends while the receiver lives (it holds the sender and
@@ -325,10 +325,6 @@ impl axum::serve::Listener for TlsListener {
             // accepts nothing more.
             None => std::future::pending().await,
         }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local_addr)
     }
 }
 

@@ -380,3 +380,58 @@ async fn reset_is_not_available_in_real_mode() {
         .unwrap();
     assert_eq!(got.secret_string(), Some("x"));
 }
+
+/// The presigned form stays on for the API, limited as AWS limits it: a lifetime of at most a
+/// week (`X-Amz-Expires` up to 604800), a date no more than 15 minutes ahead of the server's
+/// clock, and no use after date + lifetime.
+#[tokio::test]
+async fn presigned_query_form_is_limited_as_aws_limits_it() {
+    let s = start().await;
+    let c = s.client();
+    create(&c, "pre-limits", "v").await;
+    let get = || s.raw_json("GetSecretValue", &json!({"SecretId": "pre-limits"}));
+
+    let r = get().presigned(604_800).send().await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let r = get().presigned(604_801).send().await;
+    r.assert_error(
+        "IncompleteSignatureException",
+        Some("X-Amz-Expires must be less than a week (in seconds) that is 604800"),
+    );
+    let r = get().presigned(0).send().await;
+    r.assert_error(
+        "IncompleteSignatureException",
+        Some("X-Amz-Expires must be greater than 0"),
+    );
+
+    // Dated 20 minutes ahead: outside the 15-minute skew, however long its lifetime.
+    let r = get()
+        .signing(|g| g.time = Utc::now() + Duration::minutes(20))
+        .presigned(3600)
+        .send()
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["__type"], "InvalidSignatureException");
+    let message = r.json()["Message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("Signature not yet current: "),
+        "{message}"
+    );
+
+    // Dated 10 minutes ahead: within the skew.
+    let r = get()
+        .signing(|g| g.time = Utc::now() + Duration::minutes(10))
+        .presigned(60)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // A week-long URL signed eight days ago has expired.
+    let r = get()
+        .signing(|g| g.time = Utc::now() - Duration::days(8))
+        .presigned(604_800)
+        .send()
+        .await;
+    r.assert_error("InvalidSignatureException", Some("Request has expired"));
+}
