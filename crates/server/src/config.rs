@@ -48,11 +48,21 @@ pub struct Config {
     pub audit_file: Option<PathBuf>,
     /// Rotate the audit file once it would pass this many bytes (0: never).
     pub audit_max_bytes: u64,
+    /// Delete the oldest rotated audit files while together they pass this many bytes (0:
+    /// never).
+    pub audit_retain_bytes: u64,
+    /// Delete rotated audit files last written more than this many days ago (0: never).
+    pub audit_retain_days: u64,
+    /// The most bytes of audit events held in memory while the audit file cannot be written;
+    /// events beyond are dropped (counted) and requests waiting for theirs refused.
+    pub audit_queue_max_bytes: usize,
     /// Also write every audit event to stdout.
     pub audit_stdout: bool,
-    /// Withhold responses carrying secret material until their audit event is durable, and
-    /// answer an internal error when it cannot be (default: on, off in dev mode).
-    pub audit_fail_closed: Option<bool>,
+    /// Which responses wait until their audit event is durable, answering an internal error
+    /// when it cannot be: `all` (secret material and every state change; `true` says the
+    /// same), `secrets` (secret material only), `off` (`false`). Default `all`, `off` in dev
+    /// mode.
+    pub audit_fail_closed: Option<crate::audit::FailClosed>,
     /// A bearer token `GET /metrics` requires (`Authorization: Bearer <token>`). Without it
     /// (and without `metrics_token_file`) `/metrics` is open to anyone reaching the listener.
     pub metrics_token: Option<String>,
@@ -93,6 +103,9 @@ impl std::fmt::Debug for Config {
             .field("tls_reload_interval_secs", &self.tls_reload_interval_secs)
             .field("audit_file", &self.audit_file)
             .field("audit_max_bytes", &self.audit_max_bytes)
+            .field("audit_retain_bytes", &self.audit_retain_bytes)
+            .field("audit_retain_days", &self.audit_retain_days)
+            .field("audit_queue_max_bytes", &self.audit_queue_max_bytes)
             .field("audit_stdout", &self.audit_stdout)
             .field("audit_fail_closed", &self.audit_fail_closed)
             .field(
@@ -106,7 +119,7 @@ impl std::fmt::Debug for Config {
 }
 
 /// Every configuration key, as read from `COFFER_<KEY>` environment variables.
-const KEYS: [&str; 19] = [
+const KEYS: [&str; 22] = [
     "dev",
     "listen",
     "data_dir",
@@ -121,6 +134,9 @@ const KEYS: [&str; 19] = [
     "tls_reload_interval_secs",
     "audit_file",
     "audit_max_bytes",
+    "audit_retain_bytes",
+    "audit_retain_days",
+    "audit_queue_max_bytes",
     "audit_stdout",
     "audit_fail_closed",
     "metrics_token",
@@ -154,6 +170,11 @@ impl Default for Config {
             audit_file: None,
             // 100 MiB: a day of a busy node's events in a handful of files.
             audit_max_bytes: 100 * 1024 * 1024,
+            // 10 GiB and a year: a hundred full files, and an annual review's worth, so that
+            // the trail cannot fill the disk however busy (or abused) the node is.
+            audit_retain_bytes: 10 * 1024 * 1024 * 1024,
+            audit_retain_days: 365,
+            audit_queue_max_bytes: crate::audit::DEFAULT_QUEUE_MAX_BYTES,
             audit_stdout: false,
             audit_fail_closed: None,
             metrics_token: None,
@@ -225,8 +246,8 @@ impl Config {
     }
 
     /// Where the audit trail goes: `audit_file`, or `<data_dir>/audit.jsonl` outside dev mode
-    /// (dev mode writes nothing to disk unless told to); fail-closed unless turned off, and
-    /// off by default in dev mode.
+    /// (dev mode writes nothing to disk unless told to); fail-closed for secrets and writes
+    /// unless told otherwise, and not at all by default in dev mode.
     pub fn audit_settings(&self) -> crate::audit::AuditSettings {
         crate::audit::AuditSettings {
             file: self
@@ -234,8 +255,15 @@ impl Config {
                 .clone()
                 .or_else(|| (!self.dev).then(|| self.data_dir.join(AUDIT_FILE))),
             max_bytes: self.audit_max_bytes,
+            retain_bytes: self.audit_retain_bytes,
+            retain_days: self.audit_retain_days,
+            queue_max_bytes: self.audit_queue_max_bytes,
             stdout: self.audit_stdout,
-            fail_closed: self.audit_fail_closed.unwrap_or(!self.dev),
+            fail_closed: self.audit_fail_closed.unwrap_or(if self.dev {
+                crate::audit::FailClosed::Off
+            } else {
+                crate::audit::FailClosed::All
+            }),
         }
     }
 
@@ -363,6 +391,50 @@ mod tests {
                 ))
             );
             assert_eq!(Config::default().tls_files(), Ok(None));
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type.
+    fn audit_fail_closed_is_a_boolean_or_a_category() {
+        use crate::audit::FailClosed;
+        figment::Jail::expect_with(|jail| {
+            let settings = |dev: bool| -> figment::error::Result<FailClosed> {
+                let overrides = Overrides {
+                    dev: Some(dev),
+                    ..Overrides::default()
+                };
+                Ok(Config::load(None, &overrides)
+                    .map_err(|e| *e)?
+                    .audit_settings()
+                    .fail_closed)
+            };
+            assert_eq!(settings(false)?, FailClosed::All);
+            assert_eq!(settings(true)?, FailClosed::Off);
+            for (value, expected) in [
+                ("true", FailClosed::All),
+                ("all", FailClosed::All),
+                ("secrets", FailClosed::Secrets),
+                ("false", FailClosed::Off),
+                ("off", FailClosed::Off),
+            ] {
+                jail.set_env("COFFER_AUDIT_FAIL_CLOSED", value);
+                assert_eq!(settings(false)?, expected, "{value}");
+            }
+            jail.create_file("c.toml", "audit_fail_closed = \"secrets\"\n")?;
+            jail.clear_env();
+            let file = Config::load(Some(std::path::Path::new("c.toml")), &Overrides::default())
+                .map_err(|e| *e)?;
+            assert_eq!(file.audit_fail_closed, Some(FailClosed::Secrets));
+            jail.create_file("bad.toml", "audit_fail_closed = \"writes\"\n")?;
+            let bad = Config::load(
+                Some(std::path::Path::new("bad.toml")),
+                &Overrides::default(),
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+            assert!(bad.is_err_and(|e| e.contains("\"secrets\"")));
             Ok(())
         });
     }

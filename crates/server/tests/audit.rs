@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use coffer_core::clock::{Clock, ManualClock};
-use coffer_server::audit::{chain, search, sink, Audit, Event, Sink};
+use coffer_server::audit::{chain, search, sink, Audit, Event, FailClosed, Sink};
 use common::iam::{allow, Creds};
 use common::{api_err, assert_code, create, start_clocked, start_with, TestServer};
 use serde_json::{json, Value};
@@ -458,6 +458,19 @@ async fn every_call_of_every_kind_gives_exactly_one_event() {
     assert_eq!(verified.events, expected.len());
 }
 
+/// Waits until `condition` holds, polling, for at most 30 s (a loaded 2-core machine is
+/// slow, never that slow); fails naming `what` otherwise.
+async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 /// `InternalServiceError` exactly as the issue states it.
 const REFUSED_BODY: &str =
     r#"{"__type":"InternalServiceError","Message":"An error occurred on the server side."}"#;
@@ -501,9 +514,18 @@ async fn secret_reads_fail_closed_while_the_audit_file_cannot_be_written() {
             "An error occurred on the server side."
         )
     );
+    // The counters are the writer thread's: wait for them rather than read them at once
+    // (issue 23), then check they stop exactly there.
     let metrics = s.server.audit.metrics();
+    eventually("two refusals counted", || {
+        metrics.refused_requests_total.load(Ordering::Relaxed) >= 2
+    })
+    .await;
+    eventually("three failed batches", || {
+        metrics.write_failures_total.load(Ordering::Relaxed) >= 3
+    })
+    .await;
     assert_eq!(metrics.refused_requests_total.load(Ordering::Relaxed), 2);
-    assert!(metrics.write_failures_total.load(Ordering::Relaxed) >= 3);
     assert!(metrics
         .render()
         .contains("coffer_audit_refused_requests_total 2\n"));
@@ -543,15 +565,18 @@ async fn secret_reads_fail_closed_while_the_audit_file_cannot_be_written() {
 }
 
 #[tokio::test]
-async fn responses_without_secrets_do_not_wait_for_the_audit_file() {
+async fn reads_without_secrets_do_not_wait_for_the_audit_file() {
     let dir = tempfile::tempdir().unwrap();
     let s = server(dir.path(), 0).await;
-    let file = dir.path().join("audit.jsonl");
-    std::fs::remove_file(&file).unwrap();
-    std::fs::create_dir(&file).unwrap();
     let root = s.client();
     create(&root, "db", "v").await;
+    assert!(s.server.audit.flush().await);
+    let file = dir.path().join("audit.jsonl");
+    let aside = dir.path().join("audit.jsonl.aside");
+    std::fs::rename(&file, &aside).unwrap();
+    std::fs::create_dir(&file).unwrap();
     root.list_secrets().send().await.unwrap();
+    root.describe_secret().secret_id("db").send().await.unwrap();
     assert_eq!(
         s.server
             .audit
@@ -561,12 +586,163 @@ async fn responses_without_secrets_do_not_wait_for_the_audit_file() {
         0
     );
     std::fs::remove_dir(&file).unwrap();
+    std::fs::rename(&aside, &file).unwrap();
     let all = events(&s, dir.path()).await;
     let names: Vec<String> = all
         .iter()
         .map(|e| text(e, &["eventName"]).unwrap())
         .collect();
-    assert_eq!(names, ["CreateSecret", "ListSecrets"]);
+    assert_eq!(names, ["CreateSecret", "ListSecrets", "DescribeSecret"]);
+}
+
+/// (eventName, errorCode) of every event.
+fn names_and_codes(all: &[Value]) -> Vec<(String, Option<String>)> {
+    all.iter()
+        .map(|e| (text(e, &["eventName"]).unwrap(), text(e, &["errorCode"])))
+        .collect()
+}
+
+/// Issue 13, hole 4: a write is not acknowledged while its event cannot be written. The write
+/// has committed (it cannot be undone): the client hears `InternalServiceError` (IAM:
+/// `ServiceFailure`), retries, and the trail shows the change with the error it was answered.
+#[tokio::test]
+async fn writes_fail_closed_while_the_audit_file_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(dir.path(), 0).await;
+    let root = s.client();
+    let file = dir.path().join("audit.jsonl");
+    let aside = dir.path().join("audit.jsonl.aside");
+    create(&root, "db", "before").await;
+    assert!(s.server.audit.flush().await);
+    std::fs::rename(&file, &aside).unwrap();
+    std::fs::create_dir(&file).unwrap();
+
+    let put = api_err(
+        root.put_secret_value()
+            .secret_id("db")
+            .secret_string("during")
+            .client_request_token("11111111-2222-3333-4444-555555555555")
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    let internal = (
+        500,
+        "InternalServiceError".to_owned(),
+        "An error occurred on the server side.".to_owned(),
+    );
+    assert_eq!((put.status, put.code, put.message), internal);
+    let public = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+    let policy = api_err(
+        root.put_resource_policy()
+            .secret_id("db")
+            .resource_policy(public)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((policy.status, policy.code, policy.message), internal);
+    let user = s
+        .iam(&s.root(), &[("Action", "CreateUser"), ("UserName", "late")])
+        .await;
+    assert_eq!(user.status, 500, "{}", user.text());
+    assert_eq!(
+        common::iam::xml_text(&user.text(), "Code").as_deref(),
+        Some("ServiceFailure")
+    );
+    let metrics = s.server.audit.metrics();
+    eventually("three refusals counted", || {
+        metrics.refused_requests_total.load(Ordering::Relaxed) >= 3
+    })
+    .await;
+    assert_eq!(metrics.refused_requests_total.load(Ordering::Relaxed), 3);
+
+    // The audit file recovers: the retry of the write with its ClientRequestToken is
+    // answered as AWS answers a repeated token, and every event is there.
+    std::fs::remove_dir(&file).unwrap();
+    std::fs::rename(&aside, &file).unwrap();
+    let again = root
+        .put_secret_value()
+        .secret_id("db")
+        .secret_string("during")
+        .client_request_token("11111111-2222-3333-4444-555555555555")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.version_id(),
+        Some("11111111-2222-3333-4444-555555555555")
+    );
+    let all = events(&s, dir.path()).await;
+    let refused = |code: &str| Some(code.to_owned());
+    assert_eq!(
+        names_and_codes(&all),
+        [
+            ("CreateSecret".to_owned(), None),
+            ("PutSecretValue".to_owned(), refused("InternalServiceError")),
+            (
+                "PutResourcePolicy".to_owned(),
+                refused("InternalServiceError")
+            ),
+            ("CreateUser".to_owned(), refused("ServiceFailure")),
+            ("PutSecretValue".to_owned(), None),
+        ]
+    );
+    // A refused write committed: its event keeps the result, and names the policy it set.
+    assert_eq!(
+        all[1]["responseElements"]["versionId"],
+        "11111111-2222-3333-4444-555555555555"
+    );
+    assert_eq!(all[2]["requestParameters"]["resourcePolicy"], public);
+    assert_eq!(all[3]["responseElements"]["user"]["userName"], "late");
+    assert_eq!(chain::verify(&[file]).unwrap().events, 5);
+}
+
+/// `audit_fail_closed = "secrets"` keeps the older behaviour: writes are answered at once and
+/// their events written when the file takes them; secret reads still wait.
+#[tokio::test]
+async fn fail_closed_for_secrets_only_lets_writes_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.jsonl");
+    let s = start_with({
+        let file = file.clone();
+        move |c| {
+            c.audit_file = Some(file);
+            c.audit_fail_closed = Some(FailClosed::Secrets);
+        }
+    })
+    .await;
+    let root = s.client();
+    create(&root, "db", "v").await;
+    assert!(s.server.audit.flush().await);
+    let aside = dir.path().join("audit.jsonl.aside");
+    std::fs::rename(&file, &aside).unwrap();
+    std::fs::create_dir(&file).unwrap();
+    root.put_secret_value()
+        .secret_id("db")
+        .secret_string("w")
+        .send()
+        .await
+        .unwrap();
+    let read = s
+        .raw_json("GetSecretValue", &json!({"SecretId": "db"}))
+        .send()
+        .await;
+    assert_eq!((read.status, read.text().as_str()), (500, REFUSED_BODY));
+    std::fs::remove_dir(&file).unwrap();
+    std::fs::rename(&aside, &file).unwrap();
+    let all = events(&s, dir.path()).await;
+    assert_eq!(
+        names_and_codes(&all),
+        [
+            ("CreateSecret".to_owned(), None),
+            ("PutSecretValue".to_owned(), None),
+            (
+                "GetSecretValue".to_owned(),
+                Some("InternalServiceError".to_owned())
+            ),
+        ]
+    );
 }
 
 /// A set of audit files: each file's path and lines.
@@ -983,7 +1159,7 @@ async fn durable_events_queued_during_a_sync_share_the_next_one() {
             gate: Some(gate),
         }),
         Vec::new(),
-        true,
+        FailClosed::All,
         Arc::new(coffer_core::clock::SystemClock),
     )
     .unwrap();
@@ -1013,5 +1189,205 @@ async fn durable_events_queued_during_a_sync_share_the_next_one() {
     // together.
     assert_eq!(*batches.lock().unwrap(), [1, 63]);
     assert_eq!(audit.metrics().events_total.load(Ordering::Relaxed), 64);
+    audit.close().await;
+}
+
+/// Issue 13, hole 3: what a client that cannot authenticate sends never reaches the trail
+/// beyond a capped few texts; an authenticated call's parameters are capped too.
+#[tokio::test]
+async fn unauthenticated_bodies_are_not_recorded_and_client_texts_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(dir.path(), 0).await;
+    let file = dir.path().join("audit.jsonl");
+    assert!(s.server.audit.flush().await);
+    let before = std::fs::metadata(&file).unwrap().len();
+    let filler = "A".repeat(400 * 1024);
+    let agent = "agent-".repeat(100);
+    let body = serde_json::to_vec(&json!({"Name": "junk", "Description": filler})).unwrap();
+    // Ten unsigned 400 KiB requests, and one signed with a wrong secret key.
+    for _ in 0..10 {
+        let r = s
+            .raw("CreateSecret", body.clone())
+            .unsigned()
+            .header("user-agent", &agent)
+            .send()
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert_eq!(r.json()["__type"], "MissingAuthenticationTokenException");
+    }
+    let forged = s
+        .raw("CreateSecret", body.clone())
+        .signing(|signing| signing.secret_access_key = "not-the-key".into())
+        .send()
+        .await;
+    assert_eq!(forged.json()["__type"], "InvalidSignatureException");
+    // Authenticated, the same body is refused by validation and recorded, but its oversized
+    // parameters are replaced by their size.
+    let big = s.raw("CreateSecret", body.clone()).send().await;
+    assert_eq!(big.json()["__type"], "ValidationException");
+
+    let all = events(&s, dir.path()).await;
+    assert_eq!(all.len(), 12);
+    let grown = std::fs::metadata(&file).unwrap().len() - before;
+    assert!(grown < 12 * 4096, "the trail grew by {grown} bytes");
+    for unsigned in &all[..10] {
+        assert_eq!(
+            text(unsigned, &["errorCode"]).as_deref(),
+            Some("MissingAuthenticationTokenException")
+        );
+        assert_eq!(unsigned["requestParameters"], Value::Null);
+        assert_eq!(
+            text(unsigned, &["userAgent"]).unwrap(),
+            agent.chars().take(256).collect::<String>()
+        );
+        assert_eq!(
+            text(unsigned, &["eventName"]).as_deref(),
+            Some("CreateSecret")
+        );
+        assert_eq!(
+            text(unsigned, &["sourceIPAddress"]).as_deref(),
+            Some("127.0.0.1")
+        );
+    }
+    assert_eq!(
+        text(&all[10], &["errorCode"]).as_deref(),
+        Some("InvalidSignatureException")
+    );
+    assert_eq!(all[10]["requestParameters"], Value::Null);
+    assert_eq!(
+        text(&all[10], &["userIdentity", "accessKeyId"]),
+        Some(s.access_key_id.clone())
+    );
+    assert_eq!(
+        text(&all[11], &["errorCode"]).as_deref(),
+        Some("ValidationException")
+    );
+    let size = serde_json::to_vec(&json!({"description": filler, "name": "junk"}))
+        .unwrap()
+        .len();
+    assert_eq!(
+        all[11]["requestParameters"],
+        json!({ "coffer:truncatedBytes": size })
+    );
+    assert_eq!(chain::verify(&[file]).unwrap().events, 12);
+}
+
+/// Rotated files beyond `audit_retain_bytes` are deleted, oldest first; what is kept still
+/// verifies (its first event links to a deleted one) and tampering inside it is still found.
+/// Files older than `audit_retain_days` go too.
+#[tokio::test]
+async fn rotated_files_past_retention_are_deleted_and_the_rest_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.jsonl");
+    let s = start_with({
+        let file = file.clone();
+        move |c| {
+            c.audit_file = Some(file);
+            c.audit_max_bytes = 3000;
+            c.audit_retain_bytes = 7000;
+        }
+    })
+    .await;
+    let root = s.client();
+    for i in 0..16 {
+        create(&root, &format!("k-{i}"), "v").await;
+    }
+    let kept = events(&s, dir.path()).await;
+    assert!(kept.len() < 16, "{} events kept", kept.len());
+    let rotated = sink::rotated_files(&file).unwrap();
+    assert_ne!(
+        rotated[0],
+        sink::rotated_name(&file, 1),
+        "nothing was deleted"
+    );
+    let total: u64 = rotated
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
+    assert!(total <= 7000, "{total} bytes of rotated files kept");
+    // The events kept are the newest: the last 16 - n creations, in order.
+    let names: Vec<String> = kept
+        .iter()
+        .map(|e| text(e, &["requestParameters", "name"]).unwrap())
+        .collect();
+    let newest: Vec<String> = (16 - kept.len()..16).map(|i| format!("k-{i}")).collect();
+    assert_eq!(names, newest);
+    let files = sink::trail_files(&file).unwrap();
+    assert_eq!(chain::verify(&files).unwrap().events, kept.len());
+    let set = read_set(&files);
+    let (first_previous, _, _) = chain::read_link(&set[0].1[0]).unwrap();
+    assert_ne!(first_previous, chain::GENESIS);
+    let scratch = tempfile::tempdir().unwrap();
+    let mut copy = set.clone();
+    let last = copy.len() - 1;
+    let replayed = copy[0].1[0].clone();
+    copy[last].1.insert(0, replayed);
+    let tampered = write_set(scratch.path(), &copy);
+    let broken = chain::verify(&tampered).unwrap_err();
+    assert_eq!(
+        (broken.file.file_name(), broken.line),
+        (tampered[last].file_name(), 1)
+    );
+
+    // By age: the oldest rotated file, last written two years ago, goes; the others stay.
+    let oldest = rotated[0].clone();
+    let two_years = std::time::Duration::from_secs(2 * 365 * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&oldest)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - two_years)
+        .unwrap();
+    let retention = sink::Retention {
+        max_bytes: 0,
+        max_age: std::time::Duration::from_secs(365 * 86_400),
+    };
+    assert_eq!(retention.prune(&file).unwrap(), [oldest]);
+    assert_eq!(sink::rotated_files(&file).unwrap(), rotated[1..].to_vec());
+}
+
+/// A sink that always fails, as a full or read-only disk does.
+struct BrokenSink;
+
+impl Sink for BrokenSink {
+    fn describe(&self) -> String {
+        "broken".into()
+    }
+
+    fn append(&mut self, _batch: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::other("no space left on device"))
+    }
+}
+
+/// Issue 13, hole 3: while the file cannot be written, the events waiting for it take at most
+/// `audit_queue_max_bytes`; beyond, events are dropped and counted, and a request waiting for
+/// its event is refused.
+#[tokio::test]
+async fn the_queue_of_unwritten_events_is_bounded() {
+    let size = some_event().canonical().unwrap().len();
+    let audit = Audit::with_queue(
+        Box::new(BrokenSink),
+        Vec::new(),
+        FailClosed::All,
+        3 * size,
+        Arc::new(coffer_core::clock::SystemClock),
+    )
+    .unwrap();
+    for _ in 0..5 {
+        audit.record(some_event()).await;
+    }
+    assert!(!audit.flush().await);
+    let metrics = audit.metrics();
+    eventually("two events dropped", || {
+        metrics.dropped_events_total.load(Ordering::Relaxed) >= 2
+    })
+    .await;
+    assert_eq!(metrics.pending_events.load(Ordering::Relaxed), 3);
+    assert!(!audit.record_durable(some_event()).await);
+    assert_eq!(metrics.dropped_events_total.load(Ordering::Relaxed), 3);
+    assert_eq!(metrics.refused_requests_total.load(Ordering::Relaxed), 1);
+    assert!(metrics
+        .render()
+        .contains("coffer_audit_dropped_events_total 3\n"));
     audit.close().await;
 }

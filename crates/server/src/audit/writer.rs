@@ -61,25 +61,22 @@ impl Entry {
     }
 
     /// Answers the waiting request, if any: its event was written (`true`) or not.
-    fn answer(&mut self, written: bool) -> bool {
-        match self.waiting.take() {
-            Some((mut event, reply)) => {
-                if !written {
-                    // The request will answer an internal error instead of its secret: its
-                    // event, written later, says so.
-                    event.refuse();
-                    match event.canonical() {
-                        Ok(canonical) => self.canonical = canonical,
-                        Err(e) => {
-                            tracing::error!(error = %e, "cannot serialize a refused audit event; it is written as first recorded")
-                        }
-                    }
+    fn answer(&mut self, written: bool) {
+        let Some((mut event, reply)) = self.waiting.take() else {
+            return;
+        };
+        if !written {
+            // The request will answer an internal error instead of its answer: its event,
+            // written later, says so.
+            event.refuse();
+            match event.canonical() {
+                Ok(canonical) => self.canonical = canonical,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot serialize a refused audit event; it is written as first recorded")
                 }
-                let _ = reply.send(written);
-                true
             }
-            None => false,
         }
+        let _ = reply.send(written);
     }
 }
 
@@ -98,6 +95,9 @@ pub struct Metrics {
     pub mirror_failures_total: AtomicU64,
     /// `coffer_audit_pending_events`: events queued but not yet durably written.
     pub pending_events: AtomicU64,
+    /// `coffer_audit_dropped_events_total`: events dropped because the events waiting for
+    /// the audit file already filled its queue (`audit_queue_max_bytes`).
+    pub dropped_events_total: AtomicU64,
 }
 
 impl Metrics {
@@ -133,6 +133,12 @@ impl Metrics {
                 "gauge",
                 "Audit events queued and not yet durably written.",
                 &self.pending_events,
+            ),
+            (
+                "coffer_audit_dropped_events_total",
+                "counter",
+                "Audit events dropped because the queue of events waiting for the audit file was full.",
+                &self.dropped_events_total,
             ),
         ];
         let mut out = String::new();
@@ -181,6 +187,7 @@ pub(crate) fn spawn(
     primary: Box<dyn Sink>,
     mirrors: Vec<Box<dyn Sink>>,
     metrics: Arc<Metrics>,
+    queue_max_bytes: usize,
 ) -> std::io::Result<(mpsc::Sender<Message>, oneshot::Receiver<()>)> {
     let previous = primary
         .last_digest()
@@ -198,14 +205,22 @@ pub(crate) fn spawn(
     std::thread::Builder::new()
         .name("coffer-audit".into())
         .spawn(move || {
-            runtime.block_on(run(rx, sinks, metrics));
+            runtime.block_on(run(rx, sinks, metrics, queue_max_bytes));
             let _ = stopped.send(());
         })?;
     Ok((tx, on_stop))
 }
 
-async fn run(mut rx: mpsc::Receiver<Message>, mut sinks: Sinks, metrics: Arc<Metrics>) {
+async fn run(
+    mut rx: mpsc::Receiver<Message>,
+    mut sinks: Sinks,
+    metrics: Arc<Metrics>,
+    queue_max_bytes: usize,
+) {
     let mut pending: Vec<Entry> = Vec::new();
+    // The bytes of the events in `pending`: while the primary sink fails they accumulate, and
+    // this bounds the memory they take.
+    let mut pending_bytes = 0;
     let mut flushes: Vec<oneshot::Sender<bool>> = Vec::new();
     let mut closing: Option<oneshot::Sender<()>> = None;
     loop {
@@ -230,8 +245,13 @@ async fn run(mut rx: mpsc::Receiver<Message>, mut sinks: Sinks, metrics: Arc<Met
         let mut taken = 0;
         while let Some(message) = next.take() {
             match message {
-                Message::Event(entry) => {
-                    pending.push(entry);
+                Message::Event(mut entry) => {
+                    if pending_bytes + entry.canonical.len() > queue_max_bytes {
+                        drop_event(&mut entry, &metrics);
+                    } else {
+                        pending_bytes += entry.canonical.len();
+                        pending.push(entry);
+                    }
                     taken += 1;
                 }
                 Message::Flush(reply) => flushes.push(reply),
@@ -248,6 +268,7 @@ async fn run(mut rx: mpsc::Receiver<Message>, mut sinks: Sinks, metrics: Arc<Met
             .pending_events
             .store(pending.len() as u64, Ordering::Relaxed);
         write_batch(&mut sinks, &metrics, &mut pending, &mut flushes);
+        pending_bytes = pending.iter().map(|entry| entry.canonical.len()).sum();
         if let Some(reply) = closing.take() {
             if !pending.is_empty() {
                 tracing::error!(
@@ -259,6 +280,19 @@ async fn run(mut rx: mpsc::Receiver<Message>, mut sinks: Sinks, metrics: Arc<Met
             break;
         }
     }
+}
+
+/// Drops an event that does not fit in the queue: a request waiting for it is refused (its
+/// response withheld), as when a write fails; the event itself is lost, counted and logged.
+fn drop_event(entry: &mut Entry, metrics: &Metrics) {
+    metrics.dropped_events_total.fetch_add(1, Ordering::Relaxed);
+    if entry.waiting.is_some() {
+        metrics
+            .refused_requests_total
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    entry.answer(false);
+    tracing::error!("the queue of audit events waiting for the audit file is full: an event is dropped (coffer_audit_dropped_events_total)");
 }
 
 /// Writes everything pending as one batch (on this, the writer's own thread) and answers
@@ -289,15 +323,18 @@ fn write_batch(
         }
         Err(error) => {
             metrics.write_failures_total.fetch_add(1, Ordering::Relaxed);
-            let mut refused = 0;
-            for waiting in pending.iter_mut() {
-                if waiting.answer(false) {
-                    refused += 1;
-                }
-            }
+            // Counted before anybody hears: a client that received its refusal finds it in
+            // the metrics (issue 23: a test read the counter between the two).
+            let refused = pending
+                .iter()
+                .filter(|entry| entry.waiting.is_some())
+                .count() as u64;
             metrics
                 .refused_requests_total
                 .fetch_add(refused, Ordering::Relaxed);
+            for waiting in pending.iter_mut() {
+                waiting.answer(false);
+            }
             let sink = sinks.primary.describe();
             tracing::error!(sink, error = %error, events = pending.len(), refused, "cannot write the audit trail; requests that return secrets are refused until it can be written");
             for flush in flushes.drain(..) {
