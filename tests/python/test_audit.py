@@ -157,7 +157,8 @@ def test_no_secret_reaches_any_byte_coffer_writes(servers, tmp_path):
         ("CreateSecret", {"type": "Unknown", "accessKeyId": s.access_key}, None)]
 
     # The trail verifies across rotation, and search finds the secret's events by name and ARN.
-    verified = run_coffer("admin", "audit", "verify", *map(str, audit_files))
+    # verify needs the root key (the chain is keyed): it reads the data directory's.
+    verified = run_coffer("admin", "audit", "verify", "--data-dir", str(data), *map(str, audit_files))
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith(f"ok: {len(lines)} events in {len(audit_files)} files")
     by_arn = run_coffer("admin", "audit", "search", "--secret", arn, "--event-name", "GetSecretValue",

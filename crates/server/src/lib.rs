@@ -248,11 +248,13 @@ pub async fn start_with_clock(
     let (service, initialized) =
         open_service_metered(config, clock.clone(), Some(metrics.store.clone())).await?;
     let audit_settings = config.audit_settings();
-    let audit = audit::Audit::open(&audit_settings, clock).map_err(|source| StartError::Io {
-        what: "opening the audit file",
-        path: audit_settings.file.clone().unwrap_or_default(),
-        source,
-    })?;
+    let chain_key = audit::chain::ChainKey::new(service.keyring().audit_chain_key().as_ref());
+    let audit =
+        audit::Audit::open(&audit_settings, chain_key, clock).map_err(|source| StartError::Io {
+            what: "opening the audit file",
+            path: audit_settings.file.clone().unwrap_or_default(),
+            source,
+        })?;
     let auth = if config.dev {
         auth::Authenticator::dev()
     } else {

@@ -128,8 +128,16 @@ enum AdminCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Checks that audit files, oldest first (`audit.jsonl.* audit.jsonl`), form one unbroken
-    /// hash chain; names the first broken link (file and line) and exits 1 if not.
+    /// hash chain under the chain key (derived from the root key, which it reads); names the
+    /// first broken link (file and line) and exits 1 if not.
     Verify {
+        #[command(flatten)]
+        common: Common,
+        /// Accept legacy lines (an unkeyed chain, written before coffer keyed it) at the start
+        /// of the trail, reporting how many; without it they fail the check, since anyone who
+        /// can write the files can rewrite them as legacy lines.
+        #[arg(long)]
+        legacy: bool,
         /// The files, oldest first.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -161,18 +169,42 @@ enum AuditCommand {
 fn audit(command: AuditCommand) -> Result<(), String> {
     use coffer_server::audit::{chain, search};
     match command {
-        AuditCommand::Verify { files } => match chain::verify(&files) {
-            Ok(verified) => {
-                println!(
-                    "ok: {} events in {} files, hash chain intact (last digest {})",
-                    verified.events,
-                    files.len(),
-                    verified.last_digest
-                );
-                Ok(())
+        AuditCommand::Verify {
+            common,
+            legacy,
+            files,
+        } => {
+            let config = load(&common, None, None)?;
+            let root = coffer_server::init::load_root_key(&config)
+                .map_err(|e| format!("the audit chain's key comes from the root key: {e}"))?;
+            let key = chain::ChainKey::new(
+                coffer_core::crypto::Keyring::new(root)
+                    .audit_chain_key()
+                    .as_ref(),
+            );
+            match chain::verify(&files, &key) {
+                Ok(verified) if verified.legacy_events > 0 && !legacy => Err(format!(
+                    "audit chain not verified: the first {} legacy events (of {}) have an unkeyed chain, which anyone who can write the files can recompute; if they were written by a coffer before the chain was keyed, pass --legacy",
+                    verified.legacy_events, verified.events
+                )),
+                Ok(verified) => {
+                    println!(
+                        "ok: {} events in {} files, hash chain intact (last digest {})",
+                        verified.events,
+                        files.len(),
+                        verified.last_digest
+                    );
+                    if verified.legacy_events > 0 {
+                        println!(
+                            "note: the first {} legacy events have an unkeyed chain (written before coffer keyed it): anyone who could write the files could have rewritten them",
+                            verified.legacy_events
+                        );
+                    }
+                    Ok(())
+                }
+                Err(broken) => Err(format!("audit chain broken at {broken}")),
             }
-            Err(broken) => Err(format!("audit chain broken at {broken}")),
-        },
+        }
         AuditCommand::Search {
             secret,
             principal,

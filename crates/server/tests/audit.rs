@@ -27,6 +27,17 @@ async fn server(dir: &Path, max_bytes: u64) -> TestServer {
     .await
 }
 
+/// [`server`] with a fixed root key: two servers on two data directories sharing one audit
+/// file (a restart, as these tests stage it) key its chain alike.
+async fn server_keyed(dir: &Path) -> TestServer {
+    let file = dir.join("audit.jsonl");
+    start_with(move |c| {
+        c.audit_file = Some(file);
+        c.root_key = Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into());
+    })
+    .await
+}
+
 /// Every event of the trail at `<dir>/audit.jsonl`, oldest first, after a flush.
 async fn events(s: &TestServer, dir: &Path) -> Vec<Value> {
     assert!(
@@ -40,6 +51,11 @@ async fn events(s: &TestServer, dir: &Path) -> Vec<Value> {
         }
     }
     all
+}
+
+/// The server's audit chain key, as `coffer admin audit verify` derives it from the root key.
+fn chain_key(s: &TestServer) -> chain::ChainKey {
+    chain::ChainKey::new(s.server.service.keyring().audit_chain_key().as_ref())
 }
 
 fn text(v: &Value, path: &[&str]) -> Option<String> {
@@ -453,8 +469,11 @@ async fn every_call_of_every_kind_gives_exactly_one_event() {
         json!({"type": "Role", "arn": role_arn, "accountId": acct, "userName": "reader"})
     );
     // The whole trail is one intact chain.
-    let verified =
-        chain::verify(&sink::trail_files(&dir.path().join("audit.jsonl")).unwrap()).unwrap();
+    let verified = chain::verify(
+        &sink::trail_files(&dir.path().join("audit.jsonl")).unwrap(),
+        &chain_key(&s),
+    )
+    .unwrap();
     assert_eq!(verified.events, expected.len());
 }
 
@@ -561,7 +580,7 @@ async fn secret_reads_fail_closed_while_the_audit_file_cannot_be_written() {
     );
     assert_eq!(all[2]["responseElements"], Value::Null);
     assert_eq!(metrics.events_total.load(Ordering::Relaxed), 6);
-    assert_eq!(chain::verify(&[file]).unwrap().events, 6);
+    assert_eq!(chain::verify(&[file], &chain_key(&s)).unwrap().events, 6);
 }
 
 #[tokio::test]
@@ -695,7 +714,7 @@ async fn writes_fail_closed_while_the_audit_file_cannot_be_written() {
     );
     assert_eq!(all[2]["requestParameters"]["resourcePolicy"], public);
     assert_eq!(all[3]["responseElements"]["user"]["userName"], "late");
-    assert_eq!(chain::verify(&[file]).unwrap().events, 5);
+    assert_eq!(chain::verify(&[file], &chain_key(&s)).unwrap().events, 5);
 }
 
 /// `audit_fail_closed = "secrets"` keeps the older behaviour: writes are answered at once and
@@ -796,7 +815,7 @@ async fn verify_passes_a_rotated_trail_and_names_the_first_broken_link() {
     for file in &files {
         assert!(std::fs::metadata(file).unwrap().len() <= 3000);
     }
-    let verified = chain::verify(&files).unwrap();
+    let verified = chain::verify(&files, &chain_key(&s)).unwrap();
     assert_eq!(verified.events, 12);
     // The first event of each file links to the last of the one before.
     let set = read_set(&files);
@@ -814,7 +833,7 @@ async fn verify_passes_a_rotated_trail_and_names_the_first_broken_link() {
         let mut copy = set.clone();
         tamper(&mut copy);
         let paths = write_set(scratch.path(), &copy);
-        let b = chain::verify(&paths).unwrap_err();
+        let b = chain::verify(&paths, &chain_key(&s)).unwrap_err();
         (b.file.file_name().unwrap().to_owned(), b.line, b.reason)
     };
     // An edited line: its own digest breaks.
@@ -845,7 +864,8 @@ async fn verify_passes_a_rotated_trail_and_names_the_first_broken_link() {
     // The CLI says the same, with the file and line, and exits 1; 0 on the intact set.
     let bin = env!("CARGO_BIN_EXE_coffer");
     let ok = std::process::Command::new(bin)
-        .args(["admin", "audit", "verify"])
+        .args(["admin", "audit", "verify", "--data-dir"])
+        .arg(s.data_dir())
         .args(&files)
         .output()
         .unwrap();
@@ -864,7 +884,8 @@ async fn verify_passes_a_rotated_trail_and_names_the_first_broken_link() {
     copy[1].1.swap(0, 1);
     let paths = write_set(scratch.path(), &copy);
     let out = std::process::Command::new(bin)
-        .args(["admin", "audit", "verify"])
+        .args(["admin", "audit", "verify", "--data-dir"])
+        .arg(s.data_dir())
         .args(&paths)
         .output()
         .unwrap();
@@ -883,22 +904,25 @@ async fn verify_passes_a_rotated_trail_and_names_the_first_broken_link() {
 async fn the_chain_goes_on_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("audit.jsonl");
-    let s = server(dir.path(), 0).await;
+    let s = server_keyed(dir.path()).await;
     create(&s.client(), "a", "v").await;
     // A graceful stop writes what is queued; the next server on the same file links its first
     // event to the last one there.
     s.stop().await;
-    let again = server(dir.path(), 0).await;
+    let again = server_keyed(dir.path()).await;
     create(&again.client(), "b", "v").await;
     assert!(again.server.audit.flush().await);
-    assert_eq!(chain::verify(&[file]).unwrap().events, 2);
+    assert_eq!(
+        chain::verify(&[file], &chain_key(&again)).unwrap().events,
+        2
+    );
 }
 
 #[tokio::test]
 async fn a_torn_last_line_left_by_a_crash_is_cut_off_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("audit.jsonl");
-    let s = server(dir.path(), 0).await;
+    let s = server_keyed(dir.path()).await;
     create(&s.client(), "a", "v").await;
     s.stop().await;
     // What a crash in the middle of a write leaves: part of a line, no newline.
@@ -906,11 +930,14 @@ async fn a_torn_last_line_left_by_a_crash_is_cut_off_at_the_next_start() {
     let intact = torn.len();
     torn.extend_from_slice(br#"{"eventName":"GetSecr"#);
     std::fs::write(&file, &torn).unwrap();
-    let again = server(dir.path(), 0).await;
+    let again = server_keyed(dir.path()).await;
     assert_eq!(std::fs::metadata(&file).unwrap().len() as usize, intact);
     create(&again.client(), "b", "v").await;
     assert!(again.server.audit.flush().await);
-    assert_eq!(chain::verify(&[file]).unwrap().events, 2);
+    assert_eq!(
+        chain::verify(&[file], &chain_key(&again)).unwrap().events,
+        2
+    );
 }
 
 #[tokio::test]
@@ -1160,6 +1187,7 @@ async fn durable_events_queued_during_a_sync_share_the_next_one() {
         }),
         Vec::new(),
         FailClosed::All,
+        chain::ChainKey::new(&[7u8; 32]),
         Arc::new(coffer_core::clock::SystemClock),
     )
     .unwrap();
@@ -1269,7 +1297,7 @@ async fn unauthenticated_bodies_are_not_recorded_and_client_texts_are_capped() {
         all[11]["requestParameters"],
         json!({ "coffer:truncatedBytes": size })
     );
-    assert_eq!(chain::verify(&[file]).unwrap().events, 12);
+    assert_eq!(chain::verify(&[file], &chain_key(&s)).unwrap().events, 12);
 }
 
 /// Rotated files beyond `audit_retain_bytes` are deleted, oldest first; what is kept still
@@ -1313,7 +1341,10 @@ async fn rotated_files_past_retention_are_deleted_and_the_rest_verifies() {
     let newest: Vec<String> = (16 - kept.len()..16).map(|i| format!("k-{i}")).collect();
     assert_eq!(names, newest);
     let files = sink::trail_files(&file).unwrap();
-    assert_eq!(chain::verify(&files).unwrap().events, kept.len());
+    assert_eq!(
+        chain::verify(&files, &chain_key(&s)).unwrap().events,
+        kept.len()
+    );
     let set = read_set(&files);
     let (first_previous, _, _) = chain::read_link(&set[0].1[0]).unwrap();
     assert_ne!(first_previous, chain::GENESIS);
@@ -1323,7 +1354,7 @@ async fn rotated_files_past_retention_are_deleted_and_the_rest_verifies() {
     let replayed = copy[0].1[0].clone();
     copy[last].1.insert(0, replayed);
     let tampered = write_set(scratch.path(), &copy);
-    let broken = chain::verify(&tampered).unwrap_err();
+    let broken = chain::verify(&tampered, &chain_key(&s)).unwrap_err();
     assert_eq!(
         (broken.file.file_name(), broken.line),
         (tampered[last].file_name(), 1)
@@ -1370,6 +1401,7 @@ async fn the_queue_of_unwritten_events_is_bounded() {
         Vec::new(),
         FailClosed::All,
         3 * size,
+        chain::ChainKey::new(&[7u8; 32]),
         Arc::new(coffer_core::clock::SystemClock),
     )
     .unwrap();
@@ -1390,4 +1422,151 @@ async fn the_queue_of_unwritten_events_is_bounded() {
         .render()
         .contains("coffer_audit_dropped_events_total 3\n"));
     audit.close().await;
+}
+
+/// The lines of `events` chained from `previous` as a forger without the key would: plain
+/// SHA-256 links, written as legacy lines (`alg` absent) or claiming to be keyed.
+fn rechain(events: &[Value], mut previous: String, claim_keyed: bool) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| {
+            let digest = chain::legacy_link(&previous, &chain::canonical(event));
+            let mut link = json!({"digest": digest, "previousDigest": previous});
+            if claim_keyed {
+                link["alg"] = json!(chain::KEYED_ALG);
+            }
+            let mut line = event.clone();
+            line[chain::CHAIN_MEMBER] = link;
+            previous = digest;
+            serde_json::to_string(&line).unwrap()
+        })
+        .collect()
+}
+
+/// Issue 13, hole 5: the chain is keyed. Dropping an event and recomputing the links after it
+/// with plain SHA-256 (or another key) is found; a trail rewritten as legacy (unkeyed) lines
+/// verifies only as legacy, which the CLI refuses unless told `--legacy`; a legacy file that a
+/// keyed server continues is accepted, its legacy part counted.
+#[tokio::test]
+async fn a_chain_recomputed_without_the_key_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = server(dir.path(), 0).await;
+    let root = s.client();
+    for i in 0..4 {
+        create(&root, &format!("h-{i}"), "v").await;
+    }
+    let all = events(&s, dir.path()).await;
+    let file = dir.path().join("audit.jsonl");
+    let key = chain_key(&s);
+    assert_eq!(
+        chain::verify(std::slice::from_ref(&file), &key)
+            .unwrap()
+            .legacy_events,
+        0
+    );
+    let bare: Vec<Value> = all
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            e.as_object_mut().unwrap().remove(chain::CHAIN_MEMBER);
+            e
+        })
+        .collect();
+    let scratch = tempfile::tempdir().unwrap();
+    let forged = scratch.path().join("audit.jsonl");
+    let write = |lines: &[String]| {
+        std::fs::write(&forged, lines.join("\n") + "\n").unwrap();
+    };
+
+    // Event 2 dropped, 3 and 4 relinked with SHA-256 while claiming to be keyed.
+    let mut lines: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .take(1)
+        .map(str::to_owned)
+        .collect();
+    let (_, first_digest, _) = chain::read_link(&lines[0]).unwrap();
+    lines.extend(rechain(&bare[2..], first_digest.clone(), true));
+    write(&lines);
+    let broken = chain::verify(std::slice::from_ref(&forged), &key).unwrap_err();
+    assert_eq!(broken.line, 2);
+    assert!(
+        broken.reason.starts_with("digest mismatch"),
+        "{}",
+        broken.reason
+    );
+    // Relinked under another key: the same.
+    let other = chain::ChainKey::new(&[9u8; 32]);
+    let mut previous = first_digest;
+    let mut relinked = lines[..1].to_vec();
+    for event in &bare[2..] {
+        let mut out = Vec::new();
+        previous = chain::seal_into(&mut out, &other, &chain::canonical(event), &previous);
+        relinked.push(String::from_utf8(out).unwrap().trim_end().to_owned());
+    }
+    write(&relinked);
+    assert_eq!(
+        chain::verify(std::slice::from_ref(&forged), &key)
+            .unwrap_err()
+            .line,
+        2
+    );
+    // An unkeyed line after keyed ones is a forgery even when its SHA-256 link holds.
+    let mut mixed = lines[..1].to_vec();
+    mixed.extend(rechain(
+        &bare[1..],
+        chain::read_link(&lines[0]).unwrap().1,
+        false,
+    ));
+    write(&mixed);
+    let broken = chain::verify(std::slice::from_ref(&forged), &key).unwrap_err();
+    assert_eq!(broken.line, 2);
+    assert!(
+        broken.reason.starts_with("unkeyed event after keyed"),
+        "{}",
+        broken.reason
+    );
+
+    // The whole trail rewritten as legacy lines, event 2 dropped: intact only as legacy.
+    let mut kept = bare.clone();
+    kept.remove(1);
+    write(&rechain(&kept, chain::GENESIS.to_owned(), false));
+    let verified = chain::verify(std::slice::from_ref(&forged), &key).unwrap();
+    assert_eq!((verified.events, verified.legacy_events), (3, 3));
+    let bin = env!("CARGO_BIN_EXE_coffer");
+    let verify = |extra: &[&str]| {
+        std::process::Command::new(bin)
+            .args(["admin", "audit", "verify", "--data-dir"])
+            .arg(s.data_dir())
+            .args(extra)
+            .arg(&forged)
+            .output()
+            .unwrap()
+    };
+    let refused = verify(&[]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("3 legacy events"), "{stderr}");
+    let allowed = verify(&["--legacy"]);
+    assert_eq!(
+        allowed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&allowed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&allowed.stdout).contains("3 legacy events"));
+
+    // A legacy file (as an older coffer wrote it) continued by this one: one chain.
+    let upgrade = tempfile::tempdir().unwrap();
+    std::fs::write(
+        upgrade.path().join("audit.jsonl"),
+        rechain(&bare[..2], chain::GENESIS.to_owned(), false).join("\n") + "\n",
+    )
+    .unwrap();
+    let again = server_keyed(upgrade.path()).await;
+    create(&again.client(), "after", "v").await;
+    assert!(again.server.audit.flush().await);
+    let verified =
+        chain::verify(&[upgrade.path().join("audit.jsonl")], &chain_key(&again)).unwrap();
+    assert_eq!((verified.events, verified.legacy_events), (3, 2));
 }

@@ -1,12 +1,12 @@
 //! The audit trail: one CloudTrail-shaped event per API call (allowed or denied, successful
 //! or failed, authentication failures included) and per background action, written as JSON
-//! lines with a hash chain.
+//! lines with a keyed hash chain.
 //!
 //! - [`event`]: the event's shape. [`redact`]: request parameters and response elements
 //!   without secret material. [`call`]: the one place the HTTP layer hands a request and its
 //!   response over ([`Call`], [`Audit::finish`]).
 //! - [`writer`]: the group-commit task; [`sink`]: the file (rotation, fsync) and stdout.
-//! - [`chain`]: the hash chain and `verify`; [`search`]: `coffer admin audit search`.
+//! - [`chain`]: the keyed hash chain and `verify`; [`search`]: `coffer admin audit search`.
 //!
 //! **Fail-closed.** By default ([`FailClosed::All`], `coffer serve`), a response that carries
 //! secret material (GetSecretValue, BatchGetSecretValue, GetRandomPassword, CreateAccessKey,
@@ -136,9 +136,13 @@ impl Audit {
         Self { inner: None, clock }
     }
 
-    /// Opens the sinks `settings` name and starts the writer thread. With neither a file nor
-    /// stdout the trail is disabled.
-    pub fn open(settings: &AuditSettings, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    /// Opens the sinks `settings` name and starts the writer thread, which links events under
+    /// `key` (`Keyring::audit_chain_key`). With neither a file nor stdout the trail is disabled.
+    pub fn open(
+        settings: &AuditSettings,
+        key: chain::ChainKey,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
         if let Some(path) = &settings.file {
             let retention = sink::Retention {
@@ -165,6 +169,7 @@ impl Audit {
             sinks,
             settings.fail_closed,
             settings.queue_max_bytes,
+            key,
             clock,
         )
     }
@@ -176,6 +181,7 @@ impl Audit {
         primary: Box<dyn Sink>,
         mirrors: Vec<Box<dyn Sink>>,
         fail_closed: FailClosed,
+        key: chain::ChainKey,
         clock: Arc<dyn Clock>,
     ) -> std::io::Result<Self> {
         Self::with_queue(
@@ -183,6 +189,7 @@ impl Audit {
             mirrors,
             fail_closed,
             DEFAULT_QUEUE_MAX_BYTES,
+            key,
             clock,
         )
     }
@@ -193,10 +200,11 @@ impl Audit {
         mirrors: Vec<Box<dyn Sink>>,
         fail_closed: FailClosed,
         queue_max_bytes: usize,
+        key: chain::ChainKey,
         clock: Arc<dyn Clock>,
     ) -> std::io::Result<Self> {
         let metrics = Arc::new(Metrics::default());
-        let (tx, stopped) = writer::spawn(primary, mirrors, metrics.clone(), queue_max_bytes)?;
+        let (tx, stopped) = writer::spawn(primary, mirrors, metrics.clone(), queue_max_bytes, key)?;
         Ok(Self {
             inner: Some(Arc::new(Inner {
                 tx,

@@ -156,6 +156,7 @@ impl Metrics {
 struct Sinks {
     primary: Box<dyn Sink>,
     mirrors: Vec<Box<dyn Sink>>,
+    key: chain::ChainKey,
     previous: String,
 }
 
@@ -166,7 +167,7 @@ impl Sinks {
         let size: usize = events.iter().map(|e| e.canonical.len() + 160).sum();
         let mut batch = Vec::with_capacity(size);
         for event in events {
-            previous = chain::seal_into(&mut batch, &event.canonical, &previous);
+            previous = chain::seal_into(&mut batch, &self.key, &event.canonical, &previous);
         }
         self.primary.append(&batch)?;
         self.previous = previous;
@@ -188,6 +189,7 @@ pub(crate) fn spawn(
     mirrors: Vec<Box<dyn Sink>>,
     metrics: Arc<Metrics>,
     queue_max_bytes: usize,
+    key: chain::ChainKey,
 ) -> std::io::Result<(mpsc::Sender<Message>, oneshot::Receiver<()>)> {
     let previous = primary
         .last_digest()
@@ -195,6 +197,7 @@ pub(crate) fn spawn(
     let sinks = Sinks {
         primary,
         mirrors,
+        key,
         previous,
     };
     let (tx, rx) = mpsc::channel(16 * 1024);
