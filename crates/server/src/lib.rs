@@ -55,6 +55,8 @@ pub struct Server {
     purge: tokio::task::JoinHandle<()>,
     /// The certificate reload task, when serving HTTPS.
     reload: Option<tokio::task::JoinHandle<()>>,
+    /// The task recording the audit chain's head in the store, with an audit file.
+    heads: Option<tokio::task::JoinHandle<()>>,
     /// The data directory's lock (SQLite mode), held while the server lives.
     _lock: Option<std::fs::File>,
 }
@@ -75,6 +77,15 @@ impl Server {
         self.stop_background();
         // Requests in flight have finished: what they recorded is written before we return.
         self.audit.close().await;
+        self.last_head().await;
+    }
+
+    /// Waits for the head recorder to store the chain's last head (it ends when the writer
+    /// has stopped).
+    async fn last_head(&mut self) {
+        if let Some(heads) = self.heads.take() {
+            let _ = heads.await;
+        }
     }
 
     /// Waits until the server stops (it stops on its own only on a fatal error).
@@ -82,6 +93,7 @@ impl Server {
         let _ = (&mut self.task).await;
         self.stop_background();
         self.audit.close().await;
+        self.last_head().await;
     }
 
     fn stop_background(&mut self) {
@@ -292,6 +304,14 @@ pub async fn start_with_clock(
             (serve(listener, app, rx), Some(reload))
         }
     };
+    // The chain's head goes to the database, where the audit file's writer cannot rewrite it.
+    let heads = audit_settings.file.as_ref().map(|file| {
+        tokio::spawn(audit::record_heads(
+            audit.clone(),
+            service.store().clone(),
+            audit::trail_name(file),
+        ))
+    });
     let purge = tokio::spawn(jobs::purge_loop(
         service.clone(),
         Duration::from_secs(config.purge_interval_secs.max(1)),
@@ -309,6 +329,7 @@ pub async fn start_with_clock(
         task,
         purge,
         reload,
+        heads,
         _lock: lock,
     })
 }

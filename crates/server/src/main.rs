@@ -166,7 +166,7 @@ enum AuditCommand {
 }
 
 /// `coffer admin audit …`.
-fn audit(command: AuditCommand) -> Result<(), String> {
+async fn audit(command: AuditCommand) -> Result<(), String> {
     use coffer_server::audit::{chain, search};
     match command {
         AuditCommand::Verify {
@@ -174,18 +174,36 @@ fn audit(command: AuditCommand) -> Result<(), String> {
             legacy,
             files,
         } => {
-            let config = load(&common, None, None)?;
-            let root = coffer_server::init::load_root_key(&config)
-                .map_err(|e| format!("the audit chain's key comes from the root key: {e}"))?;
-            let key = chain::ChainKey::new(
-                coffer_core::crypto::Keyring::new(root)
-                    .audit_chain_key()
-                    .as_ref(),
-            );
-            match chain::verify(&files, &key) {
+            // The deployment's root key (for the chain key) and database (for the head).
+            let (config, service) = open_existing(&common).await?;
+            let key = chain::ChainKey::new(service.keyring().audit_chain_key().as_ref());
+            // The head is read before the files: it may lag them, never lead them, so a head
+            // recorded while this runs cannot be missing from what is read next.
+            let trail = config
+                .audit_settings()
+                .file
+                .map(|file| coffer_server::audit::trail_name(&file));
+            let head = match &trail {
+                Some(trail) => service
+                    .store()
+                    .audit_head(trail)
+                    .await
+                    .map_err(|e| format!("reading the audit chain's head: {e}"))?,
+                None => None,
+            };
+            let digest = head.as_ref().map(|head| head.digest.as_str());
+            match chain::verify_with_head(&files, &key, digest) {
                 Ok(verified) if verified.legacy_events > 0 && !legacy => Err(format!(
                     "audit chain not verified: the first {} legacy events (of {}) have an unkeyed chain, which anyone who can write the files can recompute; if they were written by a coffer before the chain was keyed, pass --legacy",
                     verified.legacy_events, verified.events
+                )),
+                Ok(verified) if verified.head_found == Some(false) => Err(format!(
+                    "audit chain truncated: the database records {} as the last event written to {} (at {}), and these files do not reach it: events after the last one here were deleted (or the newest files were not given)",
+                    digest.unwrap_or_default(),
+                    trail.unwrap_or_default(),
+                    head.as_ref()
+                        .map(|head| head.updated.to_rfc3339())
+                        .unwrap_or_default()
                 )),
                 Ok(verified) => {
                     println!(
@@ -194,6 +212,15 @@ fn audit(command: AuditCommand) -> Result<(), String> {
                         files.len(),
                         verified.last_digest
                     );
+                    match (verified.head_found, &trail) {
+                        (Some(_), _) => {
+                            println!("the chain head recorded in the database is among them")
+                        }
+                        (None, Some(trail)) => println!(
+                            "note: the database records no chain head for {trail}: a deleted tail would not show"
+                        ),
+                        (None, None) => {}
+                    }
                     if verified.legacy_events > 0 {
                         println!(
                             "note: the first {} legacy events have an unkeyed chain (written before coffer keyed it): anyone who could write the files could have rewritten them",
@@ -520,7 +547,7 @@ async fn admin(command: AdminCommand) -> Result<(), String> {
             Ok(())
         }
         AdminCommand::MigrateStore { from, to } => migrate_store(&from, &to).await,
-        AdminCommand::Audit { command } => audit(command),
+        AdminCommand::Audit { command } => audit(command).await,
     }
 }
 

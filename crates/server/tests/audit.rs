@@ -38,6 +38,18 @@ async fn server_keyed(dir: &Path) -> TestServer {
     .await
 }
 
+/// `coffer admin audit verify` on `files` with the server's data directory (root key) and
+/// database (chain head), and `extra` flags.
+fn verify_cli(s: &TestServer, extra: &[&str], files: &[PathBuf]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"));
+    command.args(["admin", "audit", "verify", "--data-dir"]);
+    command.arg(s.data_dir());
+    if let Some(database) = s.database() {
+        command.args(["--database", database]);
+    }
+    command.args(extra).args(files).output().unwrap()
+}
+
 /// Every event of the trail at `<dir>/audit.jsonl`, oldest first, after a flush.
 async fn events(s: &TestServer, dir: &Path) -> Vec<Value> {
     assert!(
@@ -862,13 +874,7 @@ async fn verify_passes_a_rotated_trail_and_names_the_first_broken_link() {
     assert_eq!((file, line), (second.clone(), 1));
 
     // The CLI says the same, with the file and line, and exits 1; 0 on the intact set.
-    let bin = env!("CARGO_BIN_EXE_coffer");
-    let ok = std::process::Command::new(bin)
-        .args(["admin", "audit", "verify", "--data-dir"])
-        .arg(s.data_dir())
-        .args(&files)
-        .output()
-        .unwrap();
+    let ok = verify_cli(&s, &[], &files);
     assert_eq!(
         ok.status.code(),
         Some(0),
@@ -883,12 +889,7 @@ async fn verify_passes_a_rotated_trail_and_names_the_first_broken_link() {
     let mut copy = set.clone();
     copy[1].1.swap(0, 1);
     let paths = write_set(scratch.path(), &copy);
-    let out = std::process::Command::new(bin)
-        .args(["admin", "audit", "verify", "--data-dir"])
-        .arg(s.data_dir())
-        .args(&paths)
-        .output()
-        .unwrap();
+    let out = verify_cli(&s, &[], &paths);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -1533,16 +1534,7 @@ async fn a_chain_recomputed_without_the_key_is_found() {
     write(&rechain(&kept, chain::GENESIS.to_owned(), false));
     let verified = chain::verify(std::slice::from_ref(&forged), &key).unwrap();
     assert_eq!((verified.events, verified.legacy_events), (3, 3));
-    let bin = env!("CARGO_BIN_EXE_coffer");
-    let verify = |extra: &[&str]| {
-        std::process::Command::new(bin)
-            .args(["admin", "audit", "verify", "--data-dir"])
-            .arg(s.data_dir())
-            .args(extra)
-            .arg(&forged)
-            .output()
-            .unwrap()
-    };
+    let verify = |extra: &[&str]| verify_cli(&s, extra, std::slice::from_ref(&forged));
     let refused = verify(&[]);
     assert_eq!(refused.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&refused.stderr);
@@ -1569,4 +1561,66 @@ async fn a_chain_recomputed_without_the_key_is_found() {
     let verified =
         chain::verify(&[upgrade.path().join("audit.jsonl")], &chain_key(&again)).unwrap();
     assert_eq!((verified.events, verified.legacy_events), (3, 2));
+}
+
+/// Issue 13, hole 5: the chain's head is recorded in the database after each durable batch, and
+/// `verify` finds a trail whose tail was deleted (which leaves an intact, shorter chain).
+#[tokio::test]
+async fn a_deleted_tail_is_found_through_the_head_in_the_database() {
+    let s = start_with(|_| {}).await;
+    let file = s.data_dir().join("audit.jsonl");
+    let root = s.client();
+    for i in 0..3 {
+        create(&root, &format!("t-{i}"), "v").await;
+    }
+    assert!(s.server.audit.flush().await);
+    let lines: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 3);
+    let (_, last, _) = chain::read_link(&lines[2]).unwrap();
+    let trail = coffer_server::audit::trail_name(&file);
+    let store = s.server.service.store().clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let head = store.audit_head(&trail).await.unwrap();
+        if head.as_ref().is_some_and(|head| head.digest == last) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the head never reached the last event: {head:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let files = [file.clone()];
+    let ok = verify_cli(&s, &[], &files);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        stdout.contains("the chain head recorded in the database is among them"),
+        "{stdout}"
+    );
+
+    // The last event deleted: the two left are an intact chain, but not the recorded one.
+    std::fs::write(&file, lines[..2].join("\n") + "\n").unwrap();
+    let key = chain_key(&s);
+    let verified = chain::verify_with_head(&files, &key, Some(&last)).unwrap();
+    assert_eq!((verified.events, verified.head_found), (2, Some(false)));
+    let out = verify_cli(&s, &[], &files);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "coffer: audit chain truncated: the database records {last} as the last event written to {trail}"
+        )),
+        "{stderr}"
+    );
 }

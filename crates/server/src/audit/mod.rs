@@ -128,6 +128,8 @@ struct Inner {
     metrics: Arc<Metrics>,
     /// Hears when the writer thread has stopped.
     stopped: Mutex<Option<oneshot::Receiver<()>>>,
+    /// The chain's last durably written digest.
+    heads: tokio::sync::watch::Receiver<String>,
 }
 
 impl Audit {
@@ -204,16 +206,24 @@ impl Audit {
         clock: Arc<dyn Clock>,
     ) -> std::io::Result<Self> {
         let metrics = Arc::new(Metrics::default());
-        let (tx, stopped) = writer::spawn(primary, mirrors, metrics.clone(), queue_max_bytes, key)?;
+        let (tx, stopped, heads) =
+            writer::spawn(primary, mirrors, metrics.clone(), queue_max_bytes, key)?;
         Ok(Self {
             inner: Some(Arc::new(Inner {
                 tx,
                 fail_closed,
                 metrics,
                 stopped: Mutex::new(Some(stopped)),
+                heads,
             })),
             clock,
         })
+    }
+
+    /// The chain's digest after each durable batch (`None` for a disabled trail). The
+    /// receiver closes when the writer stops.
+    pub fn heads(&self) -> Option<tokio::sync::watch::Receiver<String>> {
+        self.inner.as_ref().map(|inner| inner.heads.clone())
     }
 
     /// Whether anything is recorded.
@@ -323,6 +333,49 @@ impl Audit {
         if self.enabled() {
             self.record(Event::end_secret_version_delete(arn, self.now()))
                 .await;
+        }
+    }
+}
+
+/// The name a node's audit trail is known by in the store (`Store::put_audit_head`):
+/// `<host name>:<canonical path of the audit file>`, so that the nodes of one PostgreSQL
+/// database keep a head each, and `coffer admin audit verify` on the same host finds it.
+pub fn trail_name(file: &std::path::Path) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
+    format!("{host}:{}", path.display())
+}
+
+/// Records the chain's head in the store after every durable batch (the latest one when
+/// several came while a write was under way), until the writer stops; then the last one.
+/// The head may lag the file by the batches of one store write, never lead it.
+pub async fn record_heads(audit: Audit, store: Arc<dyn coffer_core::store::Store>, trail: String) {
+    let Some(mut heads) = audit.heads() else {
+        return;
+    };
+    let mut recorded = heads.borrow_and_update().clone();
+    loop {
+        let open = heads.changed().await.is_ok();
+        let digest = heads.borrow_and_update().clone();
+        if digest != recorded {
+            let head = coffer_core::store::AuditHead {
+                trail: trail.clone(),
+                digest: digest.clone(),
+                updated: audit.now(),
+            };
+            match store.put_audit_head(&head).await {
+                Ok(()) => recorded = digest,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot record the audit chain's head in the database")
+                }
+            }
+        }
+        if !open {
+            break;
         }
     }
 }

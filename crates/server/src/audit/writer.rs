@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::chain;
 use super::event::Event;
@@ -158,6 +158,8 @@ struct Sinks {
     mirrors: Vec<Box<dyn Sink>>,
     key: chain::ChainKey,
     previous: String,
+    /// Hears the chain's digest after every durable batch (the head recorded in the store).
+    head: watch::Sender<String>,
 }
 
 impl Sinks {
@@ -170,6 +172,7 @@ impl Sinks {
             previous = chain::seal_into(&mut batch, &self.key, &event.canonical, &previous);
         }
         self.primary.append(&batch)?;
+        self.head.send_replace(previous.clone());
         self.previous = previous;
         for mirror in &mut self.mirrors {
             if let Err(e) = mirror.append(&batch) {
@@ -183,22 +186,29 @@ impl Sinks {
     }
 }
 
-/// Starts the writer thread. The receiver hears when it has stopped.
+/// Starts the writer thread. The first receiver hears when it has stopped; the second sees the
+/// chain's last durably written digest (and closes when the thread stops).
 pub(crate) fn spawn(
     primary: Box<dyn Sink>,
     mirrors: Vec<Box<dyn Sink>>,
     metrics: Arc<Metrics>,
     queue_max_bytes: usize,
     key: chain::ChainKey,
-) -> std::io::Result<(mpsc::Sender<Message>, oneshot::Receiver<()>)> {
+) -> std::io::Result<(
+    mpsc::Sender<Message>,
+    oneshot::Receiver<()>,
+    watch::Receiver<String>,
+)> {
     let previous = primary
         .last_digest()
         .unwrap_or_else(|| chain::GENESIS.to_owned());
+    let (head, heads) = watch::channel(previous.clone());
     let sinks = Sinks {
         primary,
         mirrors,
         key,
         previous,
+        head,
     };
     let (tx, rx) = mpsc::channel(16 * 1024);
     let (stopped, on_stop) = oneshot::channel();
@@ -211,7 +221,7 @@ pub(crate) fn spawn(
             runtime.block_on(run(rx, sinks, metrics, queue_max_bytes));
             let _ = stopped.send(());
         })?;
-    Ok((tx, on_stop))
+    Ok((tx, on_stop, heads))
 }
 
 async fn run(

@@ -157,6 +157,11 @@ impl TestServer {
         self._dir.path()
     }
 
+    /// The `database` setting the server was started with (PostgreSQL runs).
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
     /// The endpoint URL.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.server.addr)
