@@ -127,7 +127,10 @@ impl FileSink {
             retention,
         };
         sink.reopen()?;
-        retention.prune(path)?;
+        // As after a rotation: a file that cannot be deleted now is tried again at the next.
+        if let Err(e) = retention.prune(path) {
+            tracing::error!(file = %path.display(), error = %e, "cannot delete old rotated audit files");
+        }
         Ok(sink)
     }
 

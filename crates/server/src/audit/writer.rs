@@ -256,11 +256,13 @@ async fn run(
         // Everything queued now joins this batch.
         let mut next = Some(first);
         let mut taken = 0;
+        let mut dropped = 0;
         while let Some(message) = next.take() {
             match message {
                 Message::Event(mut entry) => {
                     if pending_bytes + entry.canonical.len() > queue_max_bytes {
                         drop_event(&mut entry, &metrics);
+                        dropped += 1;
                     } else {
                         pending_bytes += entry.canonical.len();
                         pending.push(entry);
@@ -276,6 +278,10 @@ async fn run(
             if taken < MAX_BATCH {
                 next = rx.try_recv().ok();
             }
+        }
+        if dropped > 0 {
+            // One line per batch, not per event: a flood must not flood the log as well.
+            tracing::error!(dropped, "the queue of audit events waiting for the audit file is full: events are dropped (coffer_audit_dropped_events_total)");
         }
         metrics
             .pending_events
@@ -296,7 +302,8 @@ async fn run(
 }
 
 /// Drops an event that does not fit in the queue: a request waiting for it is refused (its
-/// response withheld), as when a write fails; the event itself is lost, counted and logged.
+/// response withheld), as when a write fails; the event itself is lost and counted (the caller
+/// logs once per batch).
 fn drop_event(entry: &mut Entry, metrics: &Metrics) {
     metrics.dropped_events_total.fetch_add(1, Ordering::Relaxed);
     if entry.waiting.is_some() {
@@ -305,7 +312,6 @@ fn drop_event(entry: &mut Entry, metrics: &Metrics) {
             .fetch_add(1, Ordering::Relaxed);
     }
     entry.answer(false);
-    tracing::error!("the queue of audit events waiting for the audit file is full: an event is dropped (coffer_audit_dropped_events_total)");
 }
 
 /// Writes everything pending as one batch (on this, the writer's own thread) and answers
