@@ -502,6 +502,22 @@ async fn eventually(what: &str, condition: impl Fn() -> bool) {
     }
 }
 
+/// Makes the audit file's path impossible to open, keeping the file at `aside`: the path
+/// becomes a symbolic link into a directory that does not exist. Called with nothing queued
+/// (after a flush), so the writer has no reason to look at the path between the two steps.
+fn break_audit_file(file: &Path, aside: &Path) {
+    std::fs::rename(file, aside).unwrap();
+    let nowhere = file.with_file_name("no-such-directory").join("audit.jsonl");
+    std::os::unix::fs::symlink(nowhere, file).unwrap();
+}
+
+/// Puts the audit file back in one rename, which replaces the link: the writer, retrying on
+/// its own every second, never finds the path missing (and so never starts a new, empty file
+/// there that the file put back would then replace, losing what was written into it).
+fn restore_audit_file(file: &Path, aside: &Path) {
+    std::fs::rename(aside, file).unwrap();
+}
+
 /// `InternalServiceError` exactly as the issue states it.
 const REFUSED_BODY: &str =
     r#"{"__type":"InternalServiceError","Message":"An error occurred on the server side."}"#;
@@ -519,9 +535,8 @@ async fn secret_reads_fail_closed_while_the_audit_file_cannot_be_written() {
     assert_eq!(r.status, 200);
     assert!(s.server.audit.flush().await);
 
-    // The file's name now leads to a directory: it cannot be opened.
-    std::fs::rename(&file, &aside).unwrap();
-    std::fs::create_dir(&file).unwrap();
+    // The file's name now leads nowhere: it cannot be opened.
+    break_audit_file(&file, &aside);
     let refused = s.raw_json("GetSecretValue", &get).send().await;
     assert_eq!(
         (refused.status, refused.text().as_str()),
@@ -563,8 +578,7 @@ async fn secret_reads_fail_closed_while_the_audit_file_cannot_be_written() {
     assert!(!s.server.audit.flush().await);
 
     // Writable again: reads succeed, and every event, the refused ones included, is there.
-    std::fs::remove_dir(&file).unwrap();
-    std::fs::rename(&aside, &file).unwrap();
+    restore_audit_file(&file, &aside);
     let r = s.raw_json("GetSecretValue", &get).send().await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["SecretString"], "fail-closed-value");
@@ -604,8 +618,7 @@ async fn reads_without_secrets_do_not_wait_for_the_audit_file() {
     assert!(s.server.audit.flush().await);
     let file = dir.path().join("audit.jsonl");
     let aside = dir.path().join("audit.jsonl.aside");
-    std::fs::rename(&file, &aside).unwrap();
-    std::fs::create_dir(&file).unwrap();
+    break_audit_file(&file, &aside);
     root.list_secrets().send().await.unwrap();
     root.describe_secret().secret_id("db").send().await.unwrap();
     assert_eq!(
@@ -616,8 +629,7 @@ async fn reads_without_secrets_do_not_wait_for_the_audit_file() {
             .load(Ordering::Relaxed),
         0
     );
-    std::fs::remove_dir(&file).unwrap();
-    std::fs::rename(&aside, &file).unwrap();
+    restore_audit_file(&file, &aside);
     let all = events(&s, dir.path()).await;
     let names: Vec<String> = all
         .iter()
@@ -645,8 +657,7 @@ async fn writes_fail_closed_while_the_audit_file_cannot_be_written() {
     let aside = dir.path().join("audit.jsonl.aside");
     create(&root, "db", "before").await;
     assert!(s.server.audit.flush().await);
-    std::fs::rename(&file, &aside).unwrap();
-    std::fs::create_dir(&file).unwrap();
+    break_audit_file(&file, &aside);
 
     let put = api_err(
         root.put_secret_value()
@@ -690,8 +701,7 @@ async fn writes_fail_closed_while_the_audit_file_cannot_be_written() {
 
     // The audit file recovers: the retry of the write with its ClientRequestToken is
     // answered as AWS answers a repeated token, and every event is there.
-    std::fs::remove_dir(&file).unwrap();
-    std::fs::rename(&aside, &file).unwrap();
+    restore_audit_file(&file, &aside);
     let again = root
         .put_secret_value()
         .secret_id("db")
@@ -747,8 +757,7 @@ async fn fail_closed_for_secrets_only_lets_writes_through() {
     create(&root, "db", "v").await;
     assert!(s.server.audit.flush().await);
     let aside = dir.path().join("audit.jsonl.aside");
-    std::fs::rename(&file, &aside).unwrap();
-    std::fs::create_dir(&file).unwrap();
+    break_audit_file(&file, &aside);
     root.put_secret_value()
         .secret_id("db")
         .secret_string("w")
@@ -760,8 +769,7 @@ async fn fail_closed_for_secrets_only_lets_writes_through() {
         .send()
         .await;
     assert_eq!((read.status, read.text().as_str()), (500, REFUSED_BODY));
-    std::fs::remove_dir(&file).unwrap();
-    std::fs::rename(&aside, &file).unwrap();
+    restore_audit_file(&file, &aside);
     let all = events(&s, dir.path()).await;
     assert_eq!(
         names_and_codes(&all),
