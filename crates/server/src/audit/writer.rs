@@ -12,8 +12,9 @@
 //! When the primary sink fails, nothing of the batch counts as written: the chain does not
 //! advance, every waiting request hears "not written" (and is answered with an internal
 //! error), its event is rewritten to say so, and all of the batch's events stay queued and are
-//! retried, before anything newer, with the next batch or after [`RETRY_INTERVAL`]. No event
-//! is dropped while the process lives.
+//! retried, before anything newer, with the next batch or after [`RETRY_INTERVAL`]. Events are
+//! dropped only when those waiting already take `audit_queue_max_bytes` (counted in
+//! `coffer_audit_dropped_events_total`; a request waiting for a dropped event is refused).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -355,7 +356,7 @@ fn write_batch(
                 waiting.answer(false);
             }
             let sink = sinks.primary.describe();
-            tracing::error!(sink, error = %error, events = pending.len(), refused, "cannot write the audit trail; requests that return secrets are refused until it can be written");
+            tracing::error!(sink, error = %error, events = pending.len(), refused, "cannot write the audit trail; fail-closed requests (secrets, and by default writes) are refused until it can be written");
             for flush in flushes.drain(..) {
                 let _ = flush.send(false);
             }
