@@ -157,6 +157,15 @@ impl Keyring {
             .to_string()
     }
 
+    /// The key of the audit trail's hash chain (an HMAC-SHA256 key), derived from the root
+    /// key under a label of its own: whoever verifies the chain needs the root key, and the key
+    /// opens nothing else.
+    pub fn audit_chain_key(&self) -> Zeroizing<[u8; KEY_LEN]> {
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        self.derive(b"coffer-audit-chain-v1", "audit-chain", key.as_mut());
+        key
+    }
+
     fn derive(&self, salt: &[u8], info: &str, out: &mut [u8]) {
         struct Len(usize);
         impl hkdf::KeyType for Len {

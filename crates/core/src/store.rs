@@ -22,6 +22,18 @@ use crate::names::{AccountId, Candidate, Scope};
 pub type Mutation<'a> =
     dyn FnMut(&mut SecretRecord, &mut Vec<NewVersion>) -> Result<()> + Send + 'a;
 
+/// Where an audit trail's chain stood when its writer last recorded it: the digest of its last
+/// durably written event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
+    /// The trail: which node's audit file (`<host>:<canonical path>`).
+    pub trail: String,
+    /// The chain digest of the trail's last durably written event (64 hex characters).
+    pub digest: String,
+    /// When the head was recorded.
+    pub updated: DateTime<Utc>,
+}
+
 /// The attribute a listing is sorted by (ListSecrets' SortBy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ListOrder {
@@ -224,6 +236,14 @@ pub trait Store: Send + Sync + 'static {
         principal: &str,
         policy_name: &str,
     ) -> Result<bool>;
+
+    /// Records `head` as the last durably written event of its audit trail, replacing the
+    /// trail's previous head. The audit file's writer cannot rewrite the database, so a trail
+    /// whose tail was deleted no longer reaches its recorded head (`coffer admin audit verify`).
+    async fn put_audit_head(&self, head: &AuditHead) -> Result<()>;
+
+    /// The recorded head of the audit trail named `trail`, if any.
+    async fn audit_head(&self, trail: &str) -> Result<Option<AuditHead>>;
 
     /// Whether the store answers (for `/ready`).
     async fn ping(&self) -> Result<()>;

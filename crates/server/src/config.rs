@@ -50,11 +50,21 @@ pub struct Config {
     pub audit_file: Option<PathBuf>,
     /// Rotate the audit file once it would pass this many bytes (0: never).
     pub audit_max_bytes: u64,
+    /// Delete the oldest rotated audit files while together they pass this many bytes (0:
+    /// never).
+    pub audit_retain_bytes: u64,
+    /// Delete rotated audit files last written more than this many days ago (0: never).
+    pub audit_retain_days: u64,
+    /// The most bytes of audit events held in memory while the audit file cannot be written;
+    /// events beyond are dropped (counted) and requests waiting for theirs refused.
+    pub audit_queue_max_bytes: usize,
     /// Also write every audit event to stdout.
     pub audit_stdout: bool,
-    /// Withhold responses carrying secret material until their audit event is durable, and
-    /// answer an internal error when it cannot be (default: on, off in dev mode).
-    pub audit_fail_closed: Option<bool>,
+    /// Which responses wait until their audit event is durable, answering an internal error
+    /// when it cannot be: `all` (secret material and every state change; `true` says the
+    /// same), `secrets` (secret material only), `off` (`false`). Default `all`, `off` in dev
+    /// mode.
+    pub audit_fail_closed: Option<crate::audit::FailClosed>,
     /// A bearer token `GET /metrics` requires (`Authorization: Bearer <token>`). Without it
     /// (and without `metrics_token_file`) `/metrics` is open to anyone reaching the listener.
     pub metrics_token: Option<String>,
@@ -115,6 +125,9 @@ impl std::fmt::Debug for Config {
             .field("tls_reload_interval_secs", &self.tls_reload_interval_secs)
             .field("audit_file", &self.audit_file)
             .field("audit_max_bytes", &self.audit_max_bytes)
+            .field("audit_retain_bytes", &self.audit_retain_bytes)
+            .field("audit_retain_days", &self.audit_retain_days)
+            .field("audit_queue_max_bytes", &self.audit_queue_max_bytes)
             .field("audit_stdout", &self.audit_stdout)
             .field("audit_fail_closed", &self.audit_fail_closed)
             .field(
@@ -207,7 +220,7 @@ fn take_root_key_from_environment() -> Option<RootKeyText> {
 
 /// Every configuration key read from `COFFER_<KEY>` environment variables through figment
 /// (`root_key` is read apart, by [`take_root_key_from_environment`]).
-const KEYS: [&str; 25] = [
+const KEYS: [&str; 28] = [
     "dev",
     "listen",
     "data_dir",
@@ -221,6 +234,9 @@ const KEYS: [&str; 25] = [
     "tls_reload_interval_secs",
     "audit_file",
     "audit_max_bytes",
+    "audit_retain_bytes",
+    "audit_retain_days",
+    "audit_queue_max_bytes",
     "audit_stdout",
     "audit_fail_closed",
     "metrics_token",
@@ -261,6 +277,11 @@ impl Default for Config {
             audit_file: None,
             // 100 MiB: a day of a busy node's events in a handful of files.
             audit_max_bytes: 100 * 1024 * 1024,
+            // 10 GiB and a year: a hundred full files, and an annual review's worth, so that
+            // the trail cannot fill the disk however busy (or abused) the node is.
+            audit_retain_bytes: 10 * 1024 * 1024 * 1024,
+            audit_retain_days: 365,
+            audit_queue_max_bytes: crate::audit::DEFAULT_QUEUE_MAX_BYTES,
             audit_stdout: false,
             audit_fail_closed: None,
             metrics_token: None,
@@ -357,8 +378,8 @@ impl Config {
     }
 
     /// Where the audit trail goes: `audit_file`, or `<data_dir>/audit.jsonl` outside dev mode
-    /// (dev mode writes nothing to disk unless told to); fail-closed unless turned off, and
-    /// off by default in dev mode.
+    /// (dev mode writes nothing to disk unless told to); fail-closed for secrets and writes
+    /// unless told otherwise, and not at all by default in dev mode.
     pub fn audit_settings(&self) -> crate::audit::AuditSettings {
         crate::audit::AuditSettings {
             file: self
@@ -366,8 +387,15 @@ impl Config {
                 .clone()
                 .or_else(|| (!self.dev).then(|| self.data_dir.join(AUDIT_FILE))),
             max_bytes: self.audit_max_bytes,
+            retain_bytes: self.audit_retain_bytes,
+            retain_days: self.audit_retain_days,
+            queue_max_bytes: self.audit_queue_max_bytes,
             stdout: self.audit_stdout,
-            fail_closed: self.audit_fail_closed.unwrap_or(!self.dev),
+            fail_closed: self.audit_fail_closed.unwrap_or(if self.dev {
+                crate::audit::FailClosed::Off
+            } else {
+                crate::audit::FailClosed::All
+            }),
         }
     }
 

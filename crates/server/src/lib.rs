@@ -60,6 +60,8 @@ pub struct Server {
     purge: tokio::task::JoinHandle<()>,
     /// The certificate reload task, when serving HTTPS.
     reload: Option<tokio::task::JoinHandle<()>>,
+    /// The task recording the audit chain's head in the store, with an audit file.
+    heads: Option<tokio::task::JoinHandle<()>>,
     /// The data directory's lock (SQLite mode), held while the server lives.
     _lock: Option<std::fs::File>,
 }
@@ -80,6 +82,15 @@ impl Server {
         self.stop_background();
         // Requests in flight have finished: what they recorded is written before we return.
         self.audit.close().await;
+        self.last_head().await;
+    }
+
+    /// Waits for the head recorder to store the chain's last head (it ends when the writer
+    /// has stopped).
+    async fn last_head(&mut self) {
+        if let Some(heads) = self.heads.take() {
+            let _ = heads.await;
+        }
     }
 
     /// Waits until the server stops (it stops on its own only on a fatal error).
@@ -87,6 +98,7 @@ impl Server {
         let _ = (&mut self.task).await;
         self.stop_background();
         self.audit.close().await;
+        self.last_head().await;
     }
 
     fn stop_background(&mut self) {
@@ -268,11 +280,13 @@ pub async fn start_with_clock(
     let (service, initialized) =
         open_service_metered(config, clock.clone(), Some(metrics.store.clone())).await?;
     let audit_settings = config.audit_settings();
-    let audit = audit::Audit::open(&audit_settings, clock).map_err(|source| StartError::Io {
-        what: "opening the audit file",
-        path: audit_settings.file.clone().unwrap_or_default(),
-        source,
-    })?;
+    let chain_key = audit::chain::ChainKey::new(service.keyring().audit_chain_key().as_ref());
+    let audit =
+        audit::Audit::open(&audit_settings, chain_key, clock).map_err(|source| StartError::Io {
+            what: "opening the audit file",
+            path: audit_settings.file.clone().unwrap_or_default(),
+            source,
+        })?;
     let auth = if config.dev {
         auth::Authenticator::dev()
     } else {
@@ -313,6 +327,14 @@ pub async fn start_with_clock(
             )
         }
     };
+    // The chain's head goes to the database, where the audit file's writer cannot rewrite it.
+    let heads = audit_settings.file.as_ref().map(|file| {
+        tokio::spawn(audit::record_heads(
+            audit.clone(),
+            service.store().clone(),
+            audit::trail_name(file),
+        ))
+    });
     let purge = tokio::spawn(jobs::purge_loop(
         service.clone(),
         Duration::from_secs(config.purge_interval_secs.max(1)),
@@ -331,6 +353,7 @@ pub async fn start_with_clock(
         task,
         purge,
         reload,
+        heads,
         _lock: lock,
     })
 }

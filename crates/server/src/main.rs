@@ -132,8 +132,16 @@ enum AdminCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Checks that audit files, oldest first (`audit.jsonl.* audit.jsonl`), form one unbroken
-    /// hash chain; names the first broken link (file and line) and exits 1 if not.
+    /// hash chain under the chain key (derived from the root key, which it reads); names the
+    /// first broken link (file and line) and exits 1 if not.
     Verify {
+        #[command(flatten)]
+        common: Common,
+        /// Accept legacy lines (an unkeyed chain, written before coffer keyed it) at the start
+        /// of the trail, reporting how many; without it they fail the check, since anyone who
+        /// can write the files can rewrite them as legacy lines.
+        #[arg(long)]
+        legacy: bool,
         /// The files, oldest first.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -162,21 +170,72 @@ enum AuditCommand {
 }
 
 /// `coffer admin audit …`.
-fn audit(command: AuditCommand) -> Result<(), String> {
+async fn audit(command: AuditCommand, config: Option<Config>) -> Result<(), String> {
     use coffer_server::audit::{chain, search};
     match command {
-        AuditCommand::Verify { files } => match chain::verify(&files) {
-            Ok(verified) => {
-                println!(
-                    "ok: {} events in {} files, hash chain intact (last digest {})",
-                    verified.events,
-                    files.len(),
-                    verified.last_digest
-                );
-                Ok(())
+        AuditCommand::Verify {
+            common: _,
+            legacy,
+            files,
+        } => {
+            // The deployment's root key (for the chain key) and database (for the head).
+            let (config, service) = open_existing(configured(config)?).await?;
+            let key = chain::ChainKey::new(service.keyring().audit_chain_key().as_ref());
+            // The head is read before the files: it may lag them, never lead them, so a head
+            // recorded while this runs cannot be missing from what is read next.
+            let trail = config
+                .audit_settings()
+                .file
+                .map(|file| coffer_server::audit::trail_name(&file));
+            let head = match &trail {
+                Some(trail) => service
+                    .store()
+                    .audit_head(trail)
+                    .await
+                    .map_err(|e| format!("reading the audit chain's head: {e}"))?,
+                None => None,
+            };
+            let digest = head.as_ref().map(|head| head.digest.as_str());
+            match chain::verify_with_head(&files, &key, digest) {
+                Ok(verified) if verified.legacy_events > 0 && !legacy => Err(format!(
+                    "audit chain not verified: the first {} legacy events (of {}) have an unkeyed chain, which anyone who can write the files can recompute; if they were written by a coffer before the chain was keyed, pass --legacy",
+                    verified.legacy_events, verified.events
+                )),
+                Ok(verified) if verified.head_found == Some(false) => Err(format!(
+                    "audit chain truncated: the database records {} as the last event written to {} (at {}), and these files do not reach it: events after the last one here were deleted (or the newest files were not given)",
+                    digest.unwrap_or_default(),
+                    trail.unwrap_or_default(),
+                    head.as_ref()
+                        .map(|head| head.updated.to_rfc3339())
+                        .unwrap_or_default()
+                )),
+                Ok(verified) => {
+                    println!(
+                        "ok: {} events in {} files, hash chain intact (last digest {})",
+                        verified.events,
+                        files.len(),
+                        verified.last_digest
+                    );
+                    match (verified.head_found, &trail) {
+                        (Some(_), _) => {
+                            println!("the chain head recorded in the database is among them")
+                        }
+                        (None, Some(trail)) => println!(
+                            "note: the database records no chain head for {trail}: a deleted tail would not show"
+                        ),
+                        (None, None) => {}
+                    }
+                    if verified.legacy_events > 0 {
+                        println!(
+                            "note: the first {} legacy events have an unkeyed chain (written before coffer keyed it): anyone who could write the files could have rewritten them",
+                            verified.legacy_events
+                        );
+                    }
+                    Ok(())
+                }
+                Err(broken) => Err(format!("audit chain broken at {broken}")),
             }
-            Err(broken) => Err(format!("audit chain broken at {broken}")),
-        },
+        }
         AuditCommand::Search {
             secret,
             principal,
@@ -508,7 +567,7 @@ async fn admin(command: AdminCommand, config: Option<Config>) -> Result<(), Stri
             Ok(())
         }
         AdminCommand::MigrateStore { from, to } => migrate_store(&from, &to).await,
-        AdminCommand::Audit { command } => audit(command),
+        AdminCommand::Audit { command } => audit(command, config).await,
     }
 }
 
@@ -567,6 +626,9 @@ fn loaded_config(command: &Command) -> Result<Option<Config>, String> {
             | AdminCommand::CreateAccount { common, .. }
             | AdminCommand::RotateAccessKey { common, .. }
             | AdminCommand::ListPrincipals { common } => load(common, Some(false), None).map(Some),
+            AdminCommand::Audit {
+                command: AuditCommand::Verify { common, .. },
+            } => load(common, Some(false), None).map(Some),
             AdminCommand::MigrateStore { .. } | AdminCommand::Audit { .. } => Ok(None),
         },
     }

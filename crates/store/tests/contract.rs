@@ -101,6 +101,7 @@ macro_rules! contract_suite {
                 accounts_are_idempotent_and_listed_oldest_first,
                 access_keys_round_trip,
                 ping_answers,
+                audit_heads_are_kept_per_trail,
                 reset_removes_everything,
                 concurrent_updates_are_atomic,
                 concurrent_inserts_of_one_name,
@@ -911,7 +912,9 @@ mod postgres_only {
             .collect()
     }
 
-    /// Every column of every table is one the snapshot carries, on SQLite and on PostgreSQL.
+    /// Every column of every table is one the snapshot carries, on SQLite and on PostgreSQL,
+    /// except `audit_heads`: a trail's head names the node's audit file and is recorded again
+    /// by the next batch its server writes, so `migrate-store` leaves it behind on purpose.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn snapshot_carries_every_column_of_the_schema() {
         let Some(scratch) = crate::pg::scratch().await else {
@@ -927,6 +930,7 @@ mod postgres_only {
         let on_sqlite: Vec<(String, String)> = sqlx::query_as(
             "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations' \
+             AND m.name <> 'audit_heads' \
              ORDER BY m.name, p.cid",
         )
         .fetch_all(&mut sqlite)
@@ -943,6 +947,7 @@ mod postgres_only {
         let on_postgres: Vec<(String, String)> = sqlx::query_as(
             "SELECT table_name::text, column_name::text FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
+             AND table_name <> 'audit_heads' \
              ORDER BY table_name COLLATE \"C\", ordinal_position",
         )
         .fetch_all(&mut pg)

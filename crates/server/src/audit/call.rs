@@ -180,7 +180,46 @@ struct JsonError {
     message: Option<String>,
 }
 
+/// The most characters of a User-Agent an event keeps (CloudTrail truncates it too).
+pub const USER_AGENT_MAX_CHARS: usize = 256;
+/// The most characters of an event name, an access key id or a region an event keeps: what
+/// an unauthenticated client sends there is its own text, and real ones are far shorter.
+pub const NAME_MAX_CHARS: usize = 128;
+/// The most characters of an error message an event keeps.
+pub const ERROR_MESSAGE_MAX_CHARS: usize = 1024;
+/// The most bytes of `requestParameters` (as serialized) an event keeps. Above it the
+/// parameters are replaced by [`TRUNCATED_MEMBER`] with their size. 64 KiB holds every
+/// legitimate request without its secret members (the largest are 20 KiB policies).
+pub const REQUEST_PARAMETERS_MAX_BYTES: usize = 64 * 1024;
+/// The one member of `requestParameters` that were too large to keep: their size in bytes.
+pub const TRUNCATED_MEMBER: &str = "coffer:truncatedBytes";
+
+/// `text` cut to at most `max` characters.
+fn truncated(mut text: String, max: usize) -> String {
+    if let Some((at, _)) = text.char_indices().nth(max) {
+        text.truncate(at);
+    }
+    text
+}
+
+/// `parameters`, or the marker that replaces them when they are too large to keep.
+fn capped(parameters: Option<serde_json::Value>) -> Option<serde_json::Value> {
+    let parameters = parameters?;
+    let size = serde_json::to_vec(&parameters).map_or(usize::MAX, |bytes| bytes.len());
+    if size <= REQUEST_PARAMETERS_MAX_BYTES {
+        return Some(parameters);
+    }
+    let mut marker = serde_json::Map::new();
+    marker.insert(TRUNCATED_MEMBER.to_owned(), size.into());
+    Some(serde_json::Value::Object(marker))
+}
+
 /// Builds the event of a call from what the route noted and the response it sent.
+///
+/// Only an authenticated call's body becomes `requestParameters`: an unauthenticated one is
+/// recorded (who it claimed to be, from where, what it was answered) without it, so that
+/// anyone who can reach the port cannot write their bytes into the trail (issue 13). Every
+/// client-chosen text an event keeps is capped.
 fn build(
     call: &Call,
     status: StatusCode,
@@ -192,14 +231,20 @@ fn build(
         Api::SecretsManager(name) => (SECRETS_MANAGER_SOURCE, name.clone()),
         Api::Query(source, action, _) => (*source, action.clone()),
     };
+    let name = truncated(name, NAME_MAX_CHARS);
     let read_only = read_only(source, &name);
     let (identity, region) = match &call.caller {
         Some((identity, region)) => (identity.clone(), region.clone()),
         None => (
-            UserIdentity::unknown(call.credential.as_ref().map(|(key, _, _)| key.clone())),
-            call.credential
-                .as_ref()
-                .map_or_else(|| "us-east-1".to_owned(), |(_, region, _)| region.clone()),
+            UserIdentity::unknown(
+                call.credential
+                    .as_ref()
+                    .map(|(key, _, _)| truncated(key.clone(), NAME_MAX_CHARS)),
+            ),
+            call.credential.as_ref().map_or_else(
+                || "us-east-1".to_owned(),
+                |(_, region, _)| truncated(region.clone(), NAME_MAX_CHARS),
+            ),
         ),
     };
     let mut event = Event::api_call(
@@ -212,11 +257,16 @@ fn build(
         read_only,
     );
     event.source_ip_address = call.source_ip.clone();
-    event.user_agent = call.user_agent.clone();
-    event.request_parameters = match &api {
-        Api::SecretsManager(_) => call.body.as_deref().and_then(redact::json),
-        Api::Query(_, _, params) => redact::form(params),
-    };
+    event.user_agent = call
+        .user_agent
+        .clone()
+        .map(|agent| truncated(agent, USER_AGENT_MAX_CHARS));
+    if call.caller.is_some() {
+        event.request_parameters = capped(match &api {
+            Api::SecretsManager(_) => call.body.as_deref().and_then(redact::json),
+            Api::Query(_, _, params) => redact::form(params),
+        });
+    }
     let ok = status == StatusCode::OK;
     match &api {
         Api::SecretsManager(_) if !ok => {
@@ -227,14 +277,19 @@ fn build(
                     .and_then(|e| e.code.clone())
                     .unwrap_or_else(|| status.as_u16().to_string()),
             );
-            event.error_message = error.and_then(|e| e.message).filter(|m| !m.is_empty());
+            event.error_message = error
+                .and_then(|e| e.message)
+                .filter(|m| !m.is_empty())
+                .map(|m| truncated(m, ERROR_MESSAGE_MAX_CHARS));
         }
         Api::Query(..) if !ok => {
             let text = String::from_utf8_lossy(response);
             event.error_code = Some(
                 redact::xml_text(&text, "Code").unwrap_or_else(|| status.as_u16().to_string()),
             );
-            event.error_message = redact::xml_text(&text, "Message").filter(|m| !m.is_empty());
+            event.error_message = redact::xml_text(&text, "Message")
+                .filter(|m| !m.is_empty())
+                .map(|m| truncated(m, ERROR_MESSAGE_MAX_CHARS));
         }
         // Reads answer with what was read; CloudTrail does not repeat it (for GetSecretValue
         // it would be the secret), so only writes record their result.
@@ -283,9 +338,9 @@ fn refused(source: &str, request_id: &str) -> Response {
 
 impl Audit {
     /// Records the event of a finished call and returns the response to send, once the event is
-    /// durable (or could not be made so): the route's own, or, when it carries secret material
-    /// and the trail is fail-closed but the event could not be made durable, the service's
-    /// internal error in its place.
+    /// durable (or could not be made so): the route's own, or, when the trail is fail-closed for
+    /// it (it carries secret material, or it changed state) but the event could not be made
+    /// durable, the service's internal error in its place.
     pub async fn finish(&self, call: Call, response: Response) -> Response {
         if !self.enabled() {
             return response;
@@ -298,12 +353,14 @@ impl Audit {
         };
         let event = build(&call, parts.status, &bytes, self.now());
         let withhold = parts.status == StatusCode::OK
-            && carries_secrets(event.event_source, &event.event_name)
-            && self.fail_closed();
+            && self.fail_closed().withholds(
+                carries_secrets(event.event_source, &event.event_name),
+                event.read_only,
+            );
         if withhold {
             let source = event.event_source;
             if !self.record_durable(event).await {
-                // The secret never leaves: wipe the buffer when we hold its only reference.
+                // The answer never leaves: wipe the buffer when we hold its only reference.
                 if let Ok(mut owned) = bytes.try_into_mut() {
                     owned.as_mut().zeroize();
                 }

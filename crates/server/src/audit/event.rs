@@ -69,7 +69,8 @@ pub struct Event {
     /// The resources a service event is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<Resource>>,
-    /// What the call answered, secret values removed; `null` for reads and failures, as AWS.
+    /// What the call answered, secret values removed; `null` for reads and failures, as AWS
+    /// (except a write refused by fail-closed auditing: it committed, and keeps its result).
     pub response_elements: Option<Value>,
     /// The client's address.
     #[serde(rename = "sourceIPAddress")]
@@ -305,12 +306,16 @@ impl Event {
     }
 
     /// Turns the event of a call whose response fail-closed auditing refused into the record
-    /// of what the client received instead: the service's internal error and nothing else.
+    /// of what the client received instead: the service's internal error. A write's result
+    /// (`responseElements`, already without secret members) stays: the change is committed
+    /// even though the client was not told, and the trail must show it; reads record none.
     pub fn refuse(&mut self) {
         let (code, message) = refusal(self.event_source);
         self.error_code = Some(code.to_owned());
         self.error_message = Some(message.to_owned());
-        self.response_elements = None;
+        if self.read_only {
+            self.response_elements = None;
+        }
     }
 }
 

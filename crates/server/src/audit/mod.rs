@@ -1,17 +1,19 @@
 //! The audit trail: one CloudTrail-shaped event per API call (allowed or denied, successful
 //! or failed, authentication failures included) and per background action, written as JSON
-//! lines with a hash chain.
+//! lines with a keyed hash chain.
 //!
 //! - [`event`]: the event's shape. [`redact`]: request parameters and response elements
 //!   without secret material. [`call`]: the one place the HTTP layer hands a request and its
 //!   response over ([`Call`], [`Audit::finish`]).
 //! - [`writer`]: the group-commit task; [`sink`]: the file (rotation, fsync) and stdout.
-//! - [`chain`]: the hash chain and `verify`; [`search`]: `coffer admin audit search`.
+//! - [`chain`]: the keyed hash chain and `verify`; [`search`]: `coffer admin audit search`.
 //!
-//! **Fail-closed.** When the trail is fail-closed (the default of `coffer serve`), a response
-//! that carries secret material (GetSecretValue, BatchGetSecretValue, GetRandomPassword,
-//! CreateAccessKey, AssumeRole) leaves only after its event is durably written; if it cannot
-//! be, the client gets the service's internal error instead and the event records exactly that.
+//! **Fail-closed.** By default ([`FailClosed::All`], `coffer serve`), a response that carries
+//! secret material (GetSecretValue, BatchGetSecretValue, GetRandomPassword, CreateAccessKey,
+//! AssumeRole) and the successful answer of every call that changes state (every Secrets
+//! Manager and IAM write, AssumeRole) leave only after their event is durably written; if it
+//! cannot be, the client gets the service's internal error instead and the event records
+//! that. A write has then already committed: its event keeps its result (see ARCHITECTURE.md).
 
 pub mod call;
 pub mod chain;
@@ -36,7 +38,7 @@ pub use writer::Metrics;
 use writer::{Entry, Message};
 
 /// Where the trail goes and how strictly, as the configuration says.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuditSettings {
     /// The JSON-lines file, if any.
     pub file: Option<PathBuf>,
@@ -44,8 +46,72 @@ pub struct AuditSettings {
     pub max_bytes: u64,
     /// Also write every line to stdout.
     pub stdout: bool,
-    /// Withhold secret-bearing responses until their event is durable.
-    pub fail_closed: bool,
+    /// Which responses wait until their event is durable.
+    pub fail_closed: FailClosed,
+    /// Delete the oldest rotated files while they hold more than this many bytes (0: keep).
+    pub retain_bytes: u64,
+    /// Delete rotated files last written more than this many days ago (0: keep).
+    pub retain_days: u64,
+    /// The most bytes of events kept in memory waiting for the file; events beyond are
+    /// dropped (and requests waiting for them refused).
+    pub queue_max_bytes: usize,
+}
+
+/// The default bound of the events waiting in memory for the audit file: 64 MiB, some
+/// 90,000 typical events, minutes of a busy node's calls.
+pub const DEFAULT_QUEUE_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// Which calls are answered only once their audit event is durable (`audit_fail_closed`).
+/// The others are answered at once and their events written behind them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailClosed {
+    /// None (dev mode's default).
+    #[default]
+    Off,
+    /// Successful responses that carry secret material only (coffer's behaviour before
+    /// writes were covered).
+    Secrets,
+    /// Those and the successful answer of every call that changes state (the default).
+    All,
+}
+
+impl FailClosed {
+    /// Whether a successful response of a call must wait for its event: `secrets` when it
+    /// carries secret material, `read_only` when it changes nothing.
+    pub fn withholds(self, secrets: bool, read_only: bool) -> bool {
+        match self {
+            Self::Off => false,
+            Self::Secrets => secrets,
+            Self::All => secrets || !read_only,
+        }
+    }
+}
+
+/// `true` and `false` (the key's original boolean form: `true` now means `all`) or one of
+/// `"all"`, `"secrets"`, `"off"`.
+impl<'de> serde::Deserialize<'de> for FailClosed {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = FailClosed;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(r#"true, false, "all", "secrets" or "off""#)
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<FailClosed, E> {
+                Ok(if v { FailClosed::All } else { FailClosed::Off })
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FailClosed, E> {
+                match v {
+                    "all" | "true" => Ok(FailClosed::All),
+                    "secrets" => Ok(FailClosed::Secrets),
+                    "off" | "false" => Ok(FailClosed::Off),
+                    other => Err(E::invalid_value(serde::de::Unexpected::Str(other), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// The handle requests and jobs record through. Cloning is cheap; a disabled trail (dev mode
@@ -58,10 +124,12 @@ pub struct Audit {
 
 struct Inner {
     tx: tokio::sync::mpsc::Sender<Message>,
-    fail_closed: bool,
+    fail_closed: FailClosed,
     metrics: Arc<Metrics>,
     /// Hears when the writer thread has stopped.
     stopped: Mutex<Option<oneshot::Receiver<()>>>,
+    /// The chain's last durably written digest.
+    heads: tokio::sync::watch::Receiver<String>,
 }
 
 impl Audit {
@@ -70,12 +138,26 @@ impl Audit {
         Self { inner: None, clock }
     }
 
-    /// Opens the sinks `settings` name and starts the writer thread. With neither a file nor
-    /// stdout the trail is disabled.
-    pub fn open(settings: &AuditSettings, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    /// Opens the sinks `settings` name and starts the writer thread, which links events under
+    /// `key` (`Keyring::audit_chain_key`). With neither a file nor stdout the trail is disabled.
+    pub fn open(
+        settings: &AuditSettings,
+        key: chain::ChainKey,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
         if let Some(path) = &settings.file {
-            sinks.push(Box::new(FileSink::open(path, settings.max_bytes)?));
+            let retention = sink::Retention {
+                max_bytes: settings.retain_bytes,
+                max_age: std::time::Duration::from_secs(
+                    settings.retain_days.saturating_mul(86_400),
+                ),
+            };
+            sinks.push(Box::new(FileSink::open_retained(
+                path,
+                settings.max_bytes,
+                retention,
+            )?));
         }
         if settings.stdout {
             sinks.push(Box::new(StdoutSink));
@@ -84,7 +166,14 @@ impl Audit {
             return Ok(Self::disabled(clock));
         }
         let primary = sinks.remove(0);
-        Self::with_sinks(primary, sinks, settings.fail_closed, clock)
+        Self::with_queue(
+            primary,
+            sinks,
+            settings.fail_closed,
+            settings.queue_max_bytes,
+            key,
+            clock,
+        )
     }
 
     /// A trail on sinks of the caller's: `primary` decides durability (and fail-closed
@@ -93,20 +182,48 @@ impl Audit {
     pub fn with_sinks(
         primary: Box<dyn Sink>,
         mirrors: Vec<Box<dyn Sink>>,
-        fail_closed: bool,
+        fail_closed: FailClosed,
+        key: chain::ChainKey,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
+        Self::with_queue(
+            primary,
+            mirrors,
+            fail_closed,
+            DEFAULT_QUEUE_MAX_BYTES,
+            key,
+            clock,
+        )
+    }
+
+    /// [`Audit::with_sinks`] with the queue's bound (`audit_queue_max_bytes`) given.
+    pub fn with_queue(
+        primary: Box<dyn Sink>,
+        mirrors: Vec<Box<dyn Sink>>,
+        fail_closed: FailClosed,
+        queue_max_bytes: usize,
+        key: chain::ChainKey,
         clock: Arc<dyn Clock>,
     ) -> std::io::Result<Self> {
         let metrics = Arc::new(Metrics::default());
-        let (tx, stopped) = writer::spawn(primary, mirrors, metrics.clone())?;
+        let (tx, stopped, heads) =
+            writer::spawn(primary, mirrors, metrics.clone(), queue_max_bytes, key)?;
         Ok(Self {
             inner: Some(Arc::new(Inner {
                 tx,
                 fail_closed,
                 metrics,
                 stopped: Mutex::new(Some(stopped)),
+                heads,
             })),
             clock,
         })
+    }
+
+    /// The chain's digest after each durable batch (`None` for a disabled trail). The
+    /// receiver closes when the writer stops.
+    pub fn heads(&self) -> Option<tokio::sync::watch::Receiver<String>> {
+        self.inner.as_ref().map(|inner| inner.heads.clone())
     }
 
     /// Whether anything is recorded.
@@ -114,9 +231,11 @@ impl Audit {
         self.inner.is_some()
     }
 
-    /// Whether secret-bearing responses wait for their event to be durable.
-    pub fn fail_closed(&self) -> bool {
-        self.inner.as_ref().is_some_and(|inner| inner.fail_closed)
+    /// Which responses wait for their event to be durable.
+    pub fn fail_closed(&self) -> FailClosed {
+        self.inner
+            .as_ref()
+            .map_or(FailClosed::Off, |inner| inner.fail_closed)
     }
 
     /// The time events are stamped with (the service's clock).
@@ -214,6 +333,49 @@ impl Audit {
         if self.enabled() {
             self.record(Event::end_secret_version_delete(arn, self.now()))
                 .await;
+        }
+    }
+}
+
+/// The name a node's audit trail is known by in the store (`Store::put_audit_head`):
+/// `<host name>:<canonical path of the audit file>`, so that the nodes of one PostgreSQL
+/// database keep a head each, and `coffer admin audit verify` on the same host finds it.
+pub fn trail_name(file: &std::path::Path) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
+    format!("{host}:{}", path.display())
+}
+
+/// Records the chain's head in the store after every durable batch (the latest one when
+/// several came while a write was under way), until the writer stops; then the last one.
+/// The head may lag the file by the batches of one store write, never lead it.
+pub async fn record_heads(audit: Audit, store: Arc<dyn coffer_core::store::Store>, trail: String) {
+    let Some(mut heads) = audit.heads() else {
+        return;
+    };
+    let mut recorded = heads.borrow_and_update().clone();
+    loop {
+        let open = heads.changed().await.is_ok();
+        let digest = heads.borrow_and_update().clone();
+        if digest != recorded {
+            let head = coffer_core::store::AuditHead {
+                trail: trail.clone(),
+                digest: digest.clone(),
+                updated: audit.now(),
+            };
+            match store.put_audit_head(&head).await {
+                Ok(()) => recorded = digest,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot record the audit chain's head in the database")
+                }
+            }
+        }
+        if !open {
+            break;
         }
     }
 }

@@ -29,6 +29,54 @@ pub trait Sink: Send + 'static {
 /// created 0600.
 pub const AUDIT_MODE_ALLOWED: u32 = 0o640;
 
+/// How many rotated audit files are kept (`audit_retain_bytes`, `audit_retain_days`). The
+/// active file is never deleted; the oldest rotated files go first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Delete the oldest rotated files while together they hold more than this (0: no limit).
+    pub max_bytes: u64,
+    /// Delete rotated files last modified longer ago than this (zero: no limit).
+    pub max_age: std::time::Duration,
+}
+
+impl Retention {
+    /// Deletes the rotated files of `path` this retention does not keep, oldest first, and
+    /// returns them. The chain stays verifiable: `verify` accepts that the oldest kept event
+    /// links to a deleted one.
+    pub fn prune(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+        if self.max_bytes == 0 && self.max_age.is_zero() {
+            return Ok(Vec::new());
+        }
+        let mut files = Vec::new();
+        for file in rotated_files(path)? {
+            let metadata = fs::metadata(&file)?;
+            files.push((file, metadata.len(), metadata.modified()?));
+        }
+        let now = std::time::SystemTime::now();
+        let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
+        let mut removed = Vec::new();
+        for (file, len, modified) in files {
+            let too_old = !self.max_age.is_zero()
+                && now
+                    .duration_since(modified)
+                    .is_ok_and(|age| age > self.max_age);
+            let too_much = self.max_bytes > 0 && total > self.max_bytes;
+            // Oldest first: once a file is young enough and the rest fit, so does every newer one.
+            if !too_old && !too_much {
+                break;
+            }
+            fs::remove_file(&file)?;
+            tracing::info!(file = %file.display(), bytes = len, "deleted a rotated audit file past audit_retain_bytes or audit_retain_days");
+            total -= len;
+            removed.push(file);
+        }
+        if !removed.is_empty() {
+            sync_dir(path)?;
+        }
+        Ok(removed)
+    }
+}
+
 /// The append-only audit file. Rotated files sit beside it as `<name>.000001`, `<name>.000002`,
 /// … (oldest first, so a shell glob lists them in order).
 pub struct FileSink {
@@ -40,6 +88,7 @@ pub struct FileSink {
     identity: (u64, u64),
     len: u64,
     last: Option<String>,
+    retention: Retention,
 }
 
 impl FileSink {
@@ -47,6 +96,12 @@ impl FileSink {
     /// `max_bytes` (0: never). A torn last line left by a crash is cut off; the chain goes on
     /// from the last complete event of the file, or of the newest rotated file.
     pub fn open(path: &Path, max_bytes: u64) -> io::Result<Self> {
+        Self::open_retained(path, max_bytes, Retention::default())
+    }
+
+    /// [`FileSink::open`], deleting rotated files `retention` does not keep: now, and after
+    /// every rotation.
+    pub fn open_retained(path: &Path, max_bytes: u64, retention: Retention) -> io::Result<Self> {
         let mut last = None;
         if path.exists() {
             if let Some((digest, end)) = chain::last_link(path)? {
@@ -83,8 +138,13 @@ impl FileSink {
             identity: (0, 0),
             len: 0,
             last,
+            retention,
         };
         sink.reopen()?;
+        // As after a rotation: a file that cannot be deleted now is tried again at the next.
+        if let Err(e) = retention.prune(path) {
+            tracing::error!(file = %path.display(), error = %e, "cannot delete old rotated audit files");
+        }
         Ok(sink)
     }
 
@@ -138,7 +198,13 @@ impl FileSink {
         fs::rename(&self.path, &target)?;
         sync_dir(&self.path)?;
         tracing::info!(file = %self.path.display(), rotated = %target.display(), "rotated the audit file");
-        self.reopen()
+        self.reopen()?;
+        // The batch waiting for this rotation does not depend on the pruning: a file that
+        // cannot be deleted now is tried again at the next rotation.
+        if let Err(e) = self.retention.prune(&self.path) {
+            tracing::error!(file = %self.path.display(), error = %e, "cannot delete old rotated audit files");
+        }
+        Ok(())
     }
 }
 

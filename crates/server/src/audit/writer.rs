@@ -12,14 +12,15 @@
 //! When the primary sink fails, nothing of the batch counts as written: the chain does not
 //! advance, every waiting request hears "not written" (and is answered with an internal
 //! error), its event is rewritten to say so, and all of the batch's events stay queued and are
-//! retried, before anything newer, with the next batch or after [`RETRY_INTERVAL`]. No event
-//! is dropped while the process lives.
+//! retried, before anything newer, with the next batch or after [`RETRY_INTERVAL`]. Events are
+//! dropped only when those waiting already take `audit_queue_max_bytes` (counted in
+//! `coffer_audit_dropped_events_total`; a request waiting for a dropped event is refused).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::chain;
 use super::event::Event;
@@ -61,25 +62,22 @@ impl Entry {
     }
 
     /// Answers the waiting request, if any: its event was written (`true`) or not.
-    fn answer(&mut self, written: bool) -> bool {
-        match self.waiting.take() {
-            Some((mut event, reply)) => {
-                if !written {
-                    // The request will answer an internal error instead of its secret: its
-                    // event, written later, says so.
-                    event.refuse();
-                    match event.canonical() {
-                        Ok(canonical) => self.canonical = canonical,
-                        Err(e) => {
-                            tracing::error!(error = %e, "cannot serialize a refused audit event; it is written as first recorded")
-                        }
-                    }
+    fn answer(&mut self, written: bool) {
+        let Some((mut event, reply)) = self.waiting.take() else {
+            return;
+        };
+        if !written {
+            // The request will answer an internal error instead of its answer: its event,
+            // written later, says so.
+            event.refuse();
+            match event.canonical() {
+                Ok(canonical) => self.canonical = canonical,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot serialize a refused audit event; it is written as first recorded")
                 }
-                let _ = reply.send(written);
-                true
             }
-            None => false,
         }
+        let _ = reply.send(written);
     }
 }
 
@@ -98,6 +96,9 @@ pub struct Metrics {
     pub mirror_failures_total: AtomicU64,
     /// `coffer_audit_pending_events`: events queued but not yet durably written.
     pub pending_events: AtomicU64,
+    /// `coffer_audit_dropped_events_total`: events dropped because the events waiting for
+    /// the audit file already filled its queue (`audit_queue_max_bytes`).
+    pub dropped_events_total: AtomicU64,
 }
 
 impl Metrics {
@@ -134,6 +135,12 @@ impl Metrics {
                 "Audit events queued and not yet durably written.",
                 &self.pending_events,
             ),
+            (
+                "coffer_audit_dropped_events_total",
+                "counter",
+                "Audit events dropped because the queue of events waiting for the audit file was full.",
+                &self.dropped_events_total,
+            ),
         ];
         let mut out = String::new();
         for (name, kind, help, value) in rows {
@@ -150,7 +157,10 @@ impl Metrics {
 struct Sinks {
     primary: Box<dyn Sink>,
     mirrors: Vec<Box<dyn Sink>>,
+    key: chain::ChainKey,
     previous: String,
+    /// Hears the chain's digest after every durable batch (the head recorded in the store).
+    head: watch::Sender<String>,
 }
 
 impl Sinks {
@@ -160,9 +170,10 @@ impl Sinks {
         let size: usize = events.iter().map(|e| e.canonical.len() + 160).sum();
         let mut batch = Vec::with_capacity(size);
         for event in events {
-            previous = chain::seal_into(&mut batch, &event.canonical, &previous);
+            previous = chain::seal_into(&mut batch, &self.key, &event.canonical, &previous);
         }
         self.primary.append(&batch)?;
+        self.head.send_replace(previous.clone());
         self.previous = previous;
         for mirror in &mut self.mirrors {
             if let Err(e) = mirror.append(&batch) {
@@ -176,19 +187,29 @@ impl Sinks {
     }
 }
 
-/// Starts the writer thread. The receiver hears when it has stopped.
+/// Starts the writer thread. The first receiver hears when it has stopped; the second sees the
+/// chain's last durably written digest (and closes when the thread stops).
 pub(crate) fn spawn(
     primary: Box<dyn Sink>,
     mirrors: Vec<Box<dyn Sink>>,
     metrics: Arc<Metrics>,
-) -> std::io::Result<(mpsc::Sender<Message>, oneshot::Receiver<()>)> {
+    queue_max_bytes: usize,
+    key: chain::ChainKey,
+) -> std::io::Result<(
+    mpsc::Sender<Message>,
+    oneshot::Receiver<()>,
+    watch::Receiver<String>,
+)> {
     let previous = primary
         .last_digest()
         .unwrap_or_else(|| chain::GENESIS.to_owned());
+    let (head, heads) = watch::channel(previous.clone());
     let sinks = Sinks {
         primary,
         mirrors,
+        key,
         previous,
+        head,
     };
     let (tx, rx) = mpsc::channel(16 * 1024);
     let (stopped, on_stop) = oneshot::channel();
@@ -198,14 +219,22 @@ pub(crate) fn spawn(
     std::thread::Builder::new()
         .name("coffer-audit".into())
         .spawn(move || {
-            runtime.block_on(run(rx, sinks, metrics));
+            runtime.block_on(run(rx, sinks, metrics, queue_max_bytes));
             let _ = stopped.send(());
         })?;
-    Ok((tx, on_stop))
+    Ok((tx, on_stop, heads))
 }
 
-async fn run(mut rx: mpsc::Receiver<Message>, mut sinks: Sinks, metrics: Arc<Metrics>) {
+async fn run(
+    mut rx: mpsc::Receiver<Message>,
+    mut sinks: Sinks,
+    metrics: Arc<Metrics>,
+    queue_max_bytes: usize,
+) {
     let mut pending: Vec<Entry> = Vec::new();
+    // The bytes of the events in `pending`: while the primary sink fails they accumulate, and
+    // this bounds the memory they take.
+    let mut pending_bytes = 0;
     let mut flushes: Vec<oneshot::Sender<bool>> = Vec::new();
     let mut closing: Option<oneshot::Sender<()>> = None;
     loop {
@@ -228,10 +257,17 @@ async fn run(mut rx: mpsc::Receiver<Message>, mut sinks: Sinks, metrics: Arc<Met
         // Everything queued now joins this batch.
         let mut next = Some(first);
         let mut taken = 0;
+        let mut dropped = 0;
         while let Some(message) = next.take() {
             match message {
-                Message::Event(entry) => {
-                    pending.push(entry);
+                Message::Event(mut entry) => {
+                    if pending_bytes + entry.canonical.len() > queue_max_bytes {
+                        drop_event(&mut entry, &metrics);
+                        dropped += 1;
+                    } else {
+                        pending_bytes += entry.canonical.len();
+                        pending.push(entry);
+                    }
                     taken += 1;
                 }
                 Message::Flush(reply) => flushes.push(reply),
@@ -244,10 +280,15 @@ async fn run(mut rx: mpsc::Receiver<Message>, mut sinks: Sinks, metrics: Arc<Met
                 next = rx.try_recv().ok();
             }
         }
+        if dropped > 0 {
+            // One line per batch, not per event: a flood must not flood the log as well.
+            tracing::error!(dropped, "the queue of audit events waiting for the audit file is full: events are dropped (coffer_audit_dropped_events_total)");
+        }
         metrics
             .pending_events
             .store(pending.len() as u64, Ordering::Relaxed);
         write_batch(&mut sinks, &metrics, &mut pending, &mut flushes);
+        pending_bytes = pending.iter().map(|entry| entry.canonical.len()).sum();
         if let Some(reply) = closing.take() {
             if !pending.is_empty() {
                 tracing::error!(
@@ -259,6 +300,19 @@ async fn run(mut rx: mpsc::Receiver<Message>, mut sinks: Sinks, metrics: Arc<Met
             break;
         }
     }
+}
+
+/// Drops an event that does not fit in the queue: a request waiting for it is refused (its
+/// response withheld), as when a write fails; the event itself is lost and counted (the caller
+/// logs once per batch).
+fn drop_event(entry: &mut Entry, metrics: &Metrics) {
+    metrics.dropped_events_total.fetch_add(1, Ordering::Relaxed);
+    if entry.waiting.is_some() {
+        metrics
+            .refused_requests_total
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    entry.answer(false);
 }
 
 /// Writes everything pending as one batch (on this, the writer's own thread) and answers
@@ -289,17 +343,20 @@ fn write_batch(
         }
         Err(error) => {
             metrics.write_failures_total.fetch_add(1, Ordering::Relaxed);
-            let mut refused = 0;
-            for waiting in pending.iter_mut() {
-                if waiting.answer(false) {
-                    refused += 1;
-                }
-            }
+            // Counted before anybody hears: a client that received its refusal finds it in
+            // the metrics (issue 23: a test read the counter between the two).
+            let refused = pending
+                .iter()
+                .filter(|entry| entry.waiting.is_some())
+                .count() as u64;
             metrics
                 .refused_requests_total
                 .fetch_add(refused, Ordering::Relaxed);
+            for waiting in pending.iter_mut() {
+                waiting.answer(false);
+            }
             let sink = sinks.primary.describe();
-            tracing::error!(sink, error = %error, events = pending.len(), refused, "cannot write the audit trail; requests that return secrets are refused until it can be written");
+            tracing::error!(sink, error = %error, events = pending.len(), refused, "cannot write the audit trail; fail-closed requests (secrets, and by default writes) are refused until it can be written");
             for flush in flushes.drain(..) {
                 let _ = flush.send(false);
             }

@@ -17,7 +17,7 @@ use coffer_core::model::{
     SecretRecord,
 };
 use coffer_core::names::{AccountId, Candidate, Scope};
-use coffer_core::store::{Mutation, PageQuery, Store};
+use coffer_core::store::{AuditHead, Mutation, PageQuery, Store};
 
 use super::{header, Histogram};
 
@@ -68,6 +68,8 @@ store_calls! {
     FindPrincipal => "find_principal",
     ListPrincipals => "list_principals",
     DeletePrincipal => "delete_principal",
+    PutAuditHead => "put_audit_head",
+    AuditHead => "audit_head",
     PutInlinePolicy => "put_inline_policy",
     ListInlinePolicies => "list_inline_policies",
     DeleteInlinePolicy => "delete_inline_policy",
@@ -411,6 +413,16 @@ impl Store for MeteredStore {
                 .delete_inline_policy(account, kind, principal, policy_name),
         )
         .await
+    }
+
+    async fn put_audit_head(&self, head: &AuditHead) -> Result<()> {
+        self.timed(StoreCall::PutAuditHead, self.inner.put_audit_head(head))
+            .await
+    }
+
+    async fn audit_head(&self, trail: &str) -> Result<Option<AuditHead>> {
+        self.timed(StoreCall::AuditHead, self.inner.audit_head(trail))
+            .await
     }
 
     async fn ping(&self) -> Result<()> {

@@ -152,6 +152,16 @@ pub async fn start_dev() -> TestServer {
 }
 
 impl TestServer {
+    /// The data directory (root key, credentials, SQLite database, audit file by default).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// The `database` setting the server was started with (PostgreSQL runs).
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
     /// The endpoint URL.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.server.addr)

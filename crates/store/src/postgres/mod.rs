@@ -31,7 +31,7 @@ use coffer_core::model::{
     SecretRecord, ValueKind, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Region, Scope};
-use coffer_core::store::{Mutation, PageQuery, Store};
+use coffer_core::store::{AuditHead, Mutation, PageQuery, Store};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgPool, Row};
 
@@ -1266,6 +1266,36 @@ impl Store for PostgresStore {
         .await
         .map_err(store_err)?;
         Ok(())
+    }
+
+    async fn put_audit_head(&self, head: &AuditHead) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_heads (trail, digest, updated_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (trail) DO UPDATE SET digest = excluded.digest, updated_ms = excluded.updated_ms",
+        )
+        .bind(&head.trail)
+        .bind(&head.digest)
+        .bind(millis(head.updated))
+        .execute(&self.pool)
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn audit_head(&self, trail: &str) -> Result<Option<AuditHead>> {
+        let row = sqlx::query("SELECT digest, updated_ms FROM audit_heads WHERE trail = $1")
+            .bind(trail)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_err)?;
+        row.map(|row| {
+            Ok(AuditHead {
+                trail: trail.to_owned(),
+                digest: row.try_get("digest").map_err(store_err)?,
+                updated: from_millis(row.try_get("updated_ms").map_err(store_err)?),
+            })
+        })
+        .transpose()
     }
 
     async fn list_accounts(&self) -> Result<Vec<AccountId>> {

@@ -21,7 +21,7 @@ use coffer_core::model::{
     SecretRecord, ValueKind, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Region, Scope};
-use coffer_core::store::{ListOrder, Mutation, PageQuery, Store};
+use coffer_core::store::{AuditHead, ListOrder, Mutation, PageQuery, Store};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -1228,6 +1228,42 @@ impl Store for SqliteStore {
             .await
             .map_err(store_err)?;
         Ok(())
+    }
+
+    async fn put_audit_head(&self, head: &AuditHead) -> Result<()> {
+        let head = head.clone();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = sqlx::query(
+                    "INSERT INTO audit_heads (trail, digest, updated_ms) VALUES (?, ?, ?) \
+                     ON CONFLICT (trail) DO UPDATE SET digest = excluded.digest, updated_ms = excluded.updated_ms",
+                )
+                .bind(&head.trail)
+                .bind(&head.digest)
+                .bind(millis(head.updated))
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+                .map_err(store_err);
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn audit_head(&self, trail: &str) -> Result<Option<AuditHead>> {
+        let row = sqlx::query("SELECT digest, updated_ms FROM audit_heads WHERE trail = ?")
+            .bind(trail)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(store_err)?;
+        row.map(|row| {
+            Ok(AuditHead {
+                trail: trail.to_owned(),
+                digest: row.try_get("digest").map_err(store_err)?,
+                updated: from_millis(row.try_get("updated_ms").map_err(store_err)?),
+            })
+        })
+        .transpose()
     }
 
     async fn reset(&self) -> Result<()> {

@@ -12,7 +12,7 @@ use coffer_core::model::{
     SecretRecord, ValueKind, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Region, Scope, AWSCURRENT, AWSPREVIOUS};
-use coffer_core::store::{ListOrder, PageQuery, Store};
+use coffer_core::store::{AuditHead, ListOrder, PageQuery, Store};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -1130,6 +1130,37 @@ pub async fn access_keys_round_trip(store: Arc<dyn Store>) {
 /// A healthy store answers.
 pub async fn ping_answers(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
+}
+
+/// An audit trail's head: absent until recorded, then the last one recorded, one per trail.
+pub async fn audit_heads_are_kept_per_trail(store: Arc<dyn Store>) {
+    let head = |trail: &str, digest: char, ms: i64| AuditHead {
+        trail: trail.to_owned(),
+        digest: digest.to_string().repeat(64),
+        updated: at(ms),
+    };
+    assert_eq!(store.audit_head("node-a:/audit.jsonl").await.unwrap(), None);
+    store
+        .put_audit_head(&head("node-a:/audit.jsonl", 'a', 1_000))
+        .await
+        .unwrap();
+    store
+        .put_audit_head(&head("node-b:/audit.jsonl", 'b', 2_000))
+        .await
+        .unwrap();
+    store
+        .put_audit_head(&head("node-a:/audit.jsonl", 'c', 3_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.audit_head("node-a:/audit.jsonl").await.unwrap(),
+        Some(head("node-a:/audit.jsonl", 'c', 3_000))
+    );
+    assert_eq!(
+        store.audit_head("node-b:/audit.jsonl").await.unwrap(),
+        Some(head("node-b:/audit.jsonl", 'b', 2_000))
+    );
+    assert_eq!(store.audit_head("node-c:/audit.jsonl").await.unwrap(), None);
 }
 
 /// Reset leaves an empty, working store.
