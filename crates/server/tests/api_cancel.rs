@@ -56,8 +56,19 @@ async fn hung_up_requests_leave_nothing_behind() {
             task.await.unwrap();
         }
     }
-    // Every request after them works: reads, label-moving writes, metadata writes. (Hung-up
-    // writes still finishing may land in between, so the value read is not asserted.)
+    // The server goes on with hung-up requests after their clients are gone; wait until it has
+    // finished them all, or the requests below would meet the per-address cap on requests in
+    // flight (ThrottlingException) that those still hold.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while s.server.limits.requests_in_flight() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hung-up requests still in flight after 60 s: {}",
+            s.server.limits.requests_in_flight()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // Every request after them works: reads, label-moving writes, metadata writes.
     for i in 0..40 {
         let value = format!("after-{i}");
         let version = put(&c, "hang-up", &value).await;
