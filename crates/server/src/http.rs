@@ -22,6 +22,7 @@ use coffer_protocol::sigv4::RequestParts;
 use coffer_protocol::{sts, ApiError, ErrorCode, Operation};
 use http_body_util::{BodyExt, Limited};
 use tracing::Instrument;
+use zeroize::Zeroizing;
 
 use crate::auth::{Authenticator, RequestFacts};
 use crate::dispatch::dispatch;
@@ -105,7 +106,18 @@ fn json_error(error: &ApiError, request_id: &str) -> Response {
 
 /// An awsQuery (XML) response.
 fn xml_response(status: u16, body: String, request_id: &str) -> Response {
-    let mut response = Response::new(Body::from(body));
+    xml_body_response(status, Body::from(body), request_id)
+}
+
+/// An awsQuery (XML) response whose body may hold a secret key (CreateAccessKey, AssumeRole):
+/// its one buffer is handed to hyper as is and zeroed when dropped.
+fn secret_xml_response(body: Zeroizing<String>, request_id: &str) -> Response {
+    let bytes = crate::secret_buffer::SecretBuffer::from(body).into_bytes();
+    xml_body_response(200, Body::from(bytes), request_id)
+}
+
+fn xml_body_response(status: u16, body: Body, request_id: &str) -> Response {
+    let mut response = Response::new(body);
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response
@@ -486,11 +498,9 @@ async fn query_call(
                     Err(e) => return sts_error(&e, request_id),
                 };
                 match handlers::iam::assume_role(&state.service, &caller, request).await {
-                    Ok(response) => xml_response(
-                        200,
-                        sts::assume_role_xml(&response, request_id).to_string(),
-                        request_id,
-                    ),
+                    Ok(response) => {
+                        secret_xml_response(sts::assume_role_xml(&response, request_id), request_id)
+                    }
                     Err(coffer_core::Error::Validation(_)) => {
                         sts_error(&sts::duration_exceeds_max_session_duration(), request_id)
                     }
@@ -517,9 +527,7 @@ async fn query_call(
                 state.auth.invalidate();
             }
             match result {
-                Ok(response) => {
-                    xml_response(200, response.to_xml(request_id).to_string(), request_id)
-                }
+                Ok(response) => secret_xml_response(response.to_xml(request_id), request_id),
                 Err(e) => query_error(&crate::errors::to_query_error(&e, request_id), request_id),
             }
         }

@@ -1,5 +1,5 @@
-//! Buffers that may hold a secret value: a request body (PutSecretValue's SecretString, say) and
-//! a serialized awsJson response (GetSecretValue's). Every byte they ever held is zeroed when it
+//! Buffers that may hold a secret value: a request body (PutSecretValue's SecretString, say), a
+//! serialized awsJson response (GetSecretValue's) and the XML of CreateAccessKey and AssumeRole. Every byte they ever held is zeroed when it
 //! is freed, growth included: a growing buffer moves to a larger allocation itself and zeroes
 //! the one it leaves, rather than letting `Vec` reallocate and free the old bytes as they are.
 //!
@@ -67,6 +67,17 @@ impl SecretBuffer {
     }
 }
 
+impl From<Zeroizing<String>> for SecretBuffer {
+    /// Takes over a zeroizing text's allocation as it is (no copy), so a body rendered into one
+    /// (the XML of CreateAccessKey and AssumeRole, which carry a secret key) stays zeroed on
+    /// drop all the way to hyper.
+    fn from(mut text: Zeroizing<String>) -> Self {
+        Self {
+            bytes: Zeroizing::new(std::mem::take(&mut *text).into_bytes()),
+        }
+    }
+}
+
 impl AsRef<[u8]> for SecretBuffer {
     fn as_ref(&self) -> &[u8] {
         &self.bytes
@@ -89,6 +100,16 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
+
+    #[test]
+    fn takes_over_a_zeroizing_text_without_a_copy() {
+        let text = Zeroizing::new(String::from("<SecretAccessKey>k</SecretAccessKey>"));
+        let address = text.as_ptr();
+        let buffer = SecretBuffer::from(text);
+        assert_eq!(buffer.as_slice(), b"<SecretAccessKey>k</SecretAccessKey>");
+        // The same allocation: no plain copy of the text was left behind to be freed unzeroed.
+        assert_eq!(buffer.as_slice().as_ptr(), address);
+    }
 
     #[test]
     fn grows_and_keeps_every_byte() {
