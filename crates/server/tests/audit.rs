@@ -1175,6 +1175,29 @@ impl Sink for GateSink {
     }
 }
 
+/// A fail-closed trail on a [`GateSink`]: the trail, the sink's batch sizes, and the sender
+/// that releases its first batch.
+fn gated_audit() -> (
+    Audit,
+    Arc<std::sync::Mutex<Vec<usize>>>,
+    std::sync::mpsc::Sender<()>,
+) {
+    let (release, gate) = std::sync::mpsc::channel();
+    let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let audit = Audit::with_sinks(
+        Box::new(GateSink {
+            batches: batches.clone(),
+            gate: Some(gate),
+        }),
+        Vec::new(),
+        FailClosed::All,
+        chain::ChainKey::new(&[7u8; 32]),
+        Arc::new(coffer_core::clock::SystemClock),
+    )
+    .unwrap();
+    (audit, batches, release)
+}
+
 fn some_event() -> Event {
     Event::api_call(
         "secretsmanager.amazonaws.com",
@@ -1189,19 +1212,7 @@ fn some_event() -> Event {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn durable_events_queued_during_a_sync_share_the_next_one() {
-    let (release, gate) = std::sync::mpsc::channel();
-    let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let audit = Audit::with_sinks(
-        Box::new(GateSink {
-            batches: batches.clone(),
-            gate: Some(gate),
-        }),
-        Vec::new(),
-        FailClosed::All,
-        chain::ChainKey::new(&[7u8; 32]),
-        Arc::new(coffer_core::clock::SystemClock),
-    )
-    .unwrap();
+    let (audit, batches, release) = gated_audit();
     let first = tokio::spawn({
         let audit = audit.clone();
         async move { audit.record_durable(some_event()).await }
@@ -1237,19 +1248,7 @@ async fn durable_events_queued_during_a_sync_share_the_next_one() {
 /// unchanged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_waits_until_its_event_is_written() {
-    let (release, gate) = std::sync::mpsc::channel();
-    let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let audit = Audit::with_sinks(
-        Box::new(GateSink {
-            batches: batches.clone(),
-            gate: Some(gate),
-        }),
-        Vec::new(),
-        FailClosed::All,
-        chain::ChainKey::new(&[7u8; 32]),
-        Arc::new(coffer_core::clock::SystemClock),
-    )
-    .unwrap();
+    let (audit, batches, release) = gated_audit();
     let call = coffer_server::audit::Call::new("request-1".into());
     let finish = tokio::spawn({
         let audit = audit.clone();
