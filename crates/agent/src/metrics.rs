@@ -1,9 +1,10 @@
 //! Counters served at `GET /metrics` in the Prometheus text format. Plain atomics: the hit path
 //! pays one relaxed increment. No label ever carries a secret id or value.
 
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use coffer_protocol::exposition::{self, Histogram, Kind};
 
 /// The upstream operations the agent calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,17 +38,24 @@ impl Operation {
     }
 }
 
-/// Upper bounds of the latency histogram's buckets, in seconds.
+/// Upper bounds of the upstream latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
+/// The bounds of the upstream latency histogram ([`BUCKETS`]).
+#[derive(Debug)]
+struct Buckets;
+
+impl exposition::Bounds for Buckets {
+    const BOUNDS: &'static [f64] = &BUCKETS;
+}
+
+/// One upstream operation's calls (the histogram's count), failures and latency.
 #[derive(Debug, Default)]
 struct Upstream {
-    calls: AtomicU64,
     errors: AtomicU64,
-    buckets: [AtomicU64; BUCKETS.len()],
-    sum_micros: AtomicU64,
+    latency: Histogram<Buckets>,
 }
 
 /// Every counter the agent keeps.
@@ -81,25 +89,15 @@ impl Metrics {
     /// Records one upstream call, its latency and whether it failed.
     pub fn upstream_call(&self, operation: Operation, latency: Duration, failed: bool) {
         let u = &self.upstream[operation.index()];
-        u.calls.fetch_add(1, Ordering::Relaxed);
         if failed {
             u.errors.fetch_add(1, Ordering::Relaxed);
         }
-        let seconds = latency.as_secs_f64();
-        for (bound, bucket) in BUCKETS.iter().zip(&u.buckets) {
-            if seconds <= *bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        u.sum_micros.fetch_add(micros, Ordering::Relaxed);
+        u.latency.observe(latency);
     }
 
     /// Upstream calls of one operation so far.
     pub fn upstream_calls(&self, operation: Operation) -> u64 {
-        self.upstream[operation.index()]
-            .calls
-            .load(Ordering::Relaxed)
+        self.upstream[operation.index()].latency.count()
     }
 
     /// Failed upstream calls of one operation so far.
@@ -142,84 +140,47 @@ impl Metrics {
                 &self.rejected_connections,
             ),
         ];
-        // Writing to a String cannot fail, so the results are ignored.
         for (name, help, value) in counters {
-            let _ = writeln!(out, "# HELP coffer_agent_{name}_total {help}");
-            let _ = writeln!(out, "# TYPE coffer_agent_{name}_total counter");
-            let _ = writeln!(
-                out,
-                "coffer_agent_{name}_total {}",
-                value.load(Ordering::Relaxed)
+            let name = format!("coffer_agent_{name}_total");
+            exposition::single(
+                &mut out,
+                &name,
+                Kind::Counter,
+                help,
+                value.load(Ordering::Relaxed),
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP coffer_agent_cache_entries Entries in the cache."
+        exposition::single(
+            &mut out,
+            "coffer_agent_cache_entries",
+            Kind::Gauge,
+            "Entries in the cache.",
+            entries,
         );
-        let _ = writeln!(out, "# TYPE coffer_agent_cache_entries gauge");
-        let _ = writeln!(out, "coffer_agent_cache_entries {entries}");
-
-        let _ = writeln!(
-            out,
-            "# HELP coffer_agent_upstream_requests_total Upstream calls."
-        );
-        let _ = writeln!(out, "# TYPE coffer_agent_upstream_requests_total counter");
+        let requests = "coffer_agent_upstream_requests_total";
+        exposition::family(&mut out, requests, Kind::Counter, "Upstream calls.");
         for op in Operation::ALL {
-            let _ = writeln!(
-                out,
-                "coffer_agent_upstream_requests_total{{operation=\"{}\"}} {}",
-                op.name(),
-                self.upstream_calls(op)
-            );
+            let labels = format!("operation=\"{}\"", op.name());
+            exposition::sample(&mut out, requests, &labels, self.upstream_calls(op));
         }
-        let _ = writeln!(
-            out,
-            "# HELP coffer_agent_upstream_errors_total Upstream calls that failed."
+        let errors = "coffer_agent_upstream_errors_total";
+        exposition::family(
+            &mut out,
+            errors,
+            Kind::Counter,
+            "Upstream calls that failed.",
         );
-        let _ = writeln!(out, "# TYPE coffer_agent_upstream_errors_total counter");
         for op in Operation::ALL {
-            let _ = writeln!(
-                out,
-                "coffer_agent_upstream_errors_total{{operation=\"{}\"}} {}",
-                op.name(),
-                self.upstream_errors(op)
-            );
+            let labels = format!("operation=\"{}\"", op.name());
+            exposition::sample(&mut out, errors, &labels, self.upstream_errors(op));
         }
-        let _ = writeln!(
-            out,
-            "# HELP coffer_agent_upstream_latency_seconds Upstream call latency."
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE coffer_agent_upstream_latency_seconds histogram"
-        );
+        let latency = "coffer_agent_upstream_latency_seconds";
+        exposition::family(&mut out, latency, Kind::Histogram, "Upstream call latency.");
         for op in Operation::ALL {
-            let u = &self.upstream[op.index()];
-            for (bound, bucket) in BUCKETS.iter().zip(&u.buckets) {
-                let _ = writeln!(
-                    out,
-                    "coffer_agent_upstream_latency_seconds_bucket{{operation=\"{}\",le=\"{bound}\"}} {}",
-                    op.name(),
-                    bucket.load(Ordering::Relaxed)
-                );
-            }
-            let calls = u.calls.load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "coffer_agent_upstream_latency_seconds_bucket{{operation=\"{}\",le=\"+Inf\"}} {calls}",
-                op.name()
-            );
-            let _ = writeln!(
-                out,
-                "coffer_agent_upstream_latency_seconds_sum{{operation=\"{}\"}} {}",
-                op.name(),
-                u.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
-            );
-            let _ = writeln!(
-                out,
-                "coffer_agent_upstream_latency_seconds_count{{operation=\"{}\"}} {calls}",
-                op.name()
-            );
+            let labels = format!("operation=\"{}\"", op.name());
+            self.upstream[op.index()]
+                .latency
+                .render(&mut out, latency, &labels);
         }
         out
     }

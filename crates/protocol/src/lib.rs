@@ -6,6 +6,7 @@
 //! [`sigv4`] (signature verification; signing keys come from the caller).
 
 pub mod error;
+pub mod exposition;
 pub mod iam;
 pub mod operation;
 pub mod sensitive;

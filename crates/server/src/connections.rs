@@ -23,7 +23,6 @@
 //! told to finish: idle ones close, ones serving a request answer it and then close.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +30,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
+use coffer_protocol::exposition::{self, Kind};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -192,21 +192,18 @@ impl Limits {
         for (name, kind, help, value) in [
             (
                 "coffer_connections_open",
-                "gauge",
+                Kind::Gauge,
                 "Connections open now (TLS ones from their accept, handshake included).",
                 connections,
             ),
             (
                 "coffer_requests_in_flight",
-                "gauge",
+                Kind::Gauge,
                 "API requests being served now.",
                 requests,
             ),
         ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
+            exposition::single(out, name, kind, help, value);
         }
         for (name, help, counters) in [
             (
@@ -220,14 +217,11 @@ impl Limits {
                 &self.throttled_requests,
             ),
         ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            exposition::family(out, name, Kind::Counter, help);
             for refused in Refused::ALL {
-                let _ = writeln!(
-                    out,
-                    "{name}{{cap=\"{}\"}} {}",
-                    refused.label(),
-                    counters[refused as usize].load(Ordering::Relaxed)
-                );
+                let labels = format!("cap=\"{}\"", refused.label());
+                let count = counters[refused as usize].load(Ordering::Relaxed);
+                exposition::sample(out, name, &labels, count);
             }
         }
     }

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use coffer_protocol::exposition::{self, Kind};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::chain;
@@ -107,47 +108,44 @@ impl Metrics {
         let rows = [
             (
                 "coffer_audit_events_total",
-                "counter",
+                Kind::Counter,
                 "Audit events durably written.",
                 &self.events_total,
             ),
             (
                 "coffer_audit_write_failures_total",
-                "counter",
+                Kind::Counter,
                 "Audit batches the audit file failed to write or sync.",
                 &self.write_failures_total,
             ),
             (
                 "coffer_audit_refused_requests_total",
-                "counter",
+                Kind::Counter,
                 "Responses with secret material refused because their audit event could not be written.",
                 &self.refused_requests_total,
             ),
             (
                 "coffer_audit_mirror_failures_total",
-                "counter",
+                Kind::Counter,
                 "Audit batches a secondary sink (stdout) failed to take.",
                 &self.mirror_failures_total,
             ),
             (
                 "coffer_audit_pending_events",
-                "gauge",
+                Kind::Gauge,
                 "Audit events queued and not yet durably written.",
                 &self.pending_events,
             ),
             (
                 "coffer_audit_dropped_events_total",
-                "counter",
+                Kind::Counter,
                 "Audit events dropped because the queue of events waiting for the audit file was full.",
                 &self.dropped_events_total,
             ),
         ];
         let mut out = String::new();
         for (name, kind, help, value) in rows {
-            out.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}\n",
-                value.load(Ordering::Relaxed)
-            ));
+            exposition::single(&mut out, name, kind, help, value.load(Ordering::Relaxed));
         }
         out
     }

@@ -10,12 +10,12 @@
 
 pub mod store;
 
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lc_rs::digest;
+use coffer_protocol::exposition::{self, Kind};
 use coffer_protocol::iam::IamAction;
 use coffer_protocol::{ErrorCode, Operation};
 use subtle::ConstantTimeEq;
@@ -28,54 +28,15 @@ pub const BUCKETS: [f64; 15] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-/// A latency histogram. Each observation increments exactly one bucket (the first whose bound
-/// holds it, or the overflow); the cumulative counts Prometheus wants are summed when
-/// rendering, so the hot path pays one increment instead of one per bucket.
-#[derive(Debug, Default)]
-pub struct Histogram {
-    buckets: [AtomicU64; BUCKETS.len() + 1],
-    sum_micros: AtomicU64,
-}
+/// The request and store-call histograms, on [`BUCKETS`].
+pub type Histogram = exposition::Histogram<Buckets>;
 
-impl Histogram {
-    /// Records one observation.
-    pub fn observe(&self, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        let index = BUCKETS
-            .iter()
-            .position(|bound| seconds <= *bound)
-            .unwrap_or(BUCKETS.len());
-        self.buckets[index].fetch_add(1, Ordering::Relaxed);
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
-    }
+/// The bounds of the server's histograms ([`BUCKETS`]).
+#[derive(Debug)]
+pub struct Buckets;
 
-    /// How many observations so far.
-    pub fn count(&self) -> u64 {
-        self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).sum()
-    }
-
-    /// Writes the `_bucket`, `_sum` and `_count` lines of one series; `label` is the series'
-    /// own label pair (`operation="GetSecretValue"`).
-    fn render(&self, out: &mut String, name: &str, label: &str) {
-        let mut cumulative = 0;
-        // Writing to a String cannot fail, so the results are ignored.
-        for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
-            cumulative += bucket.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{{label},le=\"{bound}\"}} {cumulative}");
-        }
-        cumulative += self.buckets[BUCKETS.len()].load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{{label},le=\"+Inf\"}} {cumulative}");
-        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_sum{{{label}}} {sum}");
-        let _ = writeln!(out, "{name}_count{{{label}}} {cumulative}");
-    }
-}
-
-/// Writes a metric's `# HELP` and `# TYPE` lines.
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
+impl exposition::Bounds for Buckets {
+    const BOUNDS: &'static [f64] = &BUCKETS;
 }
 
 /// The STS actions coffer answers, after the Secrets Manager operations and the IAM actions in
@@ -254,70 +215,62 @@ impl Metrics {
     /// keeps a scrape short (Prometheus treats an absent series as no data).
     pub fn render(&self, audit: &str) -> String {
         let mut out = String::with_capacity(8192);
-        header(
+        let used = || {
+            self.requests
+                .iter()
+                .enumerate()
+                .filter(|(_, stats)| stats.latency.count() > 0)
+                .map(|(i, stats)| (OperationLabel(i).name(), stats))
+        };
+        let requests = "coffer_requests_total";
+        exposition::family(
             &mut out,
-            "coffer_requests_total",
-            "counter",
+            requests,
+            Kind::Counter,
             "API requests answered, by operation and outcome (HTTP 2xx, 4xx, 5xx).",
         );
-        for (i, stats) in self.requests.iter().enumerate() {
-            if stats.latency.count() == 0 {
-                continue;
-            }
-            let operation = OperationLabel(i).name();
+        for (operation, stats) in used() {
             for outcome in Outcome::ALL {
-                let _ = writeln!(
-                    out,
-                    "coffer_requests_total{{operation=\"{operation}\",outcome=\"{}\"}} {}",
-                    outcome.name(),
-                    stats.outcomes[outcome as usize].load(Ordering::Relaxed)
-                );
+                let labels = format!("operation=\"{operation}\",outcome=\"{}\"", outcome.name());
+                let count = stats.outcomes[outcome as usize].load(Ordering::Relaxed);
+                exposition::sample(&mut out, requests, &labels, count);
             }
         }
-        header(
+        let duration = "coffer_request_duration_seconds";
+        exposition::family(
             &mut out,
-            "coffer_request_duration_seconds",
-            "histogram",
+            duration,
+            Kind::Histogram,
             "API request latency, from the request's arrival to its answer (audit included).",
         );
-        for (i, stats) in self.requests.iter().enumerate() {
-            if stats.latency.count() == 0 {
-                continue;
-            }
-            let label = format!("operation=\"{}\"", OperationLabel(i).name());
-            stats
-                .latency
-                .render(&mut out, "coffer_request_duration_seconds", &label);
+        for (operation, stats) in used() {
+            let labels = format!("operation=\"{operation}\"");
+            stats.latency.render(&mut out, duration, &labels);
         }
-        header(
+        let auth = "coffer_auth_failures_total";
+        exposition::family(
             &mut out,
-            "coffer_auth_failures_total",
-            "counter",
+            auth,
+            Kind::Counter,
             "Requests refused by authentication, by AWS error code.",
         );
         for (i, count) in self.auth_failures.iter().enumerate() {
             let reason = AUTH_REASONS.get(i).map_or("Other", |code| code.as_str());
-            let _ = writeln!(
-                out,
-                "coffer_auth_failures_total{{reason=\"{reason}\"}} {}",
-                count.load(Ordering::Relaxed)
-            );
+            let labels = format!("reason=\"{reason}\"");
+            exposition::sample(&mut out, auth, &labels, count.load(Ordering::Relaxed));
         }
         self.store.render(&mut out);
-        header(
+        let jobs = "coffer_job_runs_total";
+        exposition::family(
             &mut out,
-            "coffer_job_runs_total",
-            "counter",
+            jobs,
+            Kind::Counter,
             "Background job runs, by job and outcome.",
         );
         for job in Job::ALL {
             for (outcome, count) in ["success", "failure"].iter().zip(&self.jobs[job as usize]) {
-                let _ = writeln!(
-                    out,
-                    "coffer_job_runs_total{{job=\"{}\",outcome=\"{outcome}\"}} {}",
-                    job.name(),
-                    count.load(Ordering::Relaxed)
-                );
+                let labels = format!("job=\"{}\",outcome=\"{outcome}\"", job.name());
+                exposition::sample(&mut out, jobs, &labels, count.load(Ordering::Relaxed));
             }
         }
         out.push_str(audit);

@@ -3,7 +3,6 @@
 //! than instrumenting each engine measures SQLite and PostgreSQL the same way, and what it
 //! measures is exactly what the service waits for (the SQLite writer's group commit included).
 
-use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,8 +17,9 @@ use coffer_core::model::{
 };
 use coffer_core::names::{AccountId, Candidate, Scope};
 use coffer_core::store::{AuditHead, Mutation, PageQuery, Store};
+use coffer_protocol::exposition::{self, Kind};
 
-use super::{header, Histogram};
+use super::Histogram;
 
 /// Declares [`StoreCall`] from the trait's method names, so the enum, its list and its labels
 /// cannot drift apart.
@@ -112,34 +112,33 @@ impl StoreMetrics {
 
     /// Writes the store's metrics (calls never made are left out).
     pub(super) fn render(&self, out: &mut String) {
-        header(
+        let used = || {
+            StoreCall::ALL
+                .iter()
+                .filter(|call| self.latency[**call as usize].count() > 0)
+        };
+        let duration = "coffer_store_duration_seconds";
+        exposition::family(
             out,
-            "coffer_store_duration_seconds",
-            "histogram",
+            duration,
+            Kind::Histogram,
             "Store call latency, by call.",
         );
-        for call in StoreCall::ALL {
-            let latency = &self.latency[*call as usize];
-            if latency.count() > 0 {
-                let label = format!("call=\"{}\"", call.name());
-                latency.render(out, "coffer_store_duration_seconds", &label);
-            }
+        for call in used() {
+            let labels = format!("call=\"{}\"", call.name());
+            self.latency[*call as usize].render(out, duration, &labels);
         }
-        header(
+        let errors = "coffer_store_errors_total";
+        exposition::family(
             out,
-            "coffer_store_errors_total",
-            "counter",
+            errors,
+            Kind::Counter,
             "Store calls that failed in the engine (not domain answers such as a name taken).",
         );
-        for call in StoreCall::ALL {
-            if self.latency[*call as usize].count() > 0 {
-                let _ = writeln!(
-                    out,
-                    "coffer_store_errors_total{{call=\"{}\"}} {}",
-                    call.name(),
-                    self.errors[*call as usize].load(Ordering::Relaxed)
-                );
-            }
+        for call in used() {
+            let labels = format!("call=\"{}\"", call.name());
+            let count = self.errors[*call as usize].load(Ordering::Relaxed);
+            exposition::sample(out, errors, &labels, count);
         }
     }
 }
