@@ -3,14 +3,12 @@
 //! a manual clock, never by sleeping.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::Harness;
 use coffer_agent::{Operation, STALE_HEADER};
-use common::Harness;
 
 #[tokio::test]
 async fn ttl_expiry_around_put_secret_value() {

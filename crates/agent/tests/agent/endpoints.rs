@@ -2,12 +2,10 @@
 //! bodies, the connection limit, and the binary with its configuration file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{self, black_hole, read_one, request, send, Coffer, Harness, TOKEN};
 use aws_sdk_secretsmanager::primitives::Blob;
-use common::{black_hole, read_one, request, send, Coffer, Harness, TOKEN};
 
 #[tokio::test]
 async fn ping_needs_no_token_and_only_get() {

@@ -1,0 +1,8 @@
+//! The agent's integration tests, one binary (one link of the agent, the server and the SDK):
+//! the cache against a real coffer (`cache`), AWS's agent's HTTP surface and the binary
+//! (`endpoints`), on the harness of `common`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cache;
+mod common;
+mod endpoints;
