@@ -2,10 +2,17 @@
 //! `http::api`), in the JSON format `log_format = "json"` selects.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+/// Whether the global subscriber this test installs still captures lines.
+static CAPTURING: AtomicBool = AtomicBool::new(true);
 
 /// A log writer into a shared buffer.
 #[derive(Clone, Default)]
@@ -27,10 +34,16 @@ async fn lines_logged_during_a_request_carry_its_request_id() {
     let writer = buffer.clone();
     // The store's query lines (debug) are logged from inside requests: they stand for any
     // line a request's code emits.
+    // The subscriber is the process's global one, and the other tests of this binary run
+    // beside this one: it captures only until this test ends.
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx::query=debug"))
         .with_writer(move || writer.clone())
+        .finish()
+        .with(tracing_subscriber::filter::filter_fn(|_| {
+            CAPTURING.load(Ordering::Relaxed)
+        }))
         .init();
     let t = common::start().await;
     let raw = t
@@ -40,6 +53,7 @@ async fn lines_logged_during_a_request_carry_its_request_id() {
     assert_eq!(raw.status, 200);
     let request_id = raw.header("x-amzn-RequestId").unwrap().to_owned();
     t.stop().await;
+    CAPTURING.store(false, Ordering::Relaxed);
     let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
     let in_request: Vec<serde_json::Value> = text
         .lines()

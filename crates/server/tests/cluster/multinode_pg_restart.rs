@@ -3,23 +3,19 @@
 //! node recovers by itself within seconds of PostgreSQL coming back; a restart in the middle of
 //! a 32-client load leaves the same invariants as the load without one.
 //!
-//! This stops the machine's PostgreSQL, so it is its own test binary (cargo runs test binaries
-//! one at a time) and its tests take a lock so as not to overlap each other; a guard starts
-//! PostgreSQL again however a test ends.
+//! This stops the machine's PostgreSQL, so it lives in the `cluster` test binary (cargo runs
+//! test binaries one at a time, so no API test runs meanwhile) and takes `crate::EXCLUSIVE`
+//! like every test there; a guard starts PostgreSQL again however a test ends.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "multinode/load.rs"]
-mod load;
+use crate::common;
+use crate::load;
 
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Serialises the tests of this binary: each stops PostgreSQL.
-static EXCLUSIVE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// `pg_ctlcluster <version> main <action>` for the machine's one cluster.
 fn pg_ctl(action: &str) {
@@ -75,7 +71,7 @@ async fn ready(addr: std::net::SocketAddr) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn outage_fails_fast_with_500_and_nodes_recover() {
-    let _exclusive = EXCLUSIVE.lock().await;
+    let _exclusive = crate::EXCLUSIVE.lock().await;
     let Some(cluster) = load::cluster(3).await else {
         return;
     };
@@ -159,7 +155,7 @@ async fn outage_fails_fast_with_500_and_nodes_recover() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn restart_during_load_keeps_every_invariant() {
-    let _exclusive = EXCLUSIVE.lock().await;
+    let _exclusive = crate::EXCLUSIVE.lock().await;
     let Some(cluster) = load::cluster(3).await else {
         return;
     };

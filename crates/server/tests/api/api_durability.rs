@@ -2,9 +2,7 @@
 //! concurrent writes to one secret, and the version quota's 24-hour grace.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn state_survives_a_restart() {

@@ -6,15 +6,14 @@
 //! once across the nodes. Skipped without PostgreSQL, except under `CI=true`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "multinode/load.rs"]
-mod load;
+use crate::load;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_nodes_under_concurrent_load_keep_every_invariant() {
+    let _exclusive = crate::EXCLUSIVE.lock().await;
     let Some(cluster) = load::cluster(3).await else {
         return;
     };
@@ -54,6 +53,7 @@ async fn three_nodes_under_concurrent_load_keep_every_invariant() {
 /// A write acknowledged by one node is what every other node reads right after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn read_your_writes_across_nodes() {
+    let _exclusive = crate::EXCLUSIVE.lock().await;
     let Some(cluster) = load::cluster(3).await else {
         return;
     };

@@ -4,15 +4,15 @@
 //! through STS; resource policies; cross-account access.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
+use crate::common::iam::{allow, xml_text, Creds};
+use crate::common::*;
 use aws_sdk_secretsmanager::Client;
 use chrono::{Duration, Utc};
 use coffer_core::clock::ManualClock;
-use common::iam::{allow, xml_text, Creds};
-use common::*;
 
 /// AWS's AccessDenied text for a caller without an identity policy allowing the action.
 fn no_identity(principal: &str, action: &str, resource: &str) -> String {

@@ -3,7 +3,7 @@
 //! certificate reload (new files picked up, bad files ignored), and start-up refusals.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::unix::fs::PermissionsExt;

@@ -3,10 +3,8 @@
 //! errors, by filters with pagination, parameter errors).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
-use common::*;
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();

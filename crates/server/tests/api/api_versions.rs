@@ -2,11 +2,9 @@
 //! staging labels and UpdateSecretVersionStage, GetSecretValue by version id and stage.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_secretsmanager::primitives::Blob;
 use aws_sdk_secretsmanager::Client;
-use common::*;
 
 /// A secret with v1 (AWSPREVIOUS, "one") and v2 (AWSCURRENT, "two").
 async fn two_versions(c: &Client, name: &str) -> (String, String) {

@@ -3,12 +3,12 @@
 //! exposition.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 
-use common::iam::xml_text;
-use common::{Raw, RawResponse, TestServer};
+use crate::common::iam::xml_text;
+use crate::common::{Raw, RawResponse, TestServer};
 
 /// A plain GET on the server, with extra headers.
 async fn get(server: &TestServer, path: &str, headers: &[(&str, &str)]) -> RawResponse {

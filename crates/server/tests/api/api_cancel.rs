@@ -4,9 +4,7 @@
 //! run).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 

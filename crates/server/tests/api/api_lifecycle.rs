@@ -3,10 +3,8 @@
 //! operation, and the ARN every operation returns.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_secretsmanager::types::Tag;
-use common::*;
 
 fn tag(k: &str, v: &str) -> Tag {
     Tag::builder().key(k).value(v).build()

@@ -3,11 +3,11 @@
 //! operation. Run on demand (it measures, it does not check):
 //!
 //! ```sh
-//! cargo test -p coffer-server --test throughput -- --ignored --nocapture
+//! cargo test -p coffer-server --test api -- throughput --ignored --nocapture
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

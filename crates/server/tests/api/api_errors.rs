@@ -3,11 +3,9 @@
 //! implement, GetRandomPassword, and the response shape (headers, numeric timestamps, base64).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_secretsmanager::primitives::Blob;
 use base64::Engine as _;
-use common::*;
 use serde_json::json;
 
 const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";

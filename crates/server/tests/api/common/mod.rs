@@ -15,7 +15,7 @@ use aws_sdk_secretsmanager::Client;
 use chrono::Utc;
 
 pub mod iam;
-#[path = "../../../store/tests/support/pg.rs"]
+#[path = "../../../../store/tests/support/pg.rs"]
 pub mod pg;
 mod raw;
 #[allow(unused_imports)]

@@ -3,11 +3,9 @@
 //! fields of an entry.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SortByType, SortOrderType, Tag};
 use aws_sdk_secretsmanager::Client;
-use common::*;
 
 fn filter(key: FilterNameStringType, values: &[&str]) -> Filter {
     let mut b = Filter::builder().key(key);

@@ -4,14 +4,12 @@
 //! right, by the same user, succeeds (so the "nothing changed" checks can fail).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::iam::{allow, Creds};
+use crate::common::*;
 use chrono::{Duration, Utc};
 use coffer_core::clock::ManualClock;
-use common::iam::{allow, Creds};
-use common::*;
 use serde_json::json;
 
 /// What a case expects: status, code, and the message (exact, or a prefix when it embeds times).

@@ -4,17 +4,17 @@
 //! purge job's service event.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use crate::common::iam::{allow, Creds};
+use crate::common::{api_err, assert_code, create, start_clocked, start_with, TestServer};
 use chrono::{TimeZone, Utc};
 use coffer_core::clock::{Clock, ManualClock};
 use coffer_server::audit::{chain, search, sink, Audit, Event, FailClosed, Sink};
-use common::iam::{allow, Creds};
-use common::{api_err, assert_code, create, start_clocked, start_with, TestServer};
 use serde_json::{json, Value};
 
 /// A server whose audit file is `<dir>/audit.jsonl`, rotated at `max_bytes` (0: never).

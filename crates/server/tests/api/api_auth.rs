@@ -2,10 +2,8 @@
 //! presigned query form, the body limit, dev mode, and STS GetCallerIdentity.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use chrono::{Duration, Utc};
-use common::*;
 use serde_json::json;
 
 #[tokio::test]

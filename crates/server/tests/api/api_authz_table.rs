@@ -21,14 +21,12 @@
 //!   who they are.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::iam::{allow, xml_text, Creds};
+use crate::common::*;
 use chrono::{Duration, Utc};
 use coffer_core::clock::ManualClock;
-use common::iam::{allow, xml_text, Creds};
-use common::*;
 use serde_json::{json, Value};
 
 /// The region every request is signed for.

@@ -8,7 +8,7 @@
 //! and the labels hold. Skipped when PostgreSQL is unreachable, except under `CI=true`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -171,6 +171,7 @@ async fn writer(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ready_is_503_while_the_database_is_away_and_coffer_recovers_without_a_restart() {
+    let _exclusive = crate::EXCLUSIVE.lock().await;
     let Some(scratch) = common::pg::scratch().await else {
         return;
     };
