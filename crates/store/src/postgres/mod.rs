@@ -109,6 +109,29 @@ fn db(e: sqlx::Error) -> TxError {
 
 type Tx<T> = std::result::Result<T, TxError>;
 
+/// The mean pause after each lost race: the pause after the `n`th is about `n` times this.
+const BACKOFF_STEP: Duration = Duration::from_millis(5);
+
+/// The pause before trying again after the `tries`th lost race: `tries` × [`BACKOFF_STEP`],
+/// scaled by a factor between 0.5 and 1.5 that `random` picks. Transactions that lost the same
+/// race (on one node or on several) would otherwise all retry after the same pause and meet
+/// again; spread over a window as wide as the pause itself, they mostly do not.
+fn backoff(tries: u32, random: u64) -> Duration {
+    let base = BACKOFF_STEP.as_micros() as u64 * u64::from(tries);
+    // base / 2 + [0, base]: from half to one and a half times the base.
+    Duration::from_micros(base / 2 + random % (base + 1))
+}
+
+/// A random number for [`backoff`]: a hasher whose keys the standard library draws at random
+/// (once per thread, then stepped for each new `RandomState`), hashing nothing. Enough to
+/// decorrelate retries; no cryptographic quality is needed.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
 /// Runs `attempt` until it succeeds, fails for good, or has lost [`MAX_ATTEMPTS`] races.
 macro_rules! with_retry {
     ($attempt:expr) => {{
@@ -119,8 +142,9 @@ macro_rules! with_retry {
                 Ok(value) => break Ok(value),
                 Err(TxError::Retry(e)) if tries < MAX_ATTEMPTS => {
                     tracing::debug!(error = %e, tries, "transaction lost a race; retrying");
-                    // A short, growing pause lets the winner finish.
-                    tokio::time::sleep(Duration::from_millis(5 * u64::from(tries))).await;
+                    // A short, growing, randomised pause lets the winner finish, and keeps
+                    // the losers (on this node or others) from coming back all at once.
+                    tokio::time::sleep(backoff(tries, random_u64())).await;
                 }
                 Err(e) => break Err(Error::from(e)),
             }
@@ -563,5 +587,42 @@ impl Store for PostgresStore {
         shared::reset(&mut tx).await?;
         tx.commit().await.map_err(store_err)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_stays_within_half_and_one_and_a_half_times_the_step_per_try() {
+        for tries in 1..MAX_ATTEMPTS {
+            let base = BACKOFF_STEP * tries;
+            for random in [0, 1, 2_499, 2_500, 7_777, u64::MAX / 3, u64::MAX] {
+                let pause = backoff(tries, random);
+                assert!(
+                    pause >= base / 2,
+                    "{tries} {random}: {pause:?} < {:?}",
+                    base / 2
+                );
+                assert!(
+                    pause <= base * 3 / 2,
+                    "{tries} {random}: {pause:?} > {:?}",
+                    base * 3 / 2
+                );
+            }
+            // The ends of the window are reached.
+            assert_eq!(backoff(tries, 0), base / 2);
+            let top = BACKOFF_STEP.as_micros() as u64 * u64::from(tries);
+            assert_eq!(backoff(tries, top), base * 3 / 2);
+        }
+    }
+
+    #[test]
+    fn pauses_drawn_for_one_try_differ() {
+        let pauses: std::collections::HashSet<Duration> =
+            (0..32).map(|_| backoff(3, random_u64())).collect();
+        // 32 draws over 15,001 possible pauses: all alike would mean no jitter at all.
+        assert!(pauses.len() > 1, "{pauses:?}");
     }
 }
