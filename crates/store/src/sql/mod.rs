@@ -12,10 +12,11 @@
 //! on every function and on every caller, a higher-ranked `Executor` bound for `&mut
 //! DB::Connection`, an `Encode + Type` bound for each Rust type bound and a `Decode + Type` bound
 //! for each column type read (Rust does not carry where-clauses through a helper trait), and
-//! the futures of such functions are the ones rustc fails to prove `Send` ("implementation of
-//! `Executor` is not general enough"), which `async_trait` requires. The macro's body is one
-//! text, compiled against each engine's concrete types; a compile error in it names the engine.
-//! What needs no sqlx type (errors, time, the write plan) is plain code in this module.
+//! the futures of such functions, which `async_trait` needs to be `Send`, are where rustc's
+//! "implementation of `Executor` is not general enough" errors come from. The macro's body is
+//! one text, compiled against each engine's concrete types (the engines' own code calls plain
+//! functions with concrete signatures); a compile error in it names the engine. What needs no
+//! sqlx type (errors, time, the write plan) is plain code in this module.
 
 use std::collections::HashSet;
 

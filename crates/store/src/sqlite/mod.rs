@@ -140,8 +140,8 @@ impl Remembered {
     }
 }
 
-/// `after` as reading it back from the database would give it, after [`write_changes`] wrote
-/// it over `before`: timestamps in milliseconds, versions in the order the load sorts them.
+/// `after` as reading it back from the database would give it, after [`shared::write_changes`]
+/// wrote it over `before`: timestamps in milliseconds, versions in the order the load sorts them.
 /// `None` when the change touched something `write_changes` does not write (the secret's
 /// identity, or an existing version's metadata other than its labels): such a record must be
 /// loaded again.
