@@ -17,9 +17,9 @@ use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::Router;
 use coffer_core::service::Service;
-use coffer_protocol::iam::{self, QueryError};
+use coffer_protocol::iam::{self, IamAction, QueryError};
 use coffer_protocol::sigv4::RequestParts;
-use coffer_protocol::{sts, ApiError, ErrorCode, Operation};
+use coffer_protocol::{sts, Action, ApiError, ErrorCode, Operation, StsAction};
 use http_body_util::{BodyExt, Limited};
 use tracing::Instrument;
 use zeroize::Zeroizing;
@@ -450,19 +450,19 @@ async fn query_call(
     request_id: &str,
     call: &mut crate::audit::Call,
 ) -> Response {
-    let service = sts::query_service(&form.action);
+    let action = Action::from_query(&form.action);
     // An action coffer does not know is answered by the service the request was signed for.
-    let signing_name = match service {
-        Some(service) => service.signing_name(),
+    let signing_name = match action {
+        Some(action) => action.service(),
         None if parts
             .headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("/iam/aws4_request")) =>
         {
-            "iam"
+            IamAction::SERVICE
         }
-        None => "sts",
+        None => StsAction::SERVICE,
     };
     let caller = match state.auth.authenticate(parts, signing_name, facts).await {
         Ok(caller) => {
@@ -479,43 +479,40 @@ async fn query_call(
             );
         }
     };
-    match service {
-        None => query_error(&sts::invalid_action(&form.action), request_id),
-        Some(sts::QueryService::Sts) => match form.action.as_str() {
-            "GetCallerIdentity" => xml_response(
-                200,
-                sts::get_caller_identity_xml(
-                    &caller.principal.arn,
-                    &caller.principal.user_id,
-                    caller.scope.account.as_str(),
-                    request_id,
-                ),
+    match action {
+        // (`from_query` gives IAM and STS actions only.)
+        None | Some(Action::SecretsManager(_)) => {
+            query_error(&sts::invalid_action(&form.action), request_id)
+        }
+        Some(Action::Sts(StsAction::GetCallerIdentity)) => xml_response(
+            200,
+            sts::get_caller_identity_xml(
+                &caller.principal.arn,
+                &caller.principal.user_id,
+                caller.scope.account.as_str(),
                 request_id,
             ),
-            "AssumeRole" => {
-                let request = match sts::parse_assume_role(&form.params) {
-                    Ok(request) => request,
-                    Err(e) => return sts_error(&e, request_id),
-                };
-                match handlers::iam::assume_role(&state.service, &caller, request).await {
-                    Ok(response) => {
-                        secret_xml_response(sts::assume_role_xml(&response, request_id), request_id)
-                    }
-                    Err(coffer_core::Error::Validation(_)) => {
-                        sts_error(&sts::duration_exceeds_max_session_duration(), request_id)
-                    }
-                    Err(coffer_core::Error::MalformedPolicy(message)) => {
-                        sts_error(&sts::malformed_session_policy(message), request_id)
-                    }
-                    Err(e) => sts_error(&crate::errors::to_query_error(&e, request_id), request_id),
-                }
-            }
-            other => sts_error(&sts::invalid_action(other), request_id),
-        },
-        Some(sts::QueryService::Iam) => {
-            let Some(action) = iam::IamAction::from_name(&form.action) else {
-                return query_error(&iam::errors::invalid_action(&form.action), request_id);
+            request_id,
+        ),
+        Some(Action::Sts(StsAction::AssumeRole)) => {
+            let request = match sts::parse_assume_role(&form.params) {
+                Ok(request) => request,
+                Err(e) => return sts_error(&e, request_id),
             };
+            match handlers::iam::assume_role(&state.service, &caller, request).await {
+                Ok(response) => {
+                    secret_xml_response(sts::assume_role_xml(&response, request_id), request_id)
+                }
+                Err(coffer_core::Error::Validation(_)) => {
+                    sts_error(&sts::duration_exceeds_max_session_duration(), request_id)
+                }
+                Err(coffer_core::Error::MalformedPolicy(message)) => {
+                    sts_error(&sts::malformed_session_policy(message), request_id)
+                }
+                Err(e) => sts_error(&crate::errors::to_query_error(&e, request_id), request_id),
+            }
+        }
+        Some(Action::Iam(action)) => {
             let request = match iam::parse_request(action, &form.params) {
                 Ok(request) => request,
                 Err(e) => return query_error(&e, request_id),
@@ -523,7 +520,7 @@ async fn query_call(
             let result = handlers::iam::iam_call(&state.service, &caller, request).await;
             // Any IAM change (a key disabled, a policy replaced) takes effect on this node
             // at once: the cached keys and policies are dropped.
-            if !is_read_only(action) {
+            if !action.read_only() {
                 state.auth.invalidate();
             }
             match result {
@@ -532,10 +529,4 @@ async fn query_call(
             }
         }
     }
-}
-
-/// Whether an IAM action only reads.
-fn is_read_only(action: iam::IamAction) -> bool {
-    let name = action.name();
-    name.starts_with("Get") || name.starts_with("List")
 }

@@ -12,8 +12,8 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
-use coffer_protocol::iam::{self, QueryError, QueryErrorCode};
-use coffer_protocol::{sts, ApiError, ErrorCode};
+use coffer_protocol::iam::{self, IamAction, QueryError, QueryErrorCode};
+use coffer_protocol::{sts, Action, ApiError, ErrorCode, Operation, StsAction};
 use http_body_util::BodyExt;
 use zeroize::Zeroize;
 
@@ -148,27 +148,24 @@ impl Call {
     }
 }
 
-/// Whether an operation only reads (CloudTrail's `readOnly`).
-fn read_only(source: &str, name: &str) -> bool {
+/// The action an event's source and name are, when coffer answers it.
+fn action(source: &str, name: &str) -> Option<Action> {
     match source {
-        SECRETS_MANAGER_SOURCE => ["Get", "List", "Describe", "BatchGet", "Validate"]
-            .iter()
-            .any(|prefix| name.starts_with(prefix)),
-        STS_SOURCE => name == "GetCallerIdentity",
-        _ => name.starts_with("Get") || name.starts_with("List"),
+        SECRETS_MANAGER_SOURCE => Operation::from_name(name).map(Action::SecretsManager),
+        IAM_SOURCE => IamAction::from_name(name).map(Action::Iam),
+        _ => StsAction::from_name(name).map(Action::Sts),
     }
+}
+
+/// Whether an operation only reads (CloudTrail's `readOnly`), by its facts. A name that is
+/// no action of its service changed nothing, but is recorded as a write attempt.
+fn read_only(source: &str, name: &str) -> bool {
+    action(source, name).is_some_and(Action::read_only)
 }
 
 /// Whether a successful response of this operation carries secret material.
 pub fn carries_secrets(source: &str, name: &str) -> bool {
-    matches!(
-        (source, name),
-        (
-            SECRETS_MANAGER_SOURCE,
-            "GetSecretValue" | "BatchGetSecretValue" | "GetRandomPassword"
-        ) | (IAM_SOURCE, "CreateAccessKey")
-            | (STS_SOURCE, "AssumeRole")
-    )
+    action(source, name).is_some_and(Action::returns_secrets)
 }
 
 /// The error members of an awsJson error body.
