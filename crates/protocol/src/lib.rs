@@ -5,6 +5,7 @@
 //! `X-Amz-Target`), then [`shapes`] (one request and one response type per operation) and
 //! [`sigv4`] (signature verification; signing keys come from the caller).
 
+mod constraint;
 pub mod error;
 pub mod iam;
 pub mod operation;

@@ -14,9 +14,10 @@
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
+use crate::constraint::{Length, Pattern, StringShape, Violations};
 use crate::iam::{
     error_response_xml, escape_into, name_star, policy_text, string_members, tags, IamAction,
-    Params, Pattern, QueryError, StringShape, Tag, Violations, Xml, TAG_KEY,
+    Params, QueryError, Tag, Xml, TAG_KEY,
 };
 use crate::sensitive::SensitiveString;
 
@@ -265,20 +266,25 @@ pub struct AssumeRoleRequest {
 pub fn parse_assume_role(pairs: &[(String, String)]) -> Result<AssumeRoleRequest, QueryError> {
     let p = Params::new(pairs);
     let mut v = Violations::default();
-    let role_arn = v.required_string("roleArn", p.get("RoleArn"), &ROLE_ARN);
+    let role_arn = v.required_param("roleArn", p.get("RoleArn"), &ROLE_ARN);
     let role_session_name =
-        v.required_string("roleSessionName", p.get("RoleSessionName"), &SESSION_NAME);
+        v.required_param("roleSessionName", p.get("RoleSessionName"), &SESSION_NAME);
     let has_policy_arns = !p.member_indices("PolicyArns").is_empty();
-    let policy = v.string("policy", p.get("Policy"), &SESSION_POLICY);
+    let policy = v.param("policy", p.get("Policy"), &SESSION_POLICY);
     let duration_seconds = v.integer("durationSeconds", p.get("DurationSeconds"), 900, 43200);
     let tags = tags(p, &mut v);
     let transitive_tag_keys = string_members(p, "TransitiveTagKeys");
-    v.string_list("transitiveTagKeys", &transitive_tag_keys, 50, &TAG_KEY);
-    let external_id = v.string("externalId", p.get("ExternalId"), &EXTERNAL_ID);
-    let serial_number = v.string("serialNumber", p.get("SerialNumber"), &SERIAL_NUMBER);
-    let token_code = v.string("tokenCode", p.get("TokenCode"), &TOKEN_CODE);
-    let source_identity = v.string("sourceIdentity", p.get("SourceIdentity"), &SOURCE_IDENTITY);
-    v.finish()?;
+    v.check_strings(
+        "transitiveTagKeys",
+        &transitive_tag_keys,
+        &Length::new(None, Some(50)),
+        &TAG_KEY,
+    );
+    let external_id = v.param("externalId", p.get("ExternalId"), &EXTERNAL_ID);
+    let serial_number = v.param("serialNumber", p.get("SerialNumber"), &SERIAL_NUMBER);
+    let token_code = v.param("tokenCode", p.get("TokenCode"), &TOKEN_CODE);
+    let source_identity = v.param("sourceIdentity", p.get("SourceIdentity"), &SOURCE_IDENTITY);
+    v.finish_query()?;
     if has_policy_arns {
         return Err(managed_session_policies_unsupported());
     }

@@ -19,6 +19,7 @@
 
 use serde::de::{DeserializeOwned, IgnoredAny};
 
+use crate::constraint::{Length, NumberShape, Pattern, StringShape, Violations, UNBOUNDED};
 use crate::error::{ApiError, ErrorCode};
 use crate::sensitive::{SensitiveBlob, SensitiveString};
 use crate::shapes::*;
@@ -95,152 +96,20 @@ pub trait Validate {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Constraint descriptions. Each constant below is one shape of the model, named after it.
-
-/// A length constraint: characters for strings, bytes for blobs, elements for lists.
-struct Length {
-    min: Option<usize>,
-    max: Option<usize>,
-}
-
-impl Length {
-    /// The constraint text AWS prints when `len` is outside the bounds.
-    fn violation(&self, len: usize) -> Option<String> {
-        match (self.min, self.max) {
-            (Some(min), _) if len < min => Some(format!(
-                "Member must have length greater than or equal to {min}"
-            )),
-            (_, Some(max)) if len > max => Some(format!(
-                "Member must have length less than or equal to {max}"
-            )),
-            _ => None,
-        }
-    }
-}
-
-/// A `pattern` trait: the model's regular expression, shown in messages, and a hand-written
-/// matcher equivalent to it (AWS matches the whole value, as Java's `String.matches` does).
-struct Pattern {
-    source: &'static str,
-    matches: fn(&str) -> bool,
-}
-
-/// The constraints of a string shape.
-struct StringShape {
-    length: Length,
-    pattern: Option<Pattern>,
-    /// The enum values, in model order; empty when the shape is not an enum.
-    allowed: &'static [&'static str],
-}
-
-impl StringShape {
-    /// Every constraint `value` violates, as AWS words them, in the order AWS lists them.
-    /// `len` is passed in because the unit differs between members (see `Violations::secret_string`).
-    fn violations(&self, value: &str, len: usize) -> Vec<String> {
-        let mut found = Vec::new();
-        found.extend(self.length.violation(len));
-        if let Some(pattern) = &self.pattern {
-            if !(pattern.matches)(value) {
-                found.push(format!(
-                    "Member must satisfy regular expression pattern: {}",
-                    pattern.source
-                ));
-            }
-        }
-        if !self.allowed.is_empty() && !self.allowed.contains(&value) {
-            found.push(self.enum_constraint());
-        }
-        found
-    }
-
-    /// The enum constraint text: `Member must satisfy enum value set: [a, b]`.
-    fn enum_constraint(&self) -> String {
-        format!(
-            "Member must satisfy enum value set: [{}]",
-            self.allowed.join(", ")
-        )
-    }
-
-    /// All constraints of the shape, the form AWS uses for an invalid element of a list:
-    /// maximum length, minimum length, pattern, enum (as in `Value '[ccc]' at 'names' failed to
-    /// satisfy constraint: Member must satisfy constraint: [Member must have length less than or
-    /// equal to 253, Member must have length greater than or equal to 1, …]`, recorded from ACM
-    /// and Lambda).
-    fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(max) = self.length.max {
-            parts.push(format!(
-                "Member must have length less than or equal to {max}"
-            ));
-        }
-        if let Some(min) = self.length.min {
-            parts.push(format!(
-                "Member must have length greater than or equal to {min}"
-            ));
-        }
-        if let Some(pattern) = &self.pattern {
-            parts.push(format!(
-                "Member must satisfy regular expression pattern: {}",
-                pattern.source
-            ));
-        }
-        if !self.allowed.is_empty() {
-            parts.push(self.enum_constraint());
-        }
-        parts.join(", ")
-    }
-}
-
-/// A `range` trait on an integer or long shape.
-struct NumberShape {
-    min: Option<i64>,
-    max: Option<i64>,
-}
-
-/// A list shape the model puts no length bound on.
-const UNBOUNDED: Length = Length {
-    min: None,
-    max: None,
-};
-
-// ---------------------------------------------------------------------------------------------
-// Collecting violations.
-
-/// The violations found so far, in the order AWS reports them (model member order, depth
-/// first into nested structures and lists).
-#[derive(Default)]
-struct Violations {
-    messages: Vec<String>,
-}
+// Collecting violations: the awsJson members, read into the shared checks of `constraint`.
 
 impl Violations {
-    /// Records one violation. `value` is the rendering of the offending value, or `None` for a
-    /// sensitive member, whose value AWS leaves out (`Value at 'secretString' failed…`, recorded
-    /// from a CloudFormation deployment; Cognito does the same for passwords).
-    fn push(&mut self, value: Option<&str>, path: &str, constraint: &str) {
-        self.messages.push(match value {
-            Some(value) => {
-                format!("Value '{value}' at '{path}' failed to satisfy constraint: {constraint}")
-            }
-            None => format!("Value at '{path}' failed to satisfy constraint: {constraint}"),
-        });
-    }
-
     /// A member the model marks required.
     fn required<T>(&mut self, path: &str, value: &Option<T>) {
         if value.is_none() {
-            self.messages.push(format!(
-                "Value null at '{path}' failed to satisfy constraint: Member must not be null"
-            ));
+            self.null(path);
         }
     }
 
     /// A plain string member; lengths count characters.
     fn string(&mut self, path: &str, value: &Option<String>, shape: &StringShape) {
         if let Some(value) = value {
-            for constraint in shape.violations(value, value.chars().count()) {
-                self.push(Some(value), path, &constraint);
-            }
+            self.check_string(path, value, value.chars().count(), true, shape);
         }
     }
 
@@ -254,9 +123,7 @@ impl Violations {
     ) {
         if let Some(value) = value {
             let text = value.expose();
-            for constraint in shape.violations(text, text.chars().count()) {
-                self.push(None, path, &constraint);
-            }
+            self.check_string(path, text, text.chars().count(), false, shape);
         }
     }
 
@@ -265,38 +132,26 @@ impl Violations {
     /// fewer characters but more bytes is refused with the same message as an over-long one.
     fn secret_string(&mut self, path: &str, value: &Option<SensitiveString>, shape: &StringShape) {
         if let Some(value) = value {
-            for constraint in shape.violations(value.expose(), value.len()) {
-                self.push(None, path, &constraint);
-            }
+            self.check_string(path, value.expose(), value.len(), false, shape);
         }
     }
 
     /// `SecretBinary`, the only blob member; lengths count decoded bytes and the value is never
     /// shown.
     fn blob(&mut self, path: &str, value: &Option<SensitiveBlob>, length: &Length) {
-        if let Some(constraint) = value.as_ref().and_then(|blob| length.violation(blob.len())) {
-            self.push(None, path, &constraint);
+        if let Some(blob) = value {
+            self.check_list_length(path, blob.len(), length, None);
         }
     }
 
     /// An integer or long member with a range.
     fn number(&mut self, path: &str, value: Option<i64>, shape: &NumberShape) {
-        let Some(value) = value else { return };
-        let constraint = match (shape.min, shape.max) {
-            (Some(min), _) if value < min => {
-                format!("Member must have value greater than or equal to {min}")
-            }
-            (_, Some(max)) if value > max => {
-                format!("Member must have value less than or equal to {max}")
-            }
-            _ => return,
-        };
-        self.push(Some(&value.to_string()), path, &constraint);
+        if let Some(value) = value {
+            self.check_number(path, value, shape);
+        }
     }
 
-    /// A list of strings. The list's own length is checked first; then, if any element breaks
-    /// its shape, AWS reports the whole list once, at the list's path, listing every
-    /// constraint of the element shape (`Member must satisfy constraint: [...]`).
+    /// A list of strings: its length, then its elements (see `Violations::check_strings`).
     fn string_list(
         &mut self,
         path: &str,
@@ -304,18 +159,8 @@ impl Violations {
         length: &Length,
         element: &StringShape,
     ) {
-        let Some(list) = value else { return };
-        // Lists render as Java renders them, `[a, b]`, which is what AWS echoes.
-        let shown = format!("[{}]", list.join(", "));
-        if let Some(constraint) = length.violation(list.len()) {
-            self.push(Some(&shown), path, &constraint);
-        }
-        let invalid = list
-            .iter()
-            .any(|item| !element.violations(item, item.chars().count()).is_empty());
-        if invalid {
-            let constraint = format!("Member must satisfy constraint: [{}]", element.describe());
-            self.push(Some(&shown), path, &constraint);
+        if let Some(list) = value {
+            self.check_strings(path, list, length, element);
         }
     }
 
@@ -330,30 +175,18 @@ impl Violations {
     /// form AWS uses, e.g. `tags.1.member.key`).
     fn structure_list<T: Check>(&mut self, path: &str, value: &Option<Vec<T>>, length: &Length) {
         let Some(list) = value else { return };
-        if let Some(constraint) = length.violation(list.len()) {
-            // An empty list is shown as AWS shows it. How AWS renders a non-empty list of
-            // structures is not recorded anywhere we could find, so its value is left out rather
-            // than guessed.
-            let shown = list.is_empty().then_some("[]");
-            self.push(shown, path, &constraint);
-        }
+        self.check_structure_count(path, list.len(), length);
         for (index, item) in list.iter().enumerate() {
             item.check(self, &format!("{path}.{}.member", index + 1));
         }
     }
 
     /// The `ValidationException` listing every violation, or `Ok(())` when there is none.
-    fn finish(self) -> Result<(), ApiError> {
-        let count = self.messages.len();
-        let detected = match count {
-            0 => return Ok(()),
-            1 => "1 validation error detected".to_owned(),
-            _ => format!("{count} validation errors detected"),
-        };
-        Err(ApiError::new(
-            ErrorCode::ValidationException,
-            format!("{detected}: {}", self.messages.join("; ")),
-        ))
+    fn finish(mut self) -> Result<(), ApiError> {
+        match self.take_message() {
+            Some(message) => Err(ApiError::new(ErrorCode::ValidationException, message)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -424,10 +257,7 @@ mod patterns {
 // The model's constrained shapes reachable from requests.
 
 /// `AddReplicaRegionListType` in the model.
-const ADD_REPLICA_REGION_LIST: Length = Length {
-    min: Some(1),
-    max: None,
-};
+const ADD_REPLICA_REGION_LIST: Length = Length::new(Some(1), None);
 
 /// `AutomaticallyRotateAfterDaysType` in the model.
 const AUTOMATICALLY_ROTATE_AFTER_DAYS: NumberShape = NumberShape {
@@ -436,120 +266,54 @@ const AUTOMATICALLY_ROTATE_AFTER_DAYS: NumberShape = NumberShape {
 };
 
 /// `ClientRequestTokenType` in the model.
-const CLIENT_REQUEST_TOKEN: StringShape = StringShape {
-    length: Length {
-        min: Some(32),
-        max: Some(64),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const CLIENT_REQUEST_TOKEN: StringShape = StringShape::length(Some(32), Some(64));
 
 /// `DescriptionType` in the model.
-const DESCRIPTION: StringShape = StringShape {
-    length: Length {
-        min: None,
-        max: Some(2048),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const DESCRIPTION: StringShape = StringShape::length(None, Some(2048));
 
 /// `DurationType` in the model.
-const DURATION: StringShape = StringShape {
-    length: Length {
-        min: Some(2),
-        max: Some(3),
-    },
-    pattern: Some(Pattern {
-        source: r"[0-9]+h",
-        matches: patterns::is_duration,
-    }),
-    allowed: &[],
-};
+const DURATION: StringShape = StringShape::length(Some(2), Some(3)).with_pattern(Pattern {
+    source: r"[0-9]+h",
+    matches: patterns::is_duration,
+});
 
 /// `ExcludeCharactersType` in the model.
-const EXCLUDE_CHARACTERS: StringShape = StringShape {
-    length: Length {
-        min: Some(0),
-        max: Some(4096),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const EXCLUDE_CHARACTERS: StringShape = StringShape::length(Some(0), Some(4096));
 
 /// `ExternalSecretRotationMetadataItemKeyType` in the model.
-const EXTERNAL_SECRET_ROTATION_METADATA_ITEM_KEY: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(256),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const EXTERNAL_SECRET_ROTATION_METADATA_ITEM_KEY: StringShape =
+    StringShape::length(Some(1), Some(256));
 
 /// `ExternalSecretRotationMetadataItemValueType` in the model.
-const EXTERNAL_SECRET_ROTATION_METADATA_ITEM_VALUE: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(2048),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const EXTERNAL_SECRET_ROTATION_METADATA_ITEM_VALUE: StringShape =
+    StringShape::length(Some(1), Some(2048));
 
 /// `FilterNameStringType` in the model.
-const FILTER_NAME_STRING: StringShape = StringShape {
-    length: Length {
-        min: None,
-        max: None,
-    },
-    pattern: None,
-    allowed: &[
-        "description",
-        "name",
-        "tag-key",
-        "tag-value",
-        "primary-region",
-        "owning-service",
-        "all",
-    ],
-};
+const FILTER_NAME_STRING: StringShape = StringShape::one_of(&[
+    "description",
+    "name",
+    "tag-key",
+    "tag-value",
+    "primary-region",
+    "owning-service",
+    "all",
+]);
 
 /// `FilterValueStringType` in the model.
-const FILTER_VALUE_STRING: StringShape = StringShape {
-    length: Length {
-        min: None,
-        max: Some(512),
-    },
-    pattern: Some(Pattern {
+const FILTER_VALUE_STRING: StringShape =
+    StringShape::length(None, Some(512)).with_pattern(Pattern {
         source: r"^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$",
         matches: patterns::is_filter_value,
-    }),
-    allowed: &[],
-};
+    });
 
 /// `FilterValuesStringList` in the model.
-const FILTER_VALUES_STRING_LIST: Length = Length {
-    min: Some(1),
-    max: Some(10),
-};
+const FILTER_VALUES_STRING_LIST: Length = Length::new(Some(1), Some(10));
 
 /// `FiltersListType` in the model.
-const FILTERS_LIST: Length = Length {
-    min: None,
-    max: Some(10),
-};
+const FILTERS_LIST: Length = Length::new(None, Some(10));
 
 /// `KmsKeyIdType` in the model.
-const KMS_KEY_ID: StringShape = StringShape {
-    length: Length {
-        min: Some(0),
-        max: Some(2048),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const KMS_KEY_ID: StringShape = StringShape::length(Some(0), Some(2048));
 
 /// `MaxResultsBatchType` in the model.
 const MAX_RESULTS_BATCH: NumberShape = NumberShape {
@@ -564,44 +328,16 @@ const MAX_RESULTS: NumberShape = NumberShape {
 };
 
 /// `MedeaTypeType` in the model.
-const MEDEA_TYPE: StringShape = StringShape {
-    length: Length {
-        min: Some(0),
-        max: Some(256),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const MEDEA_TYPE: StringShape = StringShape::length(Some(0), Some(256));
 
 /// `NameType` in the model.
-const NAME: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(512),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const NAME: StringShape = StringShape::length(Some(1), Some(512));
 
 /// `NextTokenType` in the model.
-const NEXT_TOKEN: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(4096),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const NEXT_TOKEN: StringShape = StringShape::length(Some(1), Some(4096));
 
 /// `NonEmptyResourcePolicyType` in the model.
-const NON_EMPTY_RESOURCE_POLICY: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(20480),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const NON_EMPTY_RESOURCE_POLICY: StringShape = StringShape::length(Some(1), Some(20480));
 
 /// `PasswordLengthType` in the model.
 const PASSWORD_LENGTH: NumberShape = NumberShape {
@@ -610,205 +346,84 @@ const PASSWORD_LENGTH: NumberShape = NumberShape {
 };
 
 /// `RegionType` in the model.
-const REGION: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(128),
-    },
-    pattern: Some(Pattern {
-        source: r"^([a-z]+-)+\d+$",
-        matches: patterns::is_region,
-    }),
-    allowed: &[],
-};
+const REGION: StringShape = StringShape::length(Some(1), Some(128)).with_pattern(Pattern {
+    source: r"^([a-z]+-)+\d+$",
+    matches: patterns::is_region,
+});
 
 /// `RemoveReplicaRegionListType` in the model.
-const REMOVE_REPLICA_REGION_LIST: Length = Length {
-    min: Some(1),
-    max: None,
-};
+const REMOVE_REPLICA_REGION_LIST: Length = Length::new(Some(1), None);
 
 /// `ReplicaRestrictionType` in the model.
-const REPLICA_RESTRICTION: StringShape = StringShape {
-    length: Length {
-        min: None,
-        max: None,
-    },
-    pattern: None,
-    allowed: &["SameOrg", "NoRestriction"],
-};
+const REPLICA_RESTRICTION: StringShape = StringShape::one_of(&["SameOrg", "NoRestriction"]);
 
 /// `ResourcePolicyNameType` in the model.
-const RESOURCE_POLICY_NAME: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(64),
-    },
-    pattern: Some(Pattern {
+const RESOURCE_POLICY_NAME: StringShape =
+    StringShape::length(Some(1), Some(64)).with_pattern(Pattern {
         source: r"[0-9A-Za-z\-\_]+",
         matches: patterns::is_policy_name,
-    }),
-    allowed: &[],
-};
+    });
 
 /// `RoleARNType` in the model.
-const ROLE_ARN: StringShape = StringShape {
-    length: Length {
-        min: Some(20),
-        max: Some(2048),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const ROLE_ARN: StringShape = StringShape::length(Some(20), Some(2048));
 
 /// `RotationLambdaARNType` in the model.
-const ROTATION_LAMBDA_ARN: StringShape = StringShape {
-    length: Length {
-        min: Some(0),
-        max: Some(2048),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const ROTATION_LAMBDA_ARN: StringShape = StringShape::length(Some(0), Some(2048));
 
 /// `RotationTokenType` in the model.
-const ROTATION_TOKEN: StringShape = StringShape {
-    length: Length {
-        min: Some(36),
-        max: Some(256),
-    },
-    pattern: Some(Pattern {
+const ROTATION_TOKEN: StringShape =
+    StringShape::length(Some(36), Some(256)).with_pattern(Pattern {
         source: r"^[a-zA-Z0-9\-]+$",
         matches: patterns::is_rotation_token,
-    }),
-    allowed: &[],
-};
+    });
 
 /// `ScheduleExpressionType` in the model.
-const SCHEDULE_EXPRESSION: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(256),
-    },
-    pattern: Some(Pattern {
+const SCHEDULE_EXPRESSION: StringShape =
+    StringShape::length(Some(1), Some(256)).with_pattern(Pattern {
         source: r"[0-9A-Za-z\(\)#\?\*\-\/, ]+",
         matches: patterns::is_schedule_expression,
-    }),
-    allowed: &[],
-};
+    });
 
 /// `SecretARNType` in the model.
-const SECRET_ARN: StringShape = StringShape {
-    length: Length {
-        min: Some(20),
-        max: Some(2048),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const SECRET_ARN: StringShape = StringShape::length(Some(20), Some(2048));
 
 /// `SecretBinaryType` in the model.
-const SECRET_BINARY: Length = Length {
-    min: Some(1),
-    max: Some(65536),
-};
+const SECRET_BINARY: Length = Length::new(Some(1), Some(65536));
 
 /// `SecretIdListType` in the model.
-const SECRET_ID_LIST: Length = Length {
-    min: Some(1),
-    max: Some(20),
-};
+const SECRET_ID_LIST: Length = Length::new(Some(1), Some(20));
 
 /// `SecretIdType` in the model.
-const SECRET_ID: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(2048),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const SECRET_ID: StringShape = StringShape::length(Some(1), Some(2048));
 
 /// `SecretStringType` in the model.
-const SECRET_STRING: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(65536),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const SECRET_STRING: StringShape = StringShape::length(Some(1), Some(65536));
 
 /// `SecretVersionIdType` in the model.
-const SECRET_VERSION_ID: StringShape = StringShape {
-    length: Length {
-        min: Some(32),
-        max: Some(64),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const SECRET_VERSION_ID: StringShape = StringShape::length(Some(32), Some(64));
 
 /// `SecretVersionStageType` in the model.
-const SECRET_VERSION_STAGE: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(256),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const SECRET_VERSION_STAGE: StringShape = StringShape::length(Some(1), Some(256));
 
 /// `SecretVersionStagesType` in the model.
-const SECRET_VERSION_STAGES: Length = Length {
-    min: Some(1),
-    max: Some(20),
-};
+const SECRET_VERSION_STAGES: Length = Length::new(Some(1), Some(20));
 
 /// `SortByType` in the model.
-const SORT_BY: StringShape = StringShape {
-    length: Length {
-        min: None,
-        max: None,
-    },
-    pattern: None,
-    allowed: &[
-        "created-date",
-        "last-accessed-date",
-        "last-changed-date",
-        "name",
-    ],
-};
+const SORT_BY: StringShape = StringShape::one_of(&[
+    "created-date",
+    "last-accessed-date",
+    "last-changed-date",
+    "name",
+]);
 
 /// `SortOrderType` in the model.
-const SORT_ORDER: StringShape = StringShape {
-    length: Length {
-        min: None,
-        max: None,
-    },
-    pattern: None,
-    allowed: &["asc", "desc"],
-};
+const SORT_ORDER: StringShape = StringShape::one_of(&["asc", "desc"]);
 
 /// `TagKeyType` in the model.
-const TAG_KEY: StringShape = StringShape {
-    length: Length {
-        min: Some(1),
-        max: Some(128),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const TAG_KEY: StringShape = StringShape::length(Some(1), Some(128));
 
 /// `TagValueType` in the model.
-const TAG_VALUE: StringShape = StringShape {
-    length: Length {
-        min: Some(0),
-        max: Some(256),
-    },
-    pattern: None,
-    allowed: &[],
-};
+const TAG_VALUE: StringShape = StringShape::length(Some(0), Some(256));
 
 // ---------------------------------------------------------------------------------------------
 // One implementation per request, generated from the model once and kept in model member order.

@@ -30,7 +30,7 @@ pub use responses::*;
 pub(crate) use query::{
     error_response_xml, escape_into, name_star, policy_text, string_members, tags, TAG_KEY,
 };
-pub(crate) use query::{Params, Pattern, StringShape, Violations, Xml};
+pub(crate) use query::{Params, Xml};
 
 /// The IAM API version every request names and every response's namespace carries.
 pub const IAM_VERSION: &str = "2010-05-08";

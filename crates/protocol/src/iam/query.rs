@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+
+use crate::constraint::{Length, NumberShape, Pattern, StringShape, Violations};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use zeroize::Zeroizing;
 
@@ -172,158 +174,26 @@ impl<'a> Params<'a> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Constraints.
-
-/// A regular-expression constraint of the model: its source, as AWS quotes it, and a matcher
-/// for the whole value (Java's `matches`, which AWS's validators use).
-#[derive(Clone, Copy)]
-pub(crate) struct Pattern {
-    pub(crate) source: &'static str,
-    pub(crate) matches: fn(&str) -> bool,
-}
-
-/// A string shape of the model.
-#[derive(Clone, Copy)]
-pub(crate) struct StringShape {
-    pub(crate) min: Option<usize>,
-    pub(crate) max: Option<usize>,
-    pub(crate) pattern: Option<Pattern>,
-    /// IAM replaces the generic pattern message with its own for names and paths (`The
-    /// specified value for userName is invalid. It must contain only …`). When set, a pattern
-    /// violation produces this sentence, reported only if nothing else was violated.
-    pub(crate) pattern_message: Option<&'static str>,
-}
-
-impl StringShape {
-    /// A shape with lengths only.
-    pub(crate) const fn length(min: Option<usize>, max: Option<usize>) -> Self {
-        Self {
-            min,
-            max,
-            pattern: None,
-            pattern_message: None,
-        }
-    }
-
-    /// The same shape with a pattern.
-    pub(crate) const fn with_pattern(self, pattern: Pattern) -> Self {
-        Self {
-            pattern: Some(pattern),
-            ..self
-        }
-    }
-
-    /// The same shape with IAM's own pattern message.
-    pub(crate) const fn with_pattern_message(self, message: &'static str) -> Self {
-        Self {
-            pattern_message: Some(message),
-            ..self
-        }
-    }
-
-    fn length_violation(&self, len: usize) -> Option<String> {
-        match (self.min, self.max) {
-            (Some(min), _) if len < min => Some(format!(
-                "Member must have length greater than or equal to {min}"
-            )),
-            (_, Some(max)) if len > max => Some(format!(
-                "Member must have length less than or equal to {max}"
-            )),
-            _ => None,
-        }
-    }
-
-    /// Every constraint of the shape, in the order AWS lists them for an invalid element of a
-    /// list of strings: maximum length, minimum length, pattern.
-    fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(max) = self.max {
-            parts.push(format!(
-                "Member must have length less than or equal to {max}"
-            ));
-        }
-        if let Some(min) = self.min {
-            parts.push(format!(
-                "Member must have length greater than or equal to {min}"
-            ));
-        }
-        if let Some(pattern) = self.pattern {
-            parts.push(format!(
-                "Member must satisfy regular expression pattern: {}",
-                pattern.source
-            ));
-        }
-        parts.join(", ")
-    }
-
-    fn is_valid(&self, value: &str) -> bool {
-        self.length_violation(value.chars().count()).is_none()
-            && self.pattern.is_none_or(|p| (p.matches)(value))
-    }
-}
-
-/// The violations found so far, in model member order, and IAM's own pattern messages, which
-/// are reported only when no generic violation was found (AWS's generic validation runs first:
-/// an over-long role name gets the generic length message, a short one with a space gets
-/// IAM's sentence).
-#[derive(Default)]
-pub(crate) struct Violations {
-    messages: Vec<String>,
-    service_messages: Vec<String>,
-}
+// Constraints: form parameters, read into the shared checks of `constraint`.
 
 impl Violations {
-    /// Records one violation; `value` is the offending value as AWS renders it, or `None` to
-    /// leave it out.
-    pub(crate) fn push(&mut self, value: Option<&str>, path: &str, constraint: &str) {
-        self.messages.push(match value {
-            Some(value) => {
-                format!("Value '{value}' at '{path}' failed to satisfy constraint: {constraint}")
-            }
-            None => format!("Value at '{path}' failed to satisfy constraint: {constraint}"),
-        });
-    }
-
-    /// A required member that was not sent.
-    pub(crate) fn null(&mut self, path: &str) {
-        self.messages.push(format!(
-            "Value null at '{path}' failed to satisfy constraint: Member must not be null"
-        ));
-    }
-
-    /// Checks a string member and returns it, owned, when it was sent. Lengths count
+    /// Checks a string parameter and returns it, owned, when it was sent. Lengths count
     /// characters, as the rest of coffer's validation does.
-    pub(crate) fn string(
+    pub(crate) fn param(
         &mut self,
         path: &str,
         value: Option<&str>,
         shape: &StringShape,
     ) -> Option<String> {
         let value = value?;
-        if let Some(constraint) = shape.length_violation(value.chars().count()) {
-            self.push(Some(value), path, &constraint);
-        }
-        if let Some(pattern) = shape.pattern {
-            if !(pattern.matches)(value) {
-                match shape.pattern_message {
-                    Some(message) => self.service_messages.push(message.to_owned()),
-                    None => self.push(
-                        Some(value),
-                        path,
-                        &format!(
-                            "Member must satisfy regular expression pattern: {}",
-                            pattern.source
-                        ),
-                    ),
-                }
-            }
-        }
+        self.check_string(path, value, value.chars().count(), true, shape);
         Some(value.to_owned())
     }
 
-    /// A required string member: `Value null …` when absent, else as [`Self::string`].
-    /// Returns an empty string when absent; the caller never sees it, because `finish` fails.
-    pub(crate) fn required_string(
+    /// A required string parameter: `Value null …` when absent, else as [`Self::param`].
+    /// Returns an empty string when absent; the caller never sees it, because `finish_query`
+    /// fails.
+    pub(crate) fn required_param(
         &mut self,
         path: &str,
         value: Option<&str>,
@@ -332,10 +202,10 @@ impl Violations {
         if value.is_none() {
             self.null(path);
         }
-        self.string(path, value, shape).unwrap_or_default()
+        self.param(path, value, shape).unwrap_or_default()
     }
 
-    /// An integer member with a range. A value that is not a number cannot be bound to the
+    /// An integer parameter with a range. A value that is not a number cannot be bound to the
     /// member at all; it is reported in the same list, at the member's path.
     pub(crate) fn integer(
         &mut self,
@@ -349,100 +219,33 @@ impl Violations {
             self.push(Some(text), path, "Member must be a number");
             return None;
         };
-        if number < min {
-            self.push(
-                Some(&number.to_string()),
-                path,
-                &format!("Member must have value greater than or equal to {min}"),
-            );
-        } else if number > max {
-            self.push(
-                Some(&number.to_string()),
-                path,
-                &format!("Member must have value less than or equal to {max}"),
-            );
-        }
+        let range = NumberShape {
+            min: Some(min),
+            max: Some(max),
+        };
+        self.check_number(path, number, &range);
         i32::try_from(number).ok()
     }
 
-    /// An enum member: `Member must satisfy enum value set: [A, B]`.
+    /// An enum parameter: `Member must satisfy enum value set: [A, B]`.
     pub(crate) fn enumeration<'v>(
         &mut self,
         path: &str,
         value: Option<&'v str>,
-        allowed: &[&str],
+        allowed: &'static [&'static str],
     ) -> Option<&'v str> {
         let value = value?;
-        if !allowed.contains(&value) {
-            self.push(
-                Some(value),
-                path,
-                &format!(
-                    "Member must satisfy enum value set: [{}]",
-                    allowed.join(", ")
-                ),
-            );
-        }
+        self.check_string(path, value, 0, true, &StringShape::one_of(allowed));
         Some(value)
-    }
-
-    /// A list's member count against its maximum. How AWS renders a non-empty list of
-    /// structures in a message is not recorded anywhere we could find, so the value is left
-    /// out rather than guessed (as `validate.rs` does for the JSON services).
-    pub(crate) fn list_length(
-        &mut self,
-        path: &str,
-        count: usize,
-        max: usize,
-        shown: Option<&str>,
-    ) {
-        if count > max {
-            self.push(
-                shown,
-                path,
-                &format!("Member must have length less than or equal to {max}"),
-            );
-        }
-    }
-
-    /// A list of strings: its length, then, if any element breaks its shape, the whole list
-    /// once at the list's path with every constraint of the element shape, as AWS reports it.
-    pub(crate) fn string_list(
-        &mut self,
-        path: &str,
-        list: &[String],
-        max: usize,
-        element: &StringShape,
-    ) {
-        // Lists render as Java renders them, `[a, b]`, which is what AWS echoes.
-        let shown = format!("[{}]", list.join(", "));
-        self.list_length(path, list.len(), max, Some(&shown));
-        if list.iter().any(|item| !element.is_valid(item)) {
-            let constraint = format!("Member must satisfy constraint: [{}]", element.describe());
-            self.push(Some(&shown), path, &constraint);
-        }
     }
 
     /// The `ValidationError` for what was found, or `Ok(())` when nothing was.
     /// It drains what was collected, so a second call answers `Ok(())`.
-    pub(crate) fn finish(&mut self) -> Result<(), QueryError> {
-        let messages = std::mem::take(&mut self.messages);
-        let service_messages = std::mem::take(&mut self.service_messages);
-        let count = messages.len();
-        let detected = match count {
-            0 => {
-                return match service_messages.into_iter().next() {
-                    Some(message) => Err(QueryError::new(QueryErrorCode::ValidationError, message)),
-                    None => Ok(()),
-                }
-            }
-            1 => "1 validation error detected".to_owned(),
-            _ => format!("{count} validation errors detected"),
-        };
-        Err(QueryError::new(
-            QueryErrorCode::ValidationError,
-            format!("{detected}: {}", messages.join("; ")),
-        ))
+    pub(crate) fn finish_query(&mut self) -> Result<(), QueryError> {
+        match self.take_message() {
+            Some(message) => Err(QueryError::new(QueryErrorCode::ValidationError, message)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -533,16 +336,16 @@ pub struct Tag {
 /// Reads `Tags.member.N.Key`/`Value` (both required in the model), at most 50 of them.
 pub(crate) fn tags(params: Params<'_>, violations: &mut Violations) -> Vec<Tag> {
     let indices = params.member_indices("Tags");
-    violations.list_length("tags", indices.len(), 50, None);
+    violations.check_structure_count("tags", indices.len(), &Length::new(None, Some(50)));
     let mut tags = Vec::with_capacity(indices.len());
     for (position, index) in indices.iter().enumerate() {
         let path = format!("tags.{}.member", position + 1);
-        let key = violations.required_string(
+        let key = violations.required_param(
             &format!("{path}.key"),
             params.get(&format!("Tags.member.{index}.Key")),
             &TAG_KEY,
         );
-        let value = violations.required_string(
+        let value = violations.required_param(
             &format!("{path}.value"),
             params.get(&format!("Tags.member.{index}.Value")),
             &TAG_VALUE,

@@ -2,10 +2,9 @@
 //! the botocore model checked.
 
 use super::errors;
-use super::query::{
-    name_plus, policy_text, tags, word_plus, Params, Pattern, StringShape, Tag, Violations,
-};
+use super::query::{name_plus, policy_text, tags, word_plus, Params, Tag};
 use super::{IamAction, QueryError};
+use crate::constraint::{Pattern, StringShape, Violations};
 
 // ---------------------------------------------------------------------------------------------
 // The model's string shapes, with IAM's own pattern messages where IAM has one.
@@ -429,11 +428,11 @@ pub fn parse_request(
     let mut v = Violations::default();
     let request = match action {
         IamAction::CreateUser => {
-            let path = v.string("path", p.get("Path"), &PATH);
-            let user_name = v.required_string("userName", p.get("UserName"), &USER_NAME);
-            let boundary = v.string("permissionsBoundary", p.get("PermissionsBoundary"), &ARN);
+            let path = v.param("path", p.get("Path"), &PATH);
+            let user_name = v.required_param("userName", p.get("UserName"), &USER_NAME);
+            let boundary = v.param("permissionsBoundary", p.get("PermissionsBoundary"), &ARN);
             let tags = tags(p, &mut v);
-            v.finish()?;
+            v.finish_query()?;
             refuse_boundary(boundary.as_deref())?;
             check_duplicate_tags(&tags)?;
             IamRequest::CreateUser(CreateUserRequest {
@@ -443,33 +442,33 @@ pub fn parse_request(
             })
         }
         IamAction::GetUser => IamRequest::GetUser(GetUserRequest {
-            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            user_name: v.param("userName", p.get("UserName"), &EXISTING_USER_NAME),
         }),
         IamAction::ListUsers => IamRequest::ListUsers(ListUsersRequest {
-            path_prefix: v.string("pathPrefix", p.get("PathPrefix"), &PATH_PREFIX),
+            path_prefix: v.param("pathPrefix", p.get("PathPrefix"), &PATH_PREFIX),
             paging: paging(p, &mut v),
         }),
         IamAction::DeleteUser => IamRequest::DeleteUser(DeleteUserRequest {
-            user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            user_name: v.required_param("userName", p.get("UserName"), &EXISTING_USER_NAME),
         }),
         IamAction::CreateAccessKey => IamRequest::CreateAccessKey(CreateAccessKeyRequest {
-            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            user_name: v.param("userName", p.get("UserName"), &EXISTING_USER_NAME),
         }),
         IamAction::ListAccessKeys => IamRequest::ListAccessKeys(ListAccessKeysRequest {
-            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            user_name: v.param("userName", p.get("UserName"), &EXISTING_USER_NAME),
             paging: paging(p, &mut v),
         }),
         IamAction::UpdateAccessKey => {
-            let user_name = v.string("userName", p.get("UserName"), &EXISTING_USER_NAME);
+            let user_name = v.param("userName", p.get("UserName"), &EXISTING_USER_NAME);
             let access_key_id =
-                v.required_string("accessKeyId", p.get("AccessKeyId"), &ACCESS_KEY_ID);
+                v.required_param("accessKeyId", p.get("AccessKeyId"), &ACCESS_KEY_ID);
             if p.get("Status").is_none() {
                 v.null("status");
             }
             let status = v
                 .enumeration("status", p.get("Status"), &STATUS_VALUES)
                 .and_then(AccessKeyStatus::parse);
-            v.finish()?;
+            v.finish_query()?;
             IamRequest::UpdateAccessKey(UpdateAccessKeyRequest {
                 user_name,
                 access_key_id,
@@ -478,13 +477,13 @@ pub fn parse_request(
             })
         }
         IamAction::DeleteAccessKey => IamRequest::DeleteAccessKey(DeleteAccessKeyRequest {
-            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
-            access_key_id: v.required_string("accessKeyId", p.get("AccessKeyId"), &ACCESS_KEY_ID),
+            user_name: v.param("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            access_key_id: v.required_param("accessKeyId", p.get("AccessKeyId"), &ACCESS_KEY_ID),
         }),
         IamAction::PutUserPolicy => IamRequest::PutUserPolicy(PutUserPolicyRequest {
-            user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
-            policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
-            policy_document: v.required_string(
+            user_name: v.required_param("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            policy_name: v.required_param("policyName", p.get("PolicyName"), &POLICY_NAME),
+            policy_document: v.required_param(
                 "policyDocument",
                 p.get("PolicyDocument"),
                 &POLICY_DOCUMENT,
@@ -493,27 +492,27 @@ pub fn parse_request(
         IamAction::GetUserPolicy => IamRequest::GetUserPolicy(user_policy(p, &mut v)),
         IamAction::DeleteUserPolicy => IamRequest::DeleteUserPolicy(user_policy(p, &mut v)),
         IamAction::ListUserPolicies => IamRequest::ListUserPolicies(ListUserPoliciesRequest {
-            user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            user_name: v.required_param("userName", p.get("UserName"), &EXISTING_USER_NAME),
             paging: paging(p, &mut v),
         }),
         IamAction::CreateRole => {
-            let path = v.string("path", p.get("Path"), &PATH);
-            let role_name = v.required_string("roleName", p.get("RoleName"), &ROLE_NAME);
-            let assume_role_policy_document = v.required_string(
+            let path = v.param("path", p.get("Path"), &PATH);
+            let role_name = v.required_param("roleName", p.get("RoleName"), &ROLE_NAME);
+            let assume_role_policy_document = v.required_param(
                 "assumeRolePolicyDocument",
                 p.get("AssumeRolePolicyDocument"),
                 &POLICY_DOCUMENT,
             );
-            let description = v.string("description", p.get("Description"), &DESCRIPTION);
+            let description = v.param("description", p.get("Description"), &DESCRIPTION);
             let max_session_duration = v.integer(
                 "maxSessionDuration",
                 p.get("MaxSessionDuration"),
                 3600,
                 43200,
             );
-            let boundary = v.string("permissionsBoundary", p.get("PermissionsBoundary"), &ARN);
+            let boundary = v.param("permissionsBoundary", p.get("PermissionsBoundary"), &ARN);
             let tags = tags(p, &mut v);
-            v.finish()?;
+            v.finish_query()?;
             refuse_boundary(boundary.as_deref())?;
             check_duplicate_tags(&tags)?;
             IamRequest::CreateRole(CreateRoleRequest {
@@ -528,13 +527,13 @@ pub fn parse_request(
         IamAction::GetRole => IamRequest::GetRole(role(p, &mut v)),
         IamAction::DeleteRole => IamRequest::DeleteRole(role(p, &mut v)),
         IamAction::ListRoles => IamRequest::ListRoles(ListRolesRequest {
-            path_prefix: v.string("pathPrefix", p.get("PathPrefix"), &PATH_PREFIX),
+            path_prefix: v.param("pathPrefix", p.get("PathPrefix"), &PATH_PREFIX),
             paging: paging(p, &mut v),
         }),
         IamAction::PutRolePolicy => IamRequest::PutRolePolicy(PutRolePolicyRequest {
-            role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
-            policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
-            policy_document: v.required_string(
+            role_name: v.required_param("roleName", p.get("RoleName"), &ROLE_NAME),
+            policy_name: v.required_param("policyName", p.get("PolicyName"), &POLICY_NAME),
+            policy_document: v.required_param(
                 "policyDocument",
                 p.get("PolicyDocument"),
                 &POLICY_DOCUMENT,
@@ -543,40 +542,40 @@ pub fn parse_request(
         IamAction::GetRolePolicy => IamRequest::GetRolePolicy(role_policy(p, &mut v)),
         IamAction::DeleteRolePolicy => IamRequest::DeleteRolePolicy(role_policy(p, &mut v)),
         IamAction::ListRolePolicies => IamRequest::ListRolePolicies(ListRolePoliciesRequest {
-            role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
+            role_name: v.required_param("roleName", p.get("RoleName"), &ROLE_NAME),
             paging: paging(p, &mut v),
         }),
     };
     // The arms with checks after validation have finished already (a second `finish` finds
     // nothing); the others finish here.
-    v.finish()?;
+    v.finish_query()?;
     Ok(request)
 }
 
 fn paging(p: Params<'_>, v: &mut Violations) -> Paging {
     Paging {
-        marker: v.string("marker", p.get("Marker"), &MARKER),
+        marker: v.param("marker", p.get("Marker"), &MARKER),
         max_items: v.integer("maxItems", p.get("MaxItems"), 1, 1000),
     }
 }
 
 fn user_policy(p: Params<'_>, v: &mut Violations) -> UserPolicyRequest {
     UserPolicyRequest {
-        user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
-        policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
+        user_name: v.required_param("userName", p.get("UserName"), &EXISTING_USER_NAME),
+        policy_name: v.required_param("policyName", p.get("PolicyName"), &POLICY_NAME),
     }
 }
 
 fn role(p: Params<'_>, v: &mut Violations) -> RoleRequest {
     RoleRequest {
-        role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
+        role_name: v.required_param("roleName", p.get("RoleName"), &ROLE_NAME),
     }
 }
 
 fn role_policy(p: Params<'_>, v: &mut Violations) -> RolePolicyRequest {
     RolePolicyRequest {
-        role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
-        policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
+        role_name: v.required_param("roleName", p.get("RoleName"), &ROLE_NAME),
+        policy_name: v.required_param("policyName", p.get("PolicyName"), &POLICY_NAME),
     }
 }
 
