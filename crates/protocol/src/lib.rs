@@ -9,6 +9,7 @@ mod constraint;
 pub mod error;
 pub mod iam;
 pub mod operation;
+pub mod query;
 pub mod sensitive;
 pub mod shapes;
 pub mod sigv4;

@@ -1,24 +1,25 @@
 //! The STS subset coffer answers on its own endpoint, `GetCallerIdentity` and `AssumeRole`, in
-//! the awsQuery protocol (a form-encoded request, an XML response), and the routing of
-//! awsQuery requests between STS and IAM.
+//! the awsQuery protocol (a form-encoded request, an XML response; the machinery shared with
+//! IAM is [`crate::query`]).
 //!
 //! SDKs and AWS's caching agent call `GetCallerIdentity` to check that credentials work, so its
 //! response and its error shape must parse with their XML parsers exactly as real STS output
 //! does.
 //!
-//! An awsQuery request is read in three steps, so that nothing but `Action` is looked at before
-//! the signature is verified: [`parse_form`] decodes the body and finds the `Action`;
-//! [`query_service`] tells which service (and so which SigV4 service name) it belongs to; after
-//! verification, [`parse_assume_role`] or [`crate::iam::parse_request`] reads the parameters.
+//! How an awsQuery request is read and routed: [`crate::query`].
 
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 use crate::constraint::{Length, Pattern, StringShape, Violations};
-use crate::iam::{
-    error_response_xml, escape_into, name_star, policy_text, string_members, tags, IamAction,
-    Params, QueryError, Tag, Xml, TAG_KEY,
-};
+use crate::query::error::error_response_xml;
+use crate::query::form::{string_members, tags, Params, TAG_KEY};
+use crate::query::patterns::{name_star, policy_text};
+use crate::query::xml::Xml;
+use crate::query::{parse_query_string, QueryError, QueryErrorCode, Tag};
+// Form parsing and routing live in `crate::query`; these names stay reachable here for the
+// server's awsQuery routing, which imports them from `sts`.
+pub use crate::query::{parse_form, query_service, QueryForm, QueryService};
 use crate::sensitive::SensitiveString;
 
 /// The STS API version every awsQuery request names and every response's namespace carries.
@@ -36,85 +37,27 @@ pub enum StsRequest {
     Unsupported(String),
 }
 
-/// Reads the action of an awsQuery request body.
+/// Reads the action of an awsQuery request body, as far as STS is concerned.
 ///
-/// Returns `None` when the body is not form-encoded (`application/x-www-form-urlencoded`,
-/// parameters such as `; charset=utf-8` allowed) or names no `Action`, so that the caller
+/// Returns `None` when the body is no awsQuery request ([`parse_form`]), so that the caller
 /// can treat it as not an STS request at all.
 pub fn parse_action(content_type: Option<&str>, body: &[u8]) -> Option<StsRequest> {
-    let media_type = content_type?.split(';').next()?.trim();
-    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return None;
-    }
-    action_from_pairs(serde_urlencoded::from_bytes(body).ok()?)
+    parse_form(content_type, body).map(StsRequest::from)
 }
 
 /// Reads the action of an awsQuery request sent in the query string, as presigned
 /// `GetCallerIdentity` URLs are (the kind EKS-style tokens carry).
 pub fn parse_query_action(query: Option<&str>) -> Option<StsRequest> {
-    action_from_pairs(serde_urlencoded::from_str(query?).ok()?)
+    parse_query_string(query).map(StsRequest::from)
 }
 
-/// A decoded awsQuery request: its `Action` and every parameter, `Action` included, in the
-/// order sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryForm {
-    /// The value of the first `Action` parameter.
-    pub action: String,
-    /// Every decoded name/value pair.
-    pub params: Vec<(String, String)>,
-}
-
-/// Decodes a form-encoded awsQuery body. Returns `None` under the same conditions as
-/// [`parse_action`]: not form-encoded, not decodable, or no `Action`.
-pub fn parse_form(content_type: Option<&str>, body: &[u8]) -> Option<QueryForm> {
-    let media_type = content_type?.split(';').next()?.trim();
-    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return None;
-    }
-    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
-    let action = params
-        .iter()
-        .find(|(name, _)| name == "Action")
-        .map(|(_, action)| action.clone())?;
-    Some(QueryForm { action, params })
-}
-
-/// The services that answer awsQuery requests on coffer's endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum QueryService {
-    /// STS: `GetCallerIdentity`, `AssumeRole`.
-    Sts,
-    /// IAM: the actions of [`IamAction`].
-    Iam,
-}
-
-impl QueryService {
-    /// The service name a request to it is signed for (the SigV4 credential scope's service).
-    pub fn signing_name(self) -> &'static str {
-        match self {
-            Self::Sts => "sts",
-            Self::Iam => "iam",
+impl From<QueryForm> for StsRequest {
+    fn from(form: QueryForm) -> Self {
+        match form.action.as_str() {
+            "GetCallerIdentity" => StsRequest::GetCallerIdentity,
+            _ => StsRequest::Unsupported(form.action),
         }
     }
-}
-
-/// The service an action belongs to, or `None` for an action coffer answers for neither. For
-/// such an action the caller can verify the signature for the service its credential scope
-/// names and answer `InvalidAction` ([`invalid_action`] or [`crate::iam::errors::invalid_action`]).
-pub fn query_service(action: &str) -> Option<QueryService> {
-    match action {
-        "GetCallerIdentity" | "AssumeRole" => Some(QueryService::Sts),
-        _ => IamAction::from_name(action).map(|_| QueryService::Iam),
-    }
-}
-
-fn action_from_pairs(pairs: Vec<(String, String)>) -> Option<StsRequest> {
-    let (_, action) = pairs.into_iter().find(|(name, _)| name == "Action")?;
-    Some(match action.as_str() {
-        "GetCallerIdentity" => StsRequest::GetCallerIdentity,
-        _ => StsRequest::Unsupported(action),
-    })
 }
 
 /// The body of a `GetCallerIdentity` response, laid out as STS lays it out.
@@ -124,39 +67,31 @@ pub fn get_caller_identity_xml(
     account: &str,
     request_id: &str,
 ) -> String {
-    format!(
-        "<GetCallerIdentityResponse xmlns=\"{STS_NAMESPACE}\">\n  \
-         <GetCallerIdentityResult>\n    \
-         <Arn>{}</Arn>\n    \
-         <UserId>{}</UserId>\n    \
-         <Account>{}</Account>\n  \
-         </GetCallerIdentityResult>\n  \
-         <ResponseMetadata>\n    \
-         <RequestId>{}</RequestId>\n  \
-         </ResponseMetadata>\n\
-         </GetCallerIdentityResponse>\n",
-        escape(arn),
-        escape(user_id),
-        escape(account),
-        escape(request_id),
-    )
+    let mut xml = Xml::new();
+    xml.open_namespaced("GetCallerIdentityResponse", STS_NAMESPACE);
+    xml.open("GetCallerIdentityResult");
+    xml.leaf("Arn", arn);
+    xml.leaf("UserId", user_id);
+    xml.leaf("Account", account);
+    xml.close("GetCallerIdentityResult");
+    xml.response_metadata(request_id);
+    xml.close("GetCallerIdentityResponse");
+    xml.finish_plain()
 }
 
-/// The body of an awsQuery error response (a client error, so `Type` is `Sender`).
+/// The body of an awsQuery error response for a code outside [`QueryErrorCode`] (the
+/// authentication failures answered before routing); a client error, so `Type` is `Sender`.
 pub fn error_xml(code: &str, message: &str, request_id: &str) -> String {
-    format!(
-        "<ErrorResponse xmlns=\"{STS_NAMESPACE}\">\n  \
-         <Error>\n    \
-         <Type>Sender</Type>\n    \
-         <Code>{}</Code>\n    \
-         <Message>{}</Message>\n  \
-         </Error>\n  \
-         <RequestId>{}</RequestId>\n\
-         </ErrorResponse>\n",
-        escape(code),
-        escape(message),
-        escape(request_id),
-    )
+    let mut xml = Xml::new();
+    xml.open_namespaced("ErrorResponse", STS_NAMESPACE);
+    xml.open("Error");
+    xml.leaf("Type", "Sender");
+    xml.leaf("Code", code);
+    xml.leaf("Message", message);
+    xml.close("Error");
+    xml.leaf("RequestId", request_id);
+    xml.close("ErrorResponse");
+    xml.finish_plain()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,7 +321,7 @@ pub fn query_error_xml(error: &QueryError, request_id: &str) -> String {
 /// this role.` (real STS output quoted in kreuzwerker/awsu#27, prowler#923 and others).
 pub fn duration_exceeds_max_session_duration() -> QueryError {
     QueryError::new(
-        crate::iam::QueryErrorCode::ValidationError,
+        QueryErrorCode::ValidationError,
         "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
     )
 }
@@ -395,7 +330,7 @@ pub fn duration_exceeds_max_session_duration() -> QueryError {
 /// {role}`, STS's answer when the trust policy (or the caller's own policy) does not allow it.
 pub fn assume_role_access_denied(caller_arn: &str, role_arn: &str) -> QueryError {
     QueryError::new(
-        crate::iam::QueryErrorCode::AccessDenied,
+        QueryErrorCode::AccessDenied,
         format!(
             "User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
         ),
@@ -408,21 +343,21 @@ pub fn assume_role_access_denied(caller_arn: &str, role_arn: &str) -> QueryError
 /// aws/containers-roadmap#2413).
 pub fn packed_policy_too_large(percent: u32) -> QueryError {
     QueryError::new(
-        crate::iam::QueryErrorCode::PackedPolicyTooLarge,
+        QueryErrorCode::PackedPolicyTooLarge,
         format!("Packed policy consumes {percent}% of allotted space"),
     )
 }
 
 /// `MalformedPolicyDocument` for a session policy, with the policy checker's message.
 pub fn malformed_session_policy(message: impl Into<String>) -> QueryError {
-    QueryError::new(crate::iam::QueryErrorCode::MalformedPolicyDocument, message)
+    QueryError::new(QueryErrorCode::MalformedPolicyDocument, message)
 }
 
 /// `ValidationError` for `PolicyArns`, which coffer does not support (it has no managed
 /// policies). This wording is coffer's own.
 pub fn managed_session_policies_unsupported() -> QueryError {
     QueryError::new(
-        crate::iam::QueryErrorCode::ValidationError,
+        QueryErrorCode::ValidationError,
         "Managed session policies (PolicyArns) are not supported by this server.",
     )
 }
@@ -430,17 +365,9 @@ pub fn managed_session_policies_unsupported() -> QueryError {
 /// `InvalidAction`: `Could not find operation {action} for version 2011-06-15`.
 pub fn invalid_action(action: &str) -> QueryError {
     QueryError::new(
-        crate::iam::QueryErrorCode::InvalidAction,
+        QueryErrorCode::InvalidAction,
         format!("Could not find operation {action} for version {STS_VERSION}"),
     )
-}
-
-/// Escapes the five XML special characters, so that no value can close an element (and keeps
-/// a body well-formed whatever the value holds; see [`crate::iam`]'s writer).
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    escape_into(&mut out, text);
-    out
 }
 
 #[cfg(test)]
@@ -575,56 +502,6 @@ mod tests {
              \x20 </Error>\n\
              \x20 <RequestId>89b682e5-ac18-4fac-a917-2155723ed59b</RequestId>\n\
              </ErrorResponse>\n"
-        );
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // awsQuery routing.
-
-    #[test]
-    fn parse_form_decodes_every_parameter_and_finds_the_action() {
-        let form = parse_form(
-            Some("application/x-www-form-urlencoded; charset=utf-8"),
-            b"Action=CreateUser&Version=2010-05-08&UserName=a%2Bb&Path=%2F",
-        );
-        assert_eq!(
-            form,
-            Some(QueryForm {
-                action: "CreateUser".to_owned(),
-                params: vec![
-                    ("Action".to_owned(), "CreateUser".to_owned()),
-                    ("Version".to_owned(), "2010-05-08".to_owned()),
-                    ("UserName".to_owned(), "a+b".to_owned()),
-                    ("Path".to_owned(), "/".to_owned()),
-                ],
-            })
-        );
-        assert_eq!(
-            parse_form(Some("application/x-www-form-urlencoded"), b"Version=1"),
-            None
-        );
-        assert_eq!(
-            parse_form(Some("application/json"), b"Action=GetUser"),
-            None
-        );
-        assert_eq!(parse_form(None, b"Action=GetUser"), None);
-    }
-
-    #[test]
-    fn query_service_routes_sts_and_iam_actions() {
-        assert_eq!(query_service("GetCallerIdentity"), Some(QueryService::Sts));
-        assert_eq!(query_service("AssumeRole"), Some(QueryService::Sts));
-        for action in IamAction::ALL {
-            assert_eq!(query_service(action.name()), Some(QueryService::Iam));
-        }
-        assert_eq!(query_service("AssumeRoleWithSAML"), None);
-        assert_eq!(query_service("AttachRolePolicy"), None);
-        assert_eq!(query_service("createuser"), None);
-        assert_eq!(QueryService::Sts.signing_name(), "sts");
-        assert_eq!(QueryService::Iam.signing_name(), "iam");
-        assert_eq!(
-            invalid_action("AssumeRoleWithSAML").message,
-            "Could not find operation AssumeRoleWithSAML for version 2011-06-15"
         );
     }
 

@@ -2,9 +2,10 @@
 //! the botocore model checked.
 
 use super::errors;
-use super::query::{name_plus, policy_text, tags, word_plus, Params, Tag};
 use super::{IamAction, QueryError};
 use crate::constraint::{Pattern, StringShape, Violations};
+use crate::query::form::{tags, Params, Tag};
+use crate::query::patterns::{name_plus, policy_text, word_plus};
 
 // ---------------------------------------------------------------------------------------------
 // The model's string shapes, with IAM's own pattern messages where IAM has one.
