@@ -46,7 +46,7 @@ impl Length {
 
 /// A `pattern` trait: the model's regular expression, shown in messages, and a hand-written
 /// matcher equivalent to it (AWS matches the whole value, as Java's `String.matches` does).
-/// `tests/patterns.rs` holds every matcher against the model's regular expression.
+/// `constraint/tests.rs` holds every matcher against the model's regular expression.
 #[derive(Clone, Copy)]
 pub(crate) struct Pattern {
     pub(crate) source: &'static str,
@@ -277,3 +277,6 @@ impl Violations {
         Some(format!("{detected}: {}", messages.join("; ")))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,7 +14,9 @@ use zeroize::Zeroizing;
 use crate::constraint::{Length, Pattern, StringShape, Violations};
 use crate::query::error::error_response_xml;
 use crate::query::form::{string_members, tags, Params, TAG_KEY};
-use crate::query::patterns::{name_star, policy_text};
+use crate::query::patterns::{
+    is_arn_text, is_external_id, is_serial_number, is_token_code, name_star, policy_text,
+};
 use crate::query::xml::Xml;
 use crate::query::{parse_query_string, QueryError, QueryErrorCode, Tag};
 // Form parsing and routing live in `crate::query`; these names stay reachable here for the
@@ -100,64 +102,39 @@ pub fn error_xml(code: &str, message: &str, request_id: &str) -> String {
 /// The default `DurationSeconds` of an `AssumeRole` session.
 pub const DEFAULT_DURATION_SECONDS: i32 = 3600;
 
-/// `arnType`: any character but the control characters (`\u10000-\u10FFFF` in the model is all
-/// of the supplementary planes).
-fn is_arn_text(value: &str) -> bool {
-    !value.is_empty()
-        && value.chars().all(|c| {
-            matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}')
-                || (c >= '\u{A0}' && c != '\u{FFFE}' && c != '\u{FFFF}')
-        })
-}
-
-/// `[\w+=,.@:\/-]*`, external ids.
-fn is_external_id(value: &str) -> bool {
-    value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c))
-}
-
-/// `[\w+=/:,.@-]*`, MFA serial numbers.
-fn is_serial_number(value: &str) -> bool {
-    value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c))
-}
-
-/// `[\d]*`, MFA codes.
-fn is_token_code(value: &str) -> bool {
-    value.chars().all(|c| c.is_ascii_digit())
-}
-
-const ROLE_ARN: StringShape = StringShape::length(Some(20), Some(2048)).with_pattern(Pattern {
+pub(crate) const ROLE_ARN: StringShape = StringShape::length(Some(20), Some(2048)).with_pattern(Pattern {
     source: r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+",
     matches: is_arn_text,
 });
 
-const SESSION_NAME: StringShape = StringShape::length(Some(2), Some(64)).with_pattern(Pattern {
-    source: r"[\w+=,.@-]*",
-    matches: name_star,
-});
+pub(crate) const SESSION_NAME: StringShape =
+    StringShape::length(Some(2), Some(64)).with_pattern(Pattern {
+        source: r"[\w+=,.@-]*",
+        matches: name_star,
+    });
 
 const SESSION_POLICY: StringShape = StringShape::length(Some(1), None).with_pattern(Pattern {
     source: r"[\u0009\u000A\u000D\u0020-\u00FF]+",
     matches: policy_text,
 });
 
-const EXTERNAL_ID: StringShape = StringShape::length(Some(2), Some(1224)).with_pattern(Pattern {
-    source: r"[\w+=,.@:\/-]*",
-    matches: is_external_id,
-});
+pub(crate) const EXTERNAL_ID: StringShape =
+    StringShape::length(Some(2), Some(1224)).with_pattern(Pattern {
+        source: r"[\w+=,.@:\/-]*",
+        matches: is_external_id,
+    });
 
-const SERIAL_NUMBER: StringShape = StringShape::length(Some(9), Some(256)).with_pattern(Pattern {
-    source: r"[\w+=/:,.@-]*",
-    matches: is_serial_number,
-});
+pub(crate) const SERIAL_NUMBER: StringShape =
+    StringShape::length(Some(9), Some(256)).with_pattern(Pattern {
+        source: r"[\w+=/:,.@-]*",
+        matches: is_serial_number,
+    });
 
-const TOKEN_CODE: StringShape = StringShape::length(Some(6), Some(6)).with_pattern(Pattern {
-    source: r"[\d]*",
-    matches: is_token_code,
-});
+pub(crate) const TOKEN_CODE: StringShape =
+    StringShape::length(Some(6), Some(6)).with_pattern(Pattern {
+        source: r"[\d]*",
+        matches: is_token_code,
+    });
 
 const SOURCE_IDENTITY: StringShape =
     StringShape::length(Some(2), Some(256)).with_pattern(Pattern {

@@ -17,7 +17,7 @@
 //!   `MaxItems` defaults to [`DEFAULT_MAX_ITEMS`].
 
 pub mod errors;
-mod requests;
+pub(crate) mod requests;
 mod responses;
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,9 @@ use super::errors;
 use super::{IamAction, QueryError};
 use crate::constraint::{Pattern, StringShape, Violations};
 use crate::query::form::{tags, Params, Tag};
-use crate::query::patterns::{name_plus, policy_text, word_plus};
+use crate::query::patterns::{
+    is_description, is_marker, is_path, is_path_prefix, name_plus, policy_text, word_plus,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The model's string shapes, with IAM's own pattern messages where IAM has one.
@@ -29,7 +31,7 @@ const NAME_PATTERN: Pattern = Pattern {
 };
 
 /// `userNameType`: a user name being created.
-const USER_NAME: StringShape = StringShape::length(Some(1), Some(64))
+pub(crate) const USER_NAME: StringShape = StringShape::length(Some(1), Some(64))
     .with_pattern(NAME_PATTERN)
     .with_pattern_message(name_message!("userName"));
 
@@ -49,7 +51,7 @@ const POLICY_NAME: StringShape = StringShape::length(Some(1), Some(128))
     .with_pattern_message(name_message!("policyName"));
 
 /// `pathType`: `/`, or `/…/` with printable ASCII between.
-const PATH: StringShape = StringShape::length(Some(1), Some(512))
+pub(crate) const PATH: StringShape = StringShape::length(Some(1), Some(512))
     .with_pattern(Pattern {
         source: r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)",
         matches: is_path,
@@ -62,7 +64,7 @@ const PATH: StringShape = StringShape::length(Some(1), Some(512))
     );
 
 /// `pathPrefixType`.
-const PATH_PREFIX: StringShape = StringShape::length(Some(1), Some(512))
+pub(crate) const PATH_PREFIX: StringShape = StringShape::length(Some(1), Some(512))
     .with_pattern(Pattern {
         source: r"\u002F[\u0021-\u007F]*",
         matches: is_path_prefix,
@@ -74,57 +76,38 @@ const PATH_PREFIX: StringShape = StringShape::length(Some(1), Some(512))
     );
 
 /// `markerType`.
-const MARKER: StringShape = StringShape::length(Some(1), Some(320)).with_pattern(Pattern {
-    source: r"[\u0020-\u00FF]+",
-    matches: is_marker,
-});
+pub(crate) const MARKER: StringShape =
+    StringShape::length(Some(1), Some(320)).with_pattern(Pattern {
+        source: r"[\u0020-\u00FF]+",
+        matches: is_marker,
+    });
 
 /// `policyDocumentType`.
-const POLICY_DOCUMENT: StringShape =
-    StringShape::length(Some(1), Some(131_072)).with_pattern(Pattern {
+pub(crate) const POLICY_DOCUMENT: StringShape = StringShape::length(Some(1), Some(131_072))
+    .with_pattern(Pattern {
         source: r"[\u0009\u000A\u000D\u0020-\u00FF]+",
         matches: policy_text,
     });
 
 /// `roleDescriptionType`.
-const DESCRIPTION: StringShape = StringShape::length(None, Some(1000)).with_pattern(Pattern {
-    source: r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*",
-    matches: is_description,
-});
+pub(crate) const DESCRIPTION: StringShape =
+    StringShape::length(None, Some(1000)).with_pattern(Pattern {
+        source: r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*",
+        matches: is_description,
+    });
 
 /// `accessKeyIdType`.
-const ACCESS_KEY_ID: StringShape = StringShape::length(Some(16), Some(128)).with_pattern(Pattern {
-    source: r"[\w]+",
-    matches: word_plus,
-});
+pub(crate) const ACCESS_KEY_ID: StringShape = StringShape::length(Some(16), Some(128))
+    .with_pattern(Pattern {
+        source: r"[\w]+",
+        matches: word_plus,
+    });
 
 /// `arnType` as IAM declares it (lengths only).
 const ARN: StringShape = StringShape::length(Some(20), Some(2048));
 
 /// `statusType`, in the model's order.
 const STATUS_VALUES: [&str; 3] = ["Active", "Inactive", "Expired"];
-
-fn is_path(value: &str) -> bool {
-    value == "/"
-        || (value.len() >= 3
-            && value.starts_with('/')
-            && value.ends_with('/')
-            && value.chars().all(|c| ('\u{21}'..='\u{7E}').contains(&c)))
-}
-
-fn is_path_prefix(value: &str) -> bool {
-    value.starts_with('/') && value.chars().all(|c| ('\u{21}'..='\u{7F}').contains(&c))
-}
-
-fn is_marker(value: &str) -> bool {
-    !value.is_empty() && value.chars().all(|c| ('\u{20}'..='\u{FF}').contains(&c))
-}
-
-fn is_description(value: &str) -> bool {
-    value
-        .chars()
-        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A1}'..='\u{FF}'))
-}
 
 // ---------------------------------------------------------------------------------------------
 // Request types.

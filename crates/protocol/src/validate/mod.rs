@@ -23,7 +23,8 @@ use crate::constraint::{Length, NumberShape, StringShape, Violations};
 use crate::error::{ApiError, ErrorCode};
 use crate::sensitive::{SensitiveBlob, SensitiveString};
 
-mod model;
+pub(crate) mod model;
+pub(crate) mod patterns;
 mod requests;
 mod rules;
 #[cfg(test)]

@@ -1,65 +1,9 @@
 //! The model's constrained shapes reachable from Secrets Manager requests, one constant per
-//! shape of the botocore model (`secretsmanager/2017-10-17`), named after it, and the
-//! hand-written matchers of their `pattern` traits.
+//! shape of the botocore model (`secretsmanager/2017-10-17`), named after it. The matchers of
+//! their `pattern` traits are in `patterns.rs`.
 
+use super::patterns;
 use crate::constraint::{Length, NumberShape, Pattern, StringShape};
-
-/// Hand-written equivalents of the model's `pattern` traits. Each matches the whole value, as
-/// AWS does.
-pub(crate) mod patterns {
-    /// `[0-9]+h`: one or more digits, then `h`.
-    pub(crate) fn is_duration(value: &str) -> bool {
-        value
-            .strip_suffix('h')
-            .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-    }
-
-    /// `^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$`. The optional leading `!` is also in the character
-    /// class, so the pattern amounts to "every character is in the class".
-    pub(crate) fn is_filter_value(value: &str) -> bool {
-        value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b" :_@/+=.-!".contains(&b))
-    }
-
-    /// `^([a-z]+-)+\d+$`: lowercase words each followed by `-`, then digits (`us-east-1`).
-    pub(crate) fn is_region(value: &str) -> bool {
-        let words = value.trim_end_matches(|c: char| c.is_ascii_digit());
-        if words.len() == value.len() {
-            return false;
-        }
-        // `words` must now be one or more `[a-z]+-` groups: it ends with `-`, and splitting the
-        // rest on `-` gives only non-empty lowercase words.
-        words.strip_suffix('-').is_some_and(|body| {
-            body.split('-')
-                .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()))
-        })
-    }
-
-    /// `[0-9A-Za-z\-\_]+`.
-    pub(crate) fn is_policy_name(value: &str) -> bool {
-        !value.is_empty()
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    }
-
-    /// `^[a-zA-Z0-9\-]+$`.
-    pub(crate) fn is_rotation_token(value: &str) -> bool {
-        !value.is_empty()
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    }
-
-    /// `[0-9A-Za-z\(\)#\?\*\-\/, ]+`.
-    pub(crate) fn is_schedule_expression(value: &str) -> bool {
-        !value.is_empty()
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"()#?*-/, ".contains(&b))
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The model's constrained shapes reachable from requests.
@@ -80,7 +24,7 @@ pub(super) const CLIENT_REQUEST_TOKEN: StringShape = StringShape::length(Some(32
 pub(super) const DESCRIPTION: StringShape = StringShape::length(None, Some(2048));
 
 /// `DurationType` in the model.
-pub(super) const DURATION: StringShape =
+pub(crate) const DURATION: StringShape =
     StringShape::length(Some(2), Some(3)).with_pattern(Pattern {
         source: r"[0-9]+h",
         matches: patterns::is_duration,
@@ -109,7 +53,7 @@ pub(super) const FILTER_NAME_STRING: StringShape = StringShape::one_of(&[
 ]);
 
 /// `FilterValueStringType` in the model.
-pub(super) const FILTER_VALUE_STRING: StringShape = StringShape::length(None, Some(512))
+pub(crate) const FILTER_VALUE_STRING: StringShape = StringShape::length(None, Some(512))
     .with_pattern(Pattern {
         source: r"^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$",
         matches: patterns::is_filter_value,
@@ -155,7 +99,7 @@ pub(super) const PASSWORD_LENGTH: NumberShape = NumberShape {
 };
 
 /// `RegionType` in the model.
-pub(super) const REGION: StringShape =
+pub(crate) const REGION: StringShape =
     StringShape::length(Some(1), Some(128)).with_pattern(Pattern {
         source: r"^([a-z]+-)+\d+$",
         matches: patterns::is_region,
@@ -169,7 +113,7 @@ pub(super) const REPLICA_RESTRICTION: StringShape =
     StringShape::one_of(&["SameOrg", "NoRestriction"]);
 
 /// `ResourcePolicyNameType` in the model.
-pub(super) const RESOURCE_POLICY_NAME: StringShape = StringShape::length(Some(1), Some(64))
+pub(crate) const RESOURCE_POLICY_NAME: StringShape = StringShape::length(Some(1), Some(64))
     .with_pattern(Pattern {
         source: r"[0-9A-Za-z\-\_]+",
         matches: patterns::is_policy_name,
@@ -182,14 +126,14 @@ pub(super) const ROLE_ARN: StringShape = StringShape::length(Some(20), Some(2048
 pub(super) const ROTATION_LAMBDA_ARN: StringShape = StringShape::length(Some(0), Some(2048));
 
 /// `RotationTokenType` in the model.
-pub(super) const ROTATION_TOKEN: StringShape = StringShape::length(Some(36), Some(256))
+pub(crate) const ROTATION_TOKEN: StringShape = StringShape::length(Some(36), Some(256))
     .with_pattern(Pattern {
         source: r"^[a-zA-Z0-9\-]+$",
         matches: patterns::is_rotation_token,
     });
 
 /// `ScheduleExpressionType` in the model.
-pub(super) const SCHEDULE_EXPRESSION: StringShape = StringShape::length(Some(1), Some(256))
+pub(crate) const SCHEDULE_EXPRESSION: StringShape = StringShape::length(Some(1), Some(256))
     .with_pattern(Pattern {
         source: r"[0-9A-Za-z\(\)#\?\*\-\/, ]+",
         matches: patterns::is_schedule_expression,

@@ -1,6 +1,6 @@
 use serde::de::DeserializeOwned;
 
-use super::model::patterns;
+use super::patterns;
 use super::rules::invalid_name;
 use super::{parse_request, trim_json_whitespace, Validate};
 use crate::error::{ApiError, ErrorCode};
