@@ -102,10 +102,11 @@ pub fn error_xml(code: &str, message: &str, request_id: &str) -> String {
 /// The default `DurationSeconds` of an `AssumeRole` session.
 pub const DEFAULT_DURATION_SECONDS: i32 = 3600;
 
-pub(crate) const ROLE_ARN: StringShape = StringShape::length(Some(20), Some(2048)).with_pattern(Pattern {
-    source: r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+",
-    matches: is_arn_text,
-});
+pub(crate) const ROLE_ARN: StringShape =
+    StringShape::length(Some(20), Some(2048)).with_pattern(Pattern {
+        source: r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+",
+        matches: is_arn_text,
+    });
 
 pub(crate) const SESSION_NAME: StringShape =
     StringShape::length(Some(2), Some(64)).with_pattern(Pattern {
