@@ -5,7 +5,8 @@
 #![no_main]
 
 use coffer_protocol::iam::{self, IamAction, QueryError};
-use coffer_protocol::sts::{self, QueryService};
+use coffer_protocol::query::{self, QueryService};
+use coffer_protocol::sts;
 use libfuzzer_sys::fuzz_target;
 
 const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
@@ -40,12 +41,12 @@ fuzz_target!(|data: &[u8]| {
     let selector = usize::from(selector) % (actions + 2);
     if selector < actions + 1 {
         // The action chosen by the first byte, the parameters from the form.
-        let Some(pairs) = sts::parse_form(Some(FORM), body)
+        let Some(pairs) = query::parse_form(Some(FORM), body)
             .map(|form| form.params)
             .or_else(|| {
                 let mut with_action = b"Action=X&".to_vec();
                 with_action.extend_from_slice(body);
-                sts::parse_form(Some(FORM), &with_action).map(|form| form.params)
+                query::parse_form(Some(FORM), &with_action).map(|form| form.params)
             })
         else {
             return;
@@ -57,10 +58,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     // As the server routes it.
-    let Some(form) = sts::parse_form(Some(FORM), body) else {
+    let Some(form) = query::parse_form(Some(FORM), body) else {
         return;
     };
-    match sts::query_service(&form.action) {
+    match query::query_service(&form.action) {
         Some(QueryService::Sts) if form.action == "AssumeRole" => assume_role(&form.params),
         Some(QueryService::Sts) => {}
         Some(QueryService::Iam) => {

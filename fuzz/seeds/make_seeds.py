@@ -101,7 +101,7 @@ for index, name in enumerate(OPERATIONS):
     for body in bodies if isinstance(bodies, list) else [bodies]:
         write("aws_json_request", bytes([index]) + json.dumps(body).encode())
     write("aws_json_request", bytes([index]) + b"{}")
-for literal in raw_string_literals(read("crates/protocol/src/validate.rs")):
+for literal in raw_string_literals(read("crates/protocol/src/validate/tests.rs")):
     if literal.startswith("{"):
         for index in range(len(OPERATIONS)):
             write("aws_json_request", bytes([index]) + literal.encode())
@@ -119,7 +119,7 @@ for match in re.finditer(r"IamAction::(\w+),\s*&\[(.*?)\]\s*\)", read("crates/pr
         form = urllib.parse.urlencode([("Action", action), ("Version", "2010-05-08")] + pairs)
         write("query_form", bytes([IAM_ACTIONS.index(action)]) + form.encode())
         write("query_form", bytes([21]) + form.encode())
-for literal in rust_string_literals(read("crates/protocol/src/sts.rs")):
+for literal in rust_string_literals(read("crates/protocol/src/sts.rs") + read("crates/protocol/src/query/mod.rs")):
     if "Action=" in literal or "RoleArn" in literal:
         write("query_form", bytes([20]) + literal.encode())
         write("query_form", bytes([21]) + literal.encode())

@@ -169,6 +169,39 @@ pub struct Candidate {
     pub suffix: Option<String>,
 }
 
+/// A request's SecretId, parsed once: the text as sent (which messages and ARNs quote) and
+/// what it names. Every lookup of one request, and the answer to a miss, reads this one parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretId<'a> {
+    text: &'a str,
+    reference: SecretRef,
+}
+
+impl<'a> SecretId<'a> {
+    /// Parses a SecretId (see [`SecretRef::parse`]).
+    pub fn parse(text: &'a str) -> Self {
+        Self {
+            text,
+            reference: SecretRef::parse(text),
+        }
+    }
+
+    /// The SecretId as sent.
+    pub fn as_str(&self) -> &'a str {
+        self.text
+    }
+
+    /// What the SecretId names: a name or an ARN.
+    pub fn reference(&self) -> &SecretRef {
+        &self.reference
+    }
+
+    /// Where it points for a caller acting in `scope` (see [`SecretRef::resolve`]).
+    pub fn resolve(&self, scope: &Scope) -> (Scope, Vec<Candidate>) {
+        self.reference.resolve(scope)
+    }
+}
+
 /// A parsed SecretId: a name, or an ARN (full or partial) in some account and region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretRef {

@@ -6,10 +6,12 @@
 //! [`sigv4`] (signature verification; signing keys come from the caller).
 
 pub mod actions;
+mod constraint;
 pub mod error;
 pub mod exposition;
 pub mod iam;
 pub mod operation;
+pub mod query;
 pub mod sensitive;
 pub mod shapes;
 pub mod sigv4;

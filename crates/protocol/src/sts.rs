@@ -1,23 +1,24 @@
 //! The STS subset coffer answers on its own endpoint, `GetCallerIdentity` and `AssumeRole`, in
-//! the awsQuery protocol (a form-encoded request, an XML response), and the routing of
-//! awsQuery requests between STS and IAM.
+//! the awsQuery protocol (a form-encoded request, an XML response; the machinery shared with
+//! IAM is [`crate::query`]).
 //!
 //! SDKs and AWS's caching agent call `GetCallerIdentity` to check that credentials work, so its
 //! response and its error shape must parse with their XML parsers exactly as real STS output
 //! does.
 //!
-//! An awsQuery request is read in three steps, so that nothing but `Action` is looked at before
-//! the signature is verified: [`parse_form`] decodes the body and finds the `Action`;
-//! [`query_service`] tells which service (and so which SigV4 service name) it belongs to; after
-//! verification, [`parse_assume_role`] or [`crate::iam::parse_request`] reads the parameters.
+//! How an awsQuery request is read and routed: [`crate::query`].
 
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
-use crate::iam::{
-    error_response_xml, escape_into, name_star, policy_text, string_members, tags, IamAction,
-    Params, Pattern, QueryError, StringShape, Tag, Violations, Xml, TAG_KEY,
+use crate::constraint::{Length, Pattern, StringShape, Violations};
+use crate::query::error::error_response_xml;
+use crate::query::form::{string_members, tags, Params, TAG_KEY};
+use crate::query::patterns::{
+    is_arn_text, is_external_id, is_serial_number, is_token_code, name_star, policy_text,
 };
+use crate::query::xml::Xml;
+use crate::query::{parse_form, parse_query_string, QueryError, QueryErrorCode, QueryForm, Tag};
 use crate::sensitive::SensitiveString;
 
 /// The STS API version every awsQuery request names and every response's namespace carries.
@@ -35,85 +36,27 @@ pub enum StsRequest {
     Unsupported(String),
 }
 
-/// Reads the action of an awsQuery request body.
+/// Reads the action of an awsQuery request body, as far as STS is concerned.
 ///
-/// Returns `None` when the body is not form-encoded (`application/x-www-form-urlencoded`,
-/// parameters such as `; charset=utf-8` allowed) or names no `Action`, so that the caller
+/// Returns `None` when the body is no awsQuery request ([`parse_form`]), so that the caller
 /// can treat it as not an STS request at all.
 pub fn parse_action(content_type: Option<&str>, body: &[u8]) -> Option<StsRequest> {
-    let media_type = content_type?.split(';').next()?.trim();
-    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return None;
-    }
-    action_from_pairs(serde_urlencoded::from_bytes(body).ok()?)
+    parse_form(content_type, body).map(StsRequest::from)
 }
 
 /// Reads the action of an awsQuery request sent in the query string, as presigned
 /// `GetCallerIdentity` URLs are (the kind EKS-style tokens carry).
 pub fn parse_query_action(query: Option<&str>) -> Option<StsRequest> {
-    action_from_pairs(serde_urlencoded::from_str(query?).ok()?)
+    parse_query_string(query).map(StsRequest::from)
 }
 
-/// A decoded awsQuery request: its `Action` and every parameter, `Action` included, in the
-/// order sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryForm {
-    /// The value of the first `Action` parameter.
-    pub action: String,
-    /// Every decoded name/value pair.
-    pub params: Vec<(String, String)>,
-}
-
-/// Decodes a form-encoded awsQuery body. Returns `None` under the same conditions as
-/// [`parse_action`]: not form-encoded, not decodable, or no `Action`.
-pub fn parse_form(content_type: Option<&str>, body: &[u8]) -> Option<QueryForm> {
-    let media_type = content_type?.split(';').next()?.trim();
-    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return None;
-    }
-    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
-    let action = params
-        .iter()
-        .find(|(name, _)| name == "Action")
-        .map(|(_, action)| action.clone())?;
-    Some(QueryForm { action, params })
-}
-
-/// The services that answer awsQuery requests on coffer's endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum QueryService {
-    /// STS: `GetCallerIdentity`, `AssumeRole`.
-    Sts,
-    /// IAM: the actions of [`IamAction`].
-    Iam,
-}
-
-impl QueryService {
-    /// The service name a request to it is signed for (the SigV4 credential scope's service).
-    pub fn signing_name(self) -> &'static str {
-        match self {
-            Self::Sts => "sts",
-            Self::Iam => "iam",
+impl From<QueryForm> for StsRequest {
+    fn from(form: QueryForm) -> Self {
+        match form.action.as_str() {
+            "GetCallerIdentity" => StsRequest::GetCallerIdentity,
+            _ => StsRequest::Unsupported(form.action),
         }
     }
-}
-
-/// The service an action belongs to, or `None` for an action coffer answers for neither. For
-/// such an action the caller can verify the signature for the service its credential scope
-/// names and answer `InvalidAction` ([`invalid_action`] or [`crate::iam::errors::invalid_action`]).
-pub fn query_service(action: &str) -> Option<QueryService> {
-    match action {
-        "GetCallerIdentity" | "AssumeRole" => Some(QueryService::Sts),
-        _ => IamAction::from_name(action).map(|_| QueryService::Iam),
-    }
-}
-
-fn action_from_pairs(pairs: Vec<(String, String)>) -> Option<StsRequest> {
-    let (_, action) = pairs.into_iter().find(|(name, _)| name == "Action")?;
-    Some(match action.as_str() {
-        "GetCallerIdentity" => StsRequest::GetCallerIdentity,
-        _ => StsRequest::Unsupported(action),
-    })
 }
 
 /// The body of a `GetCallerIdentity` response, laid out as STS lays it out.
@@ -123,39 +66,31 @@ pub fn get_caller_identity_xml(
     account: &str,
     request_id: &str,
 ) -> String {
-    format!(
-        "<GetCallerIdentityResponse xmlns=\"{STS_NAMESPACE}\">\n  \
-         <GetCallerIdentityResult>\n    \
-         <Arn>{}</Arn>\n    \
-         <UserId>{}</UserId>\n    \
-         <Account>{}</Account>\n  \
-         </GetCallerIdentityResult>\n  \
-         <ResponseMetadata>\n    \
-         <RequestId>{}</RequestId>\n  \
-         </ResponseMetadata>\n\
-         </GetCallerIdentityResponse>\n",
-        escape(arn),
-        escape(user_id),
-        escape(account),
-        escape(request_id),
-    )
+    let mut xml = Xml::new();
+    xml.open_namespaced("GetCallerIdentityResponse", STS_NAMESPACE);
+    xml.open("GetCallerIdentityResult");
+    xml.leaf("Arn", arn);
+    xml.leaf("UserId", user_id);
+    xml.leaf("Account", account);
+    xml.close("GetCallerIdentityResult");
+    xml.response_metadata(request_id);
+    xml.close("GetCallerIdentityResponse");
+    xml.finish_plain()
 }
 
-/// The body of an awsQuery error response (a client error, so `Type` is `Sender`).
+/// The body of an awsQuery error response for a code outside [`QueryErrorCode`] (the
+/// authentication failures answered before routing); a client error, so `Type` is `Sender`.
 pub fn error_xml(code: &str, message: &str, request_id: &str) -> String {
-    format!(
-        "<ErrorResponse xmlns=\"{STS_NAMESPACE}\">\n  \
-         <Error>\n    \
-         <Type>Sender</Type>\n    \
-         <Code>{}</Code>\n    \
-         <Message>{}</Message>\n  \
-         </Error>\n  \
-         <RequestId>{}</RequestId>\n\
-         </ErrorResponse>\n",
-        escape(code),
-        escape(message),
-        escape(request_id),
-    )
+    let mut xml = Xml::new();
+    xml.open_namespaced("ErrorResponse", STS_NAMESPACE);
+    xml.open("Error");
+    xml.leaf("Type", "Sender");
+    xml.leaf("Code", code);
+    xml.leaf("Message", message);
+    xml.close("Error");
+    xml.leaf("RequestId", request_id);
+    xml.close("ErrorResponse");
+    xml.finish_plain()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,64 +99,40 @@ pub fn error_xml(code: &str, message: &str, request_id: &str) -> String {
 /// The default `DurationSeconds` of an `AssumeRole` session.
 pub const DEFAULT_DURATION_SECONDS: i32 = 3600;
 
-/// `arnType`: any character but the control characters (`\u10000-\u10FFFF` in the model is all
-/// of the supplementary planes).
-fn is_arn_text(value: &str) -> bool {
-    !value.is_empty()
-        && value.chars().all(|c| {
-            matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}')
-                || (c >= '\u{A0}' && c != '\u{FFFE}' && c != '\u{FFFF}')
-        })
-}
+pub(crate) const ROLE_ARN: StringShape =
+    StringShape::length(Some(20), Some(2048)).with_pattern(Pattern {
+        source: r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+",
+        matches: is_arn_text,
+    });
 
-/// `[\w+=,.@:\/-]*`, external ids.
-fn is_external_id(value: &str) -> bool {
-    value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c))
-}
-
-/// `[\w+=/:,.@-]*`, MFA serial numbers.
-fn is_serial_number(value: &str) -> bool {
-    value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c))
-}
-
-/// `[\d]*`, MFA codes.
-fn is_token_code(value: &str) -> bool {
-    value.chars().all(|c| c.is_ascii_digit())
-}
-
-const ROLE_ARN: StringShape = StringShape::length(Some(20), Some(2048)).with_pattern(Pattern {
-    source: r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+",
-    matches: is_arn_text,
-});
-
-const SESSION_NAME: StringShape = StringShape::length(Some(2), Some(64)).with_pattern(Pattern {
-    source: r"[\w+=,.@-]*",
-    matches: name_star,
-});
+pub(crate) const SESSION_NAME: StringShape =
+    StringShape::length(Some(2), Some(64)).with_pattern(Pattern {
+        source: r"[\w+=,.@-]*",
+        matches: name_star,
+    });
 
 const SESSION_POLICY: StringShape = StringShape::length(Some(1), None).with_pattern(Pattern {
     source: r"[\u0009\u000A\u000D\u0020-\u00FF]+",
     matches: policy_text,
 });
 
-const EXTERNAL_ID: StringShape = StringShape::length(Some(2), Some(1224)).with_pattern(Pattern {
-    source: r"[\w+=,.@:\/-]*",
-    matches: is_external_id,
-});
+pub(crate) const EXTERNAL_ID: StringShape =
+    StringShape::length(Some(2), Some(1224)).with_pattern(Pattern {
+        source: r"[\w+=,.@:\/-]*",
+        matches: is_external_id,
+    });
 
-const SERIAL_NUMBER: StringShape = StringShape::length(Some(9), Some(256)).with_pattern(Pattern {
-    source: r"[\w+=/:,.@-]*",
-    matches: is_serial_number,
-});
+pub(crate) const SERIAL_NUMBER: StringShape =
+    StringShape::length(Some(9), Some(256)).with_pattern(Pattern {
+        source: r"[\w+=/:,.@-]*",
+        matches: is_serial_number,
+    });
 
-const TOKEN_CODE: StringShape = StringShape::length(Some(6), Some(6)).with_pattern(Pattern {
-    source: r"[\d]*",
-    matches: is_token_code,
-});
+pub(crate) const TOKEN_CODE: StringShape =
+    StringShape::length(Some(6), Some(6)).with_pattern(Pattern {
+        source: r"[\d]*",
+        matches: is_token_code,
+    });
 
 const SOURCE_IDENTITY: StringShape =
     StringShape::length(Some(2), Some(256)).with_pattern(Pattern {
@@ -265,20 +176,25 @@ pub struct AssumeRoleRequest {
 pub fn parse_assume_role(pairs: &[(String, String)]) -> Result<AssumeRoleRequest, QueryError> {
     let p = Params::new(pairs);
     let mut v = Violations::default();
-    let role_arn = v.required_string("roleArn", p.get("RoleArn"), &ROLE_ARN);
+    let role_arn = v.required_param("roleArn", p.get("RoleArn"), &ROLE_ARN);
     let role_session_name =
-        v.required_string("roleSessionName", p.get("RoleSessionName"), &SESSION_NAME);
+        v.required_param("roleSessionName", p.get("RoleSessionName"), &SESSION_NAME);
     let has_policy_arns = !p.member_indices("PolicyArns").is_empty();
-    let policy = v.string("policy", p.get("Policy"), &SESSION_POLICY);
+    let policy = v.param("policy", p.get("Policy"), &SESSION_POLICY);
     let duration_seconds = v.integer("durationSeconds", p.get("DurationSeconds"), 900, 43200);
     let tags = tags(p, &mut v);
     let transitive_tag_keys = string_members(p, "TransitiveTagKeys");
-    v.string_list("transitiveTagKeys", &transitive_tag_keys, 50, &TAG_KEY);
-    let external_id = v.string("externalId", p.get("ExternalId"), &EXTERNAL_ID);
-    let serial_number = v.string("serialNumber", p.get("SerialNumber"), &SERIAL_NUMBER);
-    let token_code = v.string("tokenCode", p.get("TokenCode"), &TOKEN_CODE);
-    let source_identity = v.string("sourceIdentity", p.get("SourceIdentity"), &SOURCE_IDENTITY);
-    v.finish()?;
+    v.check_strings(
+        "transitiveTagKeys",
+        &transitive_tag_keys,
+        &Length::new(None, Some(50)),
+        &TAG_KEY,
+    );
+    let external_id = v.param("externalId", p.get("ExternalId"), &EXTERNAL_ID);
+    let serial_number = v.param("serialNumber", p.get("SerialNumber"), &SERIAL_NUMBER);
+    let token_code = v.param("tokenCode", p.get("TokenCode"), &TOKEN_CODE);
+    let source_identity = v.param("sourceIdentity", p.get("SourceIdentity"), &SOURCE_IDENTITY);
+    v.finish_query()?;
     if has_policy_arns {
         return Err(managed_session_policies_unsupported());
     }
@@ -380,7 +296,7 @@ pub fn query_error_xml(error: &QueryError, request_id: &str) -> String {
 /// this role.` (real STS output quoted in kreuzwerker/awsu#27, prowler#923 and others).
 pub fn duration_exceeds_max_session_duration() -> QueryError {
     QueryError::new(
-        crate::iam::QueryErrorCode::ValidationError,
+        QueryErrorCode::ValidationError,
         "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
     )
 }
@@ -389,7 +305,7 @@ pub fn duration_exceeds_max_session_duration() -> QueryError {
 /// {role}`, STS's answer when the trust policy (or the caller's own policy) does not allow it.
 pub fn assume_role_access_denied(caller_arn: &str, role_arn: &str) -> QueryError {
     QueryError::new(
-        crate::iam::QueryErrorCode::AccessDenied,
+        QueryErrorCode::AccessDenied,
         format!(
             "User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
         ),
@@ -402,21 +318,21 @@ pub fn assume_role_access_denied(caller_arn: &str, role_arn: &str) -> QueryError
 /// aws/containers-roadmap#2413).
 pub fn packed_policy_too_large(percent: u32) -> QueryError {
     QueryError::new(
-        crate::iam::QueryErrorCode::PackedPolicyTooLarge,
+        QueryErrorCode::PackedPolicyTooLarge,
         format!("Packed policy consumes {percent}% of allotted space"),
     )
 }
 
 /// `MalformedPolicyDocument` for a session policy, with the policy checker's message.
 pub fn malformed_session_policy(message: impl Into<String>) -> QueryError {
-    QueryError::new(crate::iam::QueryErrorCode::MalformedPolicyDocument, message)
+    QueryError::new(QueryErrorCode::MalformedPolicyDocument, message)
 }
 
 /// `ValidationError` for `PolicyArns`, which coffer does not support (it has no managed
 /// policies). This wording is coffer's own.
 pub fn managed_session_policies_unsupported() -> QueryError {
     QueryError::new(
-        crate::iam::QueryErrorCode::ValidationError,
+        QueryErrorCode::ValidationError,
         "Managed session policies (PolicyArns) are not supported by this server.",
     )
 }
@@ -424,17 +340,9 @@ pub fn managed_session_policies_unsupported() -> QueryError {
 /// `InvalidAction`: `Could not find operation {action} for version 2011-06-15`.
 pub fn invalid_action(action: &str) -> QueryError {
     QueryError::new(
-        crate::iam::QueryErrorCode::InvalidAction,
+        QueryErrorCode::InvalidAction,
         format!("Could not find operation {action} for version {STS_VERSION}"),
     )
-}
-
-/// Escapes the five XML special characters, so that no value can close an element (and keeps
-/// a body well-formed whatever the value holds; see [`crate::iam`]'s writer).
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    escape_into(&mut out, text);
-    out
 }
 
 #[cfg(test)]
@@ -569,56 +477,6 @@ mod tests {
              \x20 </Error>\n\
              \x20 <RequestId>89b682e5-ac18-4fac-a917-2155723ed59b</RequestId>\n\
              </ErrorResponse>\n"
-        );
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // awsQuery routing.
-
-    #[test]
-    fn parse_form_decodes_every_parameter_and_finds_the_action() {
-        let form = parse_form(
-            Some("application/x-www-form-urlencoded; charset=utf-8"),
-            b"Action=CreateUser&Version=2010-05-08&UserName=a%2Bb&Path=%2F",
-        );
-        assert_eq!(
-            form,
-            Some(QueryForm {
-                action: "CreateUser".to_owned(),
-                params: vec![
-                    ("Action".to_owned(), "CreateUser".to_owned()),
-                    ("Version".to_owned(), "2010-05-08".to_owned()),
-                    ("UserName".to_owned(), "a+b".to_owned()),
-                    ("Path".to_owned(), "/".to_owned()),
-                ],
-            })
-        );
-        assert_eq!(
-            parse_form(Some("application/x-www-form-urlencoded"), b"Version=1"),
-            None
-        );
-        assert_eq!(
-            parse_form(Some("application/json"), b"Action=GetUser"),
-            None
-        );
-        assert_eq!(parse_form(None, b"Action=GetUser"), None);
-    }
-
-    #[test]
-    fn query_service_routes_sts_and_iam_actions() {
-        assert_eq!(query_service("GetCallerIdentity"), Some(QueryService::Sts));
-        assert_eq!(query_service("AssumeRole"), Some(QueryService::Sts));
-        for action in IamAction::ALL {
-            assert_eq!(query_service(action.name()), Some(QueryService::Iam));
-        }
-        assert_eq!(query_service("AssumeRoleWithSAML"), None);
-        assert_eq!(query_service("AttachRolePolicy"), None);
-        assert_eq!(query_service("createuser"), None);
-        assert_eq!(QueryService::Sts.signing_name(), "sts");
-        assert_eq!(QueryService::Iam.signing_name(), "iam");
-        assert_eq!(
-            invalid_action("AssumeRoleWithSAML").message,
-            "Could not find operation AssumeRoleWithSAML for version 2011-06-15"
         );
     }
 

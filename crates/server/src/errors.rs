@@ -3,7 +3,7 @@
 //! with the request id, and never to the client.
 
 use coffer_core::Error;
-use coffer_protocol::iam::{QueryError, QueryErrorCode};
+use coffer_protocol::query::{QueryError, QueryErrorCode};
 use coffer_protocol::{ApiError, ErrorCode};
 
 /// AWS's text for a secret that does not exist.

@@ -15,7 +15,8 @@ use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::Router;
 use coffer_core::service::Service;
-use coffer_protocol::iam::{self, IamAction, QueryError};
+use coffer_protocol::iam::{self, IamAction};
+use coffer_protocol::query::{self, QueryError};
 use coffer_protocol::sigv4::{self, RequestParts};
 use coffer_protocol::{sts, Action, ApiError, ErrorCode, Operation, StsAction};
 use http_body_util::{BodyExt, Limited};
@@ -343,7 +344,7 @@ async fn api_call(
 
     // IAM's and STS's awsQuery protocol: a form POST with no X-Amz-Target.
     if target.is_none() && parts.method == Method::POST {
-        if let Some(form) = sts::parse_form(content_type, &body) {
+        if let Some(form) = query::parse_form(content_type, &body) {
             *operation_label = OperationLabel::query_action(&form.action);
             return query_call(state, &signed_parts, form, &facts, &request_id, call).await;
         }
@@ -444,7 +445,7 @@ fn sts_error(error: &QueryError, request_id: &str) -> Response {
 async fn query_call(
     state: &AppState,
     parts: &RequestParts<'_>,
-    form: sts::QueryForm,
+    form: query::QueryForm,
     facts: &RequestFacts,
     request_id: &str,
     call: &mut Call,

@@ -12,7 +12,7 @@ use super::principal::{Principal, PrincipalIdentity};
 use super::Service;
 use crate::error::{Error, Result};
 use crate::model::{PrincipalKind, SecretRecord};
-use crate::names::{Scope, SecretRef};
+use crate::names::{Scope, SecretId, SecretRef};
 use crate::policy::{self, ConditionKeys, Identity, Policy, PolicyKind, PrincipalContext};
 
 /// The identity side of a caller: what its own policies grant.
@@ -302,12 +302,12 @@ impl Service {
         &self,
         who: &(impl Authority + ?Sized),
         action: &str,
-        secret_id: &str,
+        secret_id: &SecretId<'_>,
         not_found: Error,
     ) -> Error {
         let scope = who.scope();
-        let (arn, account) = match SecretRef::parse(secret_id) {
-            SecretRef::Arn { account, .. } => (secret_id.to_owned(), account),
+        let (arn, account) = match secret_id.reference() {
+            SecretRef::Arn { account, .. } => (secret_id.as_str().to_owned(), account.clone()),
             SecretRef::Name(name) => (
                 format!(
                     "arn:aws:secretsmanager:{}:{}:secret:{name}",

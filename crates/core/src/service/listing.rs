@@ -13,6 +13,7 @@ use super::{SecretValueOutput, Service};
 use crate::error::{Error, Result};
 use crate::filter::{self, Filter, FilterView};
 use crate::model::{SecretRecord, VersionMeta};
+use crate::names::SecretId;
 use crate::store::{ListOrder, PageQuery, SortValue};
 
 /// ListSecrets' SortBy.
@@ -337,7 +338,7 @@ impl Service {
             .find_authorized(
                 who,
                 "secretsmanager:ListSecretVersionIds",
-                &input.secret_id,
+                &SecretId::parse(&input.secret_id),
                 &|_| {},
             )
             .await?;
@@ -380,7 +381,12 @@ impl Service {
         if !input.secret_ids.is_empty() {
             for secret_id in &input.secret_ids {
                 let result = match self
-                    .find_authorized(who, "secretsmanager:GetSecretValue", secret_id, &|_| {})
+                    .find_authorized(
+                        who,
+                        "secretsmanager:GetSecretValue",
+                        &SecretId::parse(secret_id),
+                        &|_| {},
+                    )
                     .await
                 {
                     Ok(record) => self.read_value(&record, None, None).await,

@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::crypto::{Keyring, SealContext};
 use crate::error::{Error, Result};
 use crate::model::{SecretRecord, SecretValue, ValueKind};
-use crate::names::{Scope, SecretRef};
+use crate::names::{Scope, SecretId};
 use crate::policy::ConditionKeys;
 use crate::store::Store;
 
@@ -81,8 +81,8 @@ impl Service {
 
     /// Finds a secret by SecretId, or fails with `SecretNotFound`; no authorization (the
     /// caller has authorized, or is trusted).
-    async fn find(&self, scope: &Scope, secret_id: &str) -> Result<SecretRecord> {
-        let (scope, candidates) = SecretRef::parse(secret_id).resolve(scope);
+    async fn find(&self, scope: &Scope, secret_id: &SecretId<'_>) -> Result<SecretRecord> {
+        let (scope, candidates) = secret_id.resolve(scope);
         if candidates.is_empty() {
             return Err(Error::SecretNotFound);
         }
@@ -99,7 +99,7 @@ impl Service {
         &self,
         who: &(impl Authority + ?Sized),
         action: &str,
-        secret_id: &str,
+        secret_id: &SecretId<'_>,
         extra: &(dyn Fn(&mut ConditionKeys) + Sync),
     ) -> Result<SecretRecord> {
         match self.find(who.scope(), secret_id).await {
@@ -121,11 +121,11 @@ impl Service {
         &self,
         who: &(impl Authority + ?Sized),
         action: &str,
-        secret_id: &str,
+        secret_id: &SecretId<'_>,
         extra: &(dyn Fn(&mut ConditionKeys) + Sync),
         mutation: &mut crate::store::Mutation<'_>,
     ) -> Result<SecretRecord> {
-        let (scope, candidates) = SecretRef::parse(secret_id).resolve(who.scope());
+        let (scope, candidates) = secret_id.resolve(who.scope());
         if candidates.is_empty() {
             return Err(self.denied_or(who, action, secret_id, Error::SecretNotFound));
         }

@@ -5,6 +5,7 @@
 use super::access::{Authority, Target};
 use super::{SecretRefOutput, Service};
 use crate::error::{Error, Result};
+use crate::names::SecretId;
 use crate::policy::{self, ConditionKeys, Finding, Policy, PolicyKind};
 
 impl Service {
@@ -26,7 +27,7 @@ impl Service {
             .update_authorized(
                 who,
                 "secretsmanager:PutResourcePolicy",
-                secret_id,
+                &SecretId::parse(secret_id),
                 &request_keys,
                 &mut |record, _| {
                     if record.is_deleted() {
@@ -71,7 +72,7 @@ impl Service {
         secret_id: &str,
     ) -> Result<(SecretRefOutput, Option<String>)> {
         let record = self
-            .find_authorized(who, action, secret_id, &|_| {})
+            .find_authorized(who, action, &SecretId::parse(secret_id), &|_| {})
             .await?;
         let policy = record.resource_policy.clone();
         Ok((SecretRefOutput::of(&record, None), policy))
@@ -87,7 +88,7 @@ impl Service {
             .update_authorized(
                 who,
                 "secretsmanager:DeleteResourcePolicy",
-                secret_id,
+                &SecretId::parse(secret_id),
                 &|_| {},
                 &mut |record, _| {
                     if record.is_deleted() {
@@ -113,7 +114,8 @@ impl Service {
         const ACTION: &str = "secretsmanager:ValidateResourcePolicy";
         match secret_id {
             Some(id) => {
-                self.find_authorized(who, ACTION, id, &|_| {}).await?;
+                self.find_authorized(who, ACTION, &SecretId::parse(id), &|_| {})
+                    .await?;
             }
             None => self.authorize(who, ACTION, Target::Any, |_| {})?,
         }

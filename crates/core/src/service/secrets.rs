@@ -7,7 +7,7 @@ use super::{token_required, Service};
 use crate::error::{Error, Result};
 use crate::labels;
 use crate::model::{NewVersion, SecretRecord, SecretValue};
-use crate::names::{generate_arn_suffix, SecretName, SecretRef};
+use crate::names::{generate_arn_suffix, SecretId, SecretName};
 use crate::policy::ConditionKeys;
 
 /// A new secret's internal id (never shown to callers): a UUIDv7 of its creation time and 74
@@ -186,7 +186,7 @@ impl Service {
                 // as the first call did; anything else is a conflict. Comparing the values
                 // needs GetSecretValue, or CreateSecret would confirm guesses of the value.
                 if let (Some(value), Some(token)) = (&input.value, &input.client_request_token) {
-                    let existing = self.find(scope, name.as_str()).await?;
+                    let existing = self.find(scope, &SecretId::parse(name.as_str())).await?;
                     if existing.version(token).is_some() {
                         self.authorize_value_comparison(who, &existing, token)?;
                         if self.open_value(&existing, token).await?.ct_eq(value) {
@@ -206,8 +206,13 @@ impl Service {
         who: &(impl Authority + ?Sized),
         secret_id: &str,
     ) -> Result<SecretRecord> {
-        self.find_authorized(who, "secretsmanager:DescribeSecret", secret_id, &|_| {})
-            .await
+        self.find_authorized(
+            who,
+            "secretsmanager:DescribeSecret",
+            &SecretId::parse(secret_id),
+            &|_| {},
+        )
+        .await
     }
 
     /// UpdateSecret: metadata changes and, with a value, a new AWSCURRENT version.
@@ -237,7 +242,7 @@ impl Service {
             .update_authorized(
                 who,
                 "secretsmanager:UpdateSecret",
-                &input.secret_id,
+                &SecretId::parse(&input.secret_id),
                 &request_keys,
                 &mut |record, new_versions| {
                     if record.is_deleted() {
@@ -313,7 +318,8 @@ impl Service {
     ) -> Result<DeleteSecretOutput> {
         const ACTION: &str = "secretsmanager:DeleteSecret";
         let scope = who.scope();
-        let (target_scope, candidates) = SecretRef::parse(secret_id).resolve(scope);
+        let secret_id = SecretId::parse(secret_id);
+        let (target_scope, candidates) = secret_id.resolve(scope);
         let now = self.now();
         let request_keys = |keys: &mut ConditionKeys| {
             if let Some(days) = recovery_window_days {
@@ -337,7 +343,7 @@ impl Service {
                 }
                 None => {
                     if let Error::AccessDenied(message) =
-                        self.denied_or(who, ACTION, secret_id, Error::SecretNotFound)
+                        self.denied_or(who, ACTION, &secret_id, Error::SecretNotFound)
                     {
                         return Err(Error::AccessDenied(message));
                     }
@@ -358,9 +364,11 @@ impl Service {
                 None => DeleteSecretOutput {
                     arn: format!(
                         "arn:aws:secretsmanager:{}:{}:secret:{}",
-                        scope.region, scope.account, secret_id
+                        scope.region,
+                        scope.account,
+                        secret_id.as_str()
                     ),
-                    name: secret_id.to_owned(),
+                    name: secret_id.as_str().to_owned(),
                     deletion_date: now,
                 },
             });
@@ -368,7 +376,7 @@ impl Service {
         let days = recovery_window_days.unwrap_or(30);
         let due = now + Duration::days(days);
         let record = self
-            .update_authorized(who, ACTION, secret_id, &request_keys, &mut |record, _| {
+            .update_authorized(who, ACTION, &secret_id, &request_keys, &mut |record, _| {
                 if record.is_deleted() {
                     return Err(Error::MarkedForDeletion);
                 }
@@ -395,7 +403,7 @@ impl Service {
             .update_authorized(
                 who,
                 "secretsmanager:RestoreSecret",
-                secret_id,
+                &SecretId::parse(secret_id),
                 &|_| {},
                 &mut |record, _| {
                     record.deleted = None;
@@ -418,7 +426,7 @@ impl Service {
         self.update_authorized(
             who,
             "secretsmanager:TagResource",
-            secret_id,
+            &SecretId::parse(secret_id),
             &request_keys,
             &mut |record, _| {
                 if record.is_deleted() {
@@ -443,7 +451,7 @@ impl Service {
         self.update_authorized(
             who,
             "secretsmanager:UntagResource",
-            secret_id,
+            &SecretId::parse(secret_id),
             &request_keys,
             &mut |record, _| {
                 if record.is_deleted() {

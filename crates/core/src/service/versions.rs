@@ -7,7 +7,7 @@ use super::{day_of, token_required, Service};
 use crate::error::{Error, Result};
 use crate::labels;
 use crate::model::{NewVersion, SecretRecord, SecretValue};
-use crate::names::AWSCURRENT;
+use crate::names::{SecretId, AWSCURRENT};
 use crate::policy::ConditionKeys;
 
 /// GetSecretValue's input.
@@ -108,7 +108,7 @@ impl Service {
             .find_authorized(
                 who,
                 "secretsmanager:GetSecretValue",
-                &input.secret_id,
+                &SecretId::parse(&input.secret_id),
                 &request_keys,
             )
             .await?;
@@ -169,7 +169,7 @@ impl Service {
             .update_authorized(
                 who,
                 "secretsmanager:PutSecretValue",
-                &input.secret_id,
+                &SecretId::parse(&input.secret_id),
                 &|_| {},
                 &mut |record, new_versions| {
                     if record.is_deleted() {
@@ -235,7 +235,7 @@ impl Service {
             .update_authorized(
                 who,
                 "secretsmanager:UpdateSecretVersionStage",
-                &input.secret_id,
+                &SecretId::parse(&input.secret_id),
                 &request_keys,
                 &mut |record, _| {
                     if record.is_deleted() {

@@ -1,8 +1,8 @@
 //! The IAM subset coffer answers on its own endpoint, in the awsQuery protocol: a form-encoded
 //! POST naming an `Action`, answered in XML.
 //!
-//! The server reads the form with [`crate::sts::parse_form`], finds the service with
-//! [`crate::sts::query_service`], verifies the signature for that service, and only then calls
+//! The server reads the form with [`crate::query::parse_form`], finds the service with
+//! [`crate::query::query_service`], verifies the signature for that service, and only then calls
 //! [`parse_request`], which checks every constraint of the botocore model (`iam/2010-05-08`)
 //! with AWS's wording. The handler answers with an [`IamResponse`], rendered by
 //! [`IamResponse::to_xml`], or a [`QueryError`] (built by the constructors in [`errors`]),
@@ -17,20 +17,17 @@
 //!   `MaxItems` defaults to [`DEFAULT_MAX_ITEMS`].
 
 pub mod errors;
-mod query;
-mod requests;
+pub(crate) mod requests;
 mod responses;
 #[cfg(test)]
 mod tests;
 
-pub use query::{QueryError, QueryErrorCode, Tag};
+pub use crate::query::Tag;
+use crate::query::{QueryError, QueryErrorCode};
 pub use requests::*;
 pub use responses::*;
 
-pub(crate) use query::{
-    error_response_xml, escape_into, name_star, policy_text, string_members, tags, TAG_KEY,
-};
-pub(crate) use query::{Params, Pattern, StringShape, Violations, Xml};
+use crate::query::error::error_response_xml;
 
 /// The IAM API version every request names and every response's namespace carries.
 pub const IAM_VERSION: &str = "2010-05-08";

@@ -2,10 +2,12 @@
 //! the botocore model checked.
 
 use super::errors;
-use super::query::{
-    name_plus, policy_text, tags, word_plus, Params, Pattern, StringShape, Tag, Violations,
-};
 use super::{IamAction, QueryError};
+use crate::constraint::{Pattern, StringShape, Violations};
+use crate::query::form::{tags, Params, Tag};
+use crate::query::patterns::{
+    is_description, is_marker, is_path, is_path_prefix, name_plus, policy_text, word_plus,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The model's string shapes, with IAM's own pattern messages where IAM has one.
@@ -29,7 +31,7 @@ const NAME_PATTERN: Pattern = Pattern {
 };
 
 /// `userNameType`: a user name being created.
-const USER_NAME: StringShape = StringShape::length(Some(1), Some(64))
+pub(crate) const USER_NAME: StringShape = StringShape::length(Some(1), Some(64))
     .with_pattern(NAME_PATTERN)
     .with_pattern_message(name_message!("userName"));
 
@@ -49,7 +51,7 @@ const POLICY_NAME: StringShape = StringShape::length(Some(1), Some(128))
     .with_pattern_message(name_message!("policyName"));
 
 /// `pathType`: `/`, or `/…/` with printable ASCII between.
-const PATH: StringShape = StringShape::length(Some(1), Some(512))
+pub(crate) const PATH: StringShape = StringShape::length(Some(1), Some(512))
     .with_pattern(Pattern {
         source: r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)",
         matches: is_path,
@@ -62,7 +64,7 @@ const PATH: StringShape = StringShape::length(Some(1), Some(512))
     );
 
 /// `pathPrefixType`.
-const PATH_PREFIX: StringShape = StringShape::length(Some(1), Some(512))
+pub(crate) const PATH_PREFIX: StringShape = StringShape::length(Some(1), Some(512))
     .with_pattern(Pattern {
         source: r"\u002F[\u0021-\u007F]*",
         matches: is_path_prefix,
@@ -74,57 +76,38 @@ const PATH_PREFIX: StringShape = StringShape::length(Some(1), Some(512))
     );
 
 /// `markerType`.
-const MARKER: StringShape = StringShape::length(Some(1), Some(320)).with_pattern(Pattern {
-    source: r"[\u0020-\u00FF]+",
-    matches: is_marker,
-});
+pub(crate) const MARKER: StringShape =
+    StringShape::length(Some(1), Some(320)).with_pattern(Pattern {
+        source: r"[\u0020-\u00FF]+",
+        matches: is_marker,
+    });
 
 /// `policyDocumentType`.
-const POLICY_DOCUMENT: StringShape =
-    StringShape::length(Some(1), Some(131_072)).with_pattern(Pattern {
+pub(crate) const POLICY_DOCUMENT: StringShape = StringShape::length(Some(1), Some(131_072))
+    .with_pattern(Pattern {
         source: r"[\u0009\u000A\u000D\u0020-\u00FF]+",
         matches: policy_text,
     });
 
 /// `roleDescriptionType`.
-const DESCRIPTION: StringShape = StringShape::length(None, Some(1000)).with_pattern(Pattern {
-    source: r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*",
-    matches: is_description,
-});
+pub(crate) const DESCRIPTION: StringShape =
+    StringShape::length(None, Some(1000)).with_pattern(Pattern {
+        source: r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*",
+        matches: is_description,
+    });
 
 /// `accessKeyIdType`.
-const ACCESS_KEY_ID: StringShape = StringShape::length(Some(16), Some(128)).with_pattern(Pattern {
-    source: r"[\w]+",
-    matches: word_plus,
-});
+pub(crate) const ACCESS_KEY_ID: StringShape = StringShape::length(Some(16), Some(128))
+    .with_pattern(Pattern {
+        source: r"[\w]+",
+        matches: word_plus,
+    });
 
 /// `arnType` as IAM declares it (lengths only).
 const ARN: StringShape = StringShape::length(Some(20), Some(2048));
 
 /// `statusType`, in the model's order.
 const STATUS_VALUES: [&str; 3] = ["Active", "Inactive", "Expired"];
-
-fn is_path(value: &str) -> bool {
-    value == "/"
-        || (value.len() >= 3
-            && value.starts_with('/')
-            && value.ends_with('/')
-            && value.chars().all(|c| ('\u{21}'..='\u{7E}').contains(&c)))
-}
-
-fn is_path_prefix(value: &str) -> bool {
-    value.starts_with('/') && value.chars().all(|c| ('\u{21}'..='\u{7F}').contains(&c))
-}
-
-fn is_marker(value: &str) -> bool {
-    !value.is_empty() && value.chars().all(|c| ('\u{20}'..='\u{FF}').contains(&c))
-}
-
-fn is_description(value: &str) -> bool {
-    value
-        .chars()
-        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A1}'..='\u{FF}'))
-}
 
 // ---------------------------------------------------------------------------------------------
 // Request types.
@@ -429,11 +412,11 @@ pub fn parse_request(
     let mut v = Violations::default();
     let request = match action {
         IamAction::CreateUser => {
-            let path = v.string("path", p.get("Path"), &PATH);
-            let user_name = v.required_string("userName", p.get("UserName"), &USER_NAME);
-            let boundary = v.string("permissionsBoundary", p.get("PermissionsBoundary"), &ARN);
+            let path = v.param("path", p.get("Path"), &PATH);
+            let user_name = v.required_param("userName", p.get("UserName"), &USER_NAME);
+            let boundary = v.param("permissionsBoundary", p.get("PermissionsBoundary"), &ARN);
             let tags = tags(p, &mut v);
-            v.finish()?;
+            v.finish_query()?;
             refuse_boundary(boundary.as_deref())?;
             check_duplicate_tags(&tags)?;
             IamRequest::CreateUser(CreateUserRequest {
@@ -443,33 +426,33 @@ pub fn parse_request(
             })
         }
         IamAction::GetUser => IamRequest::GetUser(GetUserRequest {
-            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            user_name: v.param("userName", p.get("UserName"), &EXISTING_USER_NAME),
         }),
         IamAction::ListUsers => IamRequest::ListUsers(ListUsersRequest {
-            path_prefix: v.string("pathPrefix", p.get("PathPrefix"), &PATH_PREFIX),
+            path_prefix: v.param("pathPrefix", p.get("PathPrefix"), &PATH_PREFIX),
             paging: paging(p, &mut v),
         }),
         IamAction::DeleteUser => IamRequest::DeleteUser(DeleteUserRequest {
-            user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            user_name: v.required_param("userName", p.get("UserName"), &EXISTING_USER_NAME),
         }),
         IamAction::CreateAccessKey => IamRequest::CreateAccessKey(CreateAccessKeyRequest {
-            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            user_name: v.param("userName", p.get("UserName"), &EXISTING_USER_NAME),
         }),
         IamAction::ListAccessKeys => IamRequest::ListAccessKeys(ListAccessKeysRequest {
-            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            user_name: v.param("userName", p.get("UserName"), &EXISTING_USER_NAME),
             paging: paging(p, &mut v),
         }),
         IamAction::UpdateAccessKey => {
-            let user_name = v.string("userName", p.get("UserName"), &EXISTING_USER_NAME);
+            let user_name = v.param("userName", p.get("UserName"), &EXISTING_USER_NAME);
             let access_key_id =
-                v.required_string("accessKeyId", p.get("AccessKeyId"), &ACCESS_KEY_ID);
+                v.required_param("accessKeyId", p.get("AccessKeyId"), &ACCESS_KEY_ID);
             if p.get("Status").is_none() {
                 v.null("status");
             }
             let status = v
                 .enumeration("status", p.get("Status"), &STATUS_VALUES)
                 .and_then(AccessKeyStatus::parse);
-            v.finish()?;
+            v.finish_query()?;
             IamRequest::UpdateAccessKey(UpdateAccessKeyRequest {
                 user_name,
                 access_key_id,
@@ -478,13 +461,13 @@ pub fn parse_request(
             })
         }
         IamAction::DeleteAccessKey => IamRequest::DeleteAccessKey(DeleteAccessKeyRequest {
-            user_name: v.string("userName", p.get("UserName"), &EXISTING_USER_NAME),
-            access_key_id: v.required_string("accessKeyId", p.get("AccessKeyId"), &ACCESS_KEY_ID),
+            user_name: v.param("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            access_key_id: v.required_param("accessKeyId", p.get("AccessKeyId"), &ACCESS_KEY_ID),
         }),
         IamAction::PutUserPolicy => IamRequest::PutUserPolicy(PutUserPolicyRequest {
-            user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
-            policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
-            policy_document: v.required_string(
+            user_name: v.required_param("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            policy_name: v.required_param("policyName", p.get("PolicyName"), &POLICY_NAME),
+            policy_document: v.required_param(
                 "policyDocument",
                 p.get("PolicyDocument"),
                 &POLICY_DOCUMENT,
@@ -493,27 +476,27 @@ pub fn parse_request(
         IamAction::GetUserPolicy => IamRequest::GetUserPolicy(user_policy(p, &mut v)),
         IamAction::DeleteUserPolicy => IamRequest::DeleteUserPolicy(user_policy(p, &mut v)),
         IamAction::ListUserPolicies => IamRequest::ListUserPolicies(ListUserPoliciesRequest {
-            user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
+            user_name: v.required_param("userName", p.get("UserName"), &EXISTING_USER_NAME),
             paging: paging(p, &mut v),
         }),
         IamAction::CreateRole => {
-            let path = v.string("path", p.get("Path"), &PATH);
-            let role_name = v.required_string("roleName", p.get("RoleName"), &ROLE_NAME);
-            let assume_role_policy_document = v.required_string(
+            let path = v.param("path", p.get("Path"), &PATH);
+            let role_name = v.required_param("roleName", p.get("RoleName"), &ROLE_NAME);
+            let assume_role_policy_document = v.required_param(
                 "assumeRolePolicyDocument",
                 p.get("AssumeRolePolicyDocument"),
                 &POLICY_DOCUMENT,
             );
-            let description = v.string("description", p.get("Description"), &DESCRIPTION);
+            let description = v.param("description", p.get("Description"), &DESCRIPTION);
             let max_session_duration = v.integer(
                 "maxSessionDuration",
                 p.get("MaxSessionDuration"),
                 3600,
                 43200,
             );
-            let boundary = v.string("permissionsBoundary", p.get("PermissionsBoundary"), &ARN);
+            let boundary = v.param("permissionsBoundary", p.get("PermissionsBoundary"), &ARN);
             let tags = tags(p, &mut v);
-            v.finish()?;
+            v.finish_query()?;
             refuse_boundary(boundary.as_deref())?;
             check_duplicate_tags(&tags)?;
             IamRequest::CreateRole(CreateRoleRequest {
@@ -528,13 +511,13 @@ pub fn parse_request(
         IamAction::GetRole => IamRequest::GetRole(role(p, &mut v)),
         IamAction::DeleteRole => IamRequest::DeleteRole(role(p, &mut v)),
         IamAction::ListRoles => IamRequest::ListRoles(ListRolesRequest {
-            path_prefix: v.string("pathPrefix", p.get("PathPrefix"), &PATH_PREFIX),
+            path_prefix: v.param("pathPrefix", p.get("PathPrefix"), &PATH_PREFIX),
             paging: paging(p, &mut v),
         }),
         IamAction::PutRolePolicy => IamRequest::PutRolePolicy(PutRolePolicyRequest {
-            role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
-            policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
-            policy_document: v.required_string(
+            role_name: v.required_param("roleName", p.get("RoleName"), &ROLE_NAME),
+            policy_name: v.required_param("policyName", p.get("PolicyName"), &POLICY_NAME),
+            policy_document: v.required_param(
                 "policyDocument",
                 p.get("PolicyDocument"),
                 &POLICY_DOCUMENT,
@@ -543,40 +526,40 @@ pub fn parse_request(
         IamAction::GetRolePolicy => IamRequest::GetRolePolicy(role_policy(p, &mut v)),
         IamAction::DeleteRolePolicy => IamRequest::DeleteRolePolicy(role_policy(p, &mut v)),
         IamAction::ListRolePolicies => IamRequest::ListRolePolicies(ListRolePoliciesRequest {
-            role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
+            role_name: v.required_param("roleName", p.get("RoleName"), &ROLE_NAME),
             paging: paging(p, &mut v),
         }),
     };
     // The arms with checks after validation have finished already (a second `finish` finds
     // nothing); the others finish here.
-    v.finish()?;
+    v.finish_query()?;
     Ok(request)
 }
 
 fn paging(p: Params<'_>, v: &mut Violations) -> Paging {
     Paging {
-        marker: v.string("marker", p.get("Marker"), &MARKER),
+        marker: v.param("marker", p.get("Marker"), &MARKER),
         max_items: v.integer("maxItems", p.get("MaxItems"), 1, 1000),
     }
 }
 
 fn user_policy(p: Params<'_>, v: &mut Violations) -> UserPolicyRequest {
     UserPolicyRequest {
-        user_name: v.required_string("userName", p.get("UserName"), &EXISTING_USER_NAME),
-        policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
+        user_name: v.required_param("userName", p.get("UserName"), &EXISTING_USER_NAME),
+        policy_name: v.required_param("policyName", p.get("PolicyName"), &POLICY_NAME),
     }
 }
 
 fn role(p: Params<'_>, v: &mut Violations) -> RoleRequest {
     RoleRequest {
-        role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
+        role_name: v.required_param("roleName", p.get("RoleName"), &ROLE_NAME),
     }
 }
 
 fn role_policy(p: Params<'_>, v: &mut Violations) -> RolePolicyRequest {
     RolePolicyRequest {
-        role_name: v.required_string("roleName", p.get("RoleName"), &ROLE_NAME),
-        policy_name: v.required_string("policyName", p.get("PolicyName"), &POLICY_NAME),
+        role_name: v.required_param("roleName", p.get("RoleName"), &ROLE_NAME),
+        policy_name: v.required_param("policyName", p.get("PolicyName"), &POLICY_NAME),
     }
 }
 

@@ -6,8 +6,9 @@
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
-use super::query::{encode_policy, Tag, Xml};
 use super::{AccessKeyStatus, IamAction, IAM_NAMESPACE};
+use crate::query::form::Tag;
+use crate::query::xml::{encode_policy, Xml};
 use crate::sensitive::SensitiveString;
 
 /// An IAM user, as the server passes it in.
