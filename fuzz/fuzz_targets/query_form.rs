@@ -4,8 +4,8 @@
 //! Nothing may panic; every refusal is a client error and renders as XML.
 #![no_main]
 
-use coffer_protocol::iam::{self, IamAction, QueryError};
-use coffer_protocol::query::{self, QueryService};
+use coffer_protocol::iam::{self, IamAction};
+use coffer_protocol::query::{self, QueryError, QueryService};
 use coffer_protocol::sts;
 use libfuzzer_sys::fuzz_target;
 
