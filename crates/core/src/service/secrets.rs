@@ -192,6 +192,9 @@ impl Service {
                         if self.open_value(&existing, token).await?.ct_eq(value) {
                             return Ok(SecretRefOutput::of(&existing, Some(token.clone())));
                         }
+                        // The token names a version of the secret: AWS reports the token, not
+                        // the name.
+                        return Err(Error::VersionExists(token.clone(), existing.arn()));
                     }
                 }
                 Err(Error::SecretExists(existing_name))
@@ -294,7 +297,7 @@ impl Service {
             (Some(value), Some(token)) => {
                 // The caller may read the value: authorized inside the transaction.
                 if existing_version && !self.open_value(&record, token).await?.ct_eq(value) {
-                    return Err(Error::VersionExists(token.clone()));
+                    return Err(Error::VersionExists(token.clone(), record.arn()));
                 }
                 Some(token.clone())
             }

@@ -61,6 +61,12 @@ pub async fn create_secret(
     })
 }
 
+/// A secret's Description as AWS shows it: an empty one is no Description (the key is absent
+/// from DescribeSecret and ListSecrets entries, as when none was ever set).
+fn wire_description(record: &SecretRecord) -> Option<String> {
+    record.description.clone().filter(|d| !d.is_empty())
+}
+
 /// DescribeSecret.
 pub async fn describe_secret(
     ctx: &Ctx<'_>,
@@ -73,7 +79,7 @@ pub async fn describe_secret(
     Ok(DescribeSecretResponse {
         arn: Some(record.arn()),
         name: Some(record.name.clone()),
-        description: record.description.clone(),
+        description: wire_description(&record),
         kms_key_id: record.kms_key_id.clone(),
         last_changed_date: Some(epoch(record.last_changed)),
         last_accessed_date: record.last_accessed.map(epoch),
@@ -154,7 +160,7 @@ fn list_entry(record: &SecretRecord) -> SecretListEntry {
     SecretListEntry {
         arn: Some(record.arn()),
         name: Some(record.name.clone()),
-        description: record.description.clone(),
+        description: wire_description(record),
         kms_key_id: record.kms_key_id.clone(),
         last_changed_date: Some(epoch(record.last_changed)),
         last_accessed_date: record.last_accessed.map(epoch),
