@@ -2,11 +2,12 @@
 //!
 //! [`sqlite::SqliteStore`] is the embedded default (a file in the data directory, or memory for
 //! `--dev`); [`postgres::PostgresStore`] is the shared store for several coffer nodes. All SQL
-//! of the project lives in this crate, one module per engine, with embedded migrations per
-//! engine. [`transfer`] moves a deployment from one engine to the other.
+//! of the project lives in this crate: the statements both engines run, written once, in `sql`;
+//! what only one engine does in its module; embedded migrations per engine. [`transfer`] moves a deployment from one engine to the other.
 
 mod paging;
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 mod tags;
 pub mod transfer;

@@ -31,7 +31,8 @@ pub(crate) enum Plan {
     ByOrder,
 }
 
-/// How an engine spells things that differ.
+/// How an engine spells things that differ. The SQL of both engines (`paging`, `crate::sql`) is
+/// one text; what differs is taken from here.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Dialect {
     /// Appended to a text column so that it compares byte by byte ("" on SQLite, whose default
@@ -39,6 +40,31 @@ pub(crate) struct Dialect {
     pub bytewise: &'static str,
     /// Binds are `$1`, `$2`, … (PostgreSQL) rather than `?` (SQLite).
     pub numbered_binds: bool,
+    /// Appended to a `SELECT` of the row a write is about to change, to lock it until the
+    /// transaction ends (` FOR UPDATE` on PostgreSQL; "" on SQLite, whose writer holds the
+    /// whole database).
+    pub lock_row: &'static str,
+    /// Appended to the `SELECT` of the secrets due for purging, so that each is claimed by one
+    /// node: those another transaction holds are skipped (PostgreSQL); "" on SQLite.
+    pub claim_rows: &'static str,
+}
+
+impl Dialect {
+    /// SQLite's.
+    pub const SQLITE: Dialect = Dialect {
+        bytewise: "",
+        numbered_binds: false,
+        lock_row: "",
+        claim_rows: "",
+    };
+
+    /// PostgreSQL's.
+    pub const POSTGRES: Dialect = Dialect {
+        bytewise: " COLLATE \"C\"",
+        numbered_binds: true,
+        lock_row: " FOR UPDATE",
+        claim_rows: " ORDER BY id FOR UPDATE SKIP LOCKED",
+    };
 }
 
 /// The `WHERE` clause over `secrets s` that selects the page's secrets by id, for the engine's
@@ -165,14 +191,8 @@ mod tests {
 
     #[test]
     fn ids_in_binds_one_placeholder_per_id_in_the_engine_s_style() {
-        let sqlite = Dialect {
-            bytewise: "",
-            numbered_binds: false,
-        };
-        let postgres = Dialect {
-            bytewise: " COLLATE \"C\"",
-            numbered_binds: true,
-        };
+        let sqlite = Dialect::SQLITE;
+        let postgres = Dialect::POSTGRES;
         assert_eq!(ids_in(3, sqlite), "s.id IN (?, ?, ?)");
         assert_eq!(ids_in(3, postgres), "s.id IN ($1, $2, $3)");
     }

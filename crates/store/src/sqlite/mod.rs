@@ -18,30 +18,40 @@ use chrono::{DateTime, Utc};
 use coffer_core::error::{Error, Result};
 use coffer_core::model::{
     AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord, ValueKind, VersionMeta,
+    SecretRecord, VersionMeta,
 };
-use coffer_core::names::{AccountId, Candidate, Region, Scope};
+use coffer_core::names::{AccountId, Candidate, Scope};
 use coffer_core::store::{AuditHead, ListOrder, Mutation, PageQuery, Store};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
 
 pub mod export;
-mod iam;
 mod writer;
 use writer::Writer;
 
 use crate::paging;
+use crate::sql::{from_millis, millis, store_err};
+
+/// The shared SQL (`crate::sql`), for SQLite's types. Its functions fail with the domain error
+/// itself, so the `Ok(…?)` that converts PostgreSQL's error type is an identity here.
+#[allow(clippy::needless_question_mark)]
+mod shared {
+    crate::sql::engine_sql!(
+        db: sqlx::Sqlite,
+        conn: sqlx::SqliteConnection,
+        row: sqlx::sqlite::SqliteRow,
+        dialect: super::DIALECT,
+        error: coffer_core::error::Error,
+        map: crate::sql::store_err,
+    );
+}
 
 /// How long the writer task waits for a caller's mutation before rolling its job back.
 const MUTATION_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// SQLite compares text byte by byte by default; binds are `?`.
-const DIALECT: paging::Dialect = paging::Dialect {
-    bytewise: "",
-    numbered_binds: false,
-};
+/// SQLite compares text byte by byte by default, binds `?`, and has no row locks (its writer
+/// holds the whole database).
+const DIALECT: paging::Dialect = paging::Dialect::SQLITE;
 
 /// A `name` filter whose ranges select fewer secrets than this is read through the name index
 /// and sorted; one that selects more, along the sort column's index (`paging::Plan`). SQLite
@@ -52,23 +62,6 @@ const NAME_PLAN_LIMIT: i64 = 4096;
 
 /// The migrations, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-/// A storage failure from sqlx, as a domain error.
-fn store_err(e: sqlx::Error) -> Error {
-    Error::Store(Box::new(e))
-}
-
-fn millis(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-fn from_millis(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-fn corrupt(what: &str) -> Error {
-    Error::Internal(format!("stored {what} is not valid"))
-}
 
 /// The SQLite store.
 #[derive(Clone)]
@@ -147,8 +140,8 @@ impl Remembered {
     }
 }
 
-/// `after` as reading it back from the database would give it, after [`write_changes`] wrote
-/// it over `before`: timestamps in milliseconds, versions in the order the load sorts them.
+/// `after` as reading it back from the database would give it, after [`shared::write_changes`]
+/// wrote it over `before`: timestamps in milliseconds, versions in the order the load sorts them.
 /// `None` when the change touched something `write_changes` does not write (the secret's
 /// identity, or an existing version's metadata other than its labels): such a record must be
 /// loaded again.
@@ -412,336 +405,6 @@ impl SqliteStore {
         })
     }
 }
-
-/// The columns of `secrets` every query selects, in this order.
-const SECRET_COLUMNS: &str =
-    "id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy";
-
-fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord> {
-    let account: String = row.try_get("account_id").map_err(store_err)?;
-    let region: String = row.try_get("region").map_err(store_err)?;
-    Ok(SecretRecord {
-        id: row.try_get("id").map_err(store_err)?,
-        scope: Scope {
-            account: AccountId::parse(&account).ok_or_else(|| corrupt("account id"))?,
-            region: Region::parse(&region).ok_or_else(|| corrupt("region"))?,
-        },
-        name: row.try_get("name").map_err(store_err)?,
-        suffix: row.try_get("suffix").map_err(store_err)?,
-        description: row.try_get("description").map_err(store_err)?,
-        kms_key_id: row.try_get("kms_key_id").map_err(store_err)?,
-        created: from_millis(row.try_get("created_ms").map_err(store_err)?),
-        last_changed: from_millis(row.try_get("last_changed_ms").map_err(store_err)?),
-        last_accessed: row
-            .try_get::<Option<i64>, _>("last_accessed_ms")
-            .map_err(store_err)?
-            .map(from_millis),
-        deleted: row
-            .try_get::<Option<i64>, _>("deleted_ms")
-            .map_err(store_err)?
-            .map(from_millis),
-        deletion_due: row
-            .try_get::<Option<i64>, _>("deletion_due_ms")
-            .map_err(store_err)?
-            .map(from_millis),
-        tags: Vec::new(),
-        resource_policy: row.try_get("resource_policy").map_err(store_err)?,
-        versions: Vec::new(),
-    })
-}
-
-fn sealed_from_row(row: &SqliteRow) -> Result<SealedValue> {
-    let kind: String = row.try_get("kind").map_err(store_err)?;
-    Ok(SealedValue {
-        key_id: row.try_get("key_id").map_err(store_err)?,
-        wrapped_key: row.try_get("wrapped_key").map_err(store_err)?,
-        ciphertext: row.try_get("ciphertext").map_err(store_err)?,
-        kind: ValueKind::parse(&kind).ok_or_else(|| corrupt("value kind"))?,
-    })
-}
-
-/// Fills in versions, labels and tags of the given secrets, selected by a `WHERE` clause over
-/// the `secrets` table aliased `s` with the given binds.
-async fn load_children(
-    conn: &mut SqliteConnection,
-    records: &mut [SecretRecord],
-    filter: &str,
-    binds: &[&str],
-) -> Result<()> {
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(records.len());
-    for (i, r) in records.iter().enumerate() {
-        index.insert(r.id.clone(), i);
-    }
-    // Versions and their labels in one query: one row per (version, label), a version without
-    // labels once with a NULL label. Each query is a round trip to SQLite's worker thread, and
-    // this runs inside every write.
-    let version_sql = format!(
-        "SELECT v.secret_id, v.version_id, v.created_ms, v.kms_key_id, v.last_accessed_ms, l.label \
-         FROM versions v JOIN secrets s ON s.id = v.secret_id \
-         LEFT JOIN labels l ON l.secret_id = v.secret_id AND l.version_id = v.version_id \
-         WHERE {filter} ORDER BY v.created_ms, v.version_id, l.position"
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(version_sql));
-    for b in binds {
-        query = query.bind(*b);
-    }
-    for row in query.fetch_all(&mut *conn).await.map_err(store_err)? {
-        let secret_id: String = row.try_get("secret_id").map_err(store_err)?;
-        let Some(&i) = index.get(&secret_id) else {
-            continue;
-        };
-        let version_id: String = row.try_get("version_id").map_err(store_err)?;
-        let label: Option<String> = row.try_get("label").map_err(store_err)?;
-        let versions = &mut records[i].versions;
-        if versions.last().is_none_or(|v| v.version_id != version_id) {
-            versions.push(VersionMeta {
-                version_id,
-                created: from_millis(row.try_get("created_ms").map_err(store_err)?),
-                stages: Vec::new(),
-                kms_key_id: row.try_get("kms_key_id").map_err(store_err)?,
-                last_accessed: row
-                    .try_get::<Option<i64>, _>("last_accessed_ms")
-                    .map_err(store_err)?
-                    .map(from_millis),
-            });
-        }
-        if let (Some(label), Some(version)) = (label, versions.last_mut()) {
-            version.stages.push(label);
-        }
-    }
-    let tag_sql = format!(
-        "SELECT t.secret_id, t.key, t.value FROM tags t JOIN secrets s ON s.id = t.secret_id \
-         WHERE {filter} ORDER BY t.position"
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(tag_sql));
-    for b in binds {
-        query = query.bind(*b);
-    }
-    for row in query.fetch_all(&mut *conn).await.map_err(store_err)? {
-        let secret_id: String = row.try_get("secret_id").map_err(store_err)?;
-        if let Some(&i) = index.get(&secret_id) {
-            records[i].tags.push((
-                row.try_get("key").map_err(store_err)?,
-                row.try_get("value").map_err(store_err)?,
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Finds the first secret matching one of `candidates`, in order, and loads it with its
-/// children: the secret's row comes with the lookup, saving a round trip.
-async fn load_by_candidates(
-    conn: &mut SqliteConnection,
-    scope: &Scope,
-    candidates: &[Candidate],
-) -> Result<Option<SecretRecord>> {
-    let sql = format!(
-        "SELECT {SECRET_COLUMNS} FROM secrets WHERE account_id = ? AND region = ? AND name = ?"
-    );
-    for candidate in candidates {
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(scope.account.as_str())
-            .bind(scope.region.as_str())
-            .bind(&candidate.name)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(store_err)?;
-        if let Some(row) = row {
-            let record = secret_from_row(&row)?;
-            if candidate
-                .suffix
-                .as_deref()
-                .is_none_or(|s| s == record.suffix)
-            {
-                let id = record.id.clone();
-                let mut records = [record];
-                load_children(conn, &mut records, "s.id = ?", &[&id]).await?;
-                let [record] = records;
-                return Ok(Some(record));
-            }
-        }
-    }
-    Ok(None)
-}
-
-async fn insert_version(
-    conn: &mut SqliteConnection,
-    secret_id: &str,
-    meta: &VersionMeta,
-    sealed: &SealedValue,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO versions (secret_id, version_id, created_ms, kms_key_id, last_accessed_ms, key_id, wrapped_key, ciphertext, kind) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(secret_id)
-    .bind(&meta.version_id)
-    .bind(millis(meta.created))
-    .bind(&meta.kms_key_id)
-    .bind(meta.last_accessed.map(millis))
-    .bind(&sealed.key_id)
-    .bind(&sealed.wrapped_key)
-    .bind(&sealed.ciphertext)
-    .bind(sealed.kind.as_str())
-    .execute(&mut *conn)
-    .await
-    .map_err(store_err)?;
-    Ok(())
-}
-
-/// Inserts the record's labels; the secret has none yet (a new secret), or they were deleted
-/// first ([`write_changes`]).
-async fn write_labels(conn: &mut SqliteConnection, record: &SecretRecord) -> Result<()> {
-    let labels: Vec<(&str, &str)> = record
-        .versions
-        .iter()
-        .flat_map(|v| {
-            v.stages
-                .iter()
-                .map(move |l| (l.as_str(), v.version_id.as_str()))
-        })
-        .collect();
-    if labels.is_empty() {
-        return Ok(());
-    }
-    // One statement for all labels (at most 20).
-    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO labels (secret_id, label, version_id, position) ",
-    );
-    insert.push_values(
-        labels.iter().enumerate(),
-        |mut row, (position, (label, version))| {
-            row.push_bind(&record.id)
-                .push_bind(*label)
-                .push_bind(*version)
-                .push_bind(position as i64);
-        },
-    );
-    insert
-        .build()
-        .execute(&mut *conn)
-        .await
-        .map_err(store_err)?;
-    Ok(())
-}
-
-async fn write_tags(conn: &mut SqliteConnection, record: &SecretRecord) -> Result<()> {
-    sqlx::query("DELETE FROM tags WHERE secret_id = ?")
-        .bind(&record.id)
-        .execute(&mut *conn)
-        .await
-        .map_err(store_err)?;
-    if record.tags.is_empty() {
-        return Ok(());
-    }
-    // One statement for all tags (at most 50).
-    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO tags (secret_id, key, value, position) ",
-    );
-    insert.push_values(
-        record.tags.iter().enumerate(),
-        |mut row, (position, (key, value))| {
-            row.push_bind(&record.id)
-                .push_bind(key)
-                .push_bind(value)
-                .push_bind(position as i64);
-        },
-    );
-    insert
-        .build()
-        .execute(&mut *conn)
-        .await
-        .map_err(store_err)?;
-    Ok(())
-}
-
-fn labels_of(record: &SecretRecord) -> Vec<(&str, &[String])> {
-    record
-        .versions
-        .iter()
-        .map(|v| (v.version_id.as_str(), v.stages.as_slice()))
-        .collect()
-}
-
-/// Writes the difference between `before` and `after` (same secret).
-async fn write_changes(
-    conn: &mut SqliteConnection,
-    before: &SecretRecord,
-    after: &SecretRecord,
-    new_versions: &[NewVersion],
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE secrets SET description = ?, kms_key_id = ?, last_changed_ms = ?, last_accessed_ms = ?, \
-         deleted_ms = ?, deletion_due_ms = ?, resource_policy = ? WHERE id = ?",
-    )
-    .bind(&after.description)
-    .bind(&after.kms_key_id)
-    .bind(millis(after.last_changed))
-    .bind(after.last_accessed.map(millis))
-    .bind(after.deleted.map(millis))
-    .bind(after.deletion_due.map(millis))
-    .bind(&after.resource_policy)
-    .bind(&after.id)
-    .execute(&mut *conn)
-    .await
-    .map_err(store_err)?;
-
-    let labels_changed = labels_of(before) != labels_of(after);
-    if labels_changed {
-        // Labels go first: they reference versions that may be about to disappear.
-        sqlx::query("DELETE FROM labels WHERE secret_id = ?")
-            .bind(&after.id)
-            .execute(&mut *conn)
-            .await
-            .map_err(store_err)?;
-    }
-    let kept: std::collections::HashSet<&str> = after
-        .versions
-        .iter()
-        .map(|v| v.version_id.as_str())
-        .collect();
-    let had: std::collections::HashSet<&str> = before
-        .versions
-        .iter()
-        .map(|v| v.version_id.as_str())
-        .collect();
-    for old in &before.versions {
-        if !kept.contains(old.version_id.as_str()) {
-            sqlx::query("DELETE FROM versions WHERE secret_id = ? AND version_id = ?")
-                .bind(&after.id)
-                .bind(&old.version_id)
-                .execute(&mut *conn)
-                .await
-                .map_err(store_err)?;
-        }
-    }
-    for new in new_versions {
-        let meta = after
-            .version(&new.version_id)
-            .ok_or_else(|| Error::Internal("new version missing from the record".into()))?;
-        insert_version(conn, &after.id, meta, &new.sealed).await?;
-    }
-    // Every version in the record must now exist: old ones or just inserted.
-    for v in &after.versions {
-        if !had.contains(v.version_id.as_str())
-            && !new_versions.iter().any(|n| n.version_id == v.version_id)
-        {
-            return Err(Error::Internal(
-                "a version was added without its value".into(),
-            ));
-        }
-    }
-    if labels_changed {
-        write_labels(conn, after).await?;
-    }
-    if before.tags != after.tags {
-        write_tags(conn, after).await?;
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn insert_secret(&self, record: &SecretRecord, first: Option<&NewVersion>) -> Result<()> {
@@ -749,7 +412,7 @@ impl Store for SqliteStore {
         let first = first.cloned();
         self.writer
             .write(move |mut conn| async move {
-                let result = insert_secret_rows(&mut conn, &owned, first.as_ref()).await;
+                let result = shared::insert_secret(&mut conn, &owned, first.as_ref()).await;
                 (conn, result)
             })
             .await?;
@@ -783,7 +446,7 @@ impl Store for SqliteStore {
         let mut tx = sqlx::Connection::begin(&mut *conn)
             .await
             .map_err(store_err)?;
-        let record = load_by_candidates(&mut tx, scope, candidates).await?;
+        let record = shared::load_by_candidates(&mut tx, scope, candidates, false).await?;
         tx.commit().await.map_err(store_err)?;
         if let Some(record) = &record {
             self.cache.insert_if_current(epoch, record);
@@ -811,9 +474,11 @@ impl Store for SqliteStore {
             let result = async {
                 let before = match remembered.find(&scope_owned, &candidates_owned) {
                     Some(record) => record,
-                    None => load_by_candidates(&mut conn, &scope_owned, &candidates_owned)
-                        .await?
-                        .ok_or(Error::SecretNotFound)?,
+                    None => {
+                        shared::load_by_candidates(&mut conn, &scope_owned, &candidates_owned, true)
+                            .await?
+                            .ok_or(Error::SecretNotFound)?
+                    }
                 };
                 // The entry goes now: when the result cannot be remembered as stored (below),
                 // the record as it was before this write must not stay behind.
@@ -826,7 +491,7 @@ impl Store for SqliteStore {
                     .map_err(|_| Error::Internal("mutation timed out".into()))?
                     .map_err(|_| Error::Internal("mutation abandoned".into()))?;
                 if after != before || !new_versions.is_empty() {
-                    write_changes(&mut conn, &before, &after, &new_versions).await?;
+                    shared::write_changes(&mut conn, &before, &after, &new_versions).await?;
                 }
                 if let Some(stored) = as_stored(&before, &after) {
                     remembered.remember(stored);
@@ -874,10 +539,15 @@ impl Store for SqliteStore {
             .writer
             .write(move |mut conn| async move {
                 let result = async {
-                    let record =
-                        load_by_candidates(&mut conn, &scope_owned, &candidates_owned).await?;
+                    let record = shared::load_by_candidates(
+                        &mut conn,
+                        &scope_owned,
+                        &candidates_owned,
+                        true,
+                    )
+                    .await?;
                     if let Some(record) = &record {
-                        delete_secret_rows(&mut conn, &record.id).await?;
+                        shared::delete_secret_rows(&mut conn, &record.id).await?;
                     }
                     Ok(record)
                 }
@@ -895,13 +565,8 @@ impl Store for SqliteStore {
         if let Some(sealed) = self.cache.sealed(&key) {
             return Ok(Some(SealedValue::clone(&sealed)));
         }
-        let row = sqlx::query("SELECT key_id, wrapped_key, ciphertext, kind FROM versions WHERE secret_id = ? AND version_id = ?")
-            .bind(secret_id)
-            .bind(version_id)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(store_err)?;
-        let sealed = row.as_ref().map(sealed_from_row).transpose()?;
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        let sealed = shared::read_sealed(&mut conn, secret_id, version_id).await?;
         if let Some(sealed) = &sealed {
             self.cache.insert_sealed(key, sealed);
         }
@@ -917,29 +582,7 @@ impl Store for SqliteStore {
         let mut tx = sqlx::Connection::begin(&mut *conn)
             .await
             .map_err(store_err)?;
-        let filter = if include_deleted {
-            "s.account_id = ? AND s.region = ?"
-        } else {
-            "s.account_id = ? AND s.region = ? AND s.deleted_ms IS NULL"
-        };
-        let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets s WHERE {filter}");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(scope.account.as_str())
-            .bind(scope.region.as_str())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        let mut records = rows
-            .iter()
-            .map(secret_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        load_children(
-            &mut tx,
-            &mut records,
-            filter,
-            &[scope.account.as_str(), scope.region.as_str()],
-        )
-        .await?;
+        let records = shared::list_secrets(&mut tx, scope, include_deleted).await?;
         tx.commit().await.map_err(store_err)?;
         Ok(records)
     }
@@ -973,19 +616,7 @@ impl Store for SqliteStore {
             }
             _ => paging::Plan::Planner,
         };
-        let mut page = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
-        paging::push_page(&mut page, SECRET_COLUMNS, scope, query, DIALECT, plan);
-        let rows = page.build().fetch_all(&mut *tx).await.map_err(store_err)?;
-        let mut records = rows
-            .iter()
-            .map(secret_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        if !records.is_empty() {
-            let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            let filter = paging::ids_in(ids.len(), DIALECT);
-            load_children(&mut tx, &mut records, &filter, &ids).await?;
-        }
+        let records = shared::list_secret_page(&mut tx, scope, query, plan).await?;
         tx.commit().await.map_err(store_err)?;
         Ok(records)
     }
@@ -1002,26 +633,14 @@ impl Store for SqliteStore {
             .writer
             .write(move |mut conn| async move {
                 let result = async {
-                    sqlx::query("UPDATE secrets SET last_accessed_ms = ? WHERE id = ?")
-                        .bind(millis(day))
-                        .bind(&secret_id)
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(store_err)?;
-                    sqlx::query(
-                        "UPDATE versions SET last_accessed_ms = ? WHERE secret_id = ? AND version_id = ?",
-                    )
-                    .bind(millis(day))
-                    .bind(&secret_id)
-                    .bind(&version_id)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(store_err)?;
-                    let row = sqlx::query("SELECT account_id, region, name FROM secrets WHERE id = ?")
-                        .bind(&secret_id)
-                        .fetch_optional(&mut *conn)
-                        .await
-                        .map_err(store_err)?;
+                    shared::record_access(&mut conn, &secret_id, &version_id, day).await?;
+                    // The cached record that now shows an old date: its name, to forget it.
+                    let row =
+                        sqlx::query("SELECT account_id, region, name FROM secrets WHERE id = ?")
+                            .bind(&secret_id)
+                            .fetch_optional(&mut *conn)
+                            .await
+                            .map_err(store_err)?;
                     row.map(|row| -> Result<NameKey> {
                         Ok((
                             row.try_get("account_id").map_err(store_err)?,
@@ -1043,22 +662,7 @@ impl Store for SqliteStore {
         let purged = self
             .writer
             .write(move |mut conn| async move {
-                let result = async {
-                    let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE deletion_due_ms IS NOT NULL AND deletion_due_ms <= ?");
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(millis(now))
-                        .fetch_all(&mut *conn)
-                        .await
-                        .map_err(store_err)?;
-                    let mut purged = Vec::with_capacity(rows.len());
-                    for row in &rows {
-                        let record = secret_from_row(row)?;
-                        delete_secret_rows(&mut conn, &record.id).await?;
-                        purged.push(record);
-                    }
-                    Ok(purged)
-                }
-                .await;
+                let result = shared::purge_due(&mut conn, now).await;
                 (conn, result)
             })
             .await?;
@@ -1068,99 +672,68 @@ impl Store for SqliteStore {
     }
 
     async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()> {
-        let account = account.as_str().to_owned();
+        let account = account.clone();
         self.writer
             .write(move |mut conn| async move {
-                let result = sqlx::query(
-                    "INSERT INTO accounts (id, created_ms) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(&account)
-                .bind(millis(created))
-                .execute(&mut *conn)
-                .await
-                .map(|_| ())
-                .map_err(store_err);
+                let result = shared::ensure_account(&mut conn, &account, created).await;
                 (conn, result)
             })
             .await
     }
 
     async fn list_accounts(&self) -> Result<Vec<AccountId>> {
-        let rows = sqlx::query("SELECT id FROM accounts ORDER BY created_ms, id")
-            .fetch_all(&self.reader)
-            .await
-            .map_err(store_err)?;
-        rows.iter()
-            .map(|row| {
-                let id: String = row.try_get("id").map_err(store_err)?;
-                AccountId::parse(&id).ok_or_else(|| corrupt("account id"))
-            })
-            .collect()
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::list_accounts(&mut conn).await
     }
 
     async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
         let key = key.clone();
         self.writer
             .write(move |mut conn| async move {
-                let result = async {
-                    sqlx::query(
-            "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, user_name) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&key.access_key_id)
-        .bind(key.account.as_str())
-        .bind(&key.principal_arn)
-        .bind(&key.sealed_secret.key_id)
-        .bind(&key.sealed_secret.wrapped_key)
-        .bind(&key.sealed_secret.ciphertext)
-        .bind(millis(key.created))
-        .bind(key.active)
-        .bind(&key.user_name)
-        .execute(&mut *conn)
-        .await
-        .map_err(store_err)?;
-                    Ok(())
-                }
-                .await;
+                let result = shared::insert_access_key(&mut conn, &key).await;
                 (conn, result)
             })
             .await
     }
 
     async fn find_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
-        let row = sqlx::query(
-            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, user_name \
-             FROM access_keys WHERE access_key_id = ?",
-        )
-        .bind(access_key_id)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(store_err)?;
-        row.as_ref().map(access_key_from_row).transpose()
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::find_access_key(&mut conn, access_key_id).await
     }
 
     async fn list_access_keys(&self, account: &AccountId) -> Result<Vec<AccessKeyRecord>> {
-        let rows = sqlx::query(
-            "SELECT access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, user_name \
-             FROM access_keys WHERE account_id = ? ORDER BY created_ms, access_key_id",
-        )
-        .bind(account.as_str())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(store_err)?;
-        rows.iter().map(access_key_from_row).collect()
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::list_access_keys(&mut conn, account).await
     }
 
     async fn set_access_key_active(&self, access_key_id: &str, active: bool) -> Result<bool> {
-        self.iam_set_access_key_active(access_key_id, active).await
+        let id = access_key_id.to_owned();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::set_access_key_active(&mut conn, &id, active).await;
+                (conn, result)
+            })
+            .await
     }
 
     async fn delete_access_key(&self, access_key_id: &str) -> Result<bool> {
-        self.iam_delete_access_key(access_key_id).await
+        let id = access_key_id.to_owned();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::delete_access_key(&mut conn, &id).await;
+                (conn, result)
+            })
+            .await
     }
 
     async fn insert_principal(&self, principal: &PrincipalRecord) -> Result<bool> {
-        self.iam_insert_principal(principal).await
+        let principal = principal.clone();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::insert_principal(&mut conn, &principal).await;
+                (conn, result)
+            })
+            .await
     }
 
     async fn find_principal(
@@ -1169,7 +742,8 @@ impl Store for SqliteStore {
         kind: PrincipalKind,
         name: &str,
     ) -> Result<Option<PrincipalRecord>> {
-        self.iam_find_principal(account, kind, name).await
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::find_principal(&mut conn, account, kind, name).await
     }
 
     async fn list_principals(
@@ -1177,7 +751,8 @@ impl Store for SqliteStore {
         account: &AccountId,
         kind: PrincipalKind,
     ) -> Result<Vec<PrincipalRecord>> {
-        self.iam_list_principals(account, kind).await
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::list_principals(&mut conn, account, kind).await
     }
 
     async fn delete_principal(
@@ -1186,7 +761,15 @@ impl Store for SqliteStore {
         kind: PrincipalKind,
         name: &str,
     ) -> Result<DeleteOutcome> {
-        self.iam_delete_principal(account, kind, name).await
+        // The checks and the delete run in one job of the writer, so in one transaction: no
+        // policy or key can be added between them.
+        let (account, name) = (account.clone(), name.to_owned());
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::delete_principal(&mut conn, &account, kind, &name).await;
+                (conn, result)
+            })
+            .await
     }
 
     async fn put_inline_policy(
@@ -1197,7 +780,25 @@ impl Store for SqliteStore {
         policy_name: &str,
         document: &str,
     ) -> Result<()> {
-        self.iam_put_inline_policy(account, kind, principal, policy_name, document)
+        let (account, principal, policy_name, document) = (
+            account.clone(),
+            principal.to_owned(),
+            policy_name.to_owned(),
+            document.to_owned(),
+        );
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::put_inline_policy(
+                    &mut conn,
+                    &account,
+                    kind,
+                    &principal,
+                    &policy_name,
+                    &document,
+                )
+                .await;
+                (conn, result)
+            })
             .await
     }
 
@@ -1207,8 +808,8 @@ impl Store for SqliteStore {
         kind: PrincipalKind,
         principal: &str,
     ) -> Result<Vec<(String, String)>> {
-        self.iam_list_inline_policies(account, kind, principal)
-            .await
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::list_inline_policies(&mut conn, account, kind, principal).await
     }
 
     async fn delete_inline_policy(
@@ -1218,7 +819,23 @@ impl Store for SqliteStore {
         principal: &str,
         policy_name: &str,
     ) -> Result<bool> {
-        self.iam_delete_inline_policy(account, kind, principal, policy_name)
+        let (account, principal, policy_name) = (
+            account.clone(),
+            principal.to_owned(),
+            policy_name.to_owned(),
+        );
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::delete_inline_policy(
+                    &mut conn,
+                    &account,
+                    kind,
+                    &principal,
+                    &policy_name,
+                )
+                .await;
+                (conn, result)
+            })
             .await
     }
 
@@ -1234,154 +851,25 @@ impl Store for SqliteStore {
         let head = head.clone();
         self.writer
             .write(move |mut conn| async move {
-                let result = sqlx::query(
-                    "INSERT INTO audit_heads (trail, digest, updated_ms) VALUES (?, ?, ?) \
-                     ON CONFLICT (trail) DO UPDATE SET digest = excluded.digest, updated_ms = excluded.updated_ms",
-                )
-                .bind(&head.trail)
-                .bind(&head.digest)
-                .bind(millis(head.updated))
-                .execute(&mut *conn)
-                .await
-                .map(|_| ())
-                .map_err(store_err);
+                let result = shared::put_audit_head(&mut conn, &head).await;
                 (conn, result)
             })
             .await
     }
 
     async fn audit_head(&self, trail: &str) -> Result<Option<AuditHead>> {
-        let row = sqlx::query("SELECT digest, updated_ms FROM audit_heads WHERE trail = ?")
-            .bind(trail)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(store_err)?;
-        row.map(|row| {
-            Ok(AuditHead {
-                trail: trail.to_owned(),
-                digest: row.try_get("digest").map_err(store_err)?,
-                updated: from_millis(row.try_get("updated_ms").map_err(store_err)?),
-            })
-        })
-        .transpose()
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::audit_head(&mut conn, trail).await
     }
 
     async fn reset(&self) -> Result<()> {
         self.writer
             .write(move |mut conn| async move {
-                let result = async {
-                    for table in [
-                        "inline_policies",
-                        "principals",
-                        "labels",
-                        "tags",
-                        "versions",
-                        "secrets",
-                        "access_keys",
-                        "accounts",
-                    ] {
-                        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(store_err)?;
-                    }
-                    Ok(())
-                }
-                .await;
+                let result = shared::reset(&mut conn).await;
                 (conn, result)
             })
             .await?;
         self.cache.invalidate_all();
         Ok(())
     }
-}
-
-/// Inserts a new secret with its first version, labels and tags, unless its name is taken.
-async fn insert_secret_rows(
-    conn: &mut SqliteConnection,
-    record: &SecretRecord,
-    first: Option<&NewVersion>,
-) -> Result<()> {
-    let existing = sqlx::query(
-        "SELECT deleted_ms FROM secrets WHERE account_id = ? AND region = ? AND name = ?",
-    )
-    .bind(record.scope.account.as_str())
-    .bind(record.scope.region.as_str())
-    .bind(&record.name)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(store_err)?;
-    if let Some(row) = existing {
-        let deleted: Option<i64> = row.try_get("deleted_ms").map_err(store_err)?;
-        return Err(if deleted.is_some() {
-            Error::NameScheduledForDeletion
-        } else {
-            Error::SecretExists(record.name.clone())
-        });
-    }
-    sqlx::query(
-            "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-             last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&record.id)
-        .bind(record.scope.account.as_str())
-        .bind(record.scope.region.as_str())
-        .bind(&record.name)
-        .bind(&record.suffix)
-        .bind(&record.description)
-        .bind(&record.kms_key_id)
-        .bind(millis(record.created))
-        .bind(millis(record.last_changed))
-        .bind(record.last_accessed.map(millis))
-        .bind(record.deleted.map(millis))
-        .bind(record.deletion_due.map(millis))
-        .bind(&record.resource_policy)
-        .execute(&mut *conn)
-        .await
-        .map_err(store_err)?;
-    if let Some(first) = first {
-        let meta = record
-            .version(&first.version_id)
-            .ok_or_else(|| Error::Internal("first version missing from the record".into()))?;
-        insert_version(&mut *conn, &record.id, meta, &first.sealed).await?;
-    }
-    write_labels(&mut *conn, record).await?;
-    write_tags(&mut *conn, record).await?;
-    Ok(())
-}
-
-async fn delete_secret_rows(conn: &mut SqliteConnection, id: &str) -> Result<()> {
-    // Children first, in dependency order, so this works with or without cascades.
-    for sql in [
-        "DELETE FROM labels WHERE secret_id = ?",
-        "DELETE FROM tags WHERE secret_id = ?",
-        "DELETE FROM versions WHERE secret_id = ?",
-        "DELETE FROM secrets WHERE id = ?",
-    ] {
-        sqlx::query(sql)
-            .bind(id)
-            .execute(&mut *conn)
-            .await
-            .map_err(store_err)?;
-    }
-    Ok(())
-}
-
-fn access_key_from_row(row: &SqliteRow) -> Result<AccessKeyRecord> {
-    let account: String = row.try_get("account_id").map_err(store_err)?;
-    Ok(AccessKeyRecord {
-        access_key_id: row.try_get("access_key_id").map_err(store_err)?,
-        account: AccountId::parse(&account).ok_or_else(|| corrupt("account id"))?,
-        principal_arn: row.try_get("principal_arn").map_err(store_err)?,
-        user_name: row.try_get("user_name").map_err(store_err)?,
-        sealed_secret: SealedValue {
-            key_id: row.try_get("key_id").map_err(store_err)?,
-            wrapped_key: row.try_get("wrapped_key").map_err(store_err)?,
-            ciphertext: row.try_get("ciphertext").map_err(store_err)?,
-            kind: ValueKind::String,
-        },
-        created: from_millis(row.try_get("created_ms").map_err(store_err)?),
-        active: row.try_get("active").map_err(store_err)?,
-    })
 }

@@ -15,8 +15,7 @@ use aws_sdk_secretsmanager::Client;
 use chrono::Utc;
 
 pub mod iam;
-#[path = "../../../../store/tests/support/pg.rs"]
-pub mod pg;
+pub use coffer_test_support::pg;
 mod raw;
 #[allow(unused_imports)]
 pub use raw::{Raw, RawResponse, Signing};

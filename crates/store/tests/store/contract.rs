@@ -10,18 +10,15 @@
 //! contract_suite!(postgres, engines::postgres().await);
 //! ```
 //!
-//! The PostgreSQL engine runs each case in a scratch schema of its own (see `support/pg.rs`), so
-//! cases run in parallel; without a reachable PostgreSQL they are skipped, except under
-//! `CI=true`, where they fail.
+//! The PostgreSQL engine runs each case in a scratch schema of its own (see
+//! `coffer_test_support::pg`), so cases run in parallel; without a reachable PostgreSQL they are
+//! skipped, except under `CI=true`, where they fail.
 //!
 //! Behaviour that only one engine has (an SQLite file reopened, its migrations run again) is
 //! tested after the suite, outside the macro.
 #![allow(clippy::unwrap_used)]
 
-#[path = "contract/cases.rs"]
-mod cases;
-#[path = "support/pg.rs"]
-mod pg;
+pub(crate) mod cases;
 
 /// How each engine under test is built.
 mod engines {
@@ -62,7 +59,7 @@ mod engines {
     /// PostgreSQL in a scratch schema of its own; `None` when PostgreSQL is unreachable and the
     /// run does not require it.
     pub async fn postgres() -> Option<Engine> {
-        let scratch = crate::pg::scratch().await?;
+        let scratch = coffer_test_support::pg::scratch().await?;
         let store = PostgresStore::connect(&scratch.url()).await.unwrap();
         Some(Engine {
             store: Arc::new(store),
@@ -115,9 +112,9 @@ macro_rules! contract_suite {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $case() {
-                let made: Option<$crate::engines::Engine> = $make;
+                let made: Option<$crate::contract::engines::Engine> = $make;
                 let Some(engine) = made else { return };
-                $crate::cases::$case(engine.store.clone()).await;
+                $crate::contract::cases::$case(engine.store.clone()).await;
                 drop(engine);
             }
         )*
@@ -137,7 +134,7 @@ mod sqlite_only {
     use sqlx::sqlite::SqliteConnectOptions;
     use sqlx::{Row, SqlitePool};
 
-    use crate::cases::{at, by_name, home, record, sealed, with_version};
+    use crate::contract::cases::{at, by_name, home, record, sealed, with_version};
     use coffer_core::model::{AccessKeyRecord, ValueKind};
     use coffer_core::names::{AccountId, AWSCURRENT};
 
@@ -369,7 +366,7 @@ mod sqlite_only {
     async fn name_prefixes_on_either_side_of_the_plan_limit() {
         use coffer_core::store::ListOrder;
 
-        use crate::cases::{expected_listing, walk};
+        use crate::contract::cases::{expected_listing, walk};
 
         let store = std::sync::Arc::new(SqliteStore::in_memory().await.unwrap());
         let mut inserts = Vec::new();
@@ -444,13 +441,13 @@ mod postgres_only {
     use sqlx::sqlite::SqliteConnectOptions;
     use sqlx::{Connection, PgConnection, Row, SqliteConnection};
 
-    use crate::cases::{at, by_name, home, record, sealed, with_version};
+    use crate::contract::cases::{at, by_name, home, record, sealed, with_version};
 
     /// Nodes starting at once on an empty database all come up, and each migration is applied
     /// exactly once (the migrator serialises them with an advisory lock).
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_starts_migrate_once() {
-        let Some(scratch) = crate::pg::scratch().await else {
+        let Some(scratch) = coffer_test_support::pg::scratch().await else {
             return;
         };
         let mut starts = tokio::task::JoinSet::new();
@@ -485,7 +482,7 @@ mod postgres_only {
     /// Two nodes updating one secret at once: every update lands, none is lost.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn two_nodes_update_one_secret_atomically() {
-        let Some(scratch) = crate::pg::scratch().await else {
+        let Some(scratch) = coffer_test_support::pg::scratch().await else {
             return;
         };
         let a: Arc<dyn Store> = Arc::new(PostgresStore::connect(&scratch.url()).await.unwrap());
@@ -536,7 +533,7 @@ mod postgres_only {
     /// by exactly one of them.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn purge_runs_once_across_nodes() {
-        let Some(scratch) = crate::pg::scratch().await else {
+        let Some(scratch) = coffer_test_support::pg::scratch().await else {
             return;
         };
         let mut nodes: Vec<Arc<dyn Store>> = Vec::new();
@@ -625,7 +622,7 @@ mod postgres_only {
     /// database is refused.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn sqlite_file_moves_to_postgres_unchanged() {
-        let Some(scratch) = crate::pg::scratch().await else {
+        let Some(scratch) = coffer_test_support::pg::scratch().await else {
             return;
         };
         let dir = tempfile::tempdir().unwrap();
@@ -781,7 +778,7 @@ mod postgres_only {
     /// checksum.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn checksum_sees_a_changed_resource_policy() {
-        let Some(scratch) = crate::pg::scratch().await else {
+        let Some(scratch) = coffer_test_support::pg::scratch().await else {
             return;
         };
         let dir = tempfile::tempdir().unwrap();
@@ -917,7 +914,7 @@ mod postgres_only {
     /// by the next batch its server writes, so `migrate-store` leaves it behind on purpose.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn snapshot_carries_every_column_of_the_schema() {
-        let Some(scratch) = crate::pg::scratch().await else {
+        let Some(scratch) = coffer_test_support::pg::scratch().await else {
             return;
         };
         let dir = tempfile::tempdir().unwrap();

@@ -40,8 +40,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use zeroize::Zeroizing;
 
-#[path = "support/pg.rs"]
-mod pg;
+use coffer_test_support::pg;
 
 /// The secrets every case works on; the last one starts without a value.
 const SECRETS: [&str; 3] = ["alpha", "beta", "gamma"];

@@ -7,11 +7,7 @@
 //! and other writes in between.
 #![allow(clippy::unwrap_used)]
 
-#[allow(dead_code)]
-#[path = "contract/cases.rs"]
-mod cases;
-
-use cases::{at, by_name, home, record, with_version};
+use crate::contract::cases::{at, by_name, home, record, with_version};
 use chrono::Duration;
 use coffer_core::error::{Error, Result};
 use coffer_core::model::{NewVersion, SecretRecord};

@@ -7,8 +7,8 @@
 //! skipped with a message, except under `CI=true`, where it fails: CI must never go green
 //! without having run the PostgreSQL suites.
 //!
-//! Shared by the store's and the server's tests (included with `#[path]`).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! Used by the store's and the server's tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::str::FromStr;
 
