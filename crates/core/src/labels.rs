@@ -276,6 +276,7 @@ mod tests {
             deleted: None,
             deletion_due: None,
             tags: Vec::new(),
+            tagged: false,
             resource_policy: None,
             versions: Vec::new(),
         }

@@ -144,6 +144,7 @@ impl Service {
             last_accessed: None,
             deleted: None,
             deletion_due: None,
+            tagged: !tags.is_empty(),
             tags,
             resource_policy: None,
             versions: Vec::new(),
@@ -427,7 +428,9 @@ impl Service {
                 if record.is_deleted() {
                     return Err(Error::MarkedForDeletion);
                 }
-                merge_tags(&mut record.tags, tags)
+                merge_tags(&mut record.tags, tags)?;
+                record.tagged |= !record.tags.is_empty();
+                Ok(())
             },
         )
         .await?;

@@ -67,6 +67,12 @@ fn wire_description(record: &SecretRecord) -> Option<String> {
     record.description.clone().filter(|d| !d.is_empty())
 }
 
+/// A secret's Tags as AWS shows them: absent on a secret never tagged, `[]` on one whose last
+/// tag was removed.
+fn wire_secret_tags(record: &SecretRecord) -> Option<Vec<Tag>> {
+    (record.tagged || !record.tags.is_empty()).then(|| wire_tags(&record.tags))
+}
+
 /// DescribeSecret.
 pub async fn describe_secret(
     ctx: &Ctx<'_>,
@@ -84,7 +90,7 @@ pub async fn describe_secret(
         last_changed_date: Some(epoch(record.last_changed)),
         last_accessed_date: record.last_accessed.map(epoch),
         deleted_date: record.deleted.map(epoch),
-        tags: (!record.tags.is_empty()).then(|| wire_tags(&record.tags)),
+        tags: wire_secret_tags(&record),
         version_ids_to_stages: versions_to_stages(&record),
         created_date: Some(epoch(record.created)),
         ..DescribeSecretResponse::default()
@@ -165,7 +171,7 @@ fn list_entry(record: &SecretRecord) -> SecretListEntry {
         last_changed_date: Some(epoch(record.last_changed)),
         last_accessed_date: record.last_accessed.map(epoch),
         deleted_date: record.deleted.map(epoch),
-        tags: (!record.tags.is_empty()).then(|| wire_tags(&record.tags)),
+        tags: wire_secret_tags(record),
         secret_versions_to_stages: versions_to_stages(record),
         created_date: Some(epoch(record.created)),
         ..SecretListEntry::default()

@@ -317,3 +317,49 @@ async fn list_secrets_without_sort_lists_oldest_first_across_pages() {
         .collect();
     assert_eq!(batch, names);
 }
+
+#[tokio::test]
+async fn tags_are_absent_until_tagged_and_empty_after_the_last_is_removed() {
+    let s = start().await;
+    let c = s.client();
+    create(&c, "never", "x").await;
+    create(&c, "was", "x").await;
+    call(
+        &s,
+        "CreateSecret",
+        json!({"Name": "born", "Tags": [{"Key": "team", "Value": "a"}]}),
+    )
+    .await;
+    call(
+        &s,
+        "TagResource",
+        json!({"SecretId": "was", "Tags": [{"Key": "k", "Value": "v"}]}),
+    )
+    .await;
+    for name in ["was", "born"] {
+        let key = if name == "was" { "k" } else { "team" };
+        call(
+            &s,
+            "UntagResource",
+            json!({"SecretId": name, "TagKeys": [key]}),
+        )
+        .await;
+    }
+    let described = call(&s, "DescribeSecret", json!({"SecretId": "never"})).await;
+    assert!(described.get("Tags").is_none(), "{described}");
+    assert!(list_entry(&s, "never").await.get("Tags").is_none());
+    for name in ["was", "born"] {
+        let described = call(&s, "DescribeSecret", json!({"SecretId": name})).await;
+        assert_eq!(described["Tags"], json!([]), "{name}: {described}");
+        assert_eq!(list_entry(&s, name).await["Tags"], json!([]), "{name}");
+    }
+    // Tagged again, the tags are back.
+    call(
+        &s,
+        "TagResource",
+        json!({"SecretId": "was", "Tags": [{"Key": "k2", "Value": "v2"}]}),
+    )
+    .await;
+    let described = call(&s, "DescribeSecret", json!({"SecretId": "was"})).await;
+    assert_eq!(described["Tags"], json!([{"Key": "k2", "Value": "v2"}]));
+}

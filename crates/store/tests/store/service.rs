@@ -1059,10 +1059,9 @@ async fn list_secrets_filters_across_store_batches() {
             )
             .await
             .unwrap();
-        // A distinct creation time each, so that newest first is the reverse of this order.
+        // A distinct creation time each, so that the default order (oldest first) is this one.
         f.clock.advance(Duration::milliseconds(1));
     }
-    expected.reverse();
     assert_eq!(expected.len(), 14);
     for page in [1, 3, 14, 100] {
         let mut listed = Vec::new();
