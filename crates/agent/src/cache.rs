@@ -14,19 +14,9 @@ use bytes::Bytes;
 use tokio::sync::OnceCell;
 
 use crate::clock::Clock;
+use crate::key::Key;
 use crate::metrics::Metrics;
 use crate::upstream::{Fetched, Upstream, UpstreamError};
-
-/// What a request names: AWS's agent caches per this triple.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Key {
-    /// The name or ARN, as the client wrote it.
-    pub secret_id: String,
-    /// `versionId`, when given.
-    pub version_id: Option<String>,
-    /// `versionStage`, when given.
-    pub version_stage: Option<String>,
-}
 
 /// A cached value. Dropping the last clone of `body` zeroes it.
 #[derive(Clone)]

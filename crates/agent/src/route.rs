@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use http::{HeaderMap, HeaderName, Method, Uri};
 use percent_encoding::percent_decode_str;
 
-use crate::cache::Key;
+use crate::key::Key;
 use crate::token::SsrfToken;
 
 /// The configuration a request is judged by.

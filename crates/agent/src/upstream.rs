@@ -15,8 +15,8 @@ use bytes::Bytes;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::cache::Key;
 use crate::config::{Config, PrefetchFilter};
+use crate::key::Key;
 use crate::metrics::{Metrics, Operation};
 use std::sync::Arc;
 

@@ -68,13 +68,13 @@ pub enum Error {
     PublicPolicy,
     /// No IAM user or role of that name (IAM's NoSuchEntity).
     #[error("no such {0:?} {1}")]
-    PrincipalNotFound(crate::model::PrincipalKind, String),
+    PrincipalNotFound(crate::principal::PrincipalKind, String),
     /// An IAM user or role of that name exists (IAM's EntityAlreadyExists).
     #[error("{0:?} {1} exists")]
-    PrincipalExists(crate::model::PrincipalKind, String),
+    PrincipalExists(crate::principal::PrincipalKind, String),
     /// The user or role has no inline policy of that name (IAM's NoSuchEntity).
     #[error("no inline policy {1}")]
-    InlinePolicyNotFound(crate::model::PrincipalKind, String),
+    InlinePolicyNotFound(crate::principal::PrincipalKind, String),
     /// No access key with that id belongs to the user (IAM's NoSuchEntity).
     #[error("no access key {0}")]
     AccessKeyNotFound(String),
@@ -87,7 +87,7 @@ pub enum Error {
     /// A user's or role's inline policies would exceed IAM's aggregate size (IAM's
     /// LimitExceeded).
     #[error("inline policy size exceeded for {1}")]
-    PolicySizeExceeded(crate::model::PrincipalKind, String),
+    PolicySizeExceeded(crate::principal::PrincipalKind, String),
     /// A user already has the most access keys IAM allows (IAM's LimitExceeded).
     #[error("access key quota")]
     AccessKeyQuota,

@@ -14,6 +14,7 @@ pub mod model;
 pub mod names;
 pub mod password;
 pub mod policy;
+pub mod principal;
 pub mod service;
 pub mod store;
 

@@ -6,6 +6,9 @@ use zeroize::Zeroizing;
 
 use crate::names::{secret_arn, Scope};
 
+// Declared below the error type (which names it) and re-exported here, beside the records.
+pub use crate::principal::PrincipalKind;
+
 /// A secret and everything about it except its versions' values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecretRecord {
@@ -194,34 +197,6 @@ pub struct AccessKeyRecord {
     pub created: DateTime<Utc>,
     /// Whether the key may be used.
     pub active: bool,
-}
-
-/// What kind of IAM identity a [`PrincipalRecord`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PrincipalKind {
-    /// An IAM user: signs with long-term access keys.
-    User,
-    /// An IAM role: assumed through STS, signs with temporary credentials.
-    Role,
-}
-
-impl PrincipalKind {
-    /// The stored form, which is also the ARN's resource type.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Role => "role",
-        }
-    }
-
-    /// Parses the stored form.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "user" => Some(Self::User),
-            "role" => Some(Self::Role),
-            _ => None,
-        }
-    }
 }
 
 /// An IAM user or role of an account.

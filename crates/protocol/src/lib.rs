@@ -5,6 +5,7 @@
 //! `X-Amz-Target`), then [`shapes`] (one request and one response type per operation) and
 //! [`sigv4`] (signature verification; signing keys come from the caller).
 
+pub mod actions;
 pub mod error;
 pub mod exposition;
 pub mod iam;
@@ -15,5 +16,6 @@ pub mod sigv4;
 pub mod sts;
 pub mod validate;
 
+pub use actions::{Action, StsAction};
 pub use error::{ApiError, ErrorCode};
 pub use operation::Operation;

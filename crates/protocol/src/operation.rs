@@ -4,129 +4,71 @@
 /// followed by the dot that separates it from the operation name.
 const TARGET_PREFIX: &str = "secretsmanager.";
 
-/// One operation of the Secrets Manager API (service model `secretsmanager/2017-10-17`).
-///
-/// The server parses the `X-Amz-Target` header into this enum once and then dispatches with a
-/// plain `match`, so adding an operation is a compile error everywhere it must be handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    /// `AssociateCrossAccountReplica`: links a secret to a replica of it in another account.
-    AssociateCrossAccountReplica,
-    /// `BatchGetSecretValue`: reads the values of up to 20 secrets in one call.
-    BatchGetSecretValue,
-    /// `CancelRotateSecret`: turns off automatic rotation and cancels a rotation in progress.
-    CancelRotateSecret,
-    /// `CreateSecret`: creates a secret, optionally with a first value.
-    CreateSecret,
-    /// `DeleteResourcePolicy`: removes a resource policy from a secret.
-    DeleteResourcePolicy,
-    /// `DeleteSecret`: schedules a secret for deletion, or deletes it at once.
-    DeleteSecret,
-    /// `DescribeSecret`: returns a secret's metadata, never its value.
-    DescribeSecret,
-    /// `DisassociateCrossAccountReplica`: unlinks a cross-account replica from its primary.
-    DisassociateCrossAccountReplica,
-    /// `GetRandomPassword`: generates a random password; touches no secret.
-    GetRandomPassword,
-    /// `GetResourcePolicy`: returns the resource policy attached to a secret.
-    GetResourcePolicy,
-    /// `GetSecretValue`: reads one version of a secret's value.
-    GetSecretValue,
-    /// `ListResourcePolicies`: lists the resource policies attached to a secret.
-    ListResourcePolicies,
-    /// `ListSecretVersionIds`: lists the versions of a secret.
-    ListSecretVersionIds,
-    /// `ListSecrets`: lists secrets, filtered and sorted, without their values.
-    ListSecrets,
-    /// `PutResourcePolicy`: attaches a resource policy to a secret.
-    PutResourcePolicy,
-    /// `PutSecretValue`: stores a new version of a secret's value.
-    PutSecretValue,
-    /// `RemoveRegionsFromReplication`: deletes replicas of a secret.
-    RemoveRegionsFromReplication,
-    /// `ReplicateSecretToRegions`: replicates a secret to more Regions.
-    ReplicateSecretToRegions,
-    /// `RestoreSecret`: cancels a scheduled deletion.
-    RestoreSecret,
-    /// `RotateSecret`: configures rotation and optionally rotates the secret now.
-    RotateSecret,
-    /// `StopReplicationToReplica`: turns a replica into a standalone secret.
-    StopReplicationToReplica,
-    /// `TagResource`: adds or overwrites tags on a secret.
-    TagResource,
-    /// `UntagResource`: removes tags from a secret.
-    UntagResource,
-    /// `UpdateSecret`: changes a secret's metadata and optionally its value.
-    UpdateSecret,
-    /// `UpdateSecretVersionStage`: moves a staging label between versions.
-    UpdateSecretVersionStage,
-    /// `ValidateResourcePolicy`: checks a resource policy without attaching it.
-    ValidateResourcePolicy,
+use crate::actions::actions;
+
+actions! {
+    /// One operation of the Secrets Manager API (service model `secretsmanager/2017-10-17`).
+    ///
+    /// The server parses the `X-Amz-Target` header into this enum once and then dispatches with a
+    /// plain `match`, so adding an operation is a compile error everywhere it must be handled.
+    /// Each line gives the operation's facts (see [`crate::actions`]).
+    pub enum Operation in "secretsmanager" {
+        /// `AssociateCrossAccountReplica`: links a secret to a replica of it in another account.
+        AssociateCrossAccountReplica: write,
+        /// `BatchGetSecretValue`: reads the values of up to 20 secrets in one call.
+        BatchGetSecretValue: read + secret,
+        /// `CancelRotateSecret`: turns off automatic rotation and cancels a rotation in progress.
+        CancelRotateSecret: write,
+        /// `CreateSecret`: creates a secret, optionally with a first value.
+        CreateSecret: write,
+        /// `DeleteResourcePolicy`: removes a resource policy from a secret.
+        DeleteResourcePolicy: write,
+        /// `DeleteSecret`: schedules a secret for deletion, or deletes it at once.
+        DeleteSecret: write,
+        /// `DescribeSecret`: returns a secret's metadata, never its value.
+        DescribeSecret: read,
+        /// `DisassociateCrossAccountReplica`: unlinks a cross-account replica from its primary.
+        DisassociateCrossAccountReplica: write,
+        /// `GetRandomPassword`: generates a random password; touches no secret.
+        GetRandomPassword: read + secret,
+        /// `GetResourcePolicy`: returns the resource policy attached to a secret.
+        GetResourcePolicy: read,
+        /// `GetSecretValue`: reads one version of a secret's value.
+        GetSecretValue: read + secret,
+        /// `ListResourcePolicies`: lists the resource policies attached to a secret.
+        ListResourcePolicies: read,
+        /// `ListSecretVersionIds`: lists the versions of a secret.
+        ListSecretVersionIds: read,
+        /// `ListSecrets`: lists secrets, filtered and sorted, without their values.
+        ListSecrets: read,
+        /// `PutResourcePolicy`: attaches a resource policy to a secret.
+        PutResourcePolicy: write,
+        /// `PutSecretValue`: stores a new version of a secret's value.
+        PutSecretValue: write,
+        /// `RemoveRegionsFromReplication`: deletes replicas of a secret.
+        RemoveRegionsFromReplication: write,
+        /// `ReplicateSecretToRegions`: replicates a secret to more Regions.
+        ReplicateSecretToRegions: write,
+        /// `RestoreSecret`: cancels a scheduled deletion.
+        RestoreSecret: write,
+        /// `RotateSecret`: configures rotation and optionally rotates the secret now.
+        RotateSecret: write,
+        /// `StopReplicationToReplica`: turns a replica into a standalone secret.
+        StopReplicationToReplica: write,
+        /// `TagResource`: adds or overwrites tags on a secret.
+        TagResource: write,
+        /// `UntagResource`: removes tags from a secret.
+        UntagResource: write,
+        /// `UpdateSecret`: changes a secret's metadata and optionally its value.
+        UpdateSecret: write,
+        /// `UpdateSecretVersionStage`: moves a staging label between versions.
+        UpdateSecretVersionStage: write,
+        /// `ValidateResourcePolicy`: checks a resource policy without attaching it.
+        ValidateResourcePolicy: read,
+    }
 }
 
 impl Operation {
-    /// Every operation, in alphabetical order of name.
-    pub const ALL: [Operation; 26] = [
-        Operation::AssociateCrossAccountReplica,
-        Operation::BatchGetSecretValue,
-        Operation::CancelRotateSecret,
-        Operation::CreateSecret,
-        Operation::DeleteResourcePolicy,
-        Operation::DeleteSecret,
-        Operation::DescribeSecret,
-        Operation::DisassociateCrossAccountReplica,
-        Operation::GetRandomPassword,
-        Operation::GetResourcePolicy,
-        Operation::GetSecretValue,
-        Operation::ListResourcePolicies,
-        Operation::ListSecretVersionIds,
-        Operation::ListSecrets,
-        Operation::PutResourcePolicy,
-        Operation::PutSecretValue,
-        Operation::RemoveRegionsFromReplication,
-        Operation::ReplicateSecretToRegions,
-        Operation::RestoreSecret,
-        Operation::RotateSecret,
-        Operation::StopReplicationToReplica,
-        Operation::TagResource,
-        Operation::UntagResource,
-        Operation::UpdateSecret,
-        Operation::UpdateSecretVersionStage,
-        Operation::ValidateResourcePolicy,
-    ];
-
-    /// The operation name as AWS spells it, e.g. `"GetSecretValue"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::AssociateCrossAccountReplica => "AssociateCrossAccountReplica",
-            Operation::BatchGetSecretValue => "BatchGetSecretValue",
-            Operation::CancelRotateSecret => "CancelRotateSecret",
-            Operation::CreateSecret => "CreateSecret",
-            Operation::DeleteResourcePolicy => "DeleteResourcePolicy",
-            Operation::DeleteSecret => "DeleteSecret",
-            Operation::DescribeSecret => "DescribeSecret",
-            Operation::DisassociateCrossAccountReplica => "DisassociateCrossAccountReplica",
-            Operation::GetRandomPassword => "GetRandomPassword",
-            Operation::GetResourcePolicy => "GetResourcePolicy",
-            Operation::GetSecretValue => "GetSecretValue",
-            Operation::ListResourcePolicies => "ListResourcePolicies",
-            Operation::ListSecretVersionIds => "ListSecretVersionIds",
-            Operation::ListSecrets => "ListSecrets",
-            Operation::PutResourcePolicy => "PutResourcePolicy",
-            Operation::PutSecretValue => "PutSecretValue",
-            Operation::RemoveRegionsFromReplication => "RemoveRegionsFromReplication",
-            Operation::ReplicateSecretToRegions => "ReplicateSecretToRegions",
-            Operation::RestoreSecret => "RestoreSecret",
-            Operation::RotateSecret => "RotateSecret",
-            Operation::StopReplicationToReplica => "StopReplicationToReplica",
-            Operation::TagResource => "TagResource",
-            Operation::UntagResource => "UntagResource",
-            Operation::UpdateSecret => "UpdateSecret",
-            Operation::UpdateSecretVersionStage => "UpdateSecretVersionStage",
-            Operation::ValidateResourcePolicy => "ValidateResourcePolicy",
-        }
-    }
-
     /// Parses an `X-Amz-Target` header value. Only the exact form `secretsmanager.<Name>` is
     /// accepted: the prefix and the name are case-sensitive, as AWS treats them, and anything
     /// else (another service's prefix, surrounding spaces, an unknown name) gives `None`, which
@@ -134,20 +76,6 @@ impl Operation {
     pub fn from_target(x_amz_target: &str) -> Option<Operation> {
         let name = x_amz_target.strip_prefix(TARGET_PREFIX)?;
         Self::from_name(name)
-    }
-
-    /// Looks an operation up by its bare name (`"GetSecretValue"`).
-    pub fn from_name(name: &str) -> Option<Operation> {
-        // Twenty-six entries: a linear scan is as fast as a map and needs no static table.
-        Self::ALL
-            .into_iter()
-            .find(|operation| operation.name() == name)
-    }
-}
-
-impl std::fmt::Display for Operation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -163,6 +91,18 @@ mod tests {
         assert_eq!(unique.len(), 26);
         let names: HashSet<&str> = Operation::ALL.into_iter().map(Operation::name).collect();
         assert_eq!(names.len(), 26);
+    }
+
+    #[test]
+    fn reads_are_the_gets_lists_describes_and_validations() {
+        // The rule the audit trail once applied to names, now checked against the facts.
+        for operation in Operation::ALL {
+            let name = operation.name();
+            let by_name = ["Get", "List", "Describe", "BatchGet", "Validate"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix));
+            assert_eq!(operation.read_only(), by_name, "{name}");
+        }
     }
 
     #[test]

@@ -39,7 +39,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 
-use crate::http::PeerAddr;
+/// The client's address, recorded per connection by plain and TLS listeners alike
+/// ([`serve`]); it feeds `aws:SourceIp`, the per-IP request cap and the audit trail. It is
+/// declared here, below both the HTTP routes and the audit, which read it.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub SocketAddr);
 
 /// The caps, as configured.
 #[derive(Debug, Clone, Copy)]

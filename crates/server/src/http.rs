@@ -9,22 +9,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use std::net::SocketAddr;
-
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::Router;
 use coffer_core::service::Service;
-use coffer_protocol::iam::{self, QueryError};
-use coffer_protocol::sigv4::RequestParts;
-use coffer_protocol::{sts, ApiError, ErrorCode, Operation};
+use coffer_protocol::iam::{self, IamAction, QueryError};
+use coffer_protocol::sigv4::{self, RequestParts};
+use coffer_protocol::{sts, Action, ApiError, ErrorCode, Operation, StsAction};
 use http_body_util::{BodyExt, Limited};
 use tracing::Instrument;
 use zeroize::Zeroizing;
 
+use crate::audit::{AnsweredError, Call};
 use crate::auth::{Authenticator, RequestFacts};
+use crate::connections::PeerAddr;
 use crate::dispatch::dispatch;
 use crate::handlers;
 use crate::handlers::Ctx;
@@ -54,11 +54,6 @@ pub struct AppState {
     /// The connection and request caps (this module checks the request ones).
     pub limits: Arc<crate::connections::Limits>,
 }
-
-/// The client's address, recorded per connection by plain and TLS listeners alike
-/// ([`crate::connections::serve`]); it feeds `aws:SourceIp` and the per-IP request cap.
-#[derive(Debug, Clone, Copy)]
-pub struct PeerAddr(pub SocketAddr);
 
 /// The content type of every awsJson 1.1 response.
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -100,8 +95,11 @@ fn json_response(status: u16, body: impl Into<Body>, request_id: &str) -> Respon
     with_request_id(response, request_id)
 }
 
+/// An awsJson error, its code and message noted for the audit trail.
 fn json_error(error: &ApiError, request_id: &str) -> Response {
-    json_response(error.code.http_status(), error.to_json(), request_id)
+    let mut response = json_response(error.code.http_status(), error.to_json(), request_id);
+    AnsweredError::attach(&mut response, error.code.as_str(), &error.message);
+    response
 }
 
 /// An awsQuery (XML) response.
@@ -218,9 +216,11 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let metrics = state.metrics.clone();
     let task = tokio::spawn(
         async move {
-            let mut call = crate::audit::Call::new(task_id);
+            let mut call = Call::new(task_id);
             let mut operation = OperationLabel::UNKNOWN;
-            let response = api_call(&state, request, &mut call, &mut operation).await;
+            let (parts, body) = request.into_parts();
+            let response = api_call(&state, &parts, body, &mut call, &mut operation).await;
+            call.claimed_credential(&parts.headers, parts.uri.query()); // audit
             let response = state.audit.finish(call, response).await;
             let status = response.status().as_u16();
             state.metrics.request(operation, status, started.elapsed());
@@ -247,13 +247,19 @@ async fn api(State(state): State<Arc<AppState>>, request: Request) -> Response {
 /// authentication, so that refused calls are counted under what they attempted).
 async fn api_call(
     state: &AppState,
-    request: Request,
-    call: &mut crate::audit::Call,
+    parts: &axum::http::request::Parts,
+    body: Body,
+    call: &mut Call,
     operation_label: &mut OperationLabel,
 ) -> Response {
     let request_id = call.request_id().to_owned();
-    let (parts, body) = request.into_parts();
-    call.request(&parts); // audit
+    call.request(parts); // audit
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok());
+    let operation = target.and_then(Operation::from_target);
+    call.secrets_manager(target, operation); // audit, until the body shows an awsQuery form
     let facts = RequestFacts {
         source_ip: parts
             .extensions
@@ -322,7 +328,6 @@ async fn api_call(
             return response;
         }
     };
-    call.body(&body); // audit
 
     let signed_parts = RequestParts {
         method: parts.method.as_str(),
@@ -331,10 +336,6 @@ async fn api_call(
         headers: &parts.headers,
         body: &body,
     };
-    let target = parts
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok());
     let content_type = parts
         .headers
         .get("content-type")
@@ -347,7 +348,6 @@ async fn api_call(
             return query_call(state, &signed_parts, form, &facts, &request_id, call).await;
         }
     }
-    let operation = target.and_then(Operation::from_target);
     if let Some(operation) = operation {
         *operation_label = OperationLabel::secrets_manager(operation);
     }
@@ -364,6 +364,7 @@ async fn api_call(
         }
     };
     call.caller(&caller); // audit
+    call.json_parameters(&body);
     let Some(operation) = operation else {
         let error = ApiError::new(ErrorCode::UnknownOperationException, "");
         return json_error(&error, &request_id);
@@ -422,22 +423,20 @@ fn sts_auth_error(code: ErrorCode) -> (u16, &'static str) {
     }
 }
 
-/// An awsQuery response body or error, rendered.
+/// An awsQuery (IAM) error, rendered, its code and message noted for the audit trail.
 fn query_error(error: &QueryError, request_id: &str) -> Response {
-    xml_response(
-        error.status(),
-        iam::error_xml(error, request_id),
-        request_id,
-    )
+    let body = iam::error_xml(error, request_id);
+    let mut response = xml_response(error.status(), body, request_id);
+    AnsweredError::attach(&mut response, error.code.as_str(), &error.message);
+    response
 }
 
-/// An STS error body (STS's namespace).
+/// An STS error (STS's namespace), its code and message noted for the audit trail.
 fn sts_error(error: &QueryError, request_id: &str) -> Response {
-    xml_response(
-        error.status(),
-        sts::query_error_xml(error, request_id),
-        request_id,
-    )
+    let body = sts::query_error_xml(error, request_id);
+    let mut response = xml_response(error.status(), body, request_id);
+    AnsweredError::attach(&mut response, error.code.as_str(), &error.message);
+    response
 }
 
 /// An IAM or STS call. The signature is checked, for the service the action belongs to,
@@ -448,74 +447,80 @@ async fn query_call(
     form: sts::QueryForm,
     facts: &RequestFacts,
     request_id: &str,
-    call: &mut crate::audit::Call,
+    call: &mut Call,
 ) -> Response {
-    let service = sts::query_service(&form.action);
+    let action = Action::from_query(&form.action);
+    // The trail records an action coffer does not know under the service the request claims
+    // to be signed for (read only for such an action).
+    call.query(
+        action,
+        &form.action,
+        action.is_none()
+            && sigv4::claimed_credential(parts.headers, parts.query)
+                .is_some_and(|claimed| claimed.service == IamAction::SERVICE),
+    );
     // An action coffer does not know is answered by the service the request was signed for.
-    let signing_name = match service {
-        Some(service) => service.signing_name(),
+    let signing_name = match action {
+        Some(action) => action.service(),
         None if parts
             .headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("/iam/aws4_request")) =>
         {
-            "iam"
+            IamAction::SERVICE
         }
-        None => "sts",
+        None => StsAction::SERVICE,
     };
     let caller = match state.auth.authenticate(parts, signing_name, facts).await {
         Ok(caller) => {
             call.caller(&caller); // audit
+            call.form_parameters(&form.params);
             caller
         }
         Err(e) => {
             state.metrics.auth_failure(e.code);
             let (status, code) = sts_auth_error(e.code);
-            return xml_response(
-                status,
-                sts::error_xml(code, &e.message, request_id),
-                request_id,
-            );
+            let body = sts::error_xml(code, &e.message, request_id);
+            let mut response = xml_response(status, body, request_id);
+            AnsweredError::attach(&mut response, code, &e.message);
+            return response;
         }
     };
-    match service {
-        None => query_error(&sts::invalid_action(&form.action), request_id),
-        Some(sts::QueryService::Sts) => match form.action.as_str() {
-            "GetCallerIdentity" => xml_response(
-                200,
-                sts::get_caller_identity_xml(
-                    &caller.principal.arn,
-                    &caller.principal.user_id,
-                    caller.scope.account.as_str(),
-                    request_id,
-                ),
+    match action {
+        // (`from_query` gives IAM and STS actions only.)
+        None | Some(Action::SecretsManager(_)) => {
+            query_error(&sts::invalid_action(&form.action), request_id)
+        }
+        Some(Action::Sts(StsAction::GetCallerIdentity)) => xml_response(
+            200,
+            sts::get_caller_identity_xml(
+                &caller.principal.arn,
+                &caller.principal.user_id,
+                caller.scope.account.as_str(),
                 request_id,
             ),
-            "AssumeRole" => {
-                let request = match sts::parse_assume_role(&form.params) {
-                    Ok(request) => request,
-                    Err(e) => return sts_error(&e, request_id),
-                };
-                match handlers::iam::assume_role(&state.service, &caller, request).await {
-                    Ok(response) => {
-                        secret_xml_response(sts::assume_role_xml(&response, request_id), request_id)
-                    }
-                    Err(coffer_core::Error::Validation(_)) => {
-                        sts_error(&sts::duration_exceeds_max_session_duration(), request_id)
-                    }
-                    Err(coffer_core::Error::MalformedPolicy(message)) => {
-                        sts_error(&sts::malformed_session_policy(message), request_id)
-                    }
-                    Err(e) => sts_error(&crate::errors::to_query_error(&e, request_id), request_id),
-                }
-            }
-            other => sts_error(&sts::invalid_action(other), request_id),
-        },
-        Some(sts::QueryService::Iam) => {
-            let Some(action) = iam::IamAction::from_name(&form.action) else {
-                return query_error(&iam::errors::invalid_action(&form.action), request_id);
+            request_id,
+        ),
+        Some(Action::Sts(StsAction::AssumeRole)) => {
+            let request = match sts::parse_assume_role(&form.params) {
+                Ok(request) => request,
+                Err(e) => return sts_error(&e, request_id),
             };
+            match handlers::iam::assume_role(&state.service, &caller, request).await {
+                Ok(response) => {
+                    secret_xml_response(sts::assume_role_xml(&response, request_id), request_id)
+                }
+                Err(coffer_core::Error::Validation(_)) => {
+                    sts_error(&sts::duration_exceeds_max_session_duration(), request_id)
+                }
+                Err(coffer_core::Error::MalformedPolicy(message)) => {
+                    sts_error(&sts::malformed_session_policy(message), request_id)
+                }
+                Err(e) => sts_error(&crate::errors::to_query_error(&e, request_id), request_id),
+            }
+        }
+        Some(Action::Iam(action)) => {
             let request = match iam::parse_request(action, &form.params) {
                 Ok(request) => request,
                 Err(e) => return query_error(&e, request_id),
@@ -523,7 +528,7 @@ async fn query_call(
             let result = handlers::iam::iam_call(&state.service, &caller, request).await;
             // Any IAM change (a key disabled, a policy replaced) takes effect on this node
             // at once: the cached keys and policies are dropped.
-            if !is_read_only(action) {
+            if !action.read_only() {
                 state.auth.invalidate();
             }
             match result {
@@ -532,10 +537,4 @@ async fn query_call(
             }
         }
     }
-}
-
-/// Whether an IAM action only reads.
-fn is_read_only(action: iam::IamAction) -> bool {
-    let name = action.name();
-    name.starts_with("Get") || name.starts_with("List")
 }

@@ -20,6 +20,7 @@ use coffer_core::service::Credentials;
 use zeroize::Zeroizing;
 
 use crate::config::Config;
+use crate::modes::tighten_mode;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -94,24 +95,6 @@ pub fn ensure_data_dir(dir: &Path) -> Result<(), StartError> {
         )));
     }
     tighten_mode(dir, 0o700, "data directory").map_err(io("securing data directory", dir))
-}
-
-/// Clears the permission bits of `path` outside `allowed` (setuid, setgid and sticky bits
-/// included) and logs the change; does nothing when none are set. For files whose contents
-/// are sealed or empty, where taking away access nobody should have had is the whole fix.
-pub fn tighten_mode(path: &Path, allowed: u32, what: &str) -> std::io::Result<()> {
-    let mode = fs::metadata(path)?.permissions().mode() & 0o7777;
-    let tightened = mode & allowed;
-    if tightened != mode {
-        fs::set_permissions(path, fs::Permissions::from_mode(tightened))?;
-        tracing::warn!(
-            path = %path.display(),
-            from = %format_args!("{mode:o}"),
-            to = %format_args!("{tightened:o}"),
-            "tightened the mode of the {what}"
-        );
-    }
-    Ok(())
 }
 
 /// [`tighten_mode`] for a file that may not exist (SQLite's WAL and shared-memory files exist

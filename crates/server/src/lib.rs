@@ -18,6 +18,7 @@ pub mod http;
 pub mod init;
 pub mod jobs;
 pub mod metrics;
+pub mod modes;
 pub mod secret_buffer;
 pub mod tls;
 

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::identity::{Principal, PrincipalIdentity};
+use super::principal::{Principal, PrincipalIdentity};
 use super::Service;
 use crate::error::{Error, Result};
 use crate::model::{PrincipalKind, SecretRecord};

@@ -7,6 +7,7 @@ mod iam;
 mod identity;
 mod listing;
 mod policies;
+mod principal;
 mod secrets;
 mod versions;
 
@@ -24,13 +25,12 @@ use crate::store::Store;
 
 pub use access::{Access, Authority, IdentityGrant, Target};
 pub use iam::{CreateRoleInput, IamPage, MUST_SPECIFY_USER_NAME};
-pub use identity::{
-    AssumeRoleInput, AssumedRole, Credentials, Principal, PrincipalIdentity, SessionInfo,
-};
+pub use identity::{AssumeRoleInput, AssumedRole, Credentials};
 pub use listing::{
     BatchGetInput, BatchGetOutput, BatchItemError, ListSecretVersionIdsInput,
     ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SortBy, SortOrder,
 };
+pub use principal::{Principal, PrincipalIdentity, SessionInfo};
 pub use secrets::{CreateSecretInput, DeleteSecretOutput, SecretRefOutput, UpdateSecretInput};
 pub use versions::{
     GetSecretValueInput, PutSecretValueInput, SecretValueOutput, UpdateSecretVersionStageInput,

@@ -47,111 +47,50 @@ pub const DEFAULT_PATH: &str = "/";
 /// The `MaxSessionDuration` of a role created without one, in seconds.
 pub const DEFAULT_MAX_SESSION_DURATION: i32 = 3600;
 
-/// Every IAM action coffer answers: the closed list the server matches on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IamAction {
-    /// `CreateUser`.
-    CreateUser,
-    /// `GetUser`.
-    GetUser,
-    /// `ListUsers`.
-    ListUsers,
-    /// `DeleteUser`.
-    DeleteUser,
-    /// `CreateAccessKey`.
-    CreateAccessKey,
-    /// `ListAccessKeys`.
-    ListAccessKeys,
-    /// `UpdateAccessKey`.
-    UpdateAccessKey,
-    /// `DeleteAccessKey`.
-    DeleteAccessKey,
-    /// `PutUserPolicy`.
-    PutUserPolicy,
-    /// `GetUserPolicy`.
-    GetUserPolicy,
-    /// `DeleteUserPolicy`.
-    DeleteUserPolicy,
-    /// `ListUserPolicies`.
-    ListUserPolicies,
-    /// `CreateRole`.
-    CreateRole,
-    /// `GetRole`.
-    GetRole,
-    /// `DeleteRole`.
-    DeleteRole,
-    /// `ListRoles`.
-    ListRoles,
-    /// `PutRolePolicy`.
-    PutRolePolicy,
-    /// `GetRolePolicy`.
-    GetRolePolicy,
-    /// `DeleteRolePolicy`.
-    DeleteRolePolicy,
-    /// `ListRolePolicies`.
-    ListRolePolicies,
-}
-
-impl IamAction {
-    /// Every action, in the order above.
-    pub const ALL: [IamAction; 20] = [
-        Self::CreateUser,
-        Self::GetUser,
-        Self::ListUsers,
-        Self::DeleteUser,
-        Self::CreateAccessKey,
-        Self::ListAccessKeys,
-        Self::UpdateAccessKey,
-        Self::DeleteAccessKey,
-        Self::PutUserPolicy,
-        Self::GetUserPolicy,
-        Self::DeleteUserPolicy,
-        Self::ListUserPolicies,
-        Self::CreateRole,
-        Self::GetRole,
-        Self::DeleteRole,
-        Self::ListRoles,
-        Self::PutRolePolicy,
-        Self::GetRolePolicy,
-        Self::DeleteRolePolicy,
-        Self::ListRolePolicies,
-    ];
-
-    /// The action's name, as sent in `Action`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::CreateUser => "CreateUser",
-            Self::GetUser => "GetUser",
-            Self::ListUsers => "ListUsers",
-            Self::DeleteUser => "DeleteUser",
-            Self::CreateAccessKey => "CreateAccessKey",
-            Self::ListAccessKeys => "ListAccessKeys",
-            Self::UpdateAccessKey => "UpdateAccessKey",
-            Self::DeleteAccessKey => "DeleteAccessKey",
-            Self::PutUserPolicy => "PutUserPolicy",
-            Self::GetUserPolicy => "GetUserPolicy",
-            Self::DeleteUserPolicy => "DeleteUserPolicy",
-            Self::ListUserPolicies => "ListUserPolicies",
-            Self::CreateRole => "CreateRole",
-            Self::GetRole => "GetRole",
-            Self::DeleteRole => "DeleteRole",
-            Self::ListRoles => "ListRoles",
-            Self::PutRolePolicy => "PutRolePolicy",
-            Self::GetRolePolicy => "GetRolePolicy",
-            Self::DeleteRolePolicy => "DeleteRolePolicy",
-            Self::ListRolePolicies => "ListRolePolicies",
-        }
-    }
-
-    /// The action an `Action` value names, if coffer answers it. Names are case-sensitive, as
-    /// AWS's are.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|action| action.name() == name)
-    }
-
-    /// The IAM permission the action needs, `iam:<Action>`, for policy evaluation.
-    pub fn permission(self) -> String {
-        format!("iam:{}", self.name())
+crate::actions::actions! {
+    /// Every IAM action coffer answers: the closed list the server matches on. Each line gives
+    /// the action's facts (see [`crate::actions`]).
+    pub enum IamAction in "iam" {
+        /// `CreateUser`.
+        CreateUser: write,
+        /// `GetUser`.
+        GetUser: read,
+        /// `ListUsers`.
+        ListUsers: read,
+        /// `DeleteUser`.
+        DeleteUser: write,
+        /// `CreateAccessKey`.
+        CreateAccessKey: write + secret,
+        /// `ListAccessKeys`.
+        ListAccessKeys: read,
+        /// `UpdateAccessKey`.
+        UpdateAccessKey: write,
+        /// `DeleteAccessKey`.
+        DeleteAccessKey: write,
+        /// `PutUserPolicy`.
+        PutUserPolicy: write,
+        /// `GetUserPolicy`.
+        GetUserPolicy: read,
+        /// `DeleteUserPolicy`.
+        DeleteUserPolicy: write,
+        /// `ListUserPolicies`.
+        ListUserPolicies: read,
+        /// `CreateRole`.
+        CreateRole: write,
+        /// `GetRole`.
+        GetRole: read,
+        /// `DeleteRole`.
+        DeleteRole: write,
+        /// `ListRoles`.
+        ListRoles: read,
+        /// `PutRolePolicy`.
+        PutRolePolicy: write,
+        /// `GetRolePolicy`.
+        GetRolePolicy: read,
+        /// `DeleteRolePolicy`.
+        DeleteRolePolicy: write,
+        /// `ListRolePolicies`.
+        ListRolePolicies: read,
     }
 }
 

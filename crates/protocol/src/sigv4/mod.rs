@@ -224,6 +224,47 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// The credential a request claims to be signed with, as written, unchecked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedCredential {
+    /// The access key id (never empty).
+    pub access_key_id: String,
+    /// The credential scope's region.
+    pub region: String,
+    /// The credential scope's service.
+    pub service: String,
+}
+
+/// Reads what a request claims to be signed with, leniently: the `Credential=` of the
+/// `Authorization` header, or else the `X-Amz-Credential` of a presigned query, split into
+/// `<access key id>/<date>/<region>/<service>/…` with nothing verified. This names who a
+/// request claimed to be when it was not authenticated (refused by [`parse`] or `verify`, or
+/// before either ran), for the record; an authenticated request's caller comes from the
+/// verification instead. `None` when no credential with an access key id is found.
+pub fn claimed_credential(headers: &HeaderMap, query: Option<&str>) -> Option<ClaimedCredential> {
+    let credential = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|authorization| authorization.split("Credential=").nth(1))
+        .map(|rest| rest.split([',', ' ']).next().unwrap_or_default().to_owned())
+        .or_else(|| {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query?).ok()?;
+            pairs
+                .into_iter()
+                .find(|(name, _)| name == "X-Amz-Credential")
+                .map(|(_, value)| value)
+        })?;
+    let mut fields = credential.split('/');
+    let access_key_id = fields.next()?.to_owned();
+    let region = fields.nth(1)?.to_owned();
+    let service = fields.next()?.to_owned();
+    (!access_key_id.is_empty()).then_some(ClaimedCredential {
+        access_key_id,
+        region,
+        service,
+    })
+}
+
 /// Parses a signed request and computes its string to sign, checking everything that can be
 /// checked without the key: the form of the authentication information, the credential
 /// scope, that `host` is signed, the clock, and the declared payload hash.

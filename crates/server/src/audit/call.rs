@@ -1,39 +1,90 @@
-//! The one wrapping point between HTTP and the trail. The API route fills a [`Call`] as it
-//! learns things (the request's head, its body, who the caller is) and hands it, with the
-//! response it built, to [`Audit::finish`], which records the event and, for a response that
-//! carries secret material on a fail-closed trail, withholds it until the event is durable.
+//! The one wrapping point between HTTP and the trail. The API route notes in a [`Call`] the
+//! facts it establishes as it goes (what was called, the client, who the caller is, the
+//! request's parameters) and hands it, with the response it built, to [`Audit::finish`],
+//! which records the event and, for a response that carries secret material on a fail-closed
+//! trail, withholds it until the event is durable.
 //!
-//! Everything else an event says is read from the response itself (status, error code and
-//! message, result members), so the record is exactly what the client received, whichever
-//! of the many return paths of the route produced it.
+//! Nothing is parsed a second time for the record: the operation or action is the one the
+//! route parsed (with its facts, [`Action`]), the caller the one authentication established,
+//! and an error response carries its code and message as an [`AnsweredError`] in its
+//! extensions, set where it was rendered. Only what a client sent is read here, once: the
+//! parameters of an authenticated call, secret members skipped ([`redact`]), and, for a call
+//! that was not authenticated, the credential it claimed ([`sigv4::claimed_credential`]). A
+//! write's result is read from the response (its `responseElements`), secret members skipped.
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use coffer_protocol::iam::{self, QueryError, QueryErrorCode};
-use coffer_protocol::{sts, ApiError, ErrorCode};
+use coffer_protocol::sigv4::{self, ClaimedCredential};
+use coffer_protocol::{sts, Action, ApiError, ErrorCode, Operation};
 use http_body_util::BodyExt;
 use zeroize::Zeroize;
 
 use super::event::{self, Event, UserIdentity, IAM_SOURCE, SECRETS_MANAGER_SOURCE, STS_SOURCE};
 use super::{redact, Audit};
 use crate::auth::Caller;
-use crate::http::PeerAddr;
+use crate::connections::PeerAddr;
+
+/// What a request called, as the route decided it.
+enum Called {
+    /// An operation or action coffer answers.
+    Action(Action),
+    /// A name coffer does not answer, as sent (or `UnknownOperation` when there is none), with
+    /// the event source of the API it was sent to.
+    Unknown(&'static str, String),
+}
+
+impl Default for Called {
+    fn default() -> Self {
+        Self::Unknown(SECRETS_MANAGER_SOURCE, "UnknownOperation".to_owned())
+    }
+}
+
+/// The request's parameters, noted once the caller is authenticated.
+#[derive(Default)]
+enum Parameters {
+    /// None (yet).
+    #[default]
+    None,
+    /// An awsJson body: a reference to the same bytes, redacted when the event is built.
+    Json(Bytes),
+    /// An awsQuery form, already redacted.
+    Form(Option<serde_json::Value>),
+}
+
+/// The code and message of an error response, put in its extensions by the code that rendered
+/// it, so that the trail records what the client was told without reading the body back.
+#[derive(Debug, Clone)]
+pub struct AnsweredError {
+    /// The error code (`__type`, or the XML `Code`).
+    pub code: &'static str,
+    /// The message (`Message`).
+    pub message: String,
+}
+
+impl AnsweredError {
+    /// Notes `code` and `message` in `response`'s extensions.
+    pub fn attach(response: &mut Response, code: &'static str, message: &str) {
+        response.extensions_mut().insert(AnsweredError {
+            code,
+            message: message.to_owned(),
+        });
+    }
+}
 
 /// What the API route learned about one request, for its audit event.
 #[derive(Default)]
 pub struct Call {
     request_id: String,
-    method: Option<Method>,
-    target: Option<String>,
-    content_type: Option<String>,
+    called: Called,
     source_ip: Option<String>,
     user_agent: Option<String>,
-    /// From the SigV4 credential scope, when readable: (access key id, region, service).
-    credential: Option<(String, String, String)>,
-    body: Option<Bytes>,
+    /// The credential a call that was not authenticated claimed.
+    claimed: Option<ClaimedCredential>,
+    parameters: Parameters,
     caller: Option<(UserIdentity, String)>,
 }
 
@@ -51,49 +102,43 @@ impl Call {
         &self.request_id
     }
 
-    /// Notes the request's head: operation, client address, User-Agent, and the access key id
-    /// and region of its signature (known even when authentication fails).
+    /// Notes the request's head: the client address and User-Agent.
     pub fn request(&mut self, parts: &axum::http::request::Parts) {
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        self.method = Some(parts.method.clone());
-        self.target = header("x-amz-target");
-        self.content_type = header("content-type");
-        self.user_agent = header("user-agent");
         self.source_ip = parts
             .extensions
             .get::<ConnectInfo<PeerAddr>>()
             .map(|info| info.0 .0.ip().to_string());
-        self.credential = header("authorization")
-            .as_deref()
-            .and_then(|auth| auth.split("Credential=").nth(1))
-            .map(|rest| rest.split([',', ' ']).next().unwrap_or_default().to_owned())
-            .or_else(|| {
-                let query = parts.uri.query()?;
-                let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
-                pairs
-                    .into_iter()
-                    .find(|(name, _)| name == "X-Amz-Credential")
-                    .map(|(_, value)| value)
-            })
-            .and_then(|credential| {
-                // <access key id>/<date>/<region>/<service>/aws4_request
-                let mut fields = credential.split('/');
-                let access_key_id = fields.next()?.to_owned();
-                let region = fields.nth(1)?.to_owned();
-                let service = fields.next()?.to_owned();
-                (!access_key_id.is_empty()).then_some((access_key_id, region, service))
-            });
+        self.user_agent = parts
+            .headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
     }
 
-    /// Notes the request body (a reference to the same bytes, not a copy).
-    pub fn body(&mut self, body: &Bytes) {
-        self.body = Some(body.clone());
+    /// Notes the Secrets Manager operation the route parsed from `target` (`X-Amz-Target`),
+    /// or the name sent when it is none.
+    pub fn secrets_manager(&mut self, target: Option<&str>, operation: Option<Operation>) {
+        self.called = match (operation, target) {
+            (Some(operation), _) => Called::Action(Action::SecretsManager(operation)),
+            (None, Some(target)) => Called::Unknown(
+                SECRETS_MANAGER_SOURCE,
+                target
+                    .strip_prefix("secretsmanager.")
+                    .unwrap_or(target)
+                    .to_owned(),
+            ),
+            (None, None) => Called::default(),
+        };
+    }
+
+    /// Notes the awsQuery action the route found (`action`, from the form's `name`). An action
+    /// coffer does not answer is recorded under IAM when `signed_for_iam`, else under STS.
+    pub fn query(&mut self, action: Option<Action>, name: &str, signed_for_iam: bool) {
+        self.called = match action {
+            Some(action) => Called::Action(action),
+            None if signed_for_iam => Called::Unknown(IAM_SOURCE, name.to_owned()),
+            None => Called::Unknown(STS_SOURCE, name.to_owned()),
+        };
     }
 
     /// Notes who the authenticated caller is.
@@ -103,81 +148,41 @@ impl Call {
             caller.scope.region.as_str().to_owned(),
         ));
     }
-}
 
-/// Which API a request went to, decided as the route decides it.
-enum Api {
-    /// awsJson Secrets Manager, with the operation's name.
-    SecretsManager(String),
-    /// awsQuery IAM or STS: the event source, the action, the form's parameters.
-    Query(&'static str, String, Vec<(String, String)>),
-}
+    /// Notes an authenticated awsJson call's body (a reference to the same bytes, not a copy).
+    pub fn json_parameters(&mut self, body: &Bytes) {
+        self.parameters = Parameters::Json(body.clone());
+    }
 
-impl Call {
-    fn api(&self) -> Api {
-        // The route treats a form POST without X-Amz-Target as IAM or STS.
-        if self.target.is_none() && self.method == Some(Method::POST) {
-            if let Some(form) = self
-                .body
-                .as_ref()
-                .and_then(|body| sts::parse_form(self.content_type.as_deref(), body))
-            {
-                let source = match sts::query_service(&form.action) {
-                    Some(sts::QueryService::Iam) => IAM_SOURCE,
-                    Some(sts::QueryService::Sts) => STS_SOURCE,
-                    None if self
-                        .credential
-                        .as_ref()
-                        .is_some_and(|(_, _, service)| service == "iam") =>
-                    {
-                        IAM_SOURCE
-                    }
-                    None => STS_SOURCE,
-                };
-                return Api::Query(source, form.action, form.params);
-            }
+    /// Notes an authenticated awsQuery call's parameters, secret members left out.
+    pub fn form_parameters(&mut self, params: &[(String, String)]) {
+        self.parameters = Parameters::Form(redact::form(params));
+    }
+
+    /// For a call that was not authenticated, notes the credential it claimed (read from its
+    /// head only now, once its answer is known).
+    pub fn claimed_credential(&mut self, headers: &HeaderMap, query: Option<&str>) {
+        if self.caller.is_none() {
+            self.claimed = sigv4::claimed_credential(headers, query);
         }
-        let name = match &self.target {
-            Some(target) => target
-                .strip_prefix("secretsmanager.")
-                .unwrap_or(target)
-                .to_owned(),
-            None => "UnknownOperation".to_owned(),
-        };
-        Api::SecretsManager(name)
+    }
+
+    /// The action called, when coffer answers it.
+    fn action(&self) -> Option<Action> {
+        match self.called {
+            Called::Action(action) => Some(action),
+            Called::Unknown(..) => None,
+        }
     }
 }
 
-/// Whether an operation only reads (CloudTrail's `readOnly`).
-fn read_only(source: &str, name: &str) -> bool {
-    match source {
-        SECRETS_MANAGER_SOURCE => ["Get", "List", "Describe", "BatchGet", "Validate"]
-            .iter()
-            .any(|prefix| name.starts_with(prefix)),
-        STS_SOURCE => name == "GetCallerIdentity",
-        _ => name.starts_with("Get") || name.starts_with("List"),
+/// The event source of an action's service.
+fn source(action: Action) -> &'static str {
+    match action {
+        Action::SecretsManager(_) => SECRETS_MANAGER_SOURCE,
+        Action::Iam(_) => IAM_SOURCE,
+        Action::Sts(_) => STS_SOURCE,
     }
-}
-
-/// Whether a successful response of this operation carries secret material.
-pub fn carries_secrets(source: &str, name: &str) -> bool {
-    matches!(
-        (source, name),
-        (
-            SECRETS_MANAGER_SOURCE,
-            "GetSecretValue" | "BatchGetSecretValue" | "GetRandomPassword"
-        ) | (IAM_SOURCE, "CreateAccessKey")
-            | (STS_SOURCE, "AssumeRole")
-    )
-}
-
-/// The error members of an awsJson error body.
-#[derive(serde::Deserialize)]
-struct JsonError {
-    #[serde(rename = "__type")]
-    code: Option<String>,
-    #[serde(rename = "Message", alias = "message")]
-    message: Option<String>,
 }
 
 /// The most characters of a User-Agent an event keeps (CloudTrail truncates it too).
@@ -223,27 +228,28 @@ fn capped(parameters: Option<serde_json::Value>) -> Option<serde_json::Value> {
 fn build(
     call: &Call,
     status: StatusCode,
+    answered: Option<&AnsweredError>,
     response: &[u8],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Event {
-    let api = call.api();
-    let (source, name) = match &api {
-        Api::SecretsManager(name) => (SECRETS_MANAGER_SOURCE, name.clone()),
-        Api::Query(source, action, _) => (*source, action.clone()),
+    let (source, name) = match &call.called {
+        Called::Action(action) => (source(*action), action.name().to_owned()),
+        Called::Unknown(source, name) => (*source, truncated(name.clone(), NAME_MAX_CHARS)),
     };
-    let name = truncated(name, NAME_MAX_CHARS);
-    let read_only = read_only(source, &name);
+    // A name that is no action of its service changed nothing, but is recorded as an attempt
+    // to write.
+    let read_only = call.action().is_some_and(Action::read_only);
     let (identity, region) = match &call.caller {
         Some((identity, region)) => (identity.clone(), region.clone()),
         None => (
             UserIdentity::unknown(
-                call.credential
+                call.claimed
                     .as_ref()
-                    .map(|(key, _, _)| truncated(key.clone(), NAME_MAX_CHARS)),
+                    .map(|claimed| truncated(claimed.access_key_id.clone(), NAME_MAX_CHARS)),
             ),
-            call.credential.as_ref().map_or_else(
+            call.claimed.as_ref().map_or_else(
                 || "us-east-1".to_owned(),
-                |(_, region, _)| truncated(region.clone(), NAME_MAX_CHARS),
+                |claimed| truncated(claimed.region.clone(), NAME_MAX_CHARS),
             ),
         ),
     };
@@ -262,42 +268,29 @@ fn build(
         .clone()
         .map(|agent| truncated(agent, USER_AGENT_MAX_CHARS));
     if call.caller.is_some() {
-        event.request_parameters = capped(match &api {
-            Api::SecretsManager(_) => call.body.as_deref().and_then(redact::json),
-            Api::Query(_, _, params) => redact::form(params),
+        event.request_parameters = capped(match &call.parameters {
+            Parameters::None => None,
+            Parameters::Json(body) => redact::json(body),
+            Parameters::Form(parameters) => parameters.clone(),
         });
     }
-    let ok = status == StatusCode::OK;
-    match &api {
-        Api::SecretsManager(_) if !ok => {
-            let error: Option<JsonError> = serde_json::from_slice(response).ok();
-            event.error_code = Some(
-                error
-                    .as_ref()
-                    .and_then(|e| e.code.clone())
-                    .unwrap_or_else(|| status.as_u16().to_string()),
-            );
-            event.error_message = error
-                .and_then(|e| e.message)
-                .filter(|m| !m.is_empty())
-                .map(|m| truncated(m, ERROR_MESSAGE_MAX_CHARS));
-        }
-        Api::Query(..) if !ok => {
-            let text = String::from_utf8_lossy(response);
-            event.error_code = Some(
-                redact::xml_text(&text, "Code").unwrap_or_else(|| status.as_u16().to_string()),
-            );
-            event.error_message = redact::xml_text(&text, "Message")
-                .filter(|m| !m.is_empty())
-                .map(|m| truncated(m, ERROR_MESSAGE_MAX_CHARS));
-        }
+    if status != StatusCode::OK {
+        event.error_code = Some(answered.map_or_else(
+            || status.as_u16().to_string(),
+            |answered| answered.code.to_owned(),
+        ));
+        event.error_message = answered
+            .map(|answered| answered.message.as_str())
+            .filter(|message| !message.is_empty())
+            .map(|message| truncated(message.to_owned(), ERROR_MESSAGE_MAX_CHARS));
+    } else if !read_only {
         // Reads answer with what was read; CloudTrail does not repeat it (for GetSecretValue
         // it would be the secret), so only writes record their result.
-        _ if read_only => {}
-        Api::SecretsManager(_) => event.response_elements = redact::json(response),
-        Api::Query(..) => {
-            event.response_elements = std::str::from_utf8(response).ok().and_then(redact::xml)
-        }
+        event.response_elements = if source == SECRETS_MANAGER_SOURCE {
+            redact::json(response)
+        } else {
+            std::str::from_utf8(response).ok().and_then(redact::xml)
+        };
     }
     event
 }
@@ -351,10 +344,16 @@ impl Audit {
             Ok(collected) => collected.to_bytes(),
             Err(_) => Bytes::new(),
         };
-        let event = build(&call, parts.status, &bytes, self.now());
+        let event = build(
+            &call,
+            parts.status,
+            parts.extensions.get::<AnsweredError>(),
+            &bytes,
+            self.now(),
+        );
         let withhold = parts.status == StatusCode::OK
             && self.fail_closed().withholds(
-                carries_secrets(event.event_source, &event.event_name),
+                call.action().is_some_and(Action::returns_secrets),
                 event.read_only,
             );
         if withhold {

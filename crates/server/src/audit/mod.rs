@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use coffer_core::clock::Clock;
 use tokio::sync::oneshot;
 
-pub use call::Call;
+pub use call::{AnsweredError, Call};
 pub use event::Event;
 pub use sink::{FileSink, Sink, StdoutSink};
 pub use writer::Metrics;

@@ -277,14 +277,6 @@ fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// The text of the first `<tag>` element of an XML document (an error's `Code`, `Message`).
-pub fn xml_text(xml: &str, tag: &str) -> Option<String> {
-    let open = format!("<{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{tag}>"))? + start;
-    Some(unescape(&xml[start..end]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

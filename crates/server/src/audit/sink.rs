@@ -129,7 +129,7 @@ impl FileSink {
             .map(PathBuf::as_path)
             .chain(path.exists().then_some(path))
         {
-            crate::init::tighten_mode(file, AUDIT_MODE_ALLOWED, "audit file")?;
+            crate::modes::tighten_mode(file, AUDIT_MODE_ALLOWED, "audit file")?;
         }
         let mut sink = Self {
             path: path.to_owned(),

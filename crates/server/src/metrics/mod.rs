@@ -17,7 +17,7 @@ use std::time::Duration;
 use aws_lc_rs::digest;
 use coffer_protocol::exposition::{self, Kind};
 use coffer_protocol::iam::IamAction;
-use coffer_protocol::{ErrorCode, Operation};
+use coffer_protocol::{Action, ErrorCode, Operation, StsAction};
 use subtle::ConstantTimeEq;
 
 pub use store::{MeteredStore, StoreCall, StoreMetrics};
@@ -39,13 +39,9 @@ impl exposition::Bounds for Buckets {
     const BOUNDS: &'static [f64] = &BUCKETS;
 }
 
-/// The STS actions coffer answers, after the Secrets Manager operations and the IAM actions in
-/// the operation label's index space.
-const STS_ACTIONS: [&str; 2] = ["GetCallerIdentity", "AssumeRole"];
-
 /// How many operation labels there are: every Secrets Manager operation, every IAM action,
 /// every STS action, and `Unknown` (no target, an unknown action).
-const OPERATIONS: usize = Operation::ALL.len() + IamAction::ALL.len() + STS_ACTIONS.len() + 1;
+const OPERATIONS: usize = Operation::ALL.len() + IamAction::ALL.len() + StsAction::ALL.len() + 1;
 
 /// Which operation a request is counted under: an index into the closed list of operation
 /// names, so that counting is an array access and the label is never client text.
@@ -56,37 +52,42 @@ impl OperationLabel {
     /// A request whose operation is not known (no `X-Amz-Target`, an unknown action).
     pub const UNKNOWN: OperationLabel = OperationLabel(OPERATIONS - 1);
 
+    /// Any action: the Secrets Manager operations first, then the IAM actions, then STS's, each
+    /// in its list's declaration order (`ALL`, which a unit test checks).
+    pub fn of(action: Action) -> Self {
+        let iam = Operation::ALL.len();
+        let sts = iam + IamAction::ALL.len();
+        Self(match action {
+            Action::SecretsManager(operation) => operation as usize,
+            Action::Iam(action) => iam + action as usize,
+            Action::Sts(action) => sts + action as usize,
+        })
+    }
+
     /// A Secrets Manager operation.
     pub fn secrets_manager(operation: Operation) -> Self {
-        // `ALL` lists the operations in declaration order (a unit test checks it).
-        Self(operation as usize)
+        Self::of(Action::SecretsManager(operation))
     }
 
     /// An IAM action.
     pub fn iam(action: IamAction) -> Self {
-        Self(Operation::ALL.len() + action as usize)
+        Self::of(Action::Iam(action))
     }
 
     /// An awsQuery action by name: an IAM or STS action, or [`Self::UNKNOWN`].
     pub fn query_action(action: &str) -> Self {
-        if let Some(action) = IamAction::from_name(action) {
-            return Self::iam(action);
-        }
-        match STS_ACTIONS.iter().position(|name| *name == action) {
-            Some(i) => Self(Operation::ALL.len() + IamAction::ALL.len() + i),
-            None => Self::UNKNOWN,
-        }
+        Action::from_query(action).map_or(Self::UNKNOWN, Self::of)
     }
 
     /// The label's value.
     pub fn name(self) -> &'static str {
         let secrets_manager = Operation::ALL.len();
         let iam = secrets_manager + IamAction::ALL.len();
-        let sts = iam + STS_ACTIONS.len();
+        let sts = iam + StsAction::ALL.len();
         match self.0 {
             i if i < secrets_manager => Operation::ALL[i].name(),
             i if i < iam => IamAction::ALL[i - secrets_manager].name(),
-            i if i < sts => STS_ACTIONS[i - iam],
+            i if i < sts => StsAction::ALL[i - iam].name(),
             _ => "Unknown",
         }
     }
