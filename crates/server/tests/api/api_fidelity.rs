@@ -363,3 +363,68 @@ async fn tags_are_absent_until_tagged_and_empty_after_the_last_is_removed() {
     let described = call(&s, "DescribeSecret", json!({"SecretId": "was"})).await;
     assert_eq!(described["Tags"], json!([{"Key": "k2", "Value": "v2"}]));
 }
+
+/// The EncryptionFailure message for a KmsKeyId coffer cannot use.
+const MSG_ENCRYPTION_FAILURE: &str = "Secrets Manager can't encrypt the protected secret text using \
+     the provided KMS key. Check that the KMS key is available, enabled, and not in an invalid state.";
+
+#[tokio::test]
+async fn dev_mode_takes_any_well_formed_kms_key_id_and_shows_it_back() {
+    let s = start_dev().await;
+    let alias = "alias/team-a";
+    let key_arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    call(
+        &s,
+        "CreateSecret",
+        json!({"Name": "kms", "SecretString": "v1", "KmsKeyId": alias,
+               "ClientRequestToken": token()}),
+    )
+    .await;
+    let described = call(&s, "DescribeSecret", json!({"SecretId": "kms"})).await;
+    assert_eq!(described["KmsKeyId"], alias);
+    let versions = call(&s, "ListSecretVersionIds", json!({"SecretId": "kms"})).await;
+    assert_eq!(versions["Versions"][0]["KmsKeyIds"], json!([alias]));
+    let got = call(&s, "GetSecretValue", json!({"SecretId": "kms"})).await;
+    assert_eq!(got["SecretString"], "v1");
+    // UpdateSecret to a key ARN: recorded as given, and the new version is sealed with it.
+    call(
+        &s,
+        "UpdateSecret",
+        json!({"SecretId": "kms", "KmsKeyId": key_arn, "SecretString": "v2",
+               "ClientRequestToken": token()}),
+    )
+    .await;
+    let described = call(&s, "DescribeSecret", json!({"SecretId": "kms"})).await;
+    assert_eq!(described["KmsKeyId"], key_arn);
+    let got = call(&s, "GetSecretValue", json!({"SecretId": "kms"})).await;
+    assert_eq!(got["SecretString"], "v2");
+    // A malformed key id is refused as before.
+    let r = s
+        .raw_json(
+            "CreateSecret",
+            &json!({"Name": "bad", "SecretString": "x", "KmsKeyId": "not-a-key",
+                    "ClientRequestToken": token()}),
+        )
+        .send()
+        .await;
+    r.assert_error("EncryptionFailure", Some(MSG_ENCRYPTION_FAILURE));
+}
+
+#[tokio::test]
+async fn outside_dev_mode_an_unknown_kms_key_id_is_an_encryption_failure() {
+    let s = start().await;
+    let r = s
+        .raw_json(
+            "CreateSecret",
+            &json!({"Name": "kms", "SecretString": "x", "KmsKeyId": "alias/team-a",
+                    "ClientRequestToken": token()}),
+        )
+        .send()
+        .await;
+    r.assert_error("EncryptionFailure", Some(MSG_ENCRYPTION_FAILURE));
+    let r = s
+        .raw_json("DescribeSecret", &json!({"SecretId": "kms"}))
+        .send()
+        .await;
+    r.assert_error("ResourceNotFoundException", Some(MSG_NOT_FOUND));
+}
