@@ -254,6 +254,11 @@ impl Service {
                     if let (Some(_), Some(token)) = (&input.value, &input.client_request_token) {
                         if record.version(token).is_some() {
                             self.authorize_value_comparison(who, record, token)?;
+                            // A retry (or a conflict, found after the commit) changes nothing:
+                            // not the description or key either, so that a token in use with
+                            // another value leaves the secret as it was.
+                            existing_version = true;
+                            return Ok(());
                         }
                     }
                     if let Some(description) = &input.description {
@@ -264,32 +269,25 @@ impl Service {
                     }
                     if let (Some(value), Some(token)) = (&input.value, &input.client_request_token)
                     {
-                        if record.version(token).is_some() {
-                            existing_version = true;
-                        } else {
-                            // Without KmsKeyId in this call, the secret's key seals the new value.
-                            let version_key = input
-                                .kms_key_id
-                                .clone()
-                                .or_else(|| record.kms_key_id.clone());
-                            let seal_key = match &input.kms_key_id {
-                                Some(_) => key_id,
-                                None => self
-                                    .keyring
-                                    .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?,
-                            };
-                            labels::add_version(record, token, now, version_key, None)?;
-                            new_versions.push(NewVersion {
-                                version_id: token.clone(),
-                                sealed: self.seal_value(record, token, seal_key, value)?,
-                            });
-                            labels::prune(record, now);
-                        }
+                        // Without KmsKeyId in this call, the secret's key seals the new value.
+                        let version_key = input
+                            .kms_key_id
+                            .clone()
+                            .or_else(|| record.kms_key_id.clone());
+                        let seal_key = match &input.kms_key_id {
+                            Some(_) => key_id,
+                            None => self
+                                .keyring
+                                .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?,
+                        };
+                        labels::add_version(record, token, now, version_key, None)?;
+                        new_versions.push(NewVersion {
+                            version_id: token.clone(),
+                            sealed: self.seal_value(record, token, seal_key, value)?,
+                        });
+                        labels::prune(record, now);
                     }
-                    // A retry that only finds its own version changes nothing, not even the date.
-                    if !existing_version {
-                        record.last_changed = now;
-                    }
+                    record.last_changed = now;
                     Ok(())
                 },
             )

@@ -428,3 +428,31 @@ async fn outside_dev_mode_an_unknown_kms_key_id_is_an_encryption_failure() {
         .await;
     r.assert_error("ResourceNotFoundException", Some(MSG_NOT_FOUND));
 }
+
+#[tokio::test]
+async fn a_token_in_use_on_update_secret_changes_nothing() {
+    let s = start().await;
+    let t = token();
+    let created = call(
+        &s,
+        "CreateSecret",
+        json!({"Name": "upd-tok", "SecretString": "one", "Description": "first",
+               "ClientRequestToken": t}),
+    )
+    .await;
+    let before = call(&s, "DescribeSecret", json!({"SecretId": "upd-tok"})).await;
+    let r = s
+        .raw_json(
+            "UpdateSecret",
+            &json!({"SecretId": "upd-tok", "Description": "changed", "SecretString": "two",
+                    "ClientRequestToken": t}),
+        )
+        .send()
+        .await;
+    r.assert_error(
+        "ResourceExistsException",
+        Some(&msg_token_in_use(&t, created["ARN"].as_str().unwrap())),
+    );
+    let after = call(&s, "DescribeSecret", json!({"SecretId": "upd-tok"})).await;
+    assert_eq!(after, before);
+}
