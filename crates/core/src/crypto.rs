@@ -35,6 +35,9 @@ pub struct Keyring {
     /// Key-encryption keys already derived, by keyring key id. Deriving one takes an HKDF
     /// extract and expand; the hot read path opens a value per request, so they are kept.
     keks: RwLock<HashMap<String, Arc<LessSafeKey>>>,
+    /// Dev mode's emulator behaviour: any well-formed KmsKeyId is taken and the value sealed
+    /// under the default key (until customer keys exist, a suite's made-up key ids must work).
+    accept_any_key_id: bool,
 }
 
 impl fmt::Debug for Keyring {
@@ -112,7 +115,16 @@ impl Keyring {
             root,
             rng: SystemRandom::new(),
             keks: RwLock::new(HashMap::new()),
+            accept_any_key_id: false,
         }
+    }
+
+    /// This keyring, taking any well-formed KmsKeyId (key id, key ARN, alias name, alias ARN)
+    /// as the default key: `coffer serve --dev`, an emulator for test suites, records and shows
+    /// back the id a suite made up instead of refusing it. Never outside dev mode.
+    pub fn accepting_any_key_id(mut self) -> Self {
+        self.accept_any_key_id = true;
+        self
     }
 
     /// A fresh random root key, for a new data directory or a dev-mode server.
@@ -140,7 +152,9 @@ impl Keyring {
             "arn:aws:kms:{}:{}:key/{}",
             scope.region, scope.account, key_id
         );
-        if given == DEFAULT_KEY_ALIAS || given == alias_arn || given == key_id || given == key_arn {
+        let default =
+            given == DEFAULT_KEY_ALIAS || given == alias_arn || given == key_id || given == key_arn;
+        if default || (self.accept_any_key_id && is_kms_key_id(given)) {
             Ok(DEFAULT_KEY_ID)
         } else {
             Err(Error::KmsKeyNotFound)
@@ -303,6 +317,42 @@ fn open_with(key: &LessSafeKey, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
         .len();
     buffer.truncate(plain_len);
     Ok(buffer)
+}
+
+/// Whether `id` has one of the four forms KMS accepts for a key: a key id (a UUID, or `mrk-`
+/// and 32 hex digits for a multi-Region key), a key ARN, an alias name (`alias/…`) or an alias
+/// ARN.
+pub fn is_kms_key_id(id: &str) -> bool {
+    fn key_id(s: &str) -> bool {
+        let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+        if let Some(mrk) = s.strip_prefix("mrk-") {
+            return hex(mrk, 32);
+        }
+        let parts: Vec<&str> = s.split('-').collect();
+        parts.len() == 5 && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| hex(p, n))
+    }
+    fn alias(s: &str) -> bool {
+        s.strip_prefix("alias/").is_some_and(|name| {
+            (1..=250).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/_-".contains(&b))
+        })
+    }
+    if let Some(rest) = id.strip_prefix("arn:") {
+        // arn:<partition>:kms:<region>:<account>:<key/id | alias/name>
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        let [partition, service, region, account, resource] = parts[..] else {
+            return false;
+        };
+        let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+        return partition.starts_with("aws")
+            && service == "kms"
+            && !region.is_empty()
+            && account_ok
+            && (resource.strip_prefix("key/").is_some_and(key_id) || alias(resource));
+    }
+    key_id(id) || alias(id)
 }
 
 #[cfg(test)]
@@ -475,6 +525,37 @@ mod tests {
             ring.resolve_kms_key(Some("alias/other"), &scope),
             Err(Error::KmsKeyNotFound)
         ));
+        // Dev mode takes any well-formed key id, never a malformed one.
+        let dev = Keyring::new(Keyring::generate_root_key().expect("key")).accepting_any_key_id();
+        for made_up in [
+            "alias/other",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "mrk-1234abcd12ab34cd56ef1234567890ab",
+            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:eu-west-1:111122223333:alias/team-a",
+        ] {
+            assert_eq!(
+                dev.resolve_kms_key(Some(made_up), &scope).expect(made_up),
+                DEFAULT_KEY_ID
+            );
+        }
+        for malformed in [
+            "",
+            "not-a-key",
+            "alias/",
+            "alias/has space",
+            "1234abcd-12ab-34cd-56ef-1234567890",
+            "arn:aws:kms:eu-west-1:1111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:s3:eu-west-1:111122223333:alias/team-a",
+        ] {
+            assert!(
+                matches!(
+                    dev.resolve_kms_key(Some(malformed), &scope),
+                    Err(Error::KmsKeyNotFound)
+                ),
+                "{malformed:?}"
+            );
+        }
         // The same root key gives the same key id on every node.
         assert_eq!(ring.default_key_uuid(), ring.default_key_uuid());
     }

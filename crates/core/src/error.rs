@@ -20,9 +20,10 @@ pub enum Error {
     /// A secret with this name already exists.
     #[error("secret {0} already exists")]
     SecretExists(String),
-    /// A version with this ClientRequestToken exists with a different value.
+    /// A version with this ClientRequestToken (`.0`) exists with a different value, in the
+    /// secret whose full ARN is `.1`.
     #[error("version {0} exists with another value")]
-    VersionExists(String),
+    VersionExists(String, String),
     /// The secret is scheduled for deletion and refuses the operation.
     #[error("secret marked for deletion")]
     MarkedForDeletion,

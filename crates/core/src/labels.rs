@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{Error, Result};
 use crate::model::{SecretRecord, VersionMeta};
-use crate::names::{AWSCURRENT, AWSPREVIOUS};
+use crate::names::{AWSCURRENT, AWSPENDING, AWSPREVIOUS};
 
 /// AWS's quota of staging labels attached across all versions of a secret.
 pub const MAX_LABELS: usize = 20;
@@ -81,7 +81,8 @@ fn label_count(record: &SecretRecord) -> usize {
 }
 
 /// Adds a new version and attaches its labels, as CreateSecret, PutSecretValue and UpdateSecret
-/// do. `stages` of `None` means the default, AWSCURRENT. The first version of a secret always
+/// do; a new version that takes AWSCURRENT (and not AWSPENDING) removes AWSPENDING from the
+/// others, as AWS does when a write abandons a rotation in progress. `stages` of `None` means the default, AWSCURRENT. The first version of a secret always
 /// gets AWSCURRENT as well (AWS: "If this operation creates the first version for the secret then
 /// Secrets Manager automatically attaches the staging label AWSCURRENT").
 pub fn add_version(
@@ -109,6 +110,13 @@ pub fn add_version(
         kms_key_id,
         last_accessed: None,
     });
+    // A new AWSCURRENT ends a pending rotation (AWS "abandons" it): AWSPENDING leaves every
+    // version, unless the new version is itself asked to be the pending one.
+    if wanted.iter().any(|s| s == AWSCURRENT) && !wanted.iter().any(|s| s == AWSPENDING) {
+        for version in &mut next.versions {
+            version.stages.retain(|s| s != AWSPENDING);
+        }
+    }
     for stage in &wanted {
         attach(&mut next, stage, version_id);
     }
@@ -268,6 +276,7 @@ mod tests {
             deleted: None,
             deletion_due: None,
             tags: Vec::new(),
+            tagged: false,
             resource_policy: None,
             versions: Vec::new(),
         }

@@ -36,6 +36,9 @@ pub struct SecretRecord {
     pub deletion_due: Option<DateTime<Utc>>,
     /// Tags in the order they were first set; keys are unique and case-sensitive.
     pub tags: Vec<(String, String)>,
+    /// Whether the secret has ever had a tag: AWS answers `"Tags": []` once the last one is
+    /// removed, where a secret never tagged has no `Tags` at all.
+    pub tagged: bool,
     /// The resource policy (PutResourcePolicy), as the user wrote it.
     pub resource_policy: Option<String>,
     /// The versions, oldest first.

@@ -30,11 +30,11 @@ pub fn to_api_error(error: &Error, request_id: &str) -> ApiError {
             C::ResourceExistsException,
             format!("The operation failed because the secret {name} already exists."),
         ),
-        Error::VersionExists(token) => (
+        Error::VersionExists(token, arn) => (
             C::ResourceExistsException,
             format!(
-                "A version with ClientRequestToken {token} already exists with a different value. \
-                 You can't modify an existing version; use a new ClientRequestToken to create a new version."
+                "You can't use ClientRequestToken {token} because that value is already in use \
+                 for a version of secret {arn}."
             ),
         ),
         Error::MarkedForDeletion => (

@@ -149,7 +149,7 @@ async fn open_service_metered(
     if config.dev {
         // Dev mode: memory only, a throwaway root key, no accounts (any credentials work).
         let store = metered(Arc::new(SqliteStore::in_memory().await?), &store_metrics);
-        let keyring = Arc::new(Keyring::new(Keyring::generate_root_key()?));
+        let keyring = Arc::new(Keyring::new(Keyring::generate_root_key()?).accepting_any_key_id());
         return Ok((Arc::new(Service::new(store, keyring, clock)), None));
     }
     init::ensure_data_dir(&config.data_dir)?;

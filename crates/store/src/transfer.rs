@@ -99,6 +99,8 @@ pub struct SecretRow {
     pub deletion_due_ms: Option<i64>,
     /// The resource policy attached to it.
     pub resource_policy: Option<String>,
+    /// Whether the secret has ever had a tag (`"Tags": []` once the last is removed).
+    pub tagged: bool,
 }
 
 /// One row of `versions`.
@@ -288,7 +290,8 @@ impl Snapshot {
                 .opt_int(s.last_accessed_ms)
                 .opt_int(s.deleted_ms)
                 .opt_int(s.deletion_due_ms)
-                .opt_text(&s.resource_policy);
+                .opt_text(&s.resource_policy)
+                .int(i64::from(s.tagged));
         }
         e.text("versions").count(self.versions.len());
         for v in &self.versions {
@@ -389,6 +392,7 @@ mod tests {
                 deleted_ms: None,
                 deletion_due_ms: None,
                 resource_policy: Some("{}".into()),
+                tagged: false,
             }],
             ..Snapshot::default()
         }
@@ -402,8 +406,9 @@ mod tests {
     #[test]
     fn every_iam_column_is_in_the_checksum() {
         let base = sample().summary();
-        let changes: [(&str, Change); 11] = [
+        let changes: [(&str, Change); 12] = [
             ("resource_policy", |s| s.secrets[0].resource_policy = None),
+            ("tagged", |s| s.secrets[0].tagged = true),
             ("user_name", |s| s.access_keys[0].user_name = None),
             ("principal name", |s| {
                 s.principals[0].name = "deployer".into()

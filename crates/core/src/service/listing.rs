@@ -55,10 +55,11 @@ impl SortBy {
 /// ListSecrets' SortOrder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortOrder {
-    /// Ascending.
-    Asc,
-    /// Descending (the default: newest first).
+    /// Ascending (the default: without SortBy and SortOrder AWS lists by creation date, oldest
+    /// first, as recorded against the service; BatchGetSecretValue with Filters likewise).
     #[default]
+    Asc,
+    /// Descending.
     Desc,
 }
 
@@ -411,8 +412,9 @@ impl Service {
                     max_results: Some(input.max_results.unwrap_or(20)),
                     next_token: input.next_token.clone(),
                     filters: input.filters.clone(),
-                    sort_by: SortBy::CreatedDate,
-                    sort_order: SortOrder::Desc,
+                    // ListSecrets' default order, as AWS lists a filtered batch.
+                    sort_by: SortBy::default(),
+                    sort_order: SortOrder::default(),
                 },
             )
             .await?;

@@ -144,6 +144,7 @@ impl Service {
             last_accessed: None,
             deleted: None,
             deletion_due: None,
+            tagged: !tags.is_empty(),
             tags,
             resource_policy: None,
             versions: Vec::new(),
@@ -192,6 +193,9 @@ impl Service {
                         if self.open_value(&existing, token).await?.ct_eq(value) {
                             return Ok(SecretRefOutput::of(&existing, Some(token.clone())));
                         }
+                        // The token names a version of the secret: AWS reports the token, not
+                        // the name.
+                        return Err(Error::VersionExists(token.clone(), existing.arn()));
                     }
                 }
                 Err(Error::SecretExists(existing_name))
@@ -255,6 +259,11 @@ impl Service {
                     if let (Some(_), Some(token)) = (&input.value, &input.client_request_token) {
                         if record.version(token).is_some() {
                             self.authorize_value_comparison(who, record, token)?;
+                            // A retry (or a conflict, found after the commit) changes nothing:
+                            // not the description or key either, so that a token in use with
+                            // another value leaves the secret as it was.
+                            existing_version = true;
+                            return Ok(());
                         }
                     }
                     if let Some(description) = &input.description {
@@ -265,32 +274,25 @@ impl Service {
                     }
                     if let (Some(value), Some(token)) = (&input.value, &input.client_request_token)
                     {
-                        if record.version(token).is_some() {
-                            existing_version = true;
-                        } else {
-                            // Without KmsKeyId in this call, the secret's key seals the new value.
-                            let version_key = input
-                                .kms_key_id
-                                .clone()
-                                .or_else(|| record.kms_key_id.clone());
-                            let seal_key = match &input.kms_key_id {
-                                Some(_) => key_id,
-                                None => self
-                                    .keyring
-                                    .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?,
-                            };
-                            labels::add_version(record, token, now, version_key, None)?;
-                            new_versions.push(NewVersion {
-                                version_id: token.clone(),
-                                sealed: self.seal_value(record, token, seal_key, value)?,
-                            });
-                            labels::prune(record, now);
-                        }
+                        // Without KmsKeyId in this call, the secret's key seals the new value.
+                        let version_key = input
+                            .kms_key_id
+                            .clone()
+                            .or_else(|| record.kms_key_id.clone());
+                        let seal_key = match &input.kms_key_id {
+                            Some(_) => key_id,
+                            None => self
+                                .keyring
+                                .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?,
+                        };
+                        labels::add_version(record, token, now, version_key, None)?;
+                        new_versions.push(NewVersion {
+                            version_id: token.clone(),
+                            sealed: self.seal_value(record, token, seal_key, value)?,
+                        });
+                        labels::prune(record, now);
                     }
-                    // A retry that only finds its own version changes nothing, not even the date.
-                    if !existing_version {
-                        record.last_changed = now;
-                    }
+                    record.last_changed = now;
                     Ok(())
                 },
             )
@@ -299,7 +301,7 @@ impl Service {
             (Some(value), Some(token)) => {
                 // The caller may read the value: authorized inside the transaction.
                 if existing_version && !self.open_value(&record, token).await?.ct_eq(value) {
-                    return Err(Error::VersionExists(token.clone()));
+                    return Err(Error::VersionExists(token.clone(), record.arn()));
                 }
                 Some(token.clone())
             }
@@ -432,7 +434,9 @@ impl Service {
                 if record.is_deleted() {
                     return Err(Error::MarkedForDeletion);
                 }
-                merge_tags(&mut record.tags, tags)
+                merge_tags(&mut record.tags, tags)?;
+                record.tagged |= !record.tags.is_empty();
+                Ok(())
             },
         )
         .await?;

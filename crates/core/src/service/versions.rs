@@ -204,7 +204,7 @@ impl Service {
             // The retry compares values: only for a caller that may read them.
             self.authorize_value_comparison(who, &record, token)?;
             if !self.open_value(&record, token).await?.ct_eq(value) {
-                return Err(Error::VersionExists(token.clone()));
+                return Err(Error::VersionExists(token.clone(), record.arn()));
             }
         }
         let stages = record

@@ -61,6 +61,18 @@ pub async fn create_secret(
     })
 }
 
+/// A secret's Description as AWS shows it: an empty one is no Description (the key is absent
+/// from DescribeSecret and ListSecrets entries, as when none was ever set).
+fn wire_description(record: &SecretRecord) -> Option<String> {
+    record.description.clone().filter(|d| !d.is_empty())
+}
+
+/// A secret's Tags as AWS shows them: absent on a secret never tagged, `[]` on one whose last
+/// tag was removed.
+fn wire_secret_tags(record: &SecretRecord) -> Option<Vec<Tag>> {
+    (record.tagged || !record.tags.is_empty()).then(|| wire_tags(&record.tags))
+}
+
 /// DescribeSecret.
 pub async fn describe_secret(
     ctx: &Ctx<'_>,
@@ -73,12 +85,12 @@ pub async fn describe_secret(
     Ok(DescribeSecretResponse {
         arn: Some(record.arn()),
         name: Some(record.name.clone()),
-        description: record.description.clone(),
+        description: wire_description(&record),
         kms_key_id: record.kms_key_id.clone(),
         last_changed_date: Some(epoch(record.last_changed)),
         last_accessed_date: record.last_accessed.map(epoch),
         deleted_date: record.deleted.map(epoch),
-        tags: (!record.tags.is_empty()).then(|| wire_tags(&record.tags)),
+        tags: wire_secret_tags(&record),
         version_ids_to_stages: versions_to_stages(&record),
         created_date: Some(epoch(record.created)),
         ..DescribeSecretResponse::default()
@@ -154,12 +166,12 @@ fn list_entry(record: &SecretRecord) -> SecretListEntry {
     SecretListEntry {
         arn: Some(record.arn()),
         name: Some(record.name.clone()),
-        description: record.description.clone(),
+        description: wire_description(record),
         kms_key_id: record.kms_key_id.clone(),
         last_changed_date: Some(epoch(record.last_changed)),
         last_accessed_date: record.last_accessed.map(epoch),
         deleted_date: record.deleted.map(epoch),
-        tags: (!record.tags.is_empty()).then(|| wire_tags(&record.tags)),
+        tags: wire_secret_tags(record),
         secret_versions_to_stages: versions_to_stages(record),
         created_date: Some(epoch(record.created)),
         ..SecretListEntry::default()

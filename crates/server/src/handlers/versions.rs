@@ -165,7 +165,8 @@ pub async fn list_secret_version_ids(
                 .iter()
                 .map(|v| SecretVersionsListEntry {
                     version_id: Some(v.version_id.clone()),
-                    version_stages: Some(v.stages.clone()),
+                    // A version without labels (IncludeDeprecated) has no VersionStages key.
+                    version_stages: (!v.stages.is_empty()).then(|| v.stages.clone()),
                     last_accessed_date: v.last_accessed.map(epoch),
                     created_date: Some(epoch(v.created)),
                     // AWS names the default key this way; a customer key by the id it was given.

@@ -382,6 +382,8 @@ async fn default_order_and_unfiltered_pagination_cover_each_once() {
     }
     let (listed, sizes) = list_all(&c, &[], None, Some(3), false).await;
     assert_eq!(sizes, vec![3, 2]);
+    // Without SortBy and SortOrder: creation order, oldest first, as AWS lists.
+    assert_eq!(listed, names);
     let mut sorted = listed.clone();
     sorted.sort();
     names.sort();
@@ -396,16 +398,16 @@ async fn default_order_and_unfiltered_pagination_cover_each_once() {
     .await;
     assert_eq!(sizes, vec![1, 1, 1, 1, 1]);
     assert_eq!(filtered, listed);
-    // The default order is the created-date descending order.
-    let desc = list_all(
+    // The default order is AWS's: by creation date, oldest first.
+    let asc = list_all(
         &c,
         &[],
-        Some((SortByType::CreatedDate, SortOrderType::Desc)),
+        Some((SortByType::CreatedDate, SortOrderType::Asc)),
         None,
         false,
     )
     .await;
-    assert_eq!(listed, desc.0);
+    assert_eq!(listed, asc.0);
 }
 
 #[tokio::test]

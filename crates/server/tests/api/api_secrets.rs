@@ -253,8 +253,13 @@ async fn create_duplicate_and_idempotent_retry() {
         (first.arn(), Some(version.as_str()))
     );
     assert_eq!(all_version_ids(&c, "dup").await, vec![version.clone()]);
-    // The same token with another value, or another token: the name exists.
-    for (tok, value) in [(version.clone(), "second"), (token(), "first")] {
+    // The same token with another value: the token is in use (AWS names the token and the
+    // secret's full ARN); another token: the name exists.
+    let arn = first.arn().unwrap();
+    for (tok, value, message) in [
+        (version.clone(), "second", msg_token_in_use(&version, arn)),
+        (token(), "first", msg_already_exists("dup")),
+    ] {
         assert_err(
             c.create_secret()
                 .name("dup")
@@ -263,7 +268,7 @@ async fn create_duplicate_and_idempotent_retry() {
                 .send()
                 .await,
             "ResourceExistsException",
-            &msg_already_exists("dup"),
+            &message,
         );
     }
     let got = c.get_secret_value().secret_id("dup").send().await.unwrap();
@@ -423,7 +428,7 @@ async fn update_metadata_only_creates_no_version() {
 async fn update_with_value_creates_version() {
     let s = start().await;
     let c = s.client();
-    let (_, v1) = create(&c, "updv", "one").await;
+    let (arn, v1) = create(&c, "updv", "one").await;
     let v2 = token();
     let out = c
         .update_secret()
@@ -453,7 +458,7 @@ async fn update_with_value_creates_version() {
     let mut want = vec![v1.clone(), v2.clone()];
     want.sort();
     assert_eq!(all_version_ids(&c, "updv").await, want);
-    assert_code(
+    assert_err(
         c.update_secret()
             .secret_id("updv")
             .secret_string("other")
@@ -461,6 +466,7 @@ async fn update_with_value_creates_version() {
             .send()
             .await,
         "ResourceExistsException",
+        &msg_token_in_use(&v2, &arn),
     );
     let got = c.get_secret_value().secret_id("updv").send().await.unwrap();
     assert_eq!(got.secret_string(), Some("two"));

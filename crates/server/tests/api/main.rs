@@ -16,6 +16,7 @@ mod api_batch;
 mod api_cancel;
 mod api_durability;
 mod api_errors;
+mod api_fidelity;
 mod api_iam;
 mod api_lifecycle;
 mod api_listing;

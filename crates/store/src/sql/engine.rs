@@ -73,6 +73,7 @@ macro_rules! engine_sql {
                 deleted: get::<Option<i64>>(row, "deleted_ms")?.map(from_millis),
                 deletion_due: get::<Option<i64>>(row, "deletion_due_ms")?.map(from_millis),
                 tags: Vec::new(),
+                tagged: get(row, "tagged")?,
                 resource_policy: get(row, "resource_policy")?,
                 versions: Vec::new(),
             })
@@ -141,8 +142,8 @@ macro_rules! engine_sql {
         ) -> Out<()> {
             let inserted = sqlx::query(
                 "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-                 last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy, tagged) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  ON CONFLICT (account_id, region, name) DO NOTHING",
             )
             .bind(&record.id)
@@ -158,6 +159,7 @@ macro_rules! engine_sql {
             .bind(record.deleted.map(millis))
             .bind(record.deletion_due.map(millis))
             .bind(&record.resource_policy)
+            .bind(record.tagged)
             .execute(&mut *conn)
             .await
             .map_err($map)?;
@@ -274,8 +276,8 @@ macro_rules! engine_sql {
             let changes = $crate::sql::changes(before, after, new_versions)?;
             sqlx::query(
                 "UPDATE secrets SET description = $1, kms_key_id = $2, last_changed_ms = $3, \
-                 last_accessed_ms = $4, deleted_ms = $5, deletion_due_ms = $6, resource_policy = $7 \
-                 WHERE id = $8",
+                 last_accessed_ms = $4, deleted_ms = $5, deletion_due_ms = $6, resource_policy = $7, \
+                 tagged = $8 WHERE id = $9",
             )
             .bind(&after.description)
             .bind(&after.kms_key_id)
@@ -284,6 +286,7 @@ macro_rules! engine_sql {
             .bind(after.deleted.map(millis))
             .bind(after.deletion_due.map(millis))
             .bind(&after.resource_policy)
+            .bind(after.tagged)
             .bind(&after.id)
             .execute(&mut *conn)
             .await
@@ -1015,6 +1018,7 @@ macro_rules! engine_sql {
                     deleted_ms: get(&row, "deleted_ms")?,
                     deletion_due_ms: get(&row, "deletion_due_ms")?,
                     resource_policy: get(&row, "resource_policy")?,
+                    tagged: get(&row, "tagged")?,
                 });
             }
             for row in all(format!(

@@ -50,7 +50,7 @@ pub(crate) fn corrupt(what: &str) -> Error {
 /// The columns of `secrets` every query selects, in this order.
 pub(crate) const SECRET_COLUMNS: &str =
     "id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy";
+     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy, tagged";
 
 /// The columns of `principals` every query selects.
 pub(crate) const PRINCIPAL_COLUMNS: &str =

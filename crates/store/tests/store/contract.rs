@@ -878,6 +878,7 @@ mod postgres_only {
                 "deleted_ms",
                 "deletion_due_ms",
                 "resource_policy",
+                "tagged",
             ],
         ),
         ("tags", &["secret_id", "key", "value", "position"]),

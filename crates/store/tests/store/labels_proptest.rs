@@ -15,7 +15,8 @@
 //! - a failed operation changed nothing, and no operation changed another secret;
 //! - UpdateSecret without a value changes the description, KmsKeyId and last-changed date only;
 //! - a new value put with the default stage is AWSCURRENT and AWSPREVIOUS is exactly on the
-//!   version AWSCURRENT left; labels not named by an operation stay where they were;
+//!   version AWSCURRENT left; a new AWSCURRENT removes AWSPENDING (unless it takes it too);
+//!   labels not named by an operation stay where they were;
 //! - GetSecretValue returns the value that was put under the AWSCURRENT version.
 #![allow(clippy::unwrap_used)]
 
@@ -182,7 +183,7 @@ fn value_text(secret: usize, value: u8) -> String {
 fn kind(error: &Error) -> &'static str {
     match error {
         Error::MarkedForDeletion => "MarkedForDeletion",
-        Error::VersionExists(_) => "VersionExists",
+        Error::VersionExists(..) => "VersionExists",
         Error::NoValueForVersion(_) => "NoValueForVersion",
         Error::InvalidParameter(_) => "InvalidParameter",
         Error::LimitExceeded(_) => "LimitExceeded",
@@ -740,6 +741,15 @@ fn check_put(
             prop_assert!(version.has_stage(label), "{} not attached", label);
         }
     }
+    // A new AWSCURRENT that is not asked to be AWSPENDING too ends a pending rotation.
+    let pending_dropped = current_moves && !wanted.contains(AWSPENDING);
+    if pending_dropped {
+        prop_assert_eq!(
+            after.get(AWSPENDING),
+            None,
+            "AWSPENDING kept by a new AWSCURRENT"
+        );
+    }
     let left = before.get(AWSCURRENT).filter(|_| current_moves);
     if let Some(left) = left {
         prop_assert_eq!(
@@ -750,7 +760,8 @@ fn check_put(
     }
     for (l, v) in &before {
         let moved = wanted.contains(l.as_str())
-            || (left.is_some() && (l == AWSCURRENT || l == AWSPREVIOUS));
+            || (left.is_some() && (l == AWSCURRENT || l == AWSPREVIOUS))
+            || (pending_dropped && l == AWSPENDING);
         if !moved {
             prop_assert_eq!(after.get(l), Some(v), "label {} moved", l);
         }

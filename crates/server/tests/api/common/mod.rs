@@ -61,6 +61,15 @@ pub fn msg_already_exists(name: &str) -> String {
     format!("The operation failed because the secret {name} already exists.")
 }
 
+/// AWS's message for a ClientRequestToken that names a version of the secret (full ARN `arn`)
+/// whose value differs from the request's.
+pub fn msg_token_in_use(token: &str, arn: &str) -> String {
+    format!(
+        "You can't use ClientRequestToken {token} because that value is already in use for a \
+         version of secret {arn}."
+    )
+}
+
 /// A running server with its data directory and the credentials of its first access key.
 pub struct TestServer {
     /// The server.

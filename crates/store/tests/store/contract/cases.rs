@@ -68,6 +68,7 @@ pub fn record(scope: &Scope, name: &str) -> SecretRecord {
         deleted: None,
         deletion_due: None,
         tags: Vec::new(),
+        tagged: false,
         resource_policy: None,
         versions: Vec::new(),
     }
