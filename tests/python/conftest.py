@@ -102,7 +102,8 @@ def clean_env(extra=None):
 class Coffer:
     """One running `coffer serve`: its process, endpoint, output and credentials."""
 
-    def __init__(self, args, env=None, log_dir=None, access_key=None, secret_key=None, data_dir=None):
+    def __init__(self, args, env=None, log_dir=None, access_key=None, secret_key=None, data_dir=None,
+                 cwd=None):
         self.args = list(args)
         self.data_dir = Path(data_dir) if data_dir else None
         self.access_key, self.secret_key = access_key, secret_key
@@ -120,6 +121,7 @@ class Coffer:
             env=clean_env(env),
             text=True,
             bufsize=1,
+            cwd=cwd,
         )
         self.pid = self.proc.pid
         self._reader = threading.Thread(target=self._read, daemon=True)

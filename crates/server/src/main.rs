@@ -323,26 +323,34 @@ async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();
+    // Absolute, so that the hint works from any directory.
+    let data_dir =
+        std::path::absolute(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone());
+    let creds = data_dir.join(CREDENTIALS_FILE);
     if let Some((account, credentials)) = &server.initialized {
         let _ = writeln!(
             out,
             "coffer: initialised {dir}\n  account {account}, root user access key {akid}\n  \
-             credentials (mode 0600): {creds}\n  use them with: export AWS_SHARED_CREDENTIALS_FILE={creds} AWS_REGION=us-east-1",
-            dir = config.data_dir.display(),
+             credentials (mode 0600): {creds}",
+            dir = data_dir.display(),
             akid = credentials.access_key_id,
-            creds = config.data_dir.join(CREDENTIALS_FILE).display(),
+            creds = creds.display(),
         );
     }
-    let _ = writeln!(out, "coffer listening on {}", server.url());
     if !config.dev {
-        // Over HTTPS the CLI also needs to trust the certificate's issuer (AWS_CA_BUNDLE).
+        // Both region variables: the AWS CLI v1 and boto3 read AWS_DEFAULT_REGION, the CLI v2
+        // and the other SDKs AWS_REGION. AWS_ENDPOINT_URL covers STS and IAM too. Over HTTPS
+        // the CLI also needs to trust the certificate's issuer (AWS_CA_BUNDLE).
         let _ = writeln!(
             out,
-            "  try: AWS_SHARED_CREDENTIALS_FILE={} aws secretsmanager list-secrets --region us-east-1 --endpoint-url {}",
-            config.data_dir.join(CREDENTIALS_FILE).display(),
+            "  use it with: export AWS_SHARED_CREDENTIALS_FILE={} AWS_DEFAULT_REGION=us-east-1 \
+             AWS_REGION=us-east-1 AWS_ENDPOINT_URL={}\n  then: aws secretsmanager list-secrets",
+            creds.display(),
             server.url()
         );
     }
+    // Last, so that whoever waits for this line has read the hint above it.
+    let _ = writeln!(out, "coffer listening on {}", server.url());
     let _ = out.flush();
     drop(out);
     tokio::select! {
