@@ -79,6 +79,14 @@ pub enum AuthError {
         received: String,
     },
 
+    /// The credential scope names a service coffer does not serve at all (`ssm`, `s3`, `kms`,
+    /// …): the client was pointed at coffer for more than Secrets Manager, STS and IAM.
+    #[error("coffer does not serve the {service} API: this endpoint answers Secrets Manager, STS and IAM only.")]
+    UnservedService {
+        /// The service the client signed for.
+        service: String,
+    },
+
     /// The request date is not in ISO 8601 basic format (`20150830T123600Z`).
     #[error("Date must be in ISO-8601 'basic format'. Got '{value}'. See http://en.wikipedia.org/wiki/ISO_8601")]
     MalformedDate {
@@ -220,6 +228,9 @@ impl AuthError {
             | Self::HeadersNotSigned { .. }
             | Self::MissingQueryParameters
             | Self::InvalidExpires { .. } => ErrorCode::IncompleteSignatureException,
+            // Not a signature problem: what the client asked for is not here, as for an
+            // unknown X-Amz-Target.
+            Self::UnservedService { .. } => ErrorCode::UnknownOperationException,
             Self::InvalidRegion { .. }
             | Self::WrongService { .. }
             | Self::PayloadHashMismatch

@@ -31,6 +31,9 @@ pub use sign::{presign_query, sign_headers, SigningParams};
 /// The only algorithm coffer accepts.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
+/// The services coffer answers, by the name their requests are signed for.
+pub const SERVED_SERVICES: [&str; 3] = ["secretsmanager", "sts", "iam"];
+
 /// The last element of every credential scope.
 const TERMINATOR: &str = "aws4_request";
 
@@ -150,6 +153,10 @@ impl SignedRequest {
     pub fn expect_service(&self, service: &str) -> Result<(), AuthError> {
         if self.scope.service == service {
             Ok(())
+        } else if !SERVED_SERVICES.contains(&self.scope.service.as_str()) {
+            Err(AuthError::UnservedService {
+                service: self.scope.service.clone(),
+            })
         } else {
             Err(AuthError::WrongService {
                 expected: service.to_owned(),

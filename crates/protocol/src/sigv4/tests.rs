@@ -815,6 +815,30 @@ fn a_scope_for_another_service() {
 }
 
 #[test]
+fn a_scope_for_a_service_coffer_does_not_serve() {
+    let signature = "0".repeat(64);
+    let signed = vanilla_with_authorization(&format!(
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/ssm/aws4_request, \
+         SignedHeaders=host;x-amz-date, Signature={signature}"
+    ))
+    .parse_at(suite_time())
+    .unwrap();
+    let error = signed.expect_service("secretsmanager").unwrap_err();
+    assert_eq!(
+        error,
+        AuthError::UnservedService {
+            service: "ssm".to_owned()
+        }
+    );
+    let api = error.to_api_error();
+    assert_eq!(api.code, ErrorCode::UnknownOperationException);
+    assert_eq!(
+        api.message,
+        "coffer does not serve the ssm API: this endpoint answers Secrets Manager, STS and IAM only."
+    );
+}
+
+#[test]
 fn a_malformed_date() {
     let mut request = with_credential("AKIDEXAMPLE/20150830/us-east-1/service/aws4_request");
     request.set("X-Amz-Date", "2015-08-30T12:36:00Z");

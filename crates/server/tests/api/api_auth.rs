@@ -134,16 +134,32 @@ async fn tampered_body_and_headers_fail_and_store_nothing() {
         .await;
     r.assert_error("InvalidSignatureException", Some(MSG_BAD_SIGNATURE));
 
-    // Signed for another service.
+    // Signed for another service coffer serves (STS), on the Secrets Manager API.
     let r = s
         .raw_json("ListSecrets", &json!({}))
-        .signing(|g| g.service = "kms".into())
+        .signing(|g| g.service = "sts".into())
         .send()
         .await;
     r.assert_error(
         "InvalidSignatureException",
         Some("Credential should be scoped to correct service: 'secretsmanager'. "),
     );
+    // Signed for a service coffer does not serve at all: said plainly, naming it.
+    for service in ["kms", "ssm", "s3"] {
+        let r = s
+            .raw_json("ListSecrets", &json!({}))
+            .signing(|g| g.service = service.into())
+            .send()
+            .await;
+        assert_eq!(r.status, 400);
+        r.assert_error(
+            "UnknownOperationException",
+            Some(&format!(
+                "coffer does not serve the {service} API: this endpoint answers Secrets Manager, \
+                 STS and IAM only."
+            )),
+        );
+    }
 }
 
 #[tokio::test]
