@@ -444,6 +444,27 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
         .by(Caller::Nobody),
         // (d) Stateless rules, before any secret is looked up.
         row(
+            "ListSecretVersionIds",
+            "model (MaxResults 0) > invalid name",
+            json!({"SecretId": "Inv Name", "MaxResults": 0}),
+            "ValidationException",
+            invalid("0", "maxResults", "have value greater than or equal to 1"),
+        ),
+        row(
+            "DeleteSecret",
+            "invalid name > window out of range",
+            json!({"SecretId": "Inv Name", "RecoveryWindowInDays": 3}),
+            "ValidationException",
+            MSG_INVALID_NAME,
+        ),
+        row(
+            "PutSecretValue",
+            "invalid name > no token",
+            json!({"SecretId": "Inv Name", "SecretString": "v"}),
+            "ValidationException",
+            MSG_INVALID_NAME,
+        ),
+        row(
             "GetSecretValue",
             "invalid name > not found",
             json!({"SecretId": "Inv Name"}),
@@ -581,6 +602,16 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             "You cannot specify both rotation frequency and schedule expression together.",
         ),
         // The operations not built yet: after validation, before authorization and lookup.
+        // AWS answers a raw RotateSecret without a token with InvalidParameterException, even
+        // for a missing secret (AWS-BEHAVIOUR.md); coffer, which has no rotation yet, does not
+        // check the token and answers its `not supported` error (docs/compatibility.md).
+        row(
+            "RotateSecret",
+            "not supported > no token > not found",
+            json!({"SecretId": MISSING}),
+            "InvalidRequestException",
+            unsupported("RotateSecret"),
+        ),
         row(
             "RotateSecret",
             "not supported > not found",
