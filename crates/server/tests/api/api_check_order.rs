@@ -753,13 +753,6 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             MSG_NOT_FOUND,
         ),
         row(
-            "UntagResource",
-            "marked for deletion",
-            json!({"SecretId": GONE, "TagKeys": ["k"]}),
-            "InvalidRequestException",
-            MSG_MARKED_FOR_DELETION,
-        ),
-        row(
             "ListSecrets",
             "bad NextToken",
             json!({"NextToken": "garbage"}),
@@ -792,6 +785,13 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             "UpdateSecretVersionStage",
             "marked for deletion > no version to move to",
             json!({"SecretId": GONE, "VersionStage": "AWSCURRENT", "MoveToVersionId": NO_VERSION}),
+            "InvalidRequestException",
+            MSG_MARKED_FOR_DELETION,
+        ),
+        row(
+            "UntagResource",
+            "marked for deletion",
+            json!({"SecretId": GONE, "TagKeys": ["k"]}),
             "InvalidRequestException",
             MSG_MARKED_FOR_DELETION,
         ),
