@@ -162,6 +162,17 @@ const MSG_NEEDS_A_VALUE: &str = "You must provide either SecretString or SecretB
 /// the [`Caller::Nobody`] user, `account` the account id.
 fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Row> {
     let long_id = "a".repeat(2049);
+    let id_too_long = invalid(
+        &long_id,
+        "secretId",
+        "have length less than or equal to 2048",
+    );
+    let id_empty = invalid("", "secretId", "have length greater than or equal to 1");
+    let token_too_short = invalid(
+        SHORT_TOKEN,
+        "clientRequestToken",
+        "have length greater than or equal to 32",
+    );
     let long_name = "n".repeat(513);
     let long_stage = "s".repeat(257);
     let missing_arn = format!("arn:aws:secretsmanager:us-east-1:{account}:secret:{MISSING}");
@@ -235,11 +246,7 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             "model (SecretId 2049) > not found",
             json!({"SecretId": long_id}),
             "ValidationException",
-            invalid(
-                &long_id,
-                "secretId",
-                "have length less than or equal to 2048",
-            ),
+            id_too_long.clone(),
         ),
         row(
             "DescribeSecret",
@@ -253,11 +260,7 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             "model (token 10) > marked for deletion",
             json!({"SecretId": GONE, "SecretString": "v", "ClientRequestToken": SHORT_TOKEN}),
             "ValidationException",
-            invalid(
-                SHORT_TOKEN,
-                "clientRequestToken",
-                "have length greater than or equal to 32",
-            ),
+            token_too_short.clone(),
         ),
         row(
             "PutSecretValue",
@@ -265,11 +268,7 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             json!({"SecretId": MISSING, "SecretString": "v", "SecretBinary": "AAE=",
                    "ClientRequestToken": SHORT_TOKEN}),
             "ValidationException",
-            invalid(
-                SHORT_TOKEN,
-                "clientRequestToken",
-                "have length greater than or equal to 32",
-            ),
+            token_too_short.clone(),
         ),
         row(
             "CreateSecret",
@@ -285,11 +284,7 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             json!({"SecretId": GONE, "SecretString": "v", "SecretBinary": "AAE=",
                    "ClientRequestToken": SHORT_TOKEN}),
             "ValidationException",
-            invalid(
-                SHORT_TOKEN,
-                "clientRequestToken",
-                "have length greater than or equal to 32",
-            ),
+            token_too_short.clone(),
         ),
         row(
             "ListSecrets",
@@ -329,18 +324,14 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             "model (SecretId empty) > window out of range",
             json!({"SecretId": "", "RecoveryWindowInDays": 3}),
             "ValidationException",
-            invalid("", "secretId", "have length greater than or equal to 1"),
+            id_empty.clone(),
         ),
         row(
             "RestoreSecret",
             "model (SecretId 2049) > not found",
             json!({"SecretId": long_id}),
             "ValidationException",
-            invalid(
-                &long_id,
-                "secretId",
-                "have length less than or equal to 2048",
-            ),
+            id_too_long.clone(),
         ),
         row(
             "BatchGetSecretValue",
@@ -395,18 +386,14 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             "model (SecretId 2049) > not found",
             json!({"SecretId": long_id}),
             "ValidationException",
-            invalid(
-                &long_id,
-                "secretId",
-                "have length less than or equal to 2048",
-            ),
+            id_too_long.clone(),
         ),
         row(
             "DeleteResourcePolicy",
             "model (SecretId empty) > not found",
             json!({"SecretId": ""}),
             "ValidationException",
-            invalid("", "secretId", "have length greater than or equal to 1"),
+            id_empty.clone(),
         ),
         row(
             "ValidateResourcePolicy",
@@ -424,22 +411,14 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             "model (SecretId 2049) > not supported",
             json!({"SecretId": long_id}),
             "ValidationException",
-            invalid(
-                &long_id,
-                "secretId",
-                "have length less than or equal to 2048",
-            ),
+            id_too_long.clone(),
         ),
         row(
             "GetSecretValue",
             "model (SecretId 2049) > access denied",
             json!({"SecretId": long_id}),
             "ValidationException",
-            invalid(
-                &long_id,
-                "secretId",
-                "have length less than or equal to 2048",
-            ),
+            id_too_long.clone(),
         )
         .by(Caller::Nobody),
         // (d) Stateless rules, before any secret is looked up.
