@@ -407,6 +407,13 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             ),
         ),
         row(
+            "ListResourcePolicies",
+            "model (MaxResults 0) > not found",
+            json!({"SecretId": MISSING, "MaxResults": 0}),
+            "ValidationException",
+            invalid("0", "maxResults", "have value greater than or equal to 1"),
+        ),
+        row(
             "CancelRotateSecret",
             "model (SecretId 2049) > not supported",
             json!({"SecretId": long_id}),
@@ -627,6 +634,20 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             "InvalidRequestException",
             unsupported("StopReplicationToReplica"),
         ),
+        row(
+            "AssociateCrossAccountReplica",
+            "not supported > not found",
+            json!({"SecretId": MISSING, "CrossAccountReplicaARN": other_arn}),
+            "InvalidRequestException",
+            unsupported("AssociateCrossAccountReplica"),
+        ),
+        row(
+            "DisassociateCrossAccountReplica",
+            "not supported > not found",
+            json!({"SecretId": MISSING, "CrossAccountReplicaARN": other_arn}),
+            "InvalidRequestException",
+            unsupported("DisassociateCrossAccountReplica"),
+        ),
         // (e) Authorization, then the lookup.
         row(
             "GetSecretValue",
@@ -728,6 +749,13 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
             "RestoreSecret",
             "not found",
             json!({"SecretId": MISSING}),
+            "ResourceNotFoundException",
+            MSG_NOT_FOUND,
+        ),
+        row(
+            "ListResourcePolicies",
+            "not found > bad NextToken",
+            json!({"SecretId": MISSING, "NextToken": "garbage"}),
             "ResourceNotFoundException",
             MSG_NOT_FOUND,
         ),
