@@ -164,6 +164,10 @@ pub(super) fn batch_get_secret_value_rules(
 /// not both. AWS's answer, quoted in terraform-provider-aws issues #30540 and #33329 and PR
 /// #31915: `InvalidParameterException: You cannot specify both rotation frequency and schedule
 /// expression together.`
+///
+/// A raw request without `ClientRequestToken` gets `InvalidParameterException` (not the
+/// `InvalidRequestException` of the writes that create a version), even when the secret does not
+/// exist, as recorded against AWS (AWS-BEHAVIOUR.md, Field presence).
 pub(super) fn rotate_secret_rules(request: &RotateSecretRequest) -> Result<(), ApiError> {
     check_secret_id_characters(request.secret_id.as_deref())?;
     if let Some(rules) = &request.rotation_rules {
@@ -173,6 +177,12 @@ pub(super) fn rotate_secret_rules(request: &RotateSecretRequest) -> Result<(), A
                 "You cannot specify both rotation frequency and schedule expression together.",
             ));
         }
+    }
+    if request.client_request_token.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameterException,
+            "You must provide a ClientRequestToken value. We recommend a UUID-type value.",
+        ));
     }
     Ok(())
 }

@@ -553,7 +553,13 @@ fn rotation_rules_take_days_or_a_schedule() {
         "You cannot specify both rotation frequency and schedule expression together.",
     );
     assert_valid::<RotateSecretRequest>(
-        r#"{"SecretId": "a", "RotationRules": {"ScheduleExpression": "cron(0 16 1,15 * ? *)", "Duration": "2h"}}"#,
+        r#"{"SecretId": "a", "ClientRequestToken": "tttttttttttttttttttttttttttttttt", "RotationRules": {"ScheduleExpression": "cron(0 16 1,15 * ? *)", "Duration": "2h"}}"#,
+    );
+    // A raw request without a token: InvalidParameterException, as recorded against AWS.
+    assert_error::<RotateSecretRequest>(
+        r#"{"SecretId": "a"}"#,
+        ErrorCode::InvalidParameterException,
+        "You must provide a ClientRequestToken value. We recommend a UUID-type value.",
     );
     assert_validation::<RotateSecretRequest>(
         r#"{"SecretId": "a", "RotationRules": {"ScheduleExpression": "rate(1 day);"}}"#,
@@ -624,7 +630,9 @@ fn every_request_type_accepts_a_minimal_valid_request() {
         r#"{"SecretId": "a", "AddReplicaRegions": [{"Region": "ap-southeast-2", "KmsKeyId": "k"}]}"#,
     );
     assert_valid::<RestoreSecretRequest>(r#"{"SecretId": "a"}"#);
-    assert_valid::<RotateSecretRequest>(r#"{"SecretId": "a"}"#);
+    assert_valid::<RotateSecretRequest>(
+        r#"{"SecretId": "a", "ClientRequestToken": "tttttttttttttttttttttttttttttttt"}"#,
+    );
     assert_valid::<StopReplicationToReplicaRequest>(r#"{"SecretId": "a"}"#);
     assert_valid::<TagResourceRequest>(r#"{"SecretId": "a", "Tags": []}"#);
     assert_valid::<UntagResourceRequest>(r#"{"SecretId": "a", "TagKeys": ["k"]}"#);

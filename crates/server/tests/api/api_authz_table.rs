@@ -821,7 +821,10 @@ impl Fixture {
                 false,
                 OwnAccountOnly,
             ),
-            unsupported_op("RotateSecret", id.clone()),
+            unsupported_op(
+                "RotateSecret",
+                with(json!({"ClientRequestToken": "t".repeat(32)})),
+            ),
             unsupported_op("CancelRotateSecret", id.clone()),
             json_op(
                 "PutResourcePolicy",

@@ -209,7 +209,10 @@ async fn request_id_is_unique_per_response() {
 }
 
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("RotateSecret", r#"{"SecretId": "a"}"#),
+    (
+        "RotateSecret",
+        r#"{"SecretId": "a", "ClientRequestToken": "tttttttttttttttttttttttttttttttt"}"#,
+    ),
     ("CancelRotateSecret", r#"{"SecretId": "a"}"#),
     (
         "ReplicateSecretToRegions",

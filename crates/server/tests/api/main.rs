@@ -14,6 +14,7 @@ mod api_auth_matrix;
 mod api_authz_table;
 mod api_batch;
 mod api_cancel;
+mod api_check_order;
 mod api_durability;
 mod api_errors;
 mod api_fidelity;
