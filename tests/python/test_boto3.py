@@ -150,14 +150,15 @@ def test_create_get_put_describe_stage_flow(server, sm, prefix):
     assert stages(sm, name) == {v3: ["AWSCURRENT"], v4: ["AWSPREVIOUS"], pending["VersionId"]: ["AWSPENDING"]}
     assert sm.get_secret_value(SecretId=name)["SecretString"] == "v3"
 
-    # Metadata-only update: no new version. Update with a value: a new AWSCURRENT.
+    # Metadata-only update: no new version. Update with a value: a new AWSCURRENT, which ends
+    # the pending rotation (AWSPENDING leaves the pending version, as AWS abandons it).
     before = stages(sm, name)
     updated = sm.update_secret(SecretId=name, Description="the prod database")
     assert (updated["ARN"], updated["Name"]) == (arn, name)
     assert "VersionId" not in updated
     assert stages(sm, name) == before
     v6 = sm.update_secret(SecretId=name, SecretString="v6")["VersionId"]
-    assert stages(sm, name) == {v3: ["AWSPREVIOUS"], v6: ["AWSCURRENT"], pending["VersionId"]: ["AWSPENDING"]}
+    assert stages(sm, name) == {v3: ["AWSPREVIOUS"], v6: ["AWSCURRENT"]}
 
     described = sm.describe_secret(SecretId=name)
     assert (described["ARN"], described["Name"], described["Description"]) == (arn, name, "the prod database")
