@@ -238,8 +238,13 @@ impl Cache {
         now.saturating_sub(entry.validated_at) < self.ttl
     }
 
-    /// Stores a fetched value (a fetch, or the prefetch at start).
+    /// Stores a fetched value (the prefetch at start), confirmed now.
     pub fn insert(&self, key: Key, fetched: Fetched) {
+        self.store(key, fetched, self.clock.now());
+    }
+
+    /// Stores a value the upstream confirmed at `validated_at`.
+    fn store(&self, key: Key, fetched: Fetched, validated_at: Duration) {
         if self.ttl.is_zero() {
             return;
         }
@@ -247,7 +252,7 @@ impl Cache {
             body: fetched.body,
             arn: fetched.arn,
             version_id: fetched.version_id,
-            validated_at: self.clock.now(),
+            validated_at,
         };
         let evicted = lock(&self.lru).insert(key, entry);
         for _ in 0..evicted {
@@ -260,9 +265,10 @@ impl Cache {
         if refresh_now {
             // AWS's agent: bypass the cache; on failure answer the error, keep the cache as is.
             Metrics::inc(&self.metrics.refreshes);
+            let asked_at = self.clock.now();
             let fetched = self.upstream.get_secret_value(&key).await?;
             let body = fetched.body.clone();
-            self.insert(key, fetched);
+            self.store(key, fetched, asked_at);
             return Ok(Answer {
                 body,
                 stale_for: None,
@@ -310,6 +316,11 @@ impl Cache {
     }
 
     /// One upstream round for `key`: revalidate an expired entry, else fetch.
+    ///
+    /// The clock is read once, before any upstream call, and every decision of the round is
+    /// made at that time: whether the entry may be served stale (so the time the SDK spends
+    /// retrying, backing off or timing out never turns a request that arrived inside the
+    /// allowance into an error), and when the upstream confirmed the value.
     async fn load(&self, key: &Key) -> Result<Answer, UpstreamError> {
         let now = self.clock.now();
         let existing = lock(&self.lru).peek(key).cloned();
@@ -327,7 +338,8 @@ impl Cache {
                     Metrics::inc(&self.metrics.revalidations_unchanged);
                     if let Some(cached) = lock(&self.lru).peek_mut(key) {
                         if cached.version_id == entry.version_id {
-                            cached.validated_at = self.clock.now();
+                            // Never backwards (a refreshNow may have confirmed it meanwhile).
+                            cached.validated_at = cached.validated_at.max(now);
                         }
                     }
                     return Ok(Answer {
@@ -336,29 +348,35 @@ impl Cache {
                     });
                 }
                 Ok(_) => {}
-                Err(error) => return self.stale_or(error, entry),
+                Err(error) => return self.stale_or(error, entry, now),
             }
         }
         match self.upstream.get_secret_value(key).await {
             Ok(fetched) => {
                 let body = fetched.body.clone();
-                self.insert(key.clone(), fetched);
+                self.store(key.clone(), fetched, now);
                 Ok(Answer {
                     body,
                     stale_for: None,
                 })
             }
             Err(error) => match &existing {
-                Some(entry) => self.stale_or(error, entry),
+                Some(entry) => self.stale_or(error, entry, now),
                 None => Err(error),
             },
         }
     }
 
-    /// The expired entry when the failure is transient and the entry is within `max_stale` of
-    /// its expiry; the error otherwise.
-    fn stale_or(&self, error: UpstreamError, entry: &Entry) -> Result<Answer, UpstreamError> {
-        let age = self.clock.now().saturating_sub(entry.validated_at);
+    /// The expired entry when the failure is transient and the entry was within `max_stale` of
+    /// its expiry at `asked_at` (when the request's upstream round began); the error otherwise.
+    /// Revalidation and re-fetch failures both come here.
+    fn stale_or(
+        &self,
+        error: UpstreamError,
+        entry: &Entry,
+        asked_at: Duration,
+    ) -> Result<Answer, UpstreamError> {
+        let age = asked_at.saturating_sub(entry.validated_at);
         if error.transient && age < self.ttl + self.max_stale {
             tracing::info!(
                 arn = %entry.arn,

@@ -111,9 +111,9 @@ impl UpstreamError {
                         status,
                         code: code.to_owned(),
                         message: message.to_owned(),
-                        transient: status >= 500 || status == 429,
+                        transient: transient_answer(status, Some(code)),
                     },
-                    _ => UpstreamError::internal(status >= 500),
+                    (code, _) => UpstreamError::internal(transient_answer(status, code)),
                 }
             }
             SdkError::TimeoutError(_) => Self::simple(504, "TimeoutError", "Timeout"),
@@ -137,6 +137,24 @@ impl UpstreamError {
             transient: true,
         }
     }
+}
+
+/// Error codes of throttling answers, whatever their status (AWS and coffer answer
+/// `ThrottlingException` with HTTP 400); the SDK's own list for retrying.
+const THROTTLING_CODES: [&str; 8] = [
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "RequestLimitExceeded",
+    "SlowDown",
+];
+
+/// Whether an upstream answer is transient: a 5xx, a 429, or a throttling code.
+fn transient_answer(status: u16, code: Option<&str>) -> bool {
+    status >= 500 || status == 429 || code.is_some_and(|c| THROTTLING_CODES.contains(&c))
 }
 
 /// The body AWS's agent sends on success: `GetSecretValue`'s members, `CreatedDate` as a string

@@ -1,16 +1,19 @@
 //! Test harness: a real coffer server, a counting TCP proxy between the agent and coffer (so
-//! upstream calls are counted outside the agent, and the upstream can be held, stopped or
-//! black-holed), the agent started in-process with a manual clock, and a raw HTTP client.
+//! upstream calls are counted outside the agent, and the upstream can be held, stopped,
+//! black-holed or made to fail), the agent started in-process with a manual clock, and a raw
+//! HTTP client.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::config::retry::RetryConfig;
 use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Region};
+use aws_sdk_secretsmanager::config::{
+    AsyncSleep, BehaviorVersion, Region, Sleep, StalledStreamProtectionConfig,
+};
 use aws_sdk_secretsmanager::Client;
 use coffer_agent::{Agent, Config, Dependencies, ManualClock, SsrfToken};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -56,18 +59,8 @@ impl Coffer {
     /// An SDK client for `endpoint` with this server's credentials, no retries and a short
     /// operation timeout (so failure tests finish quickly).
     pub fn client_for(&self, endpoint: &str) -> Client {
-        let creds = aws_credential_types::Credentials::new(
-            &self.access_key_id,
-            &self.secret_access_key,
-            None,
-            None,
-            "test",
-        );
-        let config = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(endpoint)
-            .credentials_provider(creds)
+        let config = self
+            .config_for(endpoint)
             .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
@@ -78,9 +71,184 @@ impl Coffer {
         Client::from_conf(config)
     }
 
+    /// An SDK client for `endpoint` that retries as the agent's own does (the SDK's standard
+    /// mode: three attempts, jittered exponential backoff from 1 s), with `timeout` as its
+    /// operation timeout, its sleeps (backoff and timeouts) through `sleep`. Stalled-stream
+    /// protection is off: it polls the upload every 100 ms through the same sleeps, which on the
+    /// manual clock would move it by whole seconds during an ordinary call.
+    pub fn retrying_client_for(
+        &self,
+        endpoint: &str,
+        timeout: Option<Duration>,
+        sleep: ClockSleep,
+    ) -> Client {
+        let mut timeouts = TimeoutConfig::builder();
+        timeouts.set_operation_timeout(timeout);
+        let config = self
+            .config_for(endpoint)
+            .retry_config(RetryConfig::standard())
+            .timeout_config(timeouts.build())
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+            .sleep_impl(sleep)
+            .build();
+        Client::from_conf(config)
+    }
+
+    fn config_for(&self, endpoint: &str) -> aws_sdk_secretsmanager::config::Builder {
+        let creds = aws_credential_types::Credentials::new(
+            &self.access_key_id,
+            &self.secret_access_key,
+            None,
+            None,
+            "test",
+        );
+        aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(creds)
+    }
+
     /// A client straight to coffer, for setting up secrets.
     pub fn admin(&self) -> Client {
         self.client_for(&self.endpoint())
+    }
+}
+
+/// The SDK's sleeps (retry backoff, timeouts). Real sleeps until [`ClockSleep::on_clock`]; from
+/// then on a sleep moves the test's manual clock by its length the moment it is awaited and
+/// ends at once, so the time the SDK spends retrying or timing out shows on the agent's clock
+/// without the test waiting for it. (A timeout then fires as soon as the call it bounds has
+/// to wait: switch it on only once the upstream fails.)
+#[derive(Debug, Clone)]
+pub struct ClockSleep {
+    clock: Arc<ManualClock>,
+    on_clock: Arc<AtomicBool>,
+}
+
+impl ClockSleep {
+    pub fn new(clock: Arc<ManualClock>) -> Self {
+        ClockSleep {
+            clock,
+            on_clock: Arc::default(),
+        }
+    }
+
+    pub fn on_clock(&self) {
+        self.on_clock.store(true, Ordering::SeqCst);
+    }
+}
+
+impl AsyncSleep for ClockSleep {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        if self.on_clock.load(Ordering::SeqCst) {
+            let clock = self.clock.clone();
+            Sleep::new(async move { clock.advance(duration) })
+        } else {
+            Sleep::new(tokio::time::sleep(duration))
+        }
+    }
+}
+
+/// How the upstream fails after [`Proxy::fail`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The port refuses connections ([`Proxy::stop`]).
+    Refused,
+    /// The request reaches coffer; the connection is reset halfway through its answer.
+    ResetMidResponse,
+    /// Connections are accepted and read, never answered.
+    BlackHole,
+    /// HTTP 500 `InternalServiceError`, as Secrets Manager answers a failure of its own.
+    Internal,
+    /// HTTP 503 with a non-JSON body, as a load balancer in front answers.
+    Unavailable,
+    /// HTTP 400 `ThrottlingException` "Rate exceeded", as coffer and AWS answer over a cap.
+    Throttled,
+}
+
+impl Failure {
+    pub const ALL: [Failure; 6] = [
+        Failure::Refused,
+        Failure::ResetMidResponse,
+        Failure::BlackHole,
+        Failure::Internal,
+        Failure::Unavailable,
+        Failure::Throttled,
+    ];
+
+    /// The canned answer, for the kinds that answer.
+    fn answer(self) -> Option<String> {
+        let (status, content_type, body) = match self {
+            Failure::Internal => (
+                "500 Internal Server Error",
+                "application/x-amz-json-1.1",
+                r#"{"__type":"InternalServiceError","message":"An error occurred on the server side."}"#,
+            ),
+            Failure::Unavailable => (
+                "503 Service Unavailable",
+                "text/html",
+                "<html><body>503 Service Unavailable</body></html>",
+            ),
+            Failure::Throttled => (
+                "400 Bad Request",
+                "application/x-amz-json-1.1",
+                r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+            ),
+            _ => return None,
+        };
+        Some(format!(
+            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
+             x-amzn-requestid: 00000000-0000-0000-0000-000000000000\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        ))
+    }
+}
+
+/// Counts the operations named in `chunk` (`tail`: the end of the previous chunks, so a name
+/// split across reads is counted once).
+fn count(counts: &[AtomicUsize; 3], tail: &mut Vec<u8>, chunk: &[u8]) {
+    let mut window = std::mem::take(tail);
+    let seen = window.len();
+    window.extend_from_slice(chunk);
+    for (i, pattern) in COUNTED.iter().enumerate() {
+        let p = pattern.as_bytes();
+        let hits = window
+            .windows(p.len())
+            .enumerate()
+            .filter(|(at, w)| *w == p && at + p.len() > seen)
+            .count();
+        counts[i].fetch_add(hits, Ordering::SeqCst);
+    }
+    *tail = window[window.len().saturating_sub(64)..].to_vec();
+}
+
+/// The length of the HTTP message (head and `content-length` body) at the start of `raw`, once
+/// all of it is there.
+fn message_len(raw: &[u8]) -> Option<usize> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap_or(0);
+    (raw.len() >= end + 4 + length).then_some(end + 4 + length)
+}
+
+/// Reads one whole request (head and `content-length` body), counting it; `None` when the
+/// connection ends first.
+async fn read_request(stream: &mut TcpStream, counts: &[AtomicUsize; 3]) -> Option<Vec<u8>> {
+    let mut raw = Vec::new();
+    let mut tail = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        if message_len(&raw).is_some() {
+            return Some(raw);
+        }
+        let n = stream.read(&mut buf).await.ok().filter(|n| *n > 0)?;
+        count(counts, &mut tail, &buf[..n]);
+        raw.extend_from_slice(&buf[..n]);
     }
 }
 
@@ -92,12 +260,13 @@ const COUNTED: [&str; 3] = [
 ];
 
 /// A TCP proxy in front of coffer that counts requests per operation by scanning the bytes the
-/// agent sends. It can hold requests (a gate), or stop (refuse new connections and cut open
-/// ones).
+/// agent sends. It can hold requests (a gate), stop (refuse new connections and cut open
+/// ones), or fail each new connection one of the ways of [`Failure`].
 pub struct Proxy {
     pub addr: std::net::SocketAddr,
     counts: Arc<[AtomicUsize; 3]>,
     gate: watch::Sender<bool>,
+    failure: Arc<Mutex<Option<Failure>>>,
     connections: Arc<Mutex<Vec<AbortHandle>>>,
     accept: AbortHandle,
 }
@@ -108,53 +277,21 @@ impl Proxy {
         let addr = listener.local_addr().unwrap();
         let counts: Arc<[AtomicUsize; 3]> = Arc::new(Default::default());
         let (gate, gate_rx) = watch::channel(true);
+        let failure: Arc<Mutex<Option<Failure>>> = Arc::default();
         let connections: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
-        let (c, conns) = (counts.clone(), connections.clone());
+        let (c, f, conns) = (counts.clone(), failure.clone(), connections.clone());
         let accept = tokio::spawn(async move {
             loop {
                 let Ok((inbound, _)) = listener.accept().await else {
                     return;
                 };
                 let (c, gate) = (c.clone(), gate_rx.clone());
+                let failure = *f.lock().unwrap();
                 let handle = tokio::spawn(async move {
-                    let Ok(outbound) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    let (mut ri, mut wi) = inbound.into_split();
-                    let (mut ro, mut wo) = outbound.into_split();
-                    let up = async move {
-                        let mut buf = vec![0u8; 16384];
-                        let mut tail: Vec<u8> = Vec::new();
-                        loop {
-                            let n = match ri.read(&mut buf).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => n,
-                            };
-                            let mut window = std::mem::take(&mut tail);
-                            let seen = window.len();
-                            window.extend_from_slice(&buf[..n]);
-                            for (i, pattern) in COUNTED.iter().enumerate() {
-                                let p = pattern.as_bytes();
-                                let hits = window
-                                    .windows(p.len())
-                                    .enumerate()
-                                    .filter(|(at, w)| *w == p && at + p.len() > seen)
-                                    .count();
-                                c[i].fetch_add(hits, Ordering::SeqCst);
-                            }
-                            tail = window[window.len().saturating_sub(64)..].to_vec();
-                            // Held requests wait here until the gate opens.
-                            let mut gate = gate.clone();
-                            let _ = gate.wait_for(|open| *open).await;
-                            if wo.write_all(&buf[..n]).await.is_err() {
-                                return;
-                            }
-                        }
-                    };
-                    let down = async move {
-                        let _ = tokio::io::copy(&mut ro, &mut wi).await;
-                    };
-                    tokio::join!(up, down);
+                    match failure {
+                        None | Some(Failure::Refused) => forward(inbound, target, c, gate).await,
+                        Some(kind) => fail(inbound, target, c, kind).await,
+                    }
                 });
                 conns.lock().unwrap().push(handle.abort_handle());
             }
@@ -163,6 +300,7 @@ impl Proxy {
             addr,
             counts,
             gate,
+            failure,
             connections,
             accept: accept.abort_handle(),
         }
@@ -196,15 +334,116 @@ impl Proxy {
     /// The upstream goes away: new connections are refused, open ones cut.
     pub async fn stop(&self) {
         self.accept.abort();
-        for handle in self.connections.lock().unwrap().drain(..) {
-            handle.abort();
-        }
+        self.cut();
         // Wait until the port really refuses, so the next request sees a refused connection.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         while TcpStream::connect(self.addr).await.is_ok() {
             assert!(tokio::time::Instant::now() < deadline, "proxy did not stop");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// The upstream fails as `kind` says: open connections are cut (so no kept-alive one still
+    /// reaches coffer), new ones fail.
+    pub async fn fail(&self, kind: Failure) {
+        if kind == Failure::Refused {
+            return self.stop().await;
+        }
+        *self.failure.lock().unwrap() = Some(kind);
+        self.cut();
+    }
+
+    fn cut(&self) {
+        for handle in self.connections.lock().unwrap().drain(..) {
+            handle.abort();
+        }
+    }
+}
+
+/// Carries one connection through to coffer, counting and (while the gate is shut) holding
+/// what the agent sends.
+async fn forward(
+    inbound: TcpStream,
+    target: std::net::SocketAddr,
+    counts: Arc<[AtomicUsize; 3]>,
+    gate: watch::Receiver<bool>,
+) {
+    let Ok(outbound) = TcpStream::connect(target).await else {
+        return;
+    };
+    let (mut ri, mut wi) = inbound.into_split();
+    let (mut ro, mut wo) = outbound.into_split();
+    let up = async move {
+        let mut buf = vec![0u8; 16384];
+        let mut tail: Vec<u8> = Vec::new();
+        loop {
+            let n = match ri.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            count(&counts, &mut tail, &buf[..n]);
+            // Held requests wait here until the gate opens.
+            let mut gate = gate.clone();
+            let _ = gate.wait_for(|open| *open).await;
+            if wo.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
+    let down = async move {
+        let _ = tokio::io::copy(&mut ro, &mut wi).await;
+    };
+    tokio::join!(up, down);
+}
+
+/// Fails one connection as `kind` says, counting the request first.
+async fn fail(
+    mut inbound: TcpStream,
+    target: std::net::SocketAddr,
+    counts: Arc<[AtomicUsize; 3]>,
+    kind: Failure,
+) {
+    let Some(request) = read_request(&mut inbound, &counts).await else {
+        return;
+    };
+    if let Some(answer) = kind.answer() {
+        let _ = inbound.write_all(answer.as_bytes()).await;
+        let _ = inbound.shutdown().await;
+        return;
+    }
+    match kind {
+        Failure::BlackHole => {
+            // Keep the connection open, unanswered, until the agent gives up or the test ends.
+            let mut sink = [0u8; 1024];
+            while matches!(inbound.read(&mut sink).await, Ok(n) if n > 0) {}
+        }
+        Failure::ResetMidResponse => {
+            let Ok(mut outbound) = TcpStream::connect(target).await else {
+                return;
+            };
+            if outbound.write_all(&request).await.is_err() {
+                return;
+            }
+            // Coffer's whole answer; the agent gets its head and half its body, then a reset
+            // (RST, not FIN).
+            let mut answer = Vec::new();
+            let mut buf = [0u8; 16384];
+            let cut = loop {
+                if let (Some(len), Some(head)) = (
+                    message_len(&answer),
+                    answer.windows(4).position(|w| w == b"\r\n\r\n"),
+                ) {
+                    break head + 4 + (len - head - 4) / 2;
+                }
+                match outbound.read(&mut buf).await {
+                    Ok(n) if n > 0 => answer.extend_from_slice(&buf[..n]),
+                    _ => break answer.len() / 2,
+                }
+            };
+            let _ = inbound.write_all(&answer[..cut]).await;
+            let _ = inbound.set_zero_linger();
+        }
+        _ => {}
     }
 }
 
@@ -227,6 +466,8 @@ pub struct Harness {
     pub proxy: Proxy,
     pub agent: Agent,
     pub clock: Arc<ManualClock>,
+    /// The agent's SDK sleeps, for a harness started by [`Harness::start_retrying`].
+    pub sdk_sleep: ClockSleep,
     pub admin: Client,
 }
 
@@ -247,20 +488,56 @@ impl Harness {
         F: FnOnce(Client) -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
+        Self::start_full(toml, setup, |coffer, endpoint, _| {
+            coffer.client_for(endpoint)
+        })
+        .await
+    }
+
+    /// Starts with an agent whose SDK client retries as the real agent's does, with `timeout`
+    /// as its operation timeout; [`Harness::outage`] puts its sleeps on the manual clock.
+    pub async fn start_retrying(toml: &str, timeout: Option<Duration>) -> Harness {
+        Self::start_full(
+            toml,
+            |_| async {},
+            |coffer, endpoint, sleep| coffer.retrying_client_for(endpoint, timeout, sleep.clone()),
+        )
+        .await
+    }
+
+    async fn start_full<F, Fut>(
+        toml: &str,
+        setup: F,
+        client: impl FnOnce(&Coffer, &str, &ClockSleep) -> Client,
+    ) -> Harness
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
         let coffer = Coffer::start().await;
         let admin = coffer.admin();
         setup(admin.clone()).await;
         let proxy = Proxy::start(coffer.server.addr).await;
         let clock = Arc::new(ManualClock::new());
+        let sdk_sleep = ClockSleep::new(clock.clone());
         let config = Config::from_toml(toml).unwrap();
-        let agent = start_agent(&config, coffer.client_for(&proxy.endpoint()), clock.clone()).await;
+        let upstream = client(&coffer, &proxy.endpoint(), &sdk_sleep);
+        let agent = start_agent(&config, upstream, clock.clone()).await;
         Harness {
             coffer,
             proxy,
             agent,
             clock,
+            sdk_sleep,
             admin,
         }
+    }
+
+    /// The upstream fails as `kind` says, and from now on the SDK's backoff and timeouts move
+    /// the manual clock (as they take real time in production).
+    pub async fn outage(&self, kind: Failure) {
+        self.sdk_sleep.on_clock();
+        self.proxy.fail(kind).await;
     }
 
     pub async fn get(&self, path_and_query: &str) -> Reply {
@@ -379,16 +656,8 @@ pub async fn read_one(stream: &mut TcpStream) -> Reply {
     let mut raw = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .map(|v| v.trim().parse().unwrap())
-                .unwrap_or(0);
-            if raw.len() >= end + 4 + length {
-                return parse(&raw[..end + 4 + length]);
-            }
+        if let Some(len) = message_len(&raw) {
+            return parse(&raw[..len]);
         }
         let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buf))
             .await
