@@ -139,9 +139,12 @@ impl UpstreamError {
     }
 }
 
-/// Error codes of throttling answers, whatever their status (AWS and coffer answer
-/// `ThrottlingException` with HTTP 400); the SDK's own list for retrying.
-const THROTTLING_CODES: [&str; 8] = [
+/// Error codes of transient answers, whatever their status: throttling (AWS and coffer answer
+/// `ThrottlingException` with HTTP 400) and a request timeout (coffer's 408
+/// `RequestTimeoutException`). The SDK's retry lists (`aws_runtime::retries::classifiers`) less
+/// the codes that are no outage here: `LimitExceededException` is Secrets Manager's quota error,
+/// and the DynamoDB and EC2 codes never come from this API.
+const TRANSIENT_CODES: [&str; 10] = [
     "ThrottlingException",
     "Throttling",
     "ThrottledException",
@@ -150,11 +153,13 @@ const THROTTLING_CODES: [&str; 8] = [
     "RequestThrottledException",
     "RequestLimitExceeded",
     "SlowDown",
+    "RequestTimeout",
+    "RequestTimeoutException",
 ];
 
-/// Whether an upstream answer is transient: a 5xx, a 429, or a throttling code.
+/// Whether an upstream answer is transient: a 5xx, a 429, or a transient code.
 fn transient_answer(status: u16, code: Option<&str>) -> bool {
-    status >= 500 || status == 429 || code.is_some_and(|c| THROTTLING_CODES.contains(&c))
+    status >= 500 || status == 429 || code.is_some_and(|c| TRANSIENT_CODES.contains(&c))
 }
 
 /// The body AWS's agent sends on success: `GetSecretValue`'s members, `CreatedDate` as a string
@@ -406,4 +411,31 @@ pub async fn client_from_environment(config: &Config) -> Client {
     }
     let shared = loader.load().await;
     Client::new(&shared)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transient_answer;
+
+    #[test]
+    fn outages_are_transient_and_refusals_are_not() {
+        for (status, code) in [
+            (500, None),
+            (503, Some("ServiceUnavailable")),
+            (429, None),
+            (400, Some("ThrottlingException")),
+            (408, Some("RequestTimeoutException")),
+        ] {
+            assert!(transient_answer(status, code), "{status} {code:?}");
+        }
+        for (status, code) in [
+            (400, Some("ResourceNotFoundException")),
+            (400, Some("AccessDeniedException")),
+            (400, Some("LimitExceededException")),
+            (400, None),
+            (404, None),
+        ] {
+            assert!(!transient_answer(status, code), "{status} {code:?}");
+        }
+    }
 }
