@@ -9,8 +9,10 @@
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod credentials;
 mod http;
 pub mod key;
+pub mod logging;
 pub mod metrics;
 pub mod route;
 pub mod token;
@@ -31,7 +33,7 @@ pub use crate::http::STALE_HEADER;
 pub use crate::key::Key;
 pub use crate::metrics::{Metrics, Operation};
 pub use crate::token::SsrfToken;
-pub use crate::upstream::client_from_environment;
+pub use crate::upstream::{check_credentials, client_from_environment, clients_from_environment};
 
 /// What the agent is given besides its configuration.
 pub struct Dependencies {

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
+use coffer_agent::config::SETTINGS;
 use coffer_agent::{
-    client_from_environment, start_on, Config, Dependencies, SsrfToken, SystemClock,
+    check_credentials, clients_from_environment, logging, start_on, Config, Dependencies,
+    SsrfToken, SystemClock,
 };
 
 /// A caching sidecar for secrets, compatible with AWS's Secrets Manager Agent.
@@ -15,13 +17,34 @@ use coffer_agent::{
 #[command(name = "coffer-agent", version)]
 struct Args {
     /// TOML configuration file (AWS's agent's keys plus coffer's; see docs/agent.md).
-    #[arg(long, value_name = "FILE")]
+    #[arg(short = 'c', long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+/// The settings table shown after the options (`--help` and `-h`).
+fn settings_help() -> String {
+    let width = SETTINGS
+        .iter()
+        .map(|(key, _, _)| key.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::from(
+        "Settings (TOML keys of --config; unknown keys and out-of-range values stop the agent):\n",
+    );
+    for (key, default, meaning) in SETTINGS {
+        text.push_str(&format!("  {key:width$}  {meaning} [default: {default}]\n"));
+    }
+    text.push_str("\nUpstream: AWS_ENDPOINT_URL_SECRETS_MANAGER or AWS_ENDPOINT_URL (coffer), AWS_ENDPOINT_URL_STS;\ncredentials from the SDK's chain unless credentials_file_path is set. See docs/agent.md.");
+    text
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let matches = Args::command().after_help(settings_help()).get_matches();
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
     let config = match Config::load(args.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
@@ -29,30 +52,47 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            config.log_level.filter(),
-        ))
-        .init();
+    if let Err(e) = logging::init(&config) {
+        eprintln!("coffer-agent: cannot open {}: {e}", logging::LOG_FILE);
+        return ExitCode::FAILURE;
+    }
 
     let token = match SsrfToken::from_env(&config.ssrf_env_variables) {
         Ok(token) => token,
         Err(e) => {
+            tracing::error!("{e}");
             eprintln!("coffer-agent: {e}");
             return ExitCode::FAILURE;
         }
     };
+    let clients = clients_from_environment(&config).await;
+    // As AWS's agent: credentials from a file are not checked at start (the file may not be
+    // there yet).
+    if config.validate_credentials && config.credentials_file_path.is_none() {
+        match check_credentials(&clients.sts).await {
+            Ok(arn) => tracing::info!("credentials checked: {arn}"),
+            Err(e) => {
+                let message = format!(
+                    "the upstream refused the agent's credentials (STS GetCallerIdentity): {e}; \
+                     fix them or set validate_credentials = false"
+                );
+                tracing::error!("{message}");
+                eprintln!("coffer-agent: {message}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let address = SocketAddr::from((config.http_address, config.http_port));
     let listener = match tokio::net::TcpListener::bind(address).await {
         Ok(listener) => listener,
         Err(e) => {
+            tracing::error!("cannot listen on {address}: {e}");
             eprintln!("coffer-agent: cannot listen on {address}: {e}");
             return ExitCode::FAILURE;
         }
     };
     let dependencies = Dependencies {
-        upstream: client_from_environment(&config).await,
+        upstream: clients.secrets_manager,
         token,
         clock: Arc::new(SystemClock::new()),
     };
@@ -63,7 +103,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    eprintln!("coffer-agent listening on http://{}", agent.addr);
+    // As AWS's agent: the start line on stdout (never through the log, so `log_level = "NONE"`
+    // leaves stderr silent) and in the log.
+    tracing::info!("coffer-agent listening on http://{}", agent.addr);
+    println!("coffer-agent listening on http://{}", agent.addr);
     wait_for_signal().await;
     agent.shutdown().await;
     ExitCode::SUCCESS

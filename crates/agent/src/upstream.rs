@@ -390,12 +390,42 @@ impl Upstream {
     }
 }
 
+/// The upstream clients: Secrets Manager for the cache, STS for the start-up credential check.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    /// Secrets Manager (coffer or AWS).
+    pub secrets_manager: Client,
+    /// STS on the upstream (`AWS_ENDPOINT_URL_STS`, else the Secrets Manager endpoint).
+    pub sts: aws_sdk_sts::Client,
+}
+
+/// The STS endpoint: `AWS_ENDPOINT_URL_STS`, else the Secrets Manager endpoint
+/// (`AWS_ENDPOINT_URL_SECRETS_MANAGER`; coffer answers STS on the same port), else `None`: the
+/// SDK's own resolution (`AWS_ENDPOINT_URL`, else AWS).
+fn sts_endpoint() -> Option<String> {
+    ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SECRETS_MANAGER"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+}
+
 /// An SDK client built the standard way: region, credentials (environment, shared profile,
 /// container and instance credentials) and `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SECRETS_MANAGER`
 /// from the environment, with `region` and the upstream timeout from the configuration.
 pub async fn client_from_environment(config: &Config) -> Client {
+    clients_from_environment(config).await.secrets_manager
+}
+
+/// The clients, built as [`client_from_environment`] says, with the configuration's credential
+/// settings: `credentials_file_path` replaces the SDK's credential chain by the file (read
+/// again before each call when it changed: no identity cache), `role_arn` assumes that role
+/// on the upstream's STS with the base credentials, its session refreshed by the SDK's
+/// identity cache before it expires.
+pub async fn clients_from_environment(config: &Config) -> Clients {
+    use aws_config::identity::IdentityCache;
+    use aws_config::sts::AssumeRoleProvider;
     use aws_config::timeout::TimeoutConfig;
     use aws_config::{AppName, BehaviorVersion, Region};
+    use aws_credential_types::provider::SharedCredentialsProvider;
 
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
         TimeoutConfig::builder()
@@ -409,8 +439,67 @@ pub async fn client_from_environment(config: &Config) -> Client {
     if let Some(region) = &config.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    let shared = loader.load().await;
-    Client::new(&shared)
+    if let Some(path) = &config.credentials_file_path {
+        let profile = std::env::var("AWS_PROFILE")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "default".to_owned());
+        loader = loader
+            .credentials_provider(crate::credentials::FileCredentials::new(path, profile))
+            .identity_cache(IdentityCache::no_cache());
+    }
+    let base = loader.load().await;
+    let sts_config = match sts_endpoint() {
+        Some(endpoint) => base.to_builder().endpoint_url(endpoint).build(),
+        None => base.clone(),
+    };
+    let shared = match &config.role_arn {
+        None => base,
+        Some(role_arn) => {
+            let mut role = AssumeRoleProvider::builder(role_arn.clone())
+                .session_name(
+                    config
+                        .role_session_name
+                        .clone()
+                        .unwrap_or_else(|| "coffer-agent".to_owned()),
+                )
+                .configure(&sts_config);
+            if let Some(id) = &config.external_id {
+                role = role.external_id(id.clone());
+            }
+            let provider = role.build().await;
+            base.to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .identity_cache(IdentityCache::lazy().build())
+                .build()
+        }
+    };
+    let mut sts = aws_sdk_sts::config::Builder::from(&shared);
+    if let Some(endpoint) = sts_endpoint() {
+        sts = sts.endpoint_url(endpoint);
+    }
+    Clients {
+        secrets_manager: Client::new(&shared),
+        sts: aws_sdk_sts::Client::from_conf(sts.build()),
+    }
+}
+
+/// `validate_credentials`: one STS `GetCallerIdentity`; the caller's ARN, or why the credentials
+/// were refused (code and message, or the failure to reach STS).
+pub async fn check_credentials(sts: &aws_sdk_sts::Client) -> Result<String, String> {
+    match sts.get_caller_identity().send().await {
+        Ok(out) => Ok(out.arn.unwrap_or_default()),
+        Err(SdkError::ServiceError(service)) => {
+            let meta = service.err();
+            Err(format!(
+                "{} (HTTP {}): {}",
+                meta.code().unwrap_or("unknown error"),
+                service.raw().status().as_u16(),
+                meta.message().unwrap_or("")
+            ))
+        }
+        Err(e) => Err(aws_sdk_sts::error::DisplayErrorContext(&e).to_string()),
+    }
 }
 
 #[cfg(test)]

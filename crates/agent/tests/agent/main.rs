@@ -8,3 +8,4 @@ mod cache;
 mod common;
 mod endpoints;
 mod outage;
+mod settings;
