@@ -33,7 +33,9 @@ pub use crate::http::STALE_HEADER;
 pub use crate::key::Key;
 pub use crate::metrics::{Metrics, Operation};
 pub use crate::token::SsrfToken;
-pub use crate::upstream::{check_credentials, client_from_environment, clients_from_environment};
+pub use crate::upstream::{
+    check_credentials, client_from_environment, clients_from_environment, clients_with, Clients,
+};
 
 /// What the agent is given besides its configuration.
 pub struct Dependencies {

@@ -422,10 +422,8 @@ pub async fn client_from_environment(config: &Config) -> Client {
 /// identity cache before it expires.
 pub async fn clients_from_environment(config: &Config) -> Clients {
     use aws_config::identity::IdentityCache;
-    use aws_config::sts::AssumeRoleProvider;
     use aws_config::timeout::TimeoutConfig;
     use aws_config::{AppName, BehaviorVersion, Region};
-    use aws_credential_types::provider::SharedCredentialsProvider;
 
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
         TimeoutConfig::builder()
@@ -448,8 +446,23 @@ pub async fn clients_from_environment(config: &Config) -> Clients {
             .credentials_provider(crate::credentials::FileCredentials::new(path, profile))
             .identity_cache(IdentityCache::no_cache());
     }
-    let base = loader.load().await;
-    let sts_config = match sts_endpoint() {
+    clients_with(config, loader.load().await, sts_endpoint()).await
+}
+
+/// The clients for `base` (region, endpoint, base credentials and their identity cache already
+/// set): with `role_arn`, the Secrets Manager client signs with the role's session, assumed on
+/// the STS at `sts_endpoint` (else `base`'s) with `base`'s credentials and renewed by the SDK's
+/// lazy identity cache shortly before it expires (measured on `base`'s time source).
+pub async fn clients_with(
+    config: &Config,
+    base: aws_config::SdkConfig,
+    sts_endpoint: Option<String>,
+) -> Clients {
+    use aws_config::identity::IdentityCache;
+    use aws_config::sts::AssumeRoleProvider;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+
+    let sts_config = match &sts_endpoint {
         Some(endpoint) => base.to_builder().endpoint_url(endpoint).build(),
         None => base.clone(),
     };
@@ -475,7 +488,7 @@ pub async fn clients_from_environment(config: &Config) -> Clients {
         }
     };
     let mut sts = aws_sdk_sts::config::Builder::from(&shared);
-    if let Some(endpoint) = sts_endpoint() {
+    if let Some(endpoint) = sts_endpoint {
         sts = sts.endpoint_url(endpoint);
     }
     Clients {

@@ -8,4 +8,5 @@ mod cache;
 mod common;
 mod endpoints;
 mod outage;
+mod role;
 mod settings;
