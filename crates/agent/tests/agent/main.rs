@@ -8,5 +8,6 @@ mod cache;
 mod common;
 mod endpoints;
 mod outage;
+mod packaging;
 mod role;
 mod settings;
