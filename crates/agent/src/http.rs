@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +47,8 @@ pub(crate) struct State {
     pub metrics_open: bool,
     pub metrics: Arc<Metrics>,
     pub open_connections: AtomicUsize,
+    /// False while secret reads are held (Lambda under SnapStart, before the first INVOKE).
+    pub serving: AtomicBool,
 }
 
 type HttpResponse = Response<Full<Bytes>>;
@@ -169,6 +171,9 @@ async fn handle(state: &State, request: Request<Incoming>) -> HttpResponse {
         } => return owned_text(status, body),
         Route::Get { key, refresh_now } => (key, refresh_now),
     };
+    if !state.serving.load(Ordering::SeqCst) {
+        return text(503, "Not serving yet");
+    }
 
     match state.cache.get(key, refresh_now).await {
         Ok(Answer { body, stale_for }) => {

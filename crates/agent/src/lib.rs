@@ -12,6 +12,7 @@ pub mod config;
 pub mod credentials;
 mod http;
 pub mod key;
+pub mod lambda;
 pub mod logging;
 pub mod metrics;
 pub mod route;
@@ -19,7 +20,7 @@ pub mod token;
 pub mod upstream;
 
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ::http::HeaderName;
@@ -64,6 +65,7 @@ pub struct Agent {
     pub addr: SocketAddr,
     metrics: Arc<Metrics>,
     cache: Arc<cache::Cache>,
+    state: Arc<http::State>,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -77,6 +79,19 @@ impl Agent {
     /// Entries in its cache.
     pub fn cache_len(&self) -> usize {
         self.cache.len()
+    }
+
+    /// Answers secret reads with 503 until [`Agent::start_serving`] (Lambda under SnapStart:
+    /// nothing is cached before the first INVOKE). `/ping` still answers.
+    pub fn hold_serving(&self) {
+        self.state.serving.store(false, Ordering::SeqCst);
+    }
+
+    /// Serves secrets (again).
+    pub fn start_serving(&self) {
+        if !self.state.serving.swap(true, Ordering::SeqCst) {
+            tracing::info!("serving secrets");
+        }
     }
 
     /// Stops accepting connections (open ones finish their requests) and waits for the
@@ -145,13 +160,15 @@ pub async fn start_on(
         metrics_open: config.metrics_open,
         metrics: metrics.clone(),
         open_connections: AtomicUsize::new(0),
+        serving: AtomicBool::new(true),
     });
     let (shutdown, receiver) = watch::channel(false);
-    let task = tokio::spawn(http::serve(listener, state, receiver));
+    let task = tokio::spawn(http::serve(listener, state.clone(), receiver));
     Ok(Agent {
         addr,
         metrics,
         cache,
+        state,
         shutdown,
         task,
     })

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use coffer_agent::config::SETTINGS;
 use coffer_agent::{
-    check_credentials, clients_from_environment, logging, start_on, Config, Dependencies,
+    check_credentials, clients_from_environment, lambda, logging, start_on, Config, Dependencies,
     SsrfToken, SystemClock,
 };
 
@@ -52,7 +52,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(e) = logging::init(&config) {
+    // In Lambda the working directory is read-only and stderr goes to CloudWatch: log there.
+    let lambda_api = std::env::var("AWS_LAMBDA_RUNTIME_API")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let mut log_config = config.clone();
+    if lambda_api.is_some() {
+        log_config.log_to_file = false;
+    }
+    if let Err(e) = logging::init(&log_config) {
         eprintln!("coffer-agent: cannot open {}: {e}", logging::LOG_FILE);
         return ExitCode::FAILURE;
     }
@@ -96,7 +104,16 @@ async fn main() -> ExitCode {
         token,
         clock: Arc::new(SystemClock::new()),
     };
-    let agent = match start_on(&config, dependencies, listener).await {
+    // Under SnapStart nothing may be cached before the first INVOKE (the snapshot would keep
+    // it): no prefetch, and secret reads are held until then (see `run_extension`).
+    let snap_start = lambda_api.is_some()
+        && std::env::var("AWS_LAMBDA_INITIALIZATION_TYPE").as_deref() == Ok("snap-start");
+    let mut start_config = config.clone();
+    if snap_start {
+        start_config.prefetch_secret_ids.clear();
+        start_config.prefetch_filters.clear();
+    }
+    let agent = match start_on(&start_config, dependencies, listener).await {
         Ok(agent) => agent,
         Err(e) => {
             eprintln!("coffer-agent: {e}");
@@ -107,9 +124,48 @@ async fn main() -> ExitCode {
     // leaves stderr silent) and in the log.
     tracing::info!("coffer-agent listening on http://{}", agent.addr);
     println!("coffer-agent listening on http://{}", agent.addr);
-    wait_for_signal().await;
+    let status = match lambda_api {
+        None => {
+            wait_for_signal().await;
+            ExitCode::SUCCESS
+        }
+        Some(api) => run_extension(&api, &agent, snap_start).await,
+    };
     agent.shutdown().await;
-    ExitCode::SUCCESS
+    status
+}
+
+/// Lambda extension mode: register (as the executable's file name, which Lambda requires),
+/// then follow the events until SHUTDOWN (or a signal).
+async fn run_extension(api: &str, agent: &coffer_agent::Agent, snap_start: bool) -> ExitCode {
+    if snap_start {
+        agent.hold_serving();
+    }
+    let name = std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "coffer-agent".to_owned());
+    let extension = match lambda::Extension::register(api, &name).await {
+        Ok(extension) => extension,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("coffer-agent: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(id = extension.id(), "registered as Lambda extension {name}");
+    tokio::select! {
+        result = lambda::run(&extension, agent) => match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("coffer-agent: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        _ = wait_for_signal() => ExitCode::SUCCESS,
+    }
 }
 
 /// Ctrl-C or SIGTERM.

@@ -7,6 +7,7 @@
 mod cache;
 mod common;
 mod endpoints;
+mod lambda;
 mod outage;
 mod packaging;
 mod role;
