@@ -81,9 +81,11 @@ impl Agent {
         self.cache.len()
     }
 
-    /// Answers secret reads with 503 until [`Agent::start_serving`] (Lambda under SnapStart:
-    /// nothing is cached before the first INVOKE). `/ping` still answers.
-    pub fn hold_serving(&self) {
+    /// Lambda extension mode, as AWS's agent's: secret reads answer 503 until
+    /// [`Agent::start_serving`] (the first INVOKE) or `GET /start_serving`, so that nothing is
+    /// served during the function's INIT phase. `/ping` still answers.
+    pub fn enter_lambda_mode(&self) {
+        self.state.lambda_mode.store(true, Ordering::SeqCst);
         self.state.serving.store(false, Ordering::SeqCst);
     }
 
@@ -161,6 +163,7 @@ pub async fn start_on(
         metrics: metrics.clone(),
         open_connections: AtomicUsize::new(0),
         serving: AtomicBool::new(true),
+        lambda_mode: AtomicBool::new(false),
     });
     let (shutdown, receiver) = watch::channel(false);
     let task = tokio::spawn(http::serve(listener, state.clone(), receiver));

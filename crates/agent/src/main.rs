@@ -104,8 +104,9 @@ async fn main() -> ExitCode {
         token,
         clock: Arc::new(SystemClock::new()),
     };
-    // Under SnapStart nothing may be cached before the first INVOKE (the snapshot would keep
-    // it): no prefetch, and secret reads are held until then (see `run_extension`).
+    // Under SnapStart nothing may even be cached before the first INVOKE (the snapshot would
+    // keep it): no prefetch. (Secret reads wait for the first INVOKE in every Lambda start, see
+    // `run_extension`.)
     let snap_start = lambda_api.is_some()
         && std::env::var("AWS_LAMBDA_INITIALIZATION_TYPE").as_deref() == Ok("snap-start");
     let mut start_config = config.clone();
@@ -129,7 +130,7 @@ async fn main() -> ExitCode {
             wait_for_signal().await;
             ExitCode::SUCCESS
         }
-        Some(api) => run_extension(&api, &agent, snap_start).await,
+        Some(api) => run_extension(&api, &agent).await,
     };
     agent.shutdown().await;
     status
@@ -137,10 +138,10 @@ async fn main() -> ExitCode {
 
 /// Lambda extension mode: register (as the executable's file name, which Lambda requires),
 /// then follow the events until SHUTDOWN (or a signal).
-async fn run_extension(api: &str, agent: &coffer_agent::Agent, snap_start: bool) -> ExitCode {
-    if snap_start {
-        agent.hold_serving();
-    }
+async fn run_extension(api: &str, agent: &coffer_agent::Agent) -> ExitCode {
+    // As AWS's agent in Lambda: secrets are served from the first INVOKE on (or from a
+    // `GET /start_serving`, which AWS's wrapper script sends), never during INIT.
+    agent.enter_lambda_mode();
     let name = std::env::args_os()
         .next()
         .map(PathBuf::from)

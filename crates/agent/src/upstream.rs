@@ -67,15 +67,6 @@ pub struct UpstreamError {
     pub transient: bool,
 }
 
-/// AWS's agent's error body: `{"__type": …, "message": …}`, or `{"__type":"InternalFailure"}`.
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    #[serde(rename = "__type")]
-    code: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<&'a str>,
-}
-
 impl UpstreamError {
     fn internal(transient: bool) -> Self {
         UpstreamError {
@@ -86,16 +77,21 @@ impl UpstreamError {
         }
     }
 
-    /// The response body, serialized (so escaped) rather than formatted.
+    /// The response body, byte for byte as AWS's agent writes it
+    /// (`{"__type":"CODE", "message":"MESSAGE"}`, with its space after the comma, or
+    /// `{"__type":"InternalFailure"}` when there is no message), except that the code and the
+    /// message are JSON-escaped: AWS's agent formats them in raw, which breaks the JSON when a
+    /// message holds a quote or a backslash.
     pub fn body(&self) -> Bytes {
-        let body = ErrorBody {
-            code: &self.code,
-            message: (!self.message.is_empty() && self.code != "InternalFailure")
-                .then_some(self.message.as_str()),
-        };
-        serde_json::to_vec(&body)
-            .map(Bytes::from)
-            .unwrap_or_else(|_| Bytes::from_static(b"{\"__type\":\"InternalFailure\"}"))
+        if self.message.is_empty() || self.code == "InternalFailure" {
+            return Bytes::from_static(b"{\"__type\":\"InternalFailure\"}");
+        }
+        let quoted = |text: &str| serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned());
+        Bytes::from(format!(
+            "{{\"__type\":{}, \"message\":{}}}",
+            quoted(&self.code),
+            quoted(&self.message)
+        ))
     }
 
     /// Maps an SDK error the way AWS's agent does: service errors keep their code, message and

@@ -1,7 +1,8 @@
 //! Lambda extension mode (issue 19) against a small fake Extensions API (the one stand-in in
 //! these tests: it plays the Lambda service): the binary registers for INVOKE and SHUTDOWN
 //! under its file name, follows `event/next` with its identifier, serves on its port, holds
-//! secrets until the first INVOKE under SnapStart, and exits 0 on SHUTDOWN.
+//! secrets until the first INVOKE (or AWS's `/start_serving`) with AWS's agent's 503, prefetches
+//! nothing under SnapStart, and exits 0 on SHUTDOWN.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::convert::Infallible;
@@ -198,14 +199,26 @@ async fn lambda_agent(snap_start: bool) {
     );
     lambda.waiting_for_event().await;
 
-    // Registered, so listening, before any event.
+    // Registered, so listening, before any event; secrets wait for the first INVOKE.
     assert_eq!(request(addr, "GET", "/ping", &[]).await.body, "healthy");
+    let r = get().await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            503,
+            "Serving not enabled. Hit the /start_serving endpoint to enable serving requests."
+        )
+    );
     if snap_start {
-        let r = get().await;
-        assert_eq!((r.status, r.body.as_str()), (503, "Not serving yet"));
+        lambda.events.send("INVOKE").unwrap();
+        lambda.waiting_for_event().await;
+    } else {
+        // AWS's agent's switch, which its wrapper script calls, works too (without the token).
+        let r = request(addr, "GET", "/start_serving", &[]).await;
+        assert_eq!((r.status, r.body.as_str()), (200, "serving enabled"));
+        lambda.events.send("INVOKE").unwrap();
+        lambda.waiting_for_event().await;
     }
-    lambda.events.send("INVOKE").unwrap();
-    lambda.waiting_for_event().await;
     assert_eq!(get().await.secret_string(), "in-lambda");
     let metrics = request(addr, "GET", "/metrics", &token).await.body;
     let hits = metrics
