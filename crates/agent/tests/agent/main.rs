@@ -12,3 +12,4 @@ mod outage;
 mod packaging;
 mod role;
 mod settings;
+mod tls;
