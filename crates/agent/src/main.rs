@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use coffer_agent::config::SETTINGS;
+use coffer_agent::upstream::CredentialCheckError;
 use coffer_agent::{
     check_credentials, clients_from_environment, lambda, logging, start_on, Config, Dependencies,
     SsrfToken, SystemClock,
@@ -79,11 +80,22 @@ async fn main() -> ExitCode {
     if config.validate_credentials && config.credentials_file_path.is_none() {
         match check_credentials(&clients.sts).await {
             Ok(arn) => tracing::info!("credentials checked: {arn}"),
+            // As AWS's agent: an upstream that cannot be reached does not stop the start when
+            // transient errors are ignored; the first calls will tell.
+            Err(CredentialCheckError::Transient(e)) if config.ignore_transient_errors => {
+                tracing::warn!("credentials not checked, the upstream's STS failed: {e}");
+            }
             Err(e) => {
-                let message = format!(
-                    "the upstream refused the agent's credentials (STS GetCallerIdentity): {e}; \
-                     fix them or set validate_credentials = false"
-                );
+                let message = match e {
+                    CredentialCheckError::Refused(e) => format!(
+                        "the upstream refused the agent's credentials (STS GetCallerIdentity): \
+                         {e}; fix them or set validate_credentials = false"
+                    ),
+                    CredentialCheckError::Transient(e) => format!(
+                        "the agent's credentials could not be checked (STS GetCallerIdentity): \
+                         {e}; with ignore_transient_errors = false this stops the start"
+                    ),
+                };
                 tracing::error!("{message}");
                 eprintln!("coffer-agent: {message}");
                 return ExitCode::FAILURE;

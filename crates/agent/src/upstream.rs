@@ -493,21 +493,56 @@ pub async fn clients_with(
     }
 }
 
+/// Why the start-up credential check failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialCheckError {
+    /// The upstream answered and refused the credentials (code, status, message).
+    Refused(String),
+    /// The upstream could not be asked (unreachable, timed out, 5xx, throttled): AWS's agent
+    /// starts anyway when `ignore_transient_errors` is on.
+    Transient(String),
+}
+
+impl std::fmt::Display for CredentialCheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialCheckError::Refused(m) | CredentialCheckError::Transient(m) => f.write_str(m),
+        }
+    }
+}
+
 /// `validate_credentials`: one STS `GetCallerIdentity`; the caller's ARN, or why the credentials
-/// were refused (code and message, or the failure to reach STS).
-pub async fn check_credentials(sts: &aws_sdk_sts::Client) -> Result<String, String> {
+/// were refused (code, status and message) or could not be checked.
+pub async fn check_credentials(sts: &aws_sdk_sts::Client) -> Result<String, CredentialCheckError> {
     match sts.get_caller_identity().send().await {
         Ok(out) => Ok(out.arn.unwrap_or_default()),
         Err(SdkError::ServiceError(service)) => {
             let meta = service.err();
-            Err(format!(
-                "{} (HTTP {}): {}",
+            let status = service.raw().status().as_u16();
+            let text = format!(
+                "{} (HTTP {status}): {}",
                 meta.code().unwrap_or("unknown error"),
-                service.raw().status().as_u16(),
                 meta.message().unwrap_or("")
-            ))
+            );
+            if transient_answer(status, meta.code()) {
+                Err(CredentialCheckError::Transient(text))
+            } else {
+                Err(CredentialCheckError::Refused(text))
+            }
         }
-        Err(e) => Err(aws_sdk_sts::error::DisplayErrorContext(&e).to_string()),
+        Err(e) => {
+            let transient = match &e {
+                SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+                SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+                _ => false,
+            };
+            let text = aws_sdk_sts::error::DisplayErrorContext(&e).to_string();
+            if transient {
+                Err(CredentialCheckError::Transient(text))
+            } else {
+                Err(CredentialCheckError::Refused(text))
+            }
+        }
     }
 }
 

@@ -192,7 +192,7 @@ async fn role_arn_reads_as_the_role_and_renews_its_session() {
 
     // The trust policy wants the external id: without the right one, the start-up check says so.
     let wrong = clients_with(&config_for("tenant-8"), base.clone(), None).await;
-    let e = check_credentials(&wrong.sts).await.unwrap_err();
+    let e = check_credentials(&wrong.sts).await.unwrap_err().to_string();
     assert!(
         e.contains(&format!(
             "User: {user_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"

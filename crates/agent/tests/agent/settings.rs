@@ -271,6 +271,42 @@ async fn validate_credentials_checks_at_start() {
         "{stderr}"
     );
 
+    // An upstream that cannot be reached: the agent starts (and says so) when transient errors
+    // are ignored, as AWS's agent does, and stops when they are not.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let unreachable = |toml: &'static str| Launch {
+        dir: dir.path(),
+        toml,
+        env: vec![
+            ("AWS_ENDPOINT_URL", closed.clone()),
+            ("AWS_ACCESS_KEY_ID", coffer.access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY", coffer.secret_access_key.clone()),
+            ("AWS_MAX_ATTEMPTS", "1".into()),
+        ],
+    };
+    let (_, stderr) = unreachable("log_to_file = false\n")
+        .start()
+        .await
+        .stop()
+        .await;
+    assert!(
+        stderr.contains("credentials not checked, the upstream's STS failed: "),
+        "{stderr}"
+    );
+    let (status, _, stderr) = unreachable("ignore_transient_errors = false\n")
+        .run_to_exit()
+        .await;
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "coffer-agent: the agent's credentials could not be checked (STS GetCallerIdentity): dispatch failure"
+        ),
+        "{stderr}"
+    );
+
     // Not checked: the agent starts.
     bad(
         "AWS_ENDPOINT_URL",
