@@ -492,6 +492,8 @@ async fn binary_with_config_file_and_environment() {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_coffer-agent"))
         .arg("--config")
         .arg(&config)
+        // The log file (log_to_file) goes under the working directory: the test's, not the crate's.
+        .current_dir(dir.path())
         .env_clear()
         .env("AWS_TOKEN", format!("file://{}", token_file.display()))
         .env("AWS_ACCESS_KEY_ID", &coffer.access_key_id)
@@ -540,6 +542,8 @@ async fn binary_refuses_bad_configuration_and_missing_token() {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_coffer-agent"))
         .arg("--config")
         .arg(&config)
+        // The log file (log_to_file) goes under the working directory: the test's, not the crate's.
+        .current_dir(dir.path())
         .env_clear()
         .env("AWS_TOKEN", "t")
         .output()
@@ -556,6 +560,8 @@ async fn binary_refuses_bad_configuration_and_missing_token() {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_coffer-agent"))
         .arg("--config")
         .arg(&config)
+        // The log file (log_to_file) goes under the working directory: the test's, not the crate's.
+        .current_dir(dir.path())
         .env_clear()
         .env("AWS_TOKEN", "t")
         .output()
@@ -568,6 +574,8 @@ async fn binary_refuses_bad_configuration_and_missing_token() {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_coffer-agent"))
         .arg("--config")
         .arg(&config)
+        // The log file (log_to_file) goes under the working directory: the test's, not the crate's.
+        .current_dir(dir.path())
         .env_clear()
         .output()
         .await
