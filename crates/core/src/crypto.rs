@@ -69,6 +69,13 @@ pub enum SealContext<'a> {
         /// The temporary access key id (`ASIA…`).
         access_key_id: &'a str,
     },
+    /// The key material of a customer key (every generation), bound to the key.
+    KmsKeyMaterial {
+        /// The key's account and region.
+        scope: &'a Scope,
+        /// The key id.
+        key_id: &'a str,
+    },
 }
 
 impl SealContext<'_> {
@@ -98,6 +105,17 @@ impl SealContext<'_> {
                     key_id,
                 ]
             }
+            Self::KmsKeyMaterial {
+                scope,
+                key_id: kms_key_id,
+            } => vec![
+                "coffer-kms-key-material-v1",
+                scope.account.as_str(),
+                scope.region.as_str(),
+                kms_key_id,
+                kind.as_str(),
+                key_id,
+            ],
         };
         let mut out = Vec::new();
         for part in parts {

@@ -97,12 +97,49 @@ pub enum Error {
     /// A session token is not one this keyring issued, or its role is gone.
     #[error("invalid token")]
     InvalidToken,
+    /// A KMS error (`TrentService.*`): its kind and KMS's message, which names only key and
+    /// alias ids and ARNs.
+    #[error("kms {0:?}: {1}")]
+    Kms(KmsErrorKind, String),
     /// A storage failure; the cause goes to the log, the client sees `InternalServiceError`.
     #[error("store: {0}")]
     Store(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Any other internal failure.
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// The kinds of failure KMS reports, one per error code coffer's KMS answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KmsErrorKind {
+    /// `NotFoundException`.
+    NotFound,
+    /// `AlreadyExistsException`.
+    AlreadyExists,
+    /// `DisabledException`.
+    Disabled,
+    /// `KMSInvalidStateException`.
+    InvalidState,
+    /// `InvalidCiphertextException`.
+    InvalidCiphertext,
+    /// `IncorrectKeyException`.
+    IncorrectKey,
+    /// `InvalidAliasNameException`.
+    InvalidAliasName,
+    /// `InvalidMarkerException`.
+    InvalidMarker,
+    /// `NotAuthorizedException`.
+    NotAuthorized,
+    /// `UnsupportedOperationException`.
+    Unsupported,
+    /// `ValidationException`, for the rules KMS checks beyond the model's constraints.
+    Validation,
+    /// `MalformedPolicyDocumentException`.
+    MalformedPolicy,
+    /// `InvalidKeyUsageException`.
+    InvalidKeyUsage,
+    /// `DryRunOperationException`: the request would have succeeded.
+    DryRun,
 }
 
 /// Shorthand for results in this crate.

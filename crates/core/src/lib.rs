@@ -9,6 +9,7 @@ pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod filter;
+pub mod kms;
 pub mod labels;
 pub mod model;
 pub mod names;

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
+use crate::kms::{KmsAlias, KmsKeyRecord};
 use crate::model::{
     AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
     SecretRecord,
@@ -244,6 +245,29 @@ pub trait Store: Send + Sync + 'static {
 
     /// The recorded head of the audit trail named `trail`, if any.
     async fn audit_head(&self, trail: &str) -> Result<Option<AuditHead>>;
+
+    /// Stores a new customer key.
+    async fn insert_kms_key(&self, key: &KmsKeyRecord) -> Result<()>;
+
+    /// Replaces a customer key's state, description, deletion schedule, policy, tags and
+    /// sealed material; `false` when there is no such key.
+    async fn update_kms_key(&self, key: &KmsKeyRecord) -> Result<bool>;
+
+    /// A customer key of the scope by key id.
+    async fn find_kms_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KmsKeyRecord>>;
+
+    /// Every customer key of the scope, oldest first (ties by key id).
+    async fn list_kms_keys(&self, scope: &Scope) -> Result<Vec<KmsKeyRecord>>;
+
+    /// Creates an alias (`create`: `false` when the name is taken) or points an existing one at
+    /// its new target (`!create`: `false` when there is no alias of that name).
+    async fn put_kms_alias(&self, alias: &KmsAlias, create: bool) -> Result<bool>;
+
+    /// Removes an alias; `false` when there is none of that name.
+    async fn delete_kms_alias(&self, scope: &Scope, alias_name: &str) -> Result<bool>;
+
+    /// Every alias of the scope, by name.
+    async fn list_kms_aliases(&self, scope: &Scope) -> Result<Vec<KmsAlias>>;
 
     /// Whether the store answers (for `/ready`).
     async fn ping(&self) -> Result<()>;

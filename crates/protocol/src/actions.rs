@@ -95,6 +95,7 @@ macro_rules! actions {
 pub(crate) use actions;
 
 use crate::iam::IamAction;
+use crate::kms::KmsAction;
 use crate::operation::Operation;
 
 actions! {
@@ -116,6 +117,8 @@ pub enum Action {
     Iam(IamAction),
     /// An STS action (awsQuery).
     Sts(StsAction),
+    /// A KMS action (awsJson, `TrentService.*`).
+    Kms(KmsAction),
 }
 
 impl Action {
@@ -132,6 +135,7 @@ impl Action {
             Action::SecretsManager(operation) => operation.name(),
             Action::Iam(action) => action.name(),
             Action::Sts(action) => action.name(),
+            Action::Kms(action) => action.name(),
         }
     }
 
@@ -141,6 +145,7 @@ impl Action {
             Action::SecretsManager(_) => Operation::SERVICE,
             Action::Iam(_) => IamAction::SERVICE,
             Action::Sts(_) => StsAction::SERVICE,
+            Action::Kms(_) => KmsAction::SERVICE,
         }
     }
 
@@ -150,6 +155,7 @@ impl Action {
             Action::SecretsManager(operation) => operation.read_only(),
             Action::Iam(action) => action.read_only(),
             Action::Sts(action) => action.read_only(),
+            Action::Kms(action) => action.read_only(),
         }
     }
 
@@ -159,6 +165,7 @@ impl Action {
             Action::SecretsManager(operation) => operation.returns_secrets(),
             Action::Iam(action) => action.returns_secrets(),
             Action::Sts(action) => action.returns_secrets(),
+            Action::Kms(action) => action.returns_secrets(),
         }
     }
 }

@@ -34,6 +34,35 @@ pub enum ErrorCode {
     ResourceExistsException,
     /// Secrets Manager can't find the resource that you asked for.
     ResourceNotFoundException,
+    // KMS's modelled errors (`TrentService.*`).
+    /// KMS: the key or alias named does not exist.
+    NotFoundException,
+    /// KMS: an alias of this name already exists.
+    AlreadyExistsException,
+    /// KMS: the key is disabled.
+    DisabledException,
+    /// KMS: the key's state does not allow the operation.
+    KMSInvalidStateException,
+    /// KMS: the ciphertext blob is not one the key (or the context) can open.
+    InvalidCiphertextException,
+    /// KMS: the blob was encrypted under another key than the one named.
+    IncorrectKeyException,
+    /// KMS: the alias name is not one that may be created.
+    InvalidAliasNameException,
+    /// KMS: an ARN in the request is not valid.
+    InvalidArnException,
+    /// KMS: the request asks for something coffer's KMS does not offer.
+    UnsupportedOperationException,
+    /// KMS: the key cannot be used for this operation.
+    InvalidKeyUsageException,
+    /// KMS: the Marker is not one a previous page returned.
+    InvalidMarkerException,
+    /// KMS: the alias is reserved for AWS (`alias/aws/…`).
+    NotAuthorizedException,
+    /// KMS: an internal failure.
+    KMSInternalException,
+    /// KMS: a `DryRun` request that would have succeeded.
+    DryRunOperationException,
     // Common awsJson errors that every AWS JSON service answers.
     /// A constraint from the service model was violated.
     ValidationException,
@@ -79,6 +108,20 @@ impl ErrorCode {
             Self::PublicPolicyException => "PublicPolicyException",
             Self::ResourceExistsException => "ResourceExistsException",
             Self::ResourceNotFoundException => "ResourceNotFoundException",
+            Self::NotFoundException => "NotFoundException",
+            Self::AlreadyExistsException => "AlreadyExistsException",
+            Self::DisabledException => "DisabledException",
+            Self::KMSInvalidStateException => "KMSInvalidStateException",
+            Self::InvalidCiphertextException => "InvalidCiphertextException",
+            Self::IncorrectKeyException => "IncorrectKeyException",
+            Self::InvalidAliasNameException => "InvalidAliasNameException",
+            Self::InvalidArnException => "InvalidArnException",
+            Self::UnsupportedOperationException => "UnsupportedOperationException",
+            Self::InvalidKeyUsageException => "InvalidKeyUsageException",
+            Self::InvalidMarkerException => "InvalidMarkerException",
+            Self::NotAuthorizedException => "NotAuthorizedException",
+            Self::KMSInternalException => "KMSInternalException",
+            Self::DryRunOperationException => "DryRunOperationException",
             Self::ValidationException => "ValidationException",
             Self::SerializationException => "SerializationException",
             Self::UnknownOperationException => "UnknownOperationException",
@@ -99,7 +142,7 @@ impl ErrorCode {
     /// Protocol), a body over the limit and throttling included.
     pub fn http_status(self) -> u16 {
         match self {
-            Self::InternalServiceError => 500,
+            Self::InternalServiceError | Self::KMSInternalException => 500,
             Self::RequestTimeoutException => 408,
             Self::RequestEntityTooLargeException
             | Self::DecryptionFailure
@@ -113,6 +156,19 @@ impl ErrorCode {
             | Self::PublicPolicyException
             | Self::ResourceExistsException
             | Self::ResourceNotFoundException
+            | Self::NotFoundException
+            | Self::AlreadyExistsException
+            | Self::DisabledException
+            | Self::KMSInvalidStateException
+            | Self::InvalidCiphertextException
+            | Self::IncorrectKeyException
+            | Self::InvalidAliasNameException
+            | Self::InvalidArnException
+            | Self::UnsupportedOperationException
+            | Self::InvalidKeyUsageException
+            | Self::InvalidMarkerException
+            | Self::NotAuthorizedException
+            | Self::DryRunOperationException
             | Self::ValidationException
             | Self::SerializationException
             | Self::UnknownOperationException

@@ -10,6 +10,7 @@ mod constraint;
 pub mod error;
 pub mod exposition;
 pub mod iam;
+pub mod kms;
 pub mod operation;
 pub mod query;
 pub mod sensitive;

@@ -6,13 +6,14 @@ use std::future::Future;
 
 use bytes::Bytes;
 
+use coffer_protocol::kms::KmsAction;
 use coffer_protocol::validate::{parse_request, Validate};
 use coffer_protocol::{ApiError, ErrorCode, Operation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::errors::to_api_error;
-use crate::handlers::{password, policies, secrets, unsupported, versions, Ctx};
+use crate::errors::{to_api_error, to_kms_error};
+use crate::handlers::{kms, password, policies, secrets, unsupported, versions, Ctx};
 use crate::secret_buffer::SecretBuffer;
 
 /// Parses and validates a request, runs its handler, serializes its response into a buffer
@@ -29,11 +30,40 @@ where
     F: FnOnce(Req) -> Fut,
     Fut: Future<Output = Result<Resp, coffer_core::Error>>,
 {
+    call_mapped(body, request_id, handler, to_api_error).await
+}
+
+/// [`call`] for a KMS action: its internal failures are KMS's `KMSInternalException`.
+async fn kms_call<Req, Resp, F, Fut>(
+    body: &[u8],
+    request_id: &str,
+    handler: F,
+) -> Result<Bytes, ApiError>
+where
+    Req: DeserializeOwned + Validate,
+    Resp: Serialize,
+    F: FnOnce(Req) -> Fut,
+    Fut: Future<Output = Result<Resp, coffer_core::Error>>,
+{
+    call_mapped(body, request_id, handler, to_kms_error).await
+}
+
+/// [`call`], with the mapping of domain errors given.
+async fn call_mapped<Req, Resp, F, Fut>(
+    body: &[u8],
+    request_id: &str,
+    handler: F,
+    map: fn(&coffer_core::Error, &str) -> ApiError,
+) -> Result<Bytes, ApiError>
+where
+    Req: DeserializeOwned + Validate,
+    Resp: Serialize,
+    F: FnOnce(Req) -> Fut,
+    Fut: Future<Output = Result<Resp, coffer_core::Error>>,
+{
     let request: Req = parse_request(body)?;
     request.validate()?;
-    let response = handler(request)
-        .await
-        .map_err(|e| to_api_error(&e, request_id))?;
+    let response = handler(request).await.map_err(|e| map(&e, request_id))?;
     let mut buffer = SecretBuffer::with_capacity(RESPONSE_CAPACITY);
     serde_json::to_writer(&mut buffer, &response).map_err(|_| {
         ApiError::new(
@@ -158,6 +188,48 @@ pub async fn dispatch(
                 request_id,
                 |_: DisassociateCrossAccountReplicaRequest| todo(operation),
             )
+            .await
+        }
+    }
+}
+
+/// Runs one KMS action.
+pub async fn dispatch_kms(
+    action: KmsAction,
+    ctx: &Ctx<'_>,
+    body: &[u8],
+    request_id: &str,
+) -> Result<Bytes, ApiError> {
+    use coffer_core::service::DataKeyReturn;
+    use KmsAction as A;
+    match action {
+        A::CreateKey => kms_call(body, request_id, |r| kms::create_key(ctx, r)).await,
+        A::DescribeKey => kms_call(body, request_id, |r| kms::describe_key(ctx, r)).await,
+        A::ListKeys => kms_call(body, request_id, |r| kms::list_keys(ctx, r)).await,
+        A::CreateAlias => kms_call(body, request_id, |r| kms::create_alias(ctx, r)).await,
+        A::UpdateAlias => kms_call(body, request_id, |r| kms::update_alias(ctx, r)).await,
+        A::DeleteAlias => kms_call(body, request_id, |r| kms::delete_alias(ctx, r)).await,
+        A::ListAliases => kms_call(body, request_id, |r| kms::list_aliases(ctx, r)).await,
+        A::EnableKey => kms_call(body, request_id, |r| kms::set_key_enabled(ctx, r, true)).await,
+        A::DisableKey => kms_call(body, request_id, |r| kms::set_key_enabled(ctx, r, false)).await,
+        A::ScheduleKeyDeletion => {
+            kms_call(body, request_id, |r| kms::schedule_key_deletion(ctx, r)).await
+        }
+        A::CancelKeyDeletion => {
+            kms_call(body, request_id, |r| kms::cancel_key_deletion(ctx, r)).await
+        }
+        A::Encrypt => kms_call(body, request_id, |r| kms::encrypt(ctx, r)).await,
+        A::Decrypt => kms_call(body, request_id, |r| kms::decrypt(ctx, r)).await,
+        A::GenerateDataKey => {
+            kms_call(body, request_id, |r| {
+                kms::generate_data_key(ctx, r, DataKeyReturn::WithPlaintext)
+            })
+            .await
+        }
+        A::GenerateDataKeyWithoutPlaintext => {
+            kms_call(body, request_id, |r| {
+                kms::generate_data_key(ctx, r, DataKeyReturn::WithoutPlaintext)
+            })
             .await
         }
     }

@@ -72,6 +72,7 @@ pub fn to_api_error(error: &Error, request_id: &str) -> ApiError {
             format!("{operation} is not supported by this version of coffer."),
         ),
         Error::AccessDenied(message) => (C::AccessDeniedException, message.clone()),
+        Error::Kms(kind, message) => (kms_code(*kind), message.clone()),
         Error::MalformedPolicy(message) => (C::MalformedPolicyDocumentException, message.clone()),
         Error::PublicPolicy => (C::PublicPolicyException, coffer_core::policy::PUBLIC_ACCESS_MESSAGE.to_owned()),
         Error::ExpiredToken => (C::ExpiredTokenException, "The security token included in the request is expired".to_owned()),
@@ -92,6 +93,38 @@ pub fn to_api_error(error: &Error, request_id: &str) -> ApiError {
         }
     };
     ApiError::new(code, message)
+}
+
+/// The code of a KMS error kind.
+fn kms_code(kind: coffer_core::error::KmsErrorKind) -> ErrorCode {
+    use coffer_core::error::KmsErrorKind as K;
+    match kind {
+        K::NotFound => ErrorCode::NotFoundException,
+        K::AlreadyExists => ErrorCode::AlreadyExistsException,
+        K::Disabled => ErrorCode::DisabledException,
+        K::InvalidState => ErrorCode::KMSInvalidStateException,
+        K::InvalidCiphertext => ErrorCode::InvalidCiphertextException,
+        K::IncorrectKey => ErrorCode::IncorrectKeyException,
+        K::InvalidAliasName => ErrorCode::InvalidAliasNameException,
+        K::InvalidMarker => ErrorCode::InvalidMarkerException,
+        K::NotAuthorized => ErrorCode::NotAuthorizedException,
+        K::Unsupported => ErrorCode::UnsupportedOperationException,
+        K::Validation => ErrorCode::ValidationException,
+        K::MalformedPolicy => ErrorCode::MalformedPolicyDocumentException,
+        K::InvalidKeyUsage => ErrorCode::InvalidKeyUsageException,
+        K::DryRun => ErrorCode::DryRunOperationException,
+    }
+}
+
+/// Maps a domain error from a KMS action: as [`to_api_error`], except that an internal failure
+/// is KMS's `KMSInternalException`.
+pub fn to_kms_error(error: &Error, request_id: &str) -> ApiError {
+    let mapped = to_api_error(error, request_id);
+    if mapped.code == ErrorCode::InternalServiceError {
+        ApiError::new(ErrorCode::KMSInternalException, "")
+    } else {
+        mapped
+    }
 }
 
 /// Maps a domain error from an IAM or STS action to the awsQuery wire: IAM's codes,

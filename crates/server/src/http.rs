@@ -1,5 +1,5 @@
-//! The HTTP surface: one route for the API (awsJson 1.1 on `POST /`, and IAM's and STS's
-//! awsQuery on the same endpoint), plus `/health`, `/ready`, `/metrics` and, in dev mode,
+//! The HTTP surface: one route for the API (awsJson 1.1 on `POST /` for Secrets Manager and
+//! KMS, and IAM's and STS's awsQuery on the same endpoint), plus `/health`, `/ready`, `/metrics` and, in dev mode,
 //! `POST /_coffer/reset`.
 //!
 //! Every response carries `x-amzn-RequestId`. The body is read with a hard limit before anything
@@ -16,6 +16,7 @@ use axum::routing::{any, get, post};
 use axum::Router;
 use coffer_core::service::Service;
 use coffer_protocol::iam::{self, IamAction};
+use coffer_protocol::kms::{self, KmsAction};
 use coffer_protocol::query::{self, QueryError};
 use coffer_protocol::sigv4::{self, RequestParts};
 use coffer_protocol::{sts, Action, ApiError, ErrorCode, Operation, StsAction};
@@ -26,7 +27,7 @@ use zeroize::Zeroizing;
 use crate::audit::{AnsweredError, Call};
 use crate::auth::{Authenticator, RequestFacts};
 use crate::connections::PeerAddr;
-use crate::dispatch::dispatch;
+use crate::dispatch::{dispatch, dispatch_kms};
 use crate::handlers;
 use crate::handlers::Ctx;
 use crate::metrics::{Metrics, MetricsAccess, OperationLabel};
@@ -349,6 +350,15 @@ async fn api_call(
             return query_call(state, &signed_parts, form, &facts, &request_id, call).await;
         }
     }
+    // KMS (awsJson 1.1, `TrentService.*`), signed for `kms`.
+    if let Some(name) = target.and_then(|t| t.strip_prefix(kms::TARGET_PREFIX)) {
+        let action = KmsAction::from_name(name);
+        call.kms(action, name); // audit
+        if let Some(action) = action {
+            *operation_label = OperationLabel::of(Action::Kms(action));
+        }
+        return kms_call(state, parts, &signed_parts, action, &facts, &body, call).await;
+    }
     if let Some(operation) = operation {
         *operation_label = OperationLabel::secrets_manager(operation);
     }
@@ -382,6 +392,48 @@ async fn api_call(
     };
     // The span follows the future across awaits (a guard held across an await would not).
     let outcome = dispatch(operation, &ctx, &body, &request_id)
+        .instrument(span)
+        .await;
+    match outcome {
+        Ok(response) => json_response(200, response, &request_id),
+        Err(error) => json_error(&error, &request_id),
+    }
+}
+
+/// A KMS call: authenticated for `kms`, then dispatched like a Secrets Manager operation.
+async fn kms_call(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    signed_parts: &RequestParts<'_>,
+    action: Option<KmsAction>,
+    facts: &RequestFacts,
+    body: &bytes::Bytes,
+    call: &mut Call,
+) -> Response {
+    let request_id = call.request_id().to_owned();
+    let caller = match state
+        .auth
+        .authenticate(signed_parts, KmsAction::SERVICE, facts)
+        .await
+    {
+        Ok(caller) => caller,
+        Err(e) => {
+            state.metrics.auth_failure(e.code);
+            return json_error(&e, &request_id);
+        }
+    };
+    call.caller(&caller); // audit
+    call.json_parameters(body);
+    let Some(action) = action.filter(|_| parts.method == Method::POST) else {
+        let error = ApiError::new(ErrorCode::UnknownOperationException, "");
+        return json_error(&error, &request_id);
+    };
+    let span = tracing::debug_span!("dispatch", operation = action.name());
+    let ctx = Ctx {
+        service: &state.service,
+        caller: &caller,
+    };
+    let outcome = dispatch_kms(action, &ctx, body, &request_id)
         .instrument(span)
         .await;
     match outcome {
@@ -490,7 +542,7 @@ async fn query_call(
     };
     match action {
         // (`from_query` gives IAM and STS actions only.)
-        None | Some(Action::SecretsManager(_)) => {
+        None | Some(Action::SecretsManager(_) | Action::Kms(_)) => {
             query_error(&sts::invalid_action(&form.action), request_id)
         }
         Some(Action::Sts(StsAction::GetCallerIdentity)) => xml_response(

@@ -5,6 +5,7 @@
 mod access;
 mod iam;
 mod identity;
+mod kms;
 mod listing;
 mod policies;
 mod principal;
@@ -26,6 +27,7 @@ use crate::store::Store;
 pub use access::{Access, Authority, IdentityGrant, Target};
 pub use iam::{CreateRoleInput, IamPage, MUST_SPECIFY_USER_NAME};
 pub use identity::{AssumeRoleInput, AssumedRole, Credentials};
+pub use kms::{default_key_policy, CreateKeyInput, CryptoOutput, DataKeyReturn, KmsPage};
 pub use listing::{
     BatchGetInput, BatchGetOutput, BatchItemError, ListSecretVersionIdsInput,
     ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SortBy, SortOrder,

@@ -79,9 +79,9 @@ pub enum AuthError {
         received: String,
     },
 
-    /// The credential scope names a service coffer does not serve at all (`ssm`, `s3`, `kms`,
-    /// …): the client was pointed at coffer for more than Secrets Manager, STS and IAM.
-    #[error("coffer does not serve the {service} API: this endpoint answers Secrets Manager, STS and IAM only.")]
+    /// The credential scope names a service coffer does not serve at all (`ssm`, `s3`, …):
+    /// the client was pointed at coffer for more than Secrets Manager, STS, IAM and KMS.
+    #[error("coffer does not serve the {service} API: this endpoint answers Secrets Manager, STS, IAM and KMS only.")]
     UnservedService {
         /// The service the client signed for.
         service: String,

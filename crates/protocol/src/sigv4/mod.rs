@@ -32,7 +32,7 @@ pub use sign::{presign_query, sign_headers, SigningParams};
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// The services coffer answers, by the name their requests are signed for.
-pub const SERVED_SERVICES: [&str; 3] = ["secretsmanager", "sts", "iam"];
+pub const SERVED_SERVICES: [&str; 4] = ["secretsmanager", "sts", "iam", "kms"];
 
 /// The last element of every credential scope.
 const TERMINATOR: &str = "aws4_request";

@@ -834,7 +834,7 @@ fn a_scope_for_a_service_coffer_does_not_serve() {
     assert_eq!(api.code, ErrorCode::UnknownOperationException);
     assert_eq!(
         api.message,
-        "coffer does not serve the ssm API: this endpoint answers Secrets Manager, STS and IAM only."
+        "coffer does not serve the ssm API: this endpoint answers Secrets Manager, STS, IAM and KMS only."
     );
 }
 

@@ -106,14 +106,14 @@ pub trait Validate {
 
 impl Violations {
     /// A member the model marks required.
-    fn required<T>(&mut self, path: &str, value: &Option<T>) {
+    pub(crate) fn required<T>(&mut self, path: &str, value: &Option<T>) {
         if value.is_none() {
             self.null(path);
         }
     }
 
     /// A plain string member; lengths count characters.
-    fn string(&mut self, path: &str, value: &Option<String>, shape: &StringShape) {
+    pub(crate) fn string(&mut self, path: &str, value: &Option<String>, shape: &StringShape) {
         if let Some(value) = value {
             self.check_string(path, value, value.chars().count(), true, shape);
         }
@@ -121,7 +121,7 @@ impl Violations {
 
     /// A sensitive string member other than the secret value; lengths count characters and the
     /// value is never shown.
-    fn sensitive_string(
+    pub(crate) fn sensitive_string(
         &mut self,
         path: &str,
         value: &Option<SensitiveString>,
@@ -144,21 +144,21 @@ impl Violations {
 
     /// `SecretBinary`, the only blob member; lengths count decoded bytes and the value is never
     /// shown.
-    fn blob(&mut self, path: &str, value: &Option<SensitiveBlob>, length: &Length) {
+    pub(crate) fn blob(&mut self, path: &str, value: &Option<SensitiveBlob>, length: &Length) {
         if let Some(blob) = value {
             self.check_list_length(path, blob.len(), length, None);
         }
     }
 
     /// An integer or long member with a range.
-    fn number(&mut self, path: &str, value: Option<i64>, shape: &NumberShape) {
+    pub(crate) fn number(&mut self, path: &str, value: Option<i64>, shape: &NumberShape) {
         if let Some(value) = value {
             self.check_number(path, value, shape);
         }
     }
 
     /// A list of strings: its length, then its elements (see `Violations::check_strings`).
-    fn string_list(
+    pub(crate) fn string_list(
         &mut self,
         path: &str,
         value: &Option<Vec<String>>,
@@ -188,7 +188,7 @@ impl Violations {
     }
 
     /// The `ValidationException` listing every violation, or `Ok(())` when there is none.
-    fn finish(mut self) -> Result<(), ApiError> {
+    pub(crate) fn finish(mut self) -> Result<(), ApiError> {
         match self.take_message() {
             Some(message) => Err(ApiError::new(ErrorCode::ValidationException, message)),
             None => Ok(()),

@@ -24,7 +24,9 @@ use coffer_protocol::{sts, Action, ApiError, ErrorCode, Operation};
 use http_body_util::BodyExt;
 use zeroize::Zeroize;
 
-use super::event::{self, Event, UserIdentity, IAM_SOURCE, SECRETS_MANAGER_SOURCE, STS_SOURCE};
+use super::event::{
+    self, Event, UserIdentity, IAM_SOURCE, KMS_SOURCE, SECRETS_MANAGER_SOURCE, STS_SOURCE,
+};
 use super::{redact, Audit};
 use crate::auth::Caller;
 use crate::connections::PeerAddr;
@@ -132,6 +134,15 @@ impl Call {
         };
     }
 
+    /// Notes the KMS action an `X-Amz-Target: TrentService.<name>` names (`None`: one coffer
+    /// does not answer, recorded under KMS by its name).
+    pub fn kms(&mut self, action: Option<coffer_protocol::kms::KmsAction>, name: &str) {
+        self.called = match action {
+            Some(action) => Called::Action(Action::Kms(action)),
+            None => Called::Unknown(KMS_SOURCE, name.to_owned()),
+        };
+    }
+
     /// Notes the awsQuery action the route found (`action`, from the form's `name`). An action
     /// coffer does not answer is recorded under IAM when `signed_for_iam`, else under STS.
     pub fn query(&mut self, action: Option<Action>, name: &str, signed_for_iam: bool) {
@@ -183,6 +194,7 @@ fn source(action: Action) -> &'static str {
         Action::SecretsManager(_) => SECRETS_MANAGER_SOURCE,
         Action::Iam(_) => IAM_SOURCE,
         Action::Sts(_) => STS_SOURCE,
+        Action::Kms(_) => KMS_SOURCE,
     }
 }
 
@@ -287,7 +299,7 @@ fn build(
     } else if !read_only {
         // Reads answer with what was read; CloudTrail does not repeat it (for GetSecretValue
         // it would be the secret), so only writes record their result.
-        event.response_elements = if source == SECRETS_MANAGER_SOURCE {
+        event.response_elements = if source == SECRETS_MANAGER_SOURCE || source == KMS_SOURCE {
             redact::json(response)
         } else {
             std::str::from_utf8(response).ok().and_then(redact::xml)
@@ -303,6 +315,10 @@ fn refused(source: &str, request_id: &str) -> Response {
     let (body, content_type) = match source {
         SECRETS_MANAGER_SOURCE => (
             ApiError::new(ErrorCode::InternalServiceError, message).to_json(),
+            "application/x-amz-json-1.1",
+        ),
+        KMS_SOURCE => (
+            ApiError::new(ErrorCode::KMSInternalException, message).to_json(),
             "application/x-amz-json-1.1",
         ),
         IAM_SOURCE => (

@@ -20,6 +20,8 @@ pub const SECRETS_MANAGER_SOURCE: &str = "secretsmanager.amazonaws.com";
 pub const IAM_SOURCE: &str = "iam.amazonaws.com";
 /// The event source of STS calls.
 pub const STS_SOURCE: &str = "sts.amazonaws.com";
+/// The event source of KMS calls.
+pub const KMS_SOURCE: &str = "kms.amazonaws.com";
 
 /// One audit event, serialized with CloudTrail's field names.
 ///
@@ -328,6 +330,7 @@ pub fn refusal(source: &str) -> (&'static str, &'static str) {
             "The request processing has failed because of an unknown error, exception or failure.",
         ),
         STS_SOURCE => ("InternalFailure", "An error occurred on the server side."),
+        KMS_SOURCE => ("KMSInternalException", ""),
         _ => (
             "InternalServiceError",
             "An error occurred on the server side.",

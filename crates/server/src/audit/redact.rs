@@ -13,8 +13,9 @@ use serde_json::{Map, Value};
 
 /// Member names whose values are secret in some request or response: they are never
 /// recorded, whatever the operation. Compared without regard to case.
-const SECRET_MEMBERS: [&str; 8] = [
+const SECRET_MEMBERS: [&str; 9] = [
     "SecretString",
+    "Plaintext",
     "SecretBinary",
     "RandomPassword",
     "SecretAccessKey",

@@ -17,6 +17,7 @@ use std::time::Duration;
 use aws_lc_rs::digest;
 use coffer_protocol::exposition::{self, Kind};
 use coffer_protocol::iam::IamAction;
+use coffer_protocol::kms::KmsAction;
 use coffer_protocol::{Action, ErrorCode, Operation, StsAction};
 use subtle::ConstantTimeEq;
 
@@ -40,8 +41,9 @@ impl exposition::Bounds for Buckets {
 }
 
 /// How many operation labels there are: every Secrets Manager operation, every IAM action,
-/// every STS action, and `Unknown` (no target, an unknown action).
-const OPERATIONS: usize = Operation::ALL.len() + IamAction::ALL.len() + StsAction::ALL.len() + 1;
+/// every STS action, every KMS action, and `Unknown` (no target, an unknown action).
+const OPERATIONS: usize =
+    Operation::ALL.len() + IamAction::ALL.len() + StsAction::ALL.len() + KmsAction::ALL.len() + 1;
 
 /// Which operation a request is counted under: an index into the closed list of operation
 /// names, so that counting is an array access and the label is never client text.
@@ -52,15 +54,17 @@ impl OperationLabel {
     /// A request whose operation is not known (no `X-Amz-Target`, an unknown action).
     pub const UNKNOWN: OperationLabel = OperationLabel(OPERATIONS - 1);
 
-    /// Any action: the Secrets Manager operations first, then the IAM actions, then STS's, each
-    /// in its list's declaration order (`ALL`, which a unit test checks).
+    /// Any action: the Secrets Manager operations first, then the IAM actions, then STS's, then
+    /// KMS's, each in its list's declaration order (`ALL`, which a unit test checks).
     pub fn of(action: Action) -> Self {
         let iam = Operation::ALL.len();
         let sts = iam + IamAction::ALL.len();
+        let kms = sts + StsAction::ALL.len();
         Self(match action {
             Action::SecretsManager(operation) => operation as usize,
             Action::Iam(action) => iam + action as usize,
             Action::Sts(action) => sts + action as usize,
+            Action::Kms(action) => kms + action as usize,
         })
     }
 
@@ -84,10 +88,12 @@ impl OperationLabel {
         let secrets_manager = Operation::ALL.len();
         let iam = secrets_manager + IamAction::ALL.len();
         let sts = iam + StsAction::ALL.len();
+        let kms = sts + KmsAction::ALL.len();
         match self.0 {
             i if i < secrets_manager => Operation::ALL[i].name(),
             i if i < iam => IamAction::ALL[i - secrets_manager].name(),
             i if i < sts => StsAction::ALL[i - iam].name(),
+            i if i < kms => KmsAction::ALL[i - sts].name(),
             _ => "Unknown",
         }
     }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::Result;
+use coffer_core::kms::{KmsAlias, KmsKeyRecord};
 use coffer_core::model::{
     AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
     SecretRecord,
@@ -73,6 +74,13 @@ store_calls! {
     PutInlinePolicy => "put_inline_policy",
     ListInlinePolicies => "list_inline_policies",
     DeleteInlinePolicy => "delete_inline_policy",
+    InsertKmsKey => "insert_kms_key",
+    UpdateKmsKey => "update_kms_key",
+    FindKmsKey => "find_kms_key",
+    ListKmsKeys => "list_kms_keys",
+    PutKmsAlias => "put_kms_alias",
+    DeleteKmsAlias => "delete_kms_alias",
+    ListKmsAliases => "list_kms_aliases",
     Ping => "ping",
     Reset => "reset",
 }
@@ -422,6 +430,53 @@ impl Store for MeteredStore {
     async fn audit_head(&self, trail: &str) -> Result<Option<AuditHead>> {
         self.timed(StoreCall::AuditHead, self.inner.audit_head(trail))
             .await
+    }
+
+    async fn insert_kms_key(&self, key: &KmsKeyRecord) -> Result<()> {
+        self.timed(StoreCall::InsertKmsKey, self.inner.insert_kms_key(key))
+            .await
+    }
+
+    async fn update_kms_key(&self, key: &KmsKeyRecord) -> Result<bool> {
+        self.timed(StoreCall::UpdateKmsKey, self.inner.update_kms_key(key))
+            .await
+    }
+
+    async fn find_kms_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KmsKeyRecord>> {
+        self.timed(
+            StoreCall::FindKmsKey,
+            self.inner.find_kms_key(scope, key_id),
+        )
+        .await
+    }
+
+    async fn list_kms_keys(&self, scope: &Scope) -> Result<Vec<KmsKeyRecord>> {
+        self.timed(StoreCall::ListKmsKeys, self.inner.list_kms_keys(scope))
+            .await
+    }
+
+    async fn put_kms_alias(&self, alias: &KmsAlias, create: bool) -> Result<bool> {
+        self.timed(
+            StoreCall::PutKmsAlias,
+            self.inner.put_kms_alias(alias, create),
+        )
+        .await
+    }
+
+    async fn delete_kms_alias(&self, scope: &Scope, alias_name: &str) -> Result<bool> {
+        self.timed(
+            StoreCall::DeleteKmsAlias,
+            self.inner.delete_kms_alias(scope, alias_name),
+        )
+        .await
+    }
+
+    async fn list_kms_aliases(&self, scope: &Scope) -> Result<Vec<KmsAlias>> {
+        self.timed(
+            StoreCall::ListKmsAliases,
+            self.inner.list_kms_aliases(scope),
+        )
+        .await
     }
 
     async fn ping(&self) -> Result<()> {

@@ -144,8 +144,18 @@ async fn tampered_body_and_headers_fail_and_store_nothing() {
         "InvalidSignatureException",
         Some("Credential should be scoped to correct service: 'secretsmanager'. "),
     );
+    // Signed for KMS, which coffer serves on the same endpoint, but not this operation.
+    let r = s
+        .raw_json("ListSecrets", &json!({}))
+        .signing(|g| g.service = "kms".into())
+        .send()
+        .await;
+    r.assert_error(
+        "InvalidSignatureException",
+        Some("Credential should be scoped to correct service: 'secretsmanager'. "),
+    );
     // Signed for a service coffer does not serve at all: said plainly, naming it.
-    for service in ["kms", "ssm", "s3"] {
+    for service in ["ssm", "s3"] {
         let r = s
             .raw_json("ListSecrets", &json!({}))
             .signing(|g| g.service = service.into())
@@ -156,7 +166,7 @@ async fn tampered_body_and_headers_fail_and_store_nothing() {
             "UnknownOperationException",
             Some(&format!(
                 "coffer does not serve the {service} API: this endpoint answers Secrets Manager, \
-                 STS and IAM only."
+                 STS, IAM and KMS only."
             )),
         );
     }

@@ -25,6 +25,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::{Error, Result};
+use coffer_core::kms::{KmsAlias, KmsKeyRecord};
 use coffer_core::model::{
     AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
     SecretRecord,
@@ -47,6 +48,18 @@ mod shared {
         conn: sqlx::PgConnection,
         row: sqlx::postgres::PgRow,
         dialect: super::DIALECT,
+        error: super::TxError,
+        map: super::db,
+    );
+}
+
+/// The KMS tables' SQL (`crate::sql::kms`), for this engine's types.
+#[allow(clippy::needless_question_mark)]
+mod kms_shared {
+    crate::sql::kms_sql!(
+        db: sqlx::Postgres,
+        conn: sqlx::PgConnection,
+        row: sqlx::postgres::PgRow,
         error: super::TxError,
         map: super::db,
     );
@@ -572,6 +585,34 @@ impl Store for PostgresStore {
     ) -> Result<bool> {
         let mut conn = self.conn().await?;
         Ok(shared::delete_inline_policy(&mut conn, account, kind, principal, policy_name).await?)
+    }
+
+    async fn insert_kms_key(&self, key: &KmsKeyRecord) -> Result<()> {
+        Ok(kms_shared::insert_kms_key(&mut *self.conn().await?, key).await?)
+    }
+
+    async fn update_kms_key(&self, key: &KmsKeyRecord) -> Result<bool> {
+        Ok(kms_shared::update_kms_key(&mut *self.conn().await?, key).await?)
+    }
+
+    async fn find_kms_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KmsKeyRecord>> {
+        Ok(kms_shared::find_kms_key(&mut *self.conn().await?, scope, key_id).await?)
+    }
+
+    async fn list_kms_keys(&self, scope: &Scope) -> Result<Vec<KmsKeyRecord>> {
+        Ok(kms_shared::list_kms_keys(&mut *self.conn().await?, scope).await?)
+    }
+
+    async fn put_kms_alias(&self, alias: &KmsAlias, create: bool) -> Result<bool> {
+        Ok(kms_shared::put_kms_alias(&mut *self.conn().await?, alias, create).await?)
+    }
+
+    async fn delete_kms_alias(&self, scope: &Scope, alias_name: &str) -> Result<bool> {
+        Ok(kms_shared::delete_kms_alias(&mut *self.conn().await?, scope, alias_name).await?)
+    }
+
+    async fn list_kms_aliases(&self, scope: &Scope) -> Result<Vec<KmsAlias>> {
+        Ok(kms_shared::list_kms_aliases(&mut *self.conn().await?, scope).await?)
     }
 
     async fn ping(&self) -> Result<()> {

@@ -25,7 +25,9 @@ use coffer_core::error::{Error, Result};
 use coffer_core::model::{NewVersion, SealedValue, SecretRecord, VersionMeta};
 
 mod engine;
+mod kms;
 pub(crate) use engine::engine_sql;
+pub(crate) use kms::kms_sql;
 
 /// A storage failure from sqlx, as a domain error.
 pub(crate) fn store_err(e: sqlx::Error) -> Error {
@@ -63,7 +65,9 @@ pub(crate) const ACCESS_KEY_COLUMNS: &str =
      active, user_name";
 
 /// Every table, children before parents: the order in which `reset` empties them.
-pub(crate) const TABLES_CHILDREN_FIRST: [&str; 8] = [
+pub(crate) const TABLES_CHILDREN_FIRST: [&str; 10] = [
+    "kms_aliases",
+    "kms_keys",
     "inline_policies",
     "principals",
     "labels",

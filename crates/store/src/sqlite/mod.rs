@@ -16,6 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::{Error, Result};
+use coffer_core::kms::{KmsAlias, KmsKeyRecord};
 use coffer_core::model::{
     AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
     SecretRecord, VersionMeta,
@@ -41,6 +42,18 @@ mod shared {
         conn: sqlx::SqliteConnection,
         row: sqlx::sqlite::SqliteRow,
         dialect: super::DIALECT,
+        error: coffer_core::error::Error,
+        map: crate::sql::store_err,
+    );
+}
+
+/// The KMS tables' SQL (`crate::sql::kms`), for this engine's types.
+#[allow(clippy::needless_question_mark)]
+mod kms_shared {
+    crate::sql::kms_sql!(
+        db: sqlx::Sqlite,
+        conn: sqlx::SqliteConnection,
+        row: sqlx::sqlite::SqliteRow,
         error: coffer_core::error::Error,
         map: crate::sql::store_err,
     );
@@ -837,6 +850,62 @@ impl Store for SqliteStore {
                 (conn, result)
             })
             .await
+    }
+
+    async fn insert_kms_key(&self, key: &KmsKeyRecord) -> Result<()> {
+        let key = key.clone();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = kms_shared::insert_kms_key(&mut conn, &key).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn update_kms_key(&self, key: &KmsKeyRecord) -> Result<bool> {
+        let key = key.clone();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = kms_shared::update_kms_key(&mut conn, &key).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn find_kms_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KmsKeyRecord>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        kms_shared::find_kms_key(&mut conn, scope, key_id).await
+    }
+
+    async fn list_kms_keys(&self, scope: &Scope) -> Result<Vec<KmsKeyRecord>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        kms_shared::list_kms_keys(&mut conn, scope).await
+    }
+
+    async fn put_kms_alias(&self, alias: &KmsAlias, create: bool) -> Result<bool> {
+        let alias = alias.clone();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = kms_shared::put_kms_alias(&mut conn, &alias, create).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn delete_kms_alias(&self, scope: &Scope, alias_name: &str) -> Result<bool> {
+        let scope = scope.clone();
+        let name = alias_name.to_owned();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = kms_shared::delete_kms_alias(&mut conn, &scope, &name).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn list_kms_aliases(&self, scope: &Scope) -> Result<Vec<KmsAlias>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        kms_shared::list_kms_aliases(&mut conn, scope).await
     }
 
     async fn ping(&self) -> Result<()> {
