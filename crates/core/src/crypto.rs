@@ -179,6 +179,30 @@ impl Keyring {
         }
     }
 
+    /// Whether a KmsKeyId names the default key (its alias name or ARN, its key id or ARN).
+    pub fn is_default_key(&self, given: &str, scope: &Scope) -> bool {
+        self.resolve_kms_key_strict(given, scope)
+    }
+
+    fn resolve_kms_key_strict(&self, given: &str, scope: &Scope) -> bool {
+        let alias_arn = format!(
+            "arn:aws:kms:{}:{}:{}",
+            scope.region, scope.account, DEFAULT_KEY_ALIAS
+        );
+        let key_id = self.default_key_uuid();
+        let key_arn = format!(
+            "arn:aws:kms:{}:{}:key/{}",
+            scope.region, scope.account, key_id
+        );
+        given == DEFAULT_KEY_ALIAS || given == alias_arn || given == key_id || given == key_arn
+    }
+
+    /// Whether this is dev mode's keyring, which takes any well-formed KmsKeyId that names no
+    /// customer key as the default key.
+    pub fn accepts_any_key_id(&self) -> bool {
+        self.accept_any_key_id
+    }
+
     /// The default key's id in KMS's UUID form, derived from the root key so that every node of
     /// a deployment agrees on it without storing it.
     pub fn default_key_uuid(&self) -> String {
@@ -251,6 +275,47 @@ impl Keyring {
         context: SealContext<'_>,
         plaintext: &[u8],
     ) -> Result<SealedValue> {
+        self.seal_under(&*self.kek(key_id)?, key_id, kind, context, plaintext)
+    }
+
+    /// Seals `plaintext` under a fresh data key wrapped by a customer key's material (one
+    /// generation, 32 bytes); `key_label` names that key and generation in the sealed value
+    /// and is bound into the associated data.
+    pub fn seal_with_material(
+        &self,
+        material: &[u8],
+        key_label: &str,
+        kind: ValueKind,
+        context: SealContext<'_>,
+        plaintext: &[u8],
+    ) -> Result<SealedValue> {
+        let kek = UnboundKey::new(&AES_256_GCM, material)
+            .map(LessSafeKey::new)
+            .map_err(|_| Error::EncryptionFailure)?;
+        self.seal_under(&kek, key_label, kind, context, plaintext)
+    }
+
+    /// Opens a value [`Keyring::seal_with_material`] sealed, with the same material.
+    pub fn open_with_material(
+        &self,
+        material: &[u8],
+        context: SealContext<'_>,
+        sealed: &SealedValue,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let kek = UnboundKey::new(&AES_256_GCM, material)
+            .map(LessSafeKey::new)
+            .map_err(|_| Error::DecryptionFailure)?;
+        open_sealed(&kek, context, sealed)
+    }
+
+    fn seal_under(
+        &self,
+        kek: &LessSafeKey,
+        key_id: &str,
+        kind: ValueKind,
+        context: SealContext<'_>,
+        plaintext: &[u8],
+    ) -> Result<SealedValue> {
         let aad = context.encode(key_id, kind);
 
         let mut data_key = Zeroizing::new([0u8; KEY_LEN]);
@@ -278,13 +343,12 @@ impl Keyring {
         let mut wrapped_key = Vec::with_capacity(NONCE_LEN + KEY_LEN + 16);
         wrapped_key.extend_from_slice(&wrap_nonce);
         let mut key_body = data_key.to_vec();
-        self.kek(key_id)?
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(wrap_nonce),
-                Aad::from(&aad),
-                &mut key_body,
-            )
-            .map_err(|_| Error::EncryptionFailure)?;
+        kek.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(wrap_nonce),
+            Aad::from(&aad),
+            &mut key_body,
+        )
+        .map_err(|_| Error::EncryptionFailure)?;
         wrapped_key.extend_from_slice(&key_body);
 
         Ok(SealedValue {
@@ -301,24 +365,29 @@ impl Keyring {
         context: SealContext<'_>,
         sealed: &SealedValue,
     ) -> Result<Zeroizing<Vec<u8>>> {
-        let aad = context.encode(&sealed.key_id, sealed.kind);
-        let data_key = Zeroizing::new(open_with(
-            &*self.kek(&sealed.key_id)?,
-            &aad,
-            &sealed.wrapped_key,
-        )?);
-        if data_key.len() != KEY_LEN {
-            return Err(Error::DecryptionFailure);
-        }
-        let value_key = UnboundKey::new(&AES_256_GCM, &data_key)
-            .map(LessSafeKey::new)
-            .map_err(|_| Error::DecryptionFailure)?;
-        Ok(Zeroizing::new(open_with(
-            &value_key,
-            &aad,
-            &sealed.ciphertext,
-        )?))
+        open_sealed(&*self.kek(&sealed.key_id)?, context, sealed)
     }
+}
+
+/// Opens a sealed value whose data key `kek` wrapped.
+fn open_sealed(
+    kek: &LessSafeKey,
+    context: SealContext<'_>,
+    sealed: &SealedValue,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let aad = context.encode(&sealed.key_id, sealed.kind);
+    let data_key = Zeroizing::new(open_with(kek, &aad, &sealed.wrapped_key)?);
+    if data_key.len() != KEY_LEN {
+        return Err(Error::DecryptionFailure);
+    }
+    let value_key = UnboundKey::new(&AES_256_GCM, &data_key)
+        .map(LessSafeKey::new)
+        .map_err(|_| Error::DecryptionFailure)?;
+    Ok(Zeroizing::new(open_with(
+        &value_key,
+        &aad,
+        &sealed.ciphertext,
+    )?))
 }
 
 /// Opens `nonce || ciphertext || tag`.

@@ -138,6 +138,22 @@ pub fn alias_arn(scope: &Scope, alias_name: &str) -> String {
     )
 }
 
+/// The prefix of the keyring key id a secret version sealed under a customer key records:
+/// `kms-key/<key id>/<generation>`.
+const CUSTOMER_LABEL_PREFIX: &str = "kms-key/";
+
+/// What a version sealed under a customer key records as its sealing key.
+pub fn customer_label(key_id: &str, generation: u32) -> String {
+    format!("{CUSTOMER_LABEL_PREFIX}{key_id}/{generation}")
+}
+
+/// The customer key id and generation a sealed value's key id names, if it names one.
+pub fn parse_customer_label(label: &str) -> Option<(&str, u32)> {
+    let rest = label.strip_prefix(CUSTOMER_LABEL_PREFIX)?;
+    let (key_id, generation) = rest.split_once('/')?;
+    Some((key_id, generation.parse().ok()?))
+}
+
 /// Whether `text` is a key id in KMS's UUID form.
 pub fn is_key_uuid(text: &str) -> bool {
     text.len() == KEY_ID_LEN && uuid::Uuid::try_parse(text).is_ok()

@@ -201,7 +201,137 @@ fn page<T>(items: Vec<T>, start: usize, limit: usize) -> KmsPage<T> {
     }
 }
 
+/// The key that seals a secret's new version.
+pub(super) enum SealKey {
+    /// A keyring key (the default key).
+    Keyring(&'static str),
+    /// One generation of a customer key's material, and the label the version records.
+    Customer {
+        /// `kms-key/<key id>/<generation>`.
+        label: String,
+        /// The generation's material.
+        material: Zeroizing<Vec<u8>>,
+    },
+}
+
+/// A secret's KmsKeyId as read before its update, and the key resolved for it.
+pub(super) type PreResolved = (Option<String>, Result<SealKey>);
+
+/// What Secrets Manager answers a caller who may not use the secret's customer key.
+fn kms_access_denied(e: Error) -> Error {
+    match e {
+        Error::AccessDenied(_) => Error::AccessDenied("Access to KMS is not allowed".into()),
+        other => other,
+    }
+}
+
 impl Service {
+    /// The key a secret's new version is sealed with (CreateSecret, UpdateSecret and
+    /// PutSecretValue): the default key, or a customer key of the caller's account and region
+    /// that is enabled and that the caller may use (`kms:GenerateDataKey`). In dev mode a
+    /// well-formed id that names no customer key seals under the default key.
+    pub(super) async fn secret_seal_key(
+        &self,
+        who: &(impl Authority + ?Sized),
+        scope: &Scope,
+        kms_key_id: Option<&str>,
+    ) -> Result<SealKey> {
+        let Some(given) = kms_key_id else {
+            return Ok(SealKey::Keyring(DEFAULT_KEY_ID));
+        };
+        if self.keyring.is_default_key(given, scope) {
+            return Ok(SealKey::Keyring(DEFAULT_KEY_ID));
+        }
+        let key = match self.resolve_key(scope, given, Aliases::Accepted).await {
+            Ok(key) => key,
+            Err(Error::Kms(..))
+                if self.keyring.accepts_any_key_id() && crate::crypto::is_kms_key_id(given) =>
+            {
+                return Ok(SealKey::Keyring(DEFAULT_KEY_ID));
+            }
+            Err(Error::Kms(..)) => return Err(Error::KmsKeyNotFound),
+            Err(other) => return Err(other),
+        };
+        self.authorize_key(who, "kms:GenerateDataKey", &key)
+            .map_err(kms_access_denied)?;
+        if key.state != KeyState::Enabled {
+            return Err(Error::KmsKeyNotFound);
+        }
+        let material = self.open_material(&key)?;
+        let generation = u32::try_from(material.len() / MATERIAL_LEN - 1)
+            .map_err(|_| Error::Internal("too many key material generations".into()))?;
+        let current = Zeroizing::new(generation_material(&material, generation)?.to_vec());
+        Ok(SealKey::Customer {
+            label: kms::customer_label(&key.key_id, generation),
+            material: current,
+        })
+    }
+
+    /// The seal key of an existing secret's next version, resolved before the secret is locked
+    /// (resolving reads the store, which a mutation cannot): the secret's KmsKeyId as read
+    /// and the outcome, or `None` when the secret was not found here (the locked update
+    /// answers that).
+    pub(super) async fn existing_seal_key(
+        &self,
+        who: &(impl Authority + ?Sized),
+        secret_id: &str,
+    ) -> Option<PreResolved> {
+        let record = self
+            .find(who.scope(), &crate::names::SecretId::parse(secret_id))
+            .await
+            .ok()?;
+        let outcome = self
+            .secret_seal_key(who, &record.scope, record.kms_key_id.as_deref())
+            .await;
+        Some((record.kms_key_id, outcome))
+    }
+
+    /// Inside a locked update: the pre-resolved seal key, if it was resolved for the KmsKeyId
+    /// the locked record has; the default key for a secret without one; else a refusal (the
+    /// key changed between the read and the lock).
+    pub(super) fn pick_seal_key<'k>(
+        pre: &'k Option<PreResolved>,
+        record: &crate::model::SecretRecord,
+    ) -> Result<&'k SealKey> {
+        const DEFAULT: SealKey = SealKey::Keyring(DEFAULT_KEY_ID);
+        match pre {
+            Some((id, outcome)) if *id == record.kms_key_id => match outcome {
+                Ok(key) => Ok(key),
+                Err(Error::AccessDenied(message)) => Err(Error::AccessDenied(message.clone())),
+                Err(Error::DecryptionFailure) => Err(Error::DecryptionFailure),
+                Err(_) => Err(Error::KmsKeyNotFound),
+            },
+            _ if record.kms_key_id.is_none() => Ok(&DEFAULT),
+            _ => Err(Error::KmsKeyNotFound),
+        }
+    }
+
+    /// The material that opens a version sealed under customer key `key_id`, generation
+    /// `generation`, for a caller that may use it (`kms:Decrypt`): a key disabled, pending
+    /// deletion or deleted opens nothing (`DecryptionFailure`).
+    pub(super) async fn secret_open_material(
+        &self,
+        who: &(impl Authority + ?Sized),
+        scope: &Scope,
+        key_id: &str,
+        generation: u32,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let key = self
+            .live_key(scope, key_id)
+            .await?
+            .ok_or(Error::DecryptionFailure)?;
+        self.authorize_key(who, "kms:Decrypt", &key)
+            .map_err(kms_access_denied)?;
+        if key.state != KeyState::Enabled {
+            return Err(Error::DecryptionFailure);
+        }
+        let material = self.open_material(&key)?;
+        let generation = generation_material(&material, generation)
+            .map_err(|_| Error::DecryptionFailure)?
+            .to_vec();
+        Ok(Zeroizing::new(generation))
+    }
+
     /// A key of the scope by id, unless its deletion date has passed (then it is gone).
     async fn live_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KmsKeyRecord>> {
         let now = self.now();

@@ -390,7 +390,7 @@ impl Service {
                     )
                     .await
                 {
-                    Ok(record) => self.read_value(&record, None, None).await,
+                    Ok(record) => self.read_value(who, &record, None, None).await,
                     Err(e) => Err(e),
                 };
                 match result {
@@ -426,7 +426,7 @@ impl Service {
                 Target::Secret(record),
                 |_| {},
             ) {
-                Ok(()) => self.read_value(record, None, None).await,
+                Ok(()) => self.read_value(who, record, None, None).await,
                 Err(denied) => Err(denied),
             };
             match read {

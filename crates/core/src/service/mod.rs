@@ -179,12 +179,12 @@ impl Service {
         )
     }
 
-    /// Seals a version's value for a secret.
+    /// Seals a version's value for a secret, under the default key or a customer key.
     fn seal_value(
         &self,
         record: &SecretRecord,
         version_id: &str,
-        key_id: &str,
+        key: &kms::SealKey,
         value: &SecretValue,
     ) -> Result<crate::model::SealedValue> {
         let context = SealContext::SecretValue {
@@ -192,12 +192,29 @@ impl Service {
             secret_id: &record.id,
             version_id,
         };
-        self.keyring
-            .seal(key_id, value.kind(), context, value.as_bytes())
+        match key {
+            kms::SealKey::Keyring(key_id) => {
+                self.keyring
+                    .seal(key_id, value.kind(), context, value.as_bytes())
+            }
+            kms::SealKey::Customer { label, material } => self.keyring.seal_with_material(
+                material,
+                label,
+                value.kind(),
+                context,
+                value.as_bytes(),
+            ),
+        }
     }
 
-    /// Reads and opens a version's value.
-    async fn open_value(&self, record: &SecretRecord, version_id: &str) -> Result<SecretValue> {
+    /// Reads and opens a version's value. A value sealed under a customer key needs the
+    /// caller to be allowed `kms:Decrypt` on it, and the key to be enabled.
+    async fn open_value(
+        &self,
+        who: &(impl Authority + ?Sized),
+        record: &SecretRecord,
+        version_id: &str,
+    ) -> Result<SecretValue> {
         let sealed = self
             .store
             .read_sealed(&record.id, version_id)
@@ -208,7 +225,16 @@ impl Service {
             secret_id: &record.id,
             version_id,
         };
-        let plain = self.keyring.open(context, &sealed)?;
+        let plain = match crate::kms::parse_customer_label(&sealed.key_id) {
+            Some((key_id, generation)) => {
+                let material = self
+                    .secret_open_material(who, &record.scope, key_id, generation)
+                    .await?;
+                self.keyring
+                    .open_with_material(&material, context, &sealed)?
+            }
+            None => self.keyring.open(context, &sealed)?,
+        };
         Ok(match sealed.kind {
             ValueKind::Binary => SecretValue::Binary(plain),
             ValueKind::String => {

@@ -120,9 +120,6 @@ impl Service {
     ) -> Result<SecretRefOutput> {
         let scope = who.scope();
         let name = SecretName::parse(&input.name)?;
-        let key_id = self
-            .keyring
-            .resolve_kms_key(input.kms_key_id.as_deref(), scope)?;
         let version_id = match (&input.value, &input.client_request_token) {
             (Some(_), None) => return Err(token_required()),
             (Some(_), Some(token)) => Some(token.clone()),
@@ -170,12 +167,17 @@ impl Service {
         if !input.tags.is_empty() {
             self.authorize(who, "secretsmanager:TagResource", target, request_keys)?;
         }
+        // The key is checked even when no value is sealed now: AWS refuses a KmsKeyId it
+        // cannot use at CreateSecret.
+        let seal_key = self
+            .secret_seal_key(who, scope, input.kms_key_id.as_deref())
+            .await?;
         let first = match (&input.value, &version_id) {
             (Some(value), Some(version_id)) => {
                 labels::add_version(&mut record, version_id, now, input.kms_key_id.clone(), None)?;
                 Some(NewVersion {
                     version_id: version_id.clone(),
-                    sealed: self.seal_value(&record, version_id, key_id, value)?,
+                    sealed: self.seal_value(&record, version_id, &seal_key, value)?,
                 })
             }
             _ => None,
@@ -190,7 +192,7 @@ impl Service {
                     let existing = self.find(scope, &SecretId::parse(name.as_str())).await?;
                     if existing.version(token).is_some() {
                         self.authorize_value_comparison(who, &existing, token)?;
-                        if self.open_value(&existing, token).await?.ct_eq(value) {
+                        if self.open_value(who, &existing, token).await?.ct_eq(value) {
                             return Ok(SecretRefOutput::of(&existing, Some(token.clone())));
                         }
                         // The token names a version of the secret: AWS reports the token, not
@@ -226,12 +228,20 @@ impl Service {
         input: UpdateSecretInput,
     ) -> Result<SecretRefOutput> {
         let scope = who.scope();
-        let key_id = self
-            .keyring
-            .resolve_kms_key(input.kms_key_id.as_deref(), scope)?;
         if input.value.is_some() && input.client_request_token.is_none() {
             return Err(token_required());
         }
+        // The key a new value is sealed with: the one this call names, or else the secret's
+        // own, which is known only once the secret is found (read here, before the
+        // transaction; checked against the locked record inside it).
+        let named_key = match &input.kms_key_id {
+            Some(given) => Some(self.secret_seal_key(who, scope, Some(given)).await?),
+            None => None,
+        };
+        let current_key = match (&input.kms_key_id, &input.value) {
+            (None, Some(_)) => self.existing_seal_key(who, &input.secret_id).await,
+            _ => None,
+        };
         let now = self.now();
         let mut existing_version = false;
         let request_keys = |keys: &mut ConditionKeys| {
@@ -279,11 +289,9 @@ impl Service {
                             .kms_key_id
                             .clone()
                             .or_else(|| record.kms_key_id.clone());
-                        let seal_key = match &input.kms_key_id {
-                            Some(_) => key_id,
-                            None => self
-                                .keyring
-                                .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?,
+                        let seal_key = match &named_key {
+                            Some(named) => named,
+                            None => Self::pick_seal_key(&current_key, record)?,
                         };
                         labels::add_version(record, token, now, version_key, None)?;
                         new_versions.push(NewVersion {
@@ -300,7 +308,7 @@ impl Service {
         let version_id = match (&input.value, &input.client_request_token) {
             (Some(value), Some(token)) => {
                 // The caller may read the value: authorized inside the transaction.
-                if existing_version && !self.open_value(&record, token).await?.ct_eq(value) {
+                if existing_version && !self.open_value(who, &record, token).await?.ct_eq(value) {
                     return Err(Error::VersionExists(token.clone(), record.arn()));
                 }
                 Some(token.clone())

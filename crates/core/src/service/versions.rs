@@ -113,6 +113,7 @@ impl Service {
             )
             .await?;
         self.read_value(
+            who,
             &record,
             input.version_id.as_deref(),
             input.version_stage.as_deref(),
@@ -123,6 +124,7 @@ impl Service {
     /// Reads one version of a found secret, and records the access.
     pub(super) async fn read_value(
         &self,
+        who: &(impl Authority + ?Sized),
         record: &SecretRecord,
         version_id: Option<&str>,
         version_stage: Option<&str>,
@@ -131,7 +133,7 @@ impl Service {
             return Err(Error::MarkedForDeletion);
         }
         let version = Self::select_version(record, version_id, version_stage)?;
-        let value = self.open_value(record, &version.version_id).await?;
+        let value = self.open_value(who, record, &version.version_id).await?;
         // LastAccessedDate has day granularity, so this writes at most once a day per version.
         let today = day_of(self.now());
         if record.last_accessed != Some(today) || version.last_accessed != Some(today) {
@@ -165,6 +167,8 @@ impl Service {
         };
         let now = self.now();
         let mut existing_version = false;
+        // The secret's key, resolved before the lock (see `existing_seal_key`).
+        let current_key = self.existing_seal_key(who, &input.secret_id).await;
         let record = self
             .update_authorized(
                 who,
@@ -179,9 +183,7 @@ impl Service {
                     if existing_version {
                         return Ok(());
                     }
-                    let key_id = self
-                        .keyring
-                        .resolve_kms_key(record.kms_key_id.as_deref(), &record.scope)?;
+                    let seal_key = Self::pick_seal_key(&current_key, record)?;
                     let kms_key_id = record.kms_key_id.clone();
                     labels::add_version(
                         record,
@@ -192,7 +194,7 @@ impl Service {
                     )?;
                     new_versions.push(NewVersion {
                         version_id: token.clone(),
-                        sealed: self.seal_value(record, token, key_id, value)?,
+                        sealed: self.seal_value(record, token, seal_key, value)?,
                     });
                     labels::prune(record, now);
                     record.last_changed = now;
@@ -203,7 +205,7 @@ impl Service {
         if existing_version {
             // The retry compares values: only for a caller that may read them.
             self.authorize_value_comparison(who, &record, token)?;
-            if !self.open_value(&record, token).await?.ct_eq(value) {
+            if !self.open_value(who, &record, token).await?.ct_eq(value) {
                 return Err(Error::VersionExists(token.clone(), record.arn()));
             }
         }
