@@ -367,3 +367,33 @@ def test_kms_through_the_aws_cli(servers, tmp_path):
     )
     aliases = aws("kms", "list-aliases")["Aliases"]
     assert [a["AliasName"] for a in aliases] == ["alias/cli"]
+
+
+def test_kms_calls_are_audited_without_plaintext(servers):
+    server = servers.real()
+    kms = server.client("kms")
+    sm = server.client()
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    secret_plaintext = b"kms-audit-plaintext-4f1d"
+    blob = kms.encrypt(KeyId=key_id, Plaintext=secret_plaintext)["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == secret_plaintext
+    data_key = kms.generate_data_key(KeyId=key_id, KeySpec="AES_256")["Plaintext"]
+    error_of(lambda: kms.describe_key(KeyId=str(uuid.uuid4())))
+    sm.create_secret(Name="audited", SecretString="kms-audit-secret-9c2e", KmsKeyId=key_id)
+    server.stop()
+    events = [json.loads(line) for line in (server.data_dir / "audit.jsonl").read_text().splitlines()]
+    kms_events = [(e["eventName"], e.get("errorCode"), e["readOnly"]) for e in events
+                  if e["eventSource"] == "kms.amazonaws.com"]
+    assert kms_events == [
+        ("CreateKey", None, False),
+        ("Encrypt", None, True),
+        ("Decrypt", None, True),
+        ("GenerateDataKey", None, True),
+        ("DescribeKey", "NotFoundException", True),
+    ]
+    encrypt = next(e for e in events if e["eventName"] == "Encrypt")
+    assert encrypt["requestParameters"] == {"keyId": key_id}
+    text = b"".join(p.read_bytes() for p in server.data_dir.iterdir() if p.is_file())
+    for secret in (secret_plaintext, base64.b64encode(secret_plaintext), base64.b64encode(data_key),
+                   b"kms-audit-secret-9c2e"):
+        assert secret not in text
