@@ -77,6 +77,7 @@ macro_rules! contract_suite {
             #[allow(unused_imports)]
             use super::*;
             contract_suite!(@cases $make;
+                kms_keys_and_aliases_round_trip,
                 insert_then_find_returns_the_record,
                 insert_duplicate_live_name_fails,
                 insert_name_scheduled_for_deletion_fails,

@@ -1482,3 +1482,95 @@ pub async fn resource_policy_is_kept_with_the_secret(store: Arc<dyn Store>) {
         None
     );
 }
+
+/// Customer keys and aliases (KMS): written and read back exactly, per scope; an update
+/// replaces the mutable columns; an alias is created once, repointed, deleted.
+pub async fn kms_keys_and_aliases_round_trip(store: Arc<dyn Store>) {
+    use coffer_core::kms::{KeyState, KmsAlias, KmsKeyRecord};
+    let store = store.as_ref();
+    let elsewhere = scope("123456789012", "eu-west-1");
+    let key = |id: &str, created: i64| KmsKeyRecord {
+        scope: home(),
+        key_id: id.to_owned(),
+        description: "ünïcødé description".into(),
+        created: at(created),
+        state: KeyState::Enabled,
+        deletion_date: None,
+        pending_window_days: None,
+        policy: "{\"Version\":\"2012-10-17\"}".into(),
+        tags: vec![("team".into(), "a".into()), ("env".into(), String::new())],
+        material: sealed("material", ValueKind::Binary),
+    };
+    let first = key("11111111-1111-4111-8111-111111111111", 0);
+    let second = key("22222222-2222-4222-8222-222222222222", 1);
+    store.insert_kms_key(&second).await.unwrap();
+    store.insert_kms_key(&first).await.unwrap();
+    assert_eq!(
+        store.find_kms_key(&home(), &first.key_id).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        store.find_kms_key(&elsewhere, &first.key_id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.list_kms_keys(&home()).await.unwrap(),
+        vec![first.clone(), second.clone()]
+    );
+    assert_eq!(store.list_kms_keys(&elsewhere).await.unwrap(), vec![]);
+
+    let mut changed = first.clone();
+    changed.state = KeyState::PendingDeletion;
+    changed.deletion_date = Some(at(7 * 86_400_000));
+    changed.pending_window_days = Some(7);
+    changed.tags.clear();
+    changed.material = sealed("rotated", ValueKind::Binary);
+    assert!(store.update_kms_key(&changed).await.unwrap());
+    assert_eq!(
+        store.find_kms_key(&home(), &first.key_id).await.unwrap(),
+        Some(changed.clone())
+    );
+    let mut stranger = changed.clone();
+    stranger.scope = elsewhere.clone();
+    assert!(!store.update_kms_key(&stranger).await.unwrap());
+
+    let alias = KmsAlias {
+        scope: home(),
+        name: "alias/team-a".into(),
+        target_key_id: first.key_id.clone(),
+        created: at(2),
+        updated: at(2),
+    };
+    assert!(store.put_kms_alias(&alias, true).await.unwrap());
+    assert!(!store.put_kms_alias(&alias, true).await.unwrap());
+    let moved = KmsAlias {
+        target_key_id: second.key_id.clone(),
+        created: at(3),
+        updated: at(3),
+        ..alias.clone()
+    };
+    assert!(store.put_kms_alias(&moved, false).await.unwrap());
+    let expected = KmsAlias {
+        created: at(2),
+        ..moved.clone()
+    };
+    assert_eq!(
+        store.list_kms_aliases(&home()).await.unwrap(),
+        vec![expected]
+    );
+    assert_eq!(store.list_kms_aliases(&elsewhere).await.unwrap(), vec![]);
+    let missing = KmsAlias {
+        name: "alias/none".into(),
+        ..moved.clone()
+    };
+    assert!(!store.put_kms_alias(&missing, false).await.unwrap());
+    assert!(store
+        .delete_kms_alias(&home(), "alias/team-a")
+        .await
+        .unwrap());
+    assert!(!store
+        .delete_kms_alias(&home(), "alias/team-a")
+        .await
+        .unwrap());
+    assert_eq!(store.list_kms_aliases(&home()).await.unwrap(), vec![]);
+}
