@@ -397,3 +397,24 @@ def test_kms_calls_are_audited_without_plaintext(servers):
     for secret in (secret_plaintext, base64.b64encode(secret_plaintext), base64.b64encode(data_key),
                    b"kms-audit-secret-9c2e"):
         assert secret not in text
+
+
+def test_dev_mode_creates_an_unknown_key_on_first_use(dev_server):
+    sm = dev_server.client()
+    kms = dev_server.client("kms")
+    key_id = str(uuid.uuid4())
+    alias = f"alias/made-up-{uuid.uuid4().hex[:6]}"
+    name = f"dev-kms-{uuid.uuid4().hex[:8]}"
+    sm.create_secret(Name=name, SecretString="v1", KmsKeyId=key_id)
+    sm.create_secret(Name=f"{name}-alias", SecretString="v1", KmsKeyId=alias)
+    assert sm.describe_secret(SecretId=name)["KmsKeyId"] == key_id
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+    assert kms.describe_key(KeyId=alias)["KeyMetadata"]["Enabled"] is True
+    kms.disable_key(KeyId=key_id)
+    assert error_of(lambda: sm.get_secret_value(SecretId=name)) == (400, "DecryptionFailure", MSG_DECRYPTION_FAILURE)
+    kms.enable_key(KeyId=key_id)
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "v1"
+    # A form that cannot be created here (a multi-Region key id) is still taken, as before.
+    mrk = "mrk-" + "0" * 32
+    sm.create_secret(Name=f"{name}-mrk", SecretString="v1", KmsKeyId=mrk)
+    assert sm.get_secret_value(SecretId=f"{name}-mrk")["SecretString"] == "v1"

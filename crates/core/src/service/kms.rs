@@ -247,7 +247,10 @@ impl Service {
             Err(Error::Kms(..))
                 if self.keyring.accepts_any_key_id() && crate::crypto::is_kms_key_id(given) =>
             {
-                return Ok(SealKey::Keyring(DEFAULT_KEY_ID));
+                match self.create_on_first_use(scope, given).await? {
+                    Some(key) => key,
+                    None => return Ok(SealKey::Keyring(DEFAULT_KEY_ID)),
+                }
             }
             Err(Error::Kms(..)) => return Err(Error::KmsKeyNotFound),
             Err(other) => return Err(other),
@@ -466,7 +469,26 @@ impl Service {
             }
             None => default_key_policy(&scope),
         };
-        let key_id = uuid::Uuid::new_v4().to_string();
+        let key = self.new_key(
+            scope,
+            uuid::Uuid::new_v4().to_string(),
+            input.description.unwrap_or_default(),
+            policy,
+            input.tags,
+        )?;
+        self.store.insert_kms_key(&key).await?;
+        Ok(key)
+    }
+
+    /// A new enabled key with fresh material, not yet stored.
+    fn new_key(
+        &self,
+        scope: Scope,
+        key_id: String,
+        description: String,
+        policy: String,
+        tags: Vec<(String, String)>,
+    ) -> Result<KmsKeyRecord> {
         let mut material = Zeroizing::new([0u8; MATERIAL_LEN]);
         kms::random(material.as_mut())?;
         let sealed = self.keyring.seal(
@@ -478,20 +500,63 @@ impl Service {
             },
             material.as_ref(),
         )?;
-        let key = KmsKeyRecord {
+        Ok(KmsKeyRecord {
             scope,
             key_id,
-            description: input.description.unwrap_or_default(),
+            description,
             created: self.now(),
             state: KeyState::Enabled,
             deletion_date: None,
             pending_window_days: None,
             policy,
-            tags: input.tags,
+            tags,
             material: sealed,
+        })
+    }
+
+    /// Dev mode: the customer key an unknown KmsKeyId names, created on first use (a key id or
+    /// key ARN of the caller's scope: a key of that id; an alias name or alias ARN: a new key
+    /// and the alias). `None` for a form that cannot be created here (`mrk-` ids, another
+    /// account's or region's ARN).
+    async fn create_on_first_use(
+        &self,
+        scope: &Scope,
+        given: &str,
+    ) -> Result<Option<KmsKeyRecord>> {
+        let (key_id, alias) = match key_ref(scope, given) {
+            KeyRef::Key(id) => (id.to_owned(), None),
+            KeyRef::Alias(name) => (uuid::Uuid::new_v4().to_string(), Some(name.to_owned())),
+            KeyRef::Elsewhere | KeyRef::Invalid => return Ok(None),
         };
-        self.store.insert_kms_key(&key).await?;
-        Ok(key)
+        let key = self.new_key(
+            scope.clone(),
+            key_id,
+            "Created by coffer --dev on first use as a secret's KmsKeyId".to_owned(),
+            default_key_policy(scope),
+            Vec::new(),
+        )?;
+        // A racing first use of the same id may have created it: then that key is used.
+        if self.store.insert_kms_key(&key).await.is_err() {
+            return Ok(self.live_key(scope, &key.key_id).await?);
+        }
+        if let Some(name) = alias {
+            let now = self.now();
+            let alias = KmsAlias {
+                scope: scope.clone(),
+                name,
+                target_key_id: key.key_id.clone(),
+                created: now,
+                updated: now,
+            };
+            if !self.store.put_kms_alias(&alias, true).await? {
+                // Created meanwhile by another first use: the alias's key is the one to use.
+                return self
+                    .resolve_key(scope, &alias.name, Aliases::Accepted)
+                    .await
+                    .map(Some);
+            }
+        }
+        Ok(Some(key))
     }
 
     /// `DescribeKey`.
