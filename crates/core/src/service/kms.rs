@@ -537,7 +537,7 @@ impl Service {
         )?;
         // A racing first use of the same id may have created it: then that key is used.
         if self.store.insert_kms_key(&key).await.is_err() {
-            return Ok(self.live_key(scope, &key.key_id).await?);
+            return self.live_key(scope, &key.key_id).await;
         }
         if let Some(name) = alias {
             let now = self.now();
