@@ -418,3 +418,24 @@ def test_dev_mode_creates_an_unknown_key_on_first_use(dev_server):
     mrk = "mrk-" + "0" * 32
     sm.create_secret(Name=f"{name}-mrk", SecretString="v1", KmsKeyId=mrk)
     assert sm.get_secret_value(SecretId=f"{name}-mrk")["SecretString"] == "v1"
+
+
+def test_rotation_on_demand_keeps_what_the_old_material_encrypted(real_server):
+    kms = real_server.client("kms")
+    sm = real_server.client()
+    account = account_of(real_server)
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    name = f"rot-{uuid.uuid4().hex[:8]}"
+    sm.create_secret(Name=name, SecretString="before", KmsKeyId=key_id)
+    old_blob = kms.encrypt(KeyId=key_id, Plaintext=b"old")["CiphertextBlob"]
+    assert without_metadata(kms.rotate_key_on_demand(KeyId=key_id)) == {"KeyId": key_arn(account, key_id)}
+    new_blob = kms.encrypt(KeyId=key_id, Plaintext=b"new")["CiphertextBlob"]
+    assert old_blob[:37] == new_blob[:37] and old_blob[37:41] != new_blob[37:41]  # same key, next generation
+    assert kms.decrypt(CiphertextBlob=old_blob)["Plaintext"] == b"old"
+    assert kms.decrypt(CiphertextBlob=new_blob)["Plaintext"] == b"new"
+    sm.put_secret_value(SecretId=name, SecretString="after")
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "after"
+    assert sm.get_secret_value(SecretId=name, VersionStage="AWSPREVIOUS")["SecretString"] == "before"
+    kms.disable_key(KeyId=key_id)
+    assert error_of(lambda: kms.rotate_key_on_demand(KeyId=key_id)) == (
+        400, "DisabledException", f"{key_arn(account, key_id)} is disabled.")

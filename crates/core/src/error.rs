@@ -140,6 +140,8 @@ pub enum KmsErrorKind {
     InvalidKeyUsage,
     /// `DryRunOperationException`: the request would have succeeded.
     DryRun,
+    /// `ConflictException`.
+    Conflict,
 }
 
 /// Shorthand for results in this crate.

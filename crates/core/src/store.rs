@@ -249,9 +249,18 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a new customer key.
     async fn insert_kms_key(&self, key: &KmsKeyRecord) -> Result<()>;
 
-    /// Replaces a customer key's state, description, deletion schedule, policy, tags and
-    /// sealed material; `false` when there is no such key.
+    /// Replaces a customer key's state, description, deletion schedule, policy and tags (not
+    /// its material); `false` when there is no such key.
     async fn update_kms_key(&self, key: &KmsKeyRecord) -> Result<bool>;
+
+    /// Replaces a customer key's sealed material, if it is still the one whose wrapped key is
+    /// `previous_wrapped_key` (a compare-and-swap: two rotations racing cannot lose a
+    /// generation); `false` when it is not, or there is no such key.
+    async fn replace_kms_key_material(
+        &self,
+        key: &KmsKeyRecord,
+        previous_wrapped_key: &[u8],
+    ) -> Result<bool>;
 
     /// A customer key of the scope by key id.
     async fn find_kms_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KmsKeyRecord>>;

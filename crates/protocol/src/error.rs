@@ -63,6 +63,8 @@ pub enum ErrorCode {
     KMSInternalException,
     /// KMS: a `DryRun` request that would have succeeded.
     DryRunOperationException,
+    /// KMS: a concurrent change got there first.
+    ConflictException,
     // Common awsJson errors that every AWS JSON service answers.
     /// A constraint from the service model was violated.
     ValidationException,
@@ -122,6 +124,7 @@ impl ErrorCode {
             Self::NotAuthorizedException => "NotAuthorizedException",
             Self::KMSInternalException => "KMSInternalException",
             Self::DryRunOperationException => "DryRunOperationException",
+            Self::ConflictException => "ConflictException",
             Self::ValidationException => "ValidationException",
             Self::SerializationException => "SerializationException",
             Self::UnknownOperationException => "UnknownOperationException",
@@ -169,6 +172,7 @@ impl ErrorCode {
             | Self::InvalidMarkerException
             | Self::NotAuthorizedException
             | Self::DryRunOperationException
+            | Self::ConflictException
             | Self::ValidationException
             | Self::SerializationException
             | Self::UnknownOperationException

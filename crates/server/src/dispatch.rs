@@ -218,6 +218,9 @@ pub async fn dispatch_kms(
         A::CancelKeyDeletion => {
             kms_call(body, request_id, |r| kms::cancel_key_deletion(ctx, r)).await
         }
+        A::RotateKeyOnDemand => {
+            kms_call(body, request_id, |r| kms::rotate_key_on_demand(ctx, r)).await
+        }
         A::Encrypt => kms_call(body, request_id, |r| kms::encrypt(ctx, r)).await,
         A::Decrypt => kms_call(body, request_id, |r| kms::decrypt(ctx, r)).await,
         A::GenerateDataKey => {

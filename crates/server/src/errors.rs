@@ -113,6 +113,7 @@ fn kms_code(kind: coffer_core::error::KmsErrorKind) -> ErrorCode {
         K::MalformedPolicy => ErrorCode::MalformedPolicyDocumentException,
         K::InvalidKeyUsage => ErrorCode::InvalidKeyUsageException,
         K::DryRun => ErrorCode::DryRunOperationException,
+        K::Conflict => ErrorCode::ConflictException,
     }
 }
 

@@ -863,6 +863,45 @@ impl Service {
         Ok(key)
     }
 
+    /// `RotateKeyOnDemand`: a new generation of material becomes the one that encrypts; every
+    /// earlier generation stays, so what it encrypted (ciphertext blobs, secret versions)
+    /// still decrypts.
+    pub async fn rotate_key_on_demand(
+        &self,
+        who: &(impl Authority + ?Sized),
+        key_id: &str,
+    ) -> Result<KmsKeyRecord> {
+        let mut key = self
+            .authorized_key(who, "kms:RotateKeyOnDemand", key_id, Aliases::Refused)
+            .await?;
+        usable(&key)?;
+        let mut material = self.open_material(&key)?;
+        let mut fresh = Zeroizing::new([0u8; MATERIAL_LEN]);
+        kms::random(fresh.as_mut())?;
+        material.extend_from_slice(fresh.as_ref());
+        let previous = std::mem::take(&mut key.material.wrapped_key);
+        key.material = self.keyring.seal(
+            DEFAULT_KEY_ID,
+            ValueKind::Binary,
+            SealContext::KmsKeyMaterial {
+                scope: &key.scope,
+                key_id: &key.key_id,
+            },
+            &material,
+        )?;
+        if self.store.replace_kms_key_material(&key, &previous).await? {
+            Ok(key)
+        } else {
+            Err(err(
+                K::Conflict,
+                format!(
+                    "{} was rotated by another request at the same time; retry.",
+                    key.arn()
+                ),
+            ))
+        }
+    }
+
     /// The key and its current material generation for Encrypt and GenerateDataKey.
     async fn encryption_key(
         &self,

@@ -49,6 +49,8 @@ actions! {
         GenerateDataKey: read + secret,
         /// `GenerateDataKeyWithoutPlaintext`: a fresh data key, encrypted only.
         GenerateDataKeyWithoutPlaintext: read,
+        /// `RotateKeyOnDemand`: new key material; the old stays for decryption.
+        RotateKeyOnDemand: write,
     }
 }
 

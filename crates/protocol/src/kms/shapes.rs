@@ -267,6 +267,15 @@ pub struct CancelKeyDeletionResponse {
     pub key_id: Option<String>,
 }
 
+/// Output of `RotateKeyOnDemand`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotateKeyOnDemandResponse {
+    /// The key id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+}
+
 /// Input of `Encrypt`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -220,6 +220,20 @@ pub async fn cancel_key_deletion(
     })
 }
 
+/// `RotateKeyOnDemand`.
+pub async fn rotate_key_on_demand(
+    ctx: &Ctx<'_>,
+    r: KeyIdRequest,
+) -> Result<RotateKeyOnDemandResponse, Error> {
+    let key = ctx
+        .service
+        .rotate_key_on_demand(ctx.caller, required(r.key_id.as_ref()))
+        .await?;
+    Ok(RotateKeyOnDemandResponse {
+        key_id: Some(key.arn()),
+    })
+}
+
 fn blob(bytes: Option<Vec<u8>>) -> Option<SensitiveBlob> {
     bytes.map(SensitiveBlob::new)
 }

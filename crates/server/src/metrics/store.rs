@@ -76,6 +76,7 @@ store_calls! {
     DeleteInlinePolicy => "delete_inline_policy",
     InsertKmsKey => "insert_kms_key",
     UpdateKmsKey => "update_kms_key",
+    ReplaceKmsKeyMaterial => "replace_kms_key_material",
     FindKmsKey => "find_kms_key",
     ListKmsKeys => "list_kms_keys",
     PutKmsAlias => "put_kms_alias",
@@ -440,6 +441,19 @@ impl Store for MeteredStore {
     async fn update_kms_key(&self, key: &KmsKeyRecord) -> Result<bool> {
         self.timed(StoreCall::UpdateKmsKey, self.inner.update_kms_key(key))
             .await
+    }
+
+    async fn replace_kms_key_material(
+        &self,
+        key: &KmsKeyRecord,
+        previous_wrapped_key: &[u8],
+    ) -> Result<bool> {
+        self.timed(
+            StoreCall::ReplaceKmsKeyMaterial,
+            self.inner
+                .replace_kms_key_material(key, previous_wrapped_key),
+        )
+        .await
     }
 
     async fn find_kms_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KmsKeyRecord>> {

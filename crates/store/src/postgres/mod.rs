@@ -595,6 +595,19 @@ impl Store for PostgresStore {
         Ok(kms_shared::update_kms_key(&mut *self.conn().await?, key).await?)
     }
 
+    async fn replace_kms_key_material(
+        &self,
+        key: &KmsKeyRecord,
+        previous_wrapped_key: &[u8],
+    ) -> Result<bool> {
+        Ok(kms_shared::replace_kms_key_material(
+            &mut *self.conn().await?,
+            key,
+            previous_wrapped_key,
+        )
+        .await?)
+    }
+
     async fn find_kms_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KmsKeyRecord>> {
         Ok(kms_shared::find_kms_key(&mut *self.conn().await?, scope, key_id).await?)
     }

@@ -107,13 +107,36 @@ macro_rules! kms_sql {
             Ok(())
         }
 
-        /// Replaces a key's mutable columns; `false` when there is no such key.
+        /// Replaces a key's material if its wrapped key is still `previous`.
+        pub(crate) async fn replace_kms_key_material(
+            conn: &mut $conn,
+            key: &KmsKeyRecord,
+            previous: &[u8],
+        ) -> KmsOut<bool> {
+            let done = sqlx::query(
+                "UPDATE kms_keys SET sealer_key_id = $4, wrapped_key = $5, material = $6 \
+                 WHERE account_id = $1 AND region = $2 AND key_id = $3 AND wrapped_key = $7",
+            )
+            .bind(key.scope.account.as_str())
+            .bind(key.scope.region.as_str())
+            .bind(&key.key_id)
+            .bind(&key.material.key_id)
+            .bind(&key.material.wrapped_key)
+            .bind(&key.material.ciphertext)
+            .bind(previous)
+            .execute(&mut *conn)
+            .await
+            .map_err($map)?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        /// Replaces a key's mutable columns but its material; `false` when there is no such
+        /// key.
         pub(crate) async fn update_kms_key(conn: &mut $conn, key: &KmsKeyRecord) -> KmsOut<bool> {
             use $crate::sql::millis;
             let done = sqlx::query(
                 "UPDATE kms_keys SET description = $4, state = $5, deletion_ms = $6, \
-                 pending_window_days = $7, policy = $8, tags = $9, sealer_key_id = $10, \
-                 wrapped_key = $11, material = $12 \
+                 pending_window_days = $7, policy = $8, tags = $9 \
                  WHERE account_id = $1 AND region = $2 AND key_id = $3",
             )
             .bind(key.scope.account.as_str())
@@ -125,9 +148,6 @@ macro_rules! kms_sql {
             .bind(key.pending_window_days)
             .bind(&key.policy)
             .bind(kms_tags(key))
-            .bind(&key.material.key_id)
-            .bind(&key.material.wrapped_key)
-            .bind(&key.material.ciphertext)
             .execute(&mut *conn)
             .await
             .map_err($map)?;

@@ -872,6 +872,21 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn replace_kms_key_material(
+        &self,
+        key: &KmsKeyRecord,
+        previous_wrapped_key: &[u8],
+    ) -> Result<bool> {
+        let key = key.clone();
+        let previous = previous_wrapped_key.to_vec();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = kms_shared::replace_kms_key_material(&mut conn, &key, &previous).await;
+                (conn, result)
+            })
+            .await
+    }
+
     async fn find_kms_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KmsKeyRecord>> {
         let mut conn = self.reader.acquire().await.map_err(store_err)?;
         kms_shared::find_kms_key(&mut conn, scope, key_id).await

@@ -1524,8 +1524,22 @@ pub async fn kms_keys_and_aliases_round_trip(store: Arc<dyn Store>) {
     changed.deletion_date = Some(at(7 * 86_400_000));
     changed.pending_window_days = Some(7);
     changed.tags.clear();
-    changed.material = sealed("rotated", ValueKind::Binary);
     assert!(store.update_kms_key(&changed).await.unwrap());
+    // The material is replaced only by a compare-and-swap on the wrapped key.
+    let previous = changed.material.wrapped_key.clone();
+    changed.material = sealed("rotated", ValueKind::Binary);
+    changed.material.wrapped_key.push(1);
+    assert!(store
+        .replace_kms_key_material(&changed, &previous)
+        .await
+        .unwrap());
+    assert!(!store
+        .replace_kms_key_material(&changed, &previous)
+        .await
+        .unwrap());
+    let mut ignored = changed.clone();
+    ignored.material = first.material.clone();
+    assert!(store.update_kms_key(&ignored).await.unwrap());
     assert_eq!(
         store.find_kms_key(&home(), &first.key_id).await.unwrap(),
         Some(changed.clone())
