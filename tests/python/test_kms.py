@@ -439,3 +439,37 @@ def test_rotation_on_demand_keeps_what_the_old_material_encrypted(real_server):
     kms.disable_key(KeyId=key_id)
     assert error_of(lambda: kms.rotate_key_on_demand(KeyId=key_id)) == (
         400, "DisabledException", f"{key_arn(account, key_id)} is disabled.")
+
+
+def test_key_tags_and_policy(server):
+    kms = server.client("kms")
+    account = account_of(server)
+    key_id = kms.create_key(Tags=[{"TagKey": "team", "TagValue": "a"}])["KeyMetadata"]["KeyId"]
+    kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "env", "TagValue": "prod"}, {"TagKey": "team", "TagValue": "b"}])
+    assert without_metadata(kms.list_resource_tags(KeyId=key_id)) == {
+        "Tags": [{"TagKey": "team", "TagValue": "b"}, {"TagKey": "env", "TagValue": "prod"}],
+        "Truncated": False,
+    }
+    kms.untag_resource(KeyId=key_id, TagKeys=["team"])
+    assert kms.list_resource_tags(KeyId=key_id)["Tags"] == [{"TagKey": "env", "TagValue": "prod"}]
+    policy = kms.get_key_policy(KeyId=key_id, PolicyName="default")
+    assert policy["PolicyName"] == "default"
+    assert json.loads(policy["Policy"]) == {
+        "Version": "2012-10-17",
+        "Id": "key-default-1",
+        "Statement": [{
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }],
+    }
+    mine = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}]})
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=mine)
+    assert kms.get_key_policy(KeyId=key_id)["Policy"] == mine
+    assert error_of(lambda: kms.get_key_policy(KeyId=key_id, PolicyName="other")) == (
+        400, "NotFoundException", "No such policy exists")
+    status, code, _ = error_of(lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy="{nope"))
+    assert (status, code) == (400, "MalformedPolicyDocumentException")

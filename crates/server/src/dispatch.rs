@@ -221,6 +221,13 @@ pub async fn dispatch_kms(
         A::RotateKeyOnDemand => {
             kms_call(body, request_id, |r| kms::rotate_key_on_demand(ctx, r)).await
         }
+        A::TagResource => kms_call(body, request_id, |r| kms::tag_resource(ctx, r)).await,
+        A::UntagResource => kms_call(body, request_id, |r| kms::untag_resource(ctx, r)).await,
+        A::ListResourceTags => {
+            kms_call(body, request_id, |r| kms::list_resource_tags(ctx, r)).await
+        }
+        A::GetKeyPolicy => kms_call(body, request_id, |r| kms::get_key_policy(ctx, r)).await,
+        A::PutKeyPolicy => kms_call(body, request_id, |r| kms::put_key_policy(ctx, r)).await,
         A::Encrypt => kms_call(body, request_id, |r| kms::encrypt(ctx, r)).await,
         A::Decrypt => kms_call(body, request_id, |r| kms::decrypt(ctx, r)).await,
         A::GenerateDataKey => {

@@ -863,6 +863,84 @@ impl Service {
         Ok(key)
     }
 
+    /// `TagResource` (`add`) and `UntagResource` (`remove`): tags are replaced by key, added
+    /// in order; a key pending deletion refuses both.
+    pub async fn change_key_tags(
+        &self,
+        who: &(impl Authority + ?Sized),
+        key_id: &str,
+        add: &[(String, String)],
+        remove: &[String],
+    ) -> Result<()> {
+        let action = if add.is_empty() {
+            "kms:UntagResource"
+        } else {
+            "kms:TagResource"
+        };
+        let mut key = self
+            .authorized_key(who, action, key_id, Aliases::Refused)
+            .await?;
+        if key.state == KeyState::PendingDeletion {
+            return Err(pending_deletion(&key));
+        }
+        key.tags.retain(|(k, _)| !remove.contains(k));
+        for (k, v) in add {
+            match key.tags.iter_mut().find(|(existing, _)| existing == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => key.tags.push((k.clone(), v.clone())),
+            }
+        }
+        self.save_key(&key).await
+    }
+
+    /// `ListResourceTags`.
+    pub async fn list_key_tags(
+        &self,
+        who: &(impl Authority + ?Sized),
+        key_id: &str,
+        limit: Option<i64>,
+        marker: Option<&str>,
+    ) -> Result<KmsPage<(String, String)>> {
+        let key = self
+            .authorized_key(who, "kms:ListResourceTags", key_id, Aliases::Refused)
+            .await?;
+        let (start, limit) = page_bounds(limit, marker, key.tags.len())?;
+        Ok(page(key.tags, start, limit))
+    }
+
+    /// `GetKeyPolicy` (`policy: None`) and `PutKeyPolicy`: a key has one policy, `default`.
+    pub async fn key_policy(
+        &self,
+        who: &(impl Authority + ?Sized),
+        key_id: &str,
+        policy_name: Option<&str>,
+        policy: Option<&str>,
+    ) -> Result<String> {
+        let action = if policy.is_some() {
+            "kms:PutKeyPolicy"
+        } else {
+            "kms:GetKeyPolicy"
+        };
+        let mut key = self
+            .authorized_key(who, action, key_id, Aliases::Refused)
+            .await?;
+        if policy_name.is_some_and(|name| name != "default") {
+            return Err(err(K::NotFound, "No such policy exists"));
+        }
+        let Some(policy) = policy else {
+            return Ok(key.policy);
+        };
+        if let Err(e) = Policy::parse(policy, PolicyKind::Resource) {
+            return Err(err(K::MalformedPolicy, e.to_string()));
+        }
+        if key.state == KeyState::PendingDeletion {
+            return Err(pending_deletion(&key));
+        }
+        key.policy = policy.to_owned();
+        self.save_key(&key).await?;
+        Ok(key.policy)
+    }
+
     /// `RotateKeyOnDemand`: a new generation of material becomes the one that encrypts; every
     /// earlier generation stays, so what it encrypted (ciphertext blobs, secret versions)
     /// still decrypts.

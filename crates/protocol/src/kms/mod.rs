@@ -51,6 +51,16 @@ actions! {
         GenerateDataKeyWithoutPlaintext: read,
         /// `RotateKeyOnDemand`: new key material; the old stays for decryption.
         RotateKeyOnDemand: write,
+        /// `TagResource`: adds or replaces tags on a key.
+        TagResource: write,
+        /// `UntagResource`: removes tags from a key.
+        UntagResource: write,
+        /// `ListResourceTags`: a key's tags.
+        ListResourceTags: read,
+        /// `GetKeyPolicy`: a key's policy.
+        GetKeyPolicy: read,
+        /// `PutKeyPolicy`: replaces a key's policy.
+        PutKeyPolicy: write,
     }
 }
 

@@ -276,6 +276,75 @@ pub struct RotateKeyOnDemandResponse {
     pub key_id: Option<String>,
 }
 
+/// Input of `TagResource`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagResourceRequest {
+    /// Key id or key ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The tags to add or replace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<KmsTag>>,
+}
+
+/// Input of `UntagResource`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UntagResourceRequest {
+    /// Key id or key ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The keys of the tags to remove.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag_keys: Option<Vec<String>>,
+}
+
+/// Output of `ListResourceTags`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListResourceTagsResponse {
+    /// The tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<KmsTag>>,
+    /// Where the next page starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    /// Whether there are more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<bool>,
+}
+
+/// Input of `GetKeyPolicy` and `PutKeyPolicy`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyPolicyRequest {
+    /// Key id or key ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// `default`, the only name a key policy has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_name: Option<String>,
+    /// PutKeyPolicy: the new policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// PutKeyPolicy: skips the lockout check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bypass_policy_lockout_safety_check: Option<bool>,
+}
+
+/// Output of `GetKeyPolicy`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyPolicyResponse {
+    /// The policy document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// `default`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_name: Option<String>,
+}
+
 /// Input of `Encrypt`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -190,6 +190,69 @@ impl Validate for ScheduleKeyDeletionRequest {
     }
 }
 
+/// `TagKeyType`.
+const TAG_KEY: StringShape = StringShape::length(Some(1), Some(128));
+/// `TagValueType`.
+const TAG_VALUE: StringShape = StringShape::length(Some(0), Some(256));
+/// `PolicyNameType` (pattern `[\w]+`, checked with the lengths).
+const POLICY_NAME: StringShape = StringShape::length(Some(1), Some(128)).with_pattern(Pattern {
+    source: r"[\w]+",
+    matches: is_word_text,
+});
+
+/// `[\w]+`: ASCII letters, digits and `_`.
+fn is_word_text(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn check_tags(v: &mut Violations, tags: &Option<Vec<KmsTag>>) {
+    for (index, tag) in tags.iter().flatten().enumerate() {
+        let path = format!("tags.{}.member", index + 1);
+        v.required(&format!("{path}.tagKey"), &tag.tag_key);
+        v.string(&format!("{path}.tagKey"), &tag.tag_key, &TAG_KEY);
+        v.required(&format!("{path}.tagValue"), &tag.tag_value);
+        v.string(&format!("{path}.tagValue"), &tag.tag_value, &TAG_VALUE);
+    }
+}
+
+impl Validate for TagResourceRequest {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut v = Violations::default();
+        v.required("keyId", &self.key_id);
+        v.string("keyId", &self.key_id, &KEY_ID);
+        v.required("tags", &self.tags);
+        check_tags(&mut v, &self.tags);
+        v.finish()
+    }
+}
+
+impl Validate for UntagResourceRequest {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut v = Violations::default();
+        v.required("keyId", &self.key_id);
+        v.string("keyId", &self.key_id, &KEY_ID);
+        v.required("tagKeys", &self.tag_keys);
+        v.string_list(
+            "tagKeys",
+            &self.tag_keys,
+            &Length::new(None, None),
+            &TAG_KEY,
+        );
+        v.finish()
+    }
+}
+
+impl Validate for KeyPolicyRequest {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut v = Violations::default();
+        v.required("keyId", &self.key_id);
+        v.string("keyId", &self.key_id, &KEY_ID);
+        v.string("policyName", &self.policy_name, &POLICY_NAME);
+        v.string("policy", &self.policy, &POLICY);
+        v.finish()
+    }
+}
+
 impl Validate for EncryptRequest {
     fn validate(&self) -> Result<(), ApiError> {
         let mut v = Violations::default();

@@ -234,6 +234,107 @@ pub async fn rotate_key_on_demand(
     })
 }
 
+/// `TagResource`.
+pub async fn tag_resource(ctx: &Ctx<'_>, r: TagResourceRequest) -> Result<EmptyResponse, Error> {
+    let tags: Vec<(String, String)> = r
+        .tags
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| {
+            (
+                t.tag_key.unwrap_or_default(),
+                t.tag_value.unwrap_or_default(),
+            )
+        })
+        .collect();
+    ctx.service
+        .change_key_tags(ctx.caller, required(r.key_id.as_ref()), &tags, &[])
+        .await?;
+    Ok(EmptyResponse {})
+}
+
+/// `UntagResource`.
+pub async fn untag_resource(
+    ctx: &Ctx<'_>,
+    r: UntagResourceRequest,
+) -> Result<EmptyResponse, Error> {
+    let remove = r.tag_keys.unwrap_or_default();
+    ctx.service
+        .change_key_tags(ctx.caller, required(r.key_id.as_ref()), &[], &remove)
+        .await?;
+    Ok(EmptyResponse {})
+}
+
+/// `ListResourceTags`.
+pub async fn list_resource_tags(
+    ctx: &Ctx<'_>,
+    r: ListRequest,
+) -> Result<ListResourceTagsResponse, Error> {
+    let page = ctx
+        .service
+        .list_key_tags(
+            ctx.caller,
+            required(r.key_id.as_ref()),
+            r.limit,
+            r.marker.as_deref(),
+        )
+        .await?;
+    Ok(ListResourceTagsResponse {
+        tags: Some(
+            page.items
+                .into_iter()
+                .map(|(k, v)| KmsTag {
+                    tag_key: Some(k),
+                    tag_value: Some(v),
+                })
+                .collect(),
+        ),
+        truncated: Some(page.next_marker.is_some()),
+        next_marker: page.next_marker,
+    })
+}
+
+/// `GetKeyPolicy`.
+pub async fn get_key_policy(
+    ctx: &Ctx<'_>,
+    r: KeyPolicyRequest,
+) -> Result<GetKeyPolicyResponse, Error> {
+    let policy = ctx
+        .service
+        .key_policy(
+            ctx.caller,
+            required(r.key_id.as_ref()),
+            r.policy_name.as_deref(),
+            None,
+        )
+        .await?;
+    Ok(GetKeyPolicyResponse {
+        policy: Some(policy),
+        policy_name: Some("default".to_owned()),
+    })
+}
+
+/// `PutKeyPolicy`.
+pub async fn put_key_policy(ctx: &Ctx<'_>, r: KeyPolicyRequest) -> Result<EmptyResponse, Error> {
+    let Some(policy) = r.policy.as_deref() else {
+        return Err(Error::Kms(
+            coffer_core::error::KmsErrorKind::Validation,
+            "1 validation error detected: Value null at 'policy' failed to satisfy constraint: \
+             Member must not be null"
+                .to_owned(),
+        ));
+    };
+    ctx.service
+        .key_policy(
+            ctx.caller,
+            required(r.key_id.as_ref()),
+            r.policy_name.as_deref(),
+            Some(policy),
+        )
+        .await?;
+    Ok(EmptyResponse {})
+}
+
 fn blob(bytes: Option<Vec<u8>>) -> Option<SensitiveBlob> {
     bytes.map(SensitiveBlob::new)
 }
