@@ -473,3 +473,32 @@ def test_key_tags_and_policy(server):
         400, "NotFoundException", "No such policy exists")
     status, code, _ = error_of(lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy="{nope"))
     assert (status, code) == (400, "MalformedPolicyDocumentException")
+
+
+def test_kms_requests_are_signed_for_kms(dev_server):
+    """A KMS target signed for another service, and an action coffer does not serve."""
+    import urllib.error
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    def call(target, service):
+        request = AWSRequest(method="POST", url=dev_server.endpoint + "/", data=b"{}", headers={
+            "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"})
+        SigV4Auth(Credentials(DEV_ACCOUNT, "dev-secret-key"), service, REGION).add_auth(request)
+        raw = urllib.request.Request(request.url, data=request.body, headers=dict(request.headers), method="POST")
+        try:
+            with urllib.request.urlopen(raw, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    assert call("TrentService.ListKeys", "kms")[0] == 200
+    assert call("TrentService.ListKeys", "secretsmanager") == (400, {
+        "__type": "InvalidSignatureException",
+        "Message": "Credential should be scoped to correct service: 'kms'. ",
+    })
+    assert call("TrentService.ConnectCustomKeyStore", "kms") == (400, {
+        "__type": "UnknownOperationException", "Message": ""})
