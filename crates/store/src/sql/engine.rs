@@ -1072,6 +1072,160 @@ macro_rules! engine_sql {
             }
             Ok(snapshot)
         }
+
+        /// Writes every row of `snapshot`, as it is (ciphertexts included), on `conn` (inside
+        /// the caller's write transaction), in foreign-key order: accounts, principals, inline
+        /// policies, access keys, secrets, versions, labels, tags. The caller checks that the
+        /// target is empty.
+        pub(crate) async fn import_rows(conn: &mut $conn, snapshot: &Snapshot) -> Out<()> {
+            for (id, created_ms) in &snapshot.accounts {
+                sqlx::query("INSERT INTO accounts (id, created_ms) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(created_ms)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err($map)?;
+            }
+            for p in &snapshot.principals {
+                sqlx::query(
+                    "INSERT INTO principals (account_id, kind, name_key, name, path, principal_id, created_ms, \
+                     tags, trust_policy, description, max_session_secs) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&p.account_id)
+                .bind(&p.kind)
+                .bind(&p.name_key)
+                .bind(&p.name)
+                .bind(&p.path)
+                .bind(&p.principal_id)
+                .bind(p.created_ms)
+                .bind(&p.tags)
+                .bind(&p.trust_policy)
+                .bind(&p.description)
+                .bind(p.max_session_secs)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for p in &snapshot.inline_policies {
+                sqlx::query(
+                    "INSERT INTO inline_policies (account_id, kind, principal_key, policy_name, document) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&p.account_id)
+                .bind(&p.kind)
+                .bind(&p.principal_key)
+                .bind(&p.policy_name)
+                .bind(&p.document)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for k in &snapshot.access_keys {
+                sqlx::query(
+                    "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, \
+                     user_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&k.access_key_id)
+                .bind(&k.account_id)
+                .bind(&k.principal_arn)
+                .bind(&k.key_id)
+                .bind(&k.wrapped_key)
+                .bind(&k.ciphertext)
+                .bind(k.created_ms)
+                .bind(k.active)
+                .bind(&k.user_name)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for s in &snapshot.secrets {
+                sqlx::query(
+                    "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
+                     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy, tagged) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(&s.id)
+                .bind(&s.account_id)
+                .bind(&s.region)
+                .bind(&s.name)
+                .bind(&s.suffix)
+                .bind(&s.description)
+                .bind(&s.kms_key_id)
+                .bind(s.created_ms)
+                .bind(s.last_changed_ms)
+                .bind(s.last_accessed_ms)
+                .bind(s.deleted_ms)
+                .bind(s.deletion_due_ms)
+                .bind(&s.resource_policy)
+                .bind(s.tagged)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for v in &snapshot.versions {
+                sqlx::query(
+                    "INSERT INTO versions (secret_id, version_id, created_ms, kms_key_id, last_accessed_ms, key_id, wrapped_key, ciphertext, kind) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&v.secret_id)
+                .bind(&v.version_id)
+                .bind(v.created_ms)
+                .bind(&v.kms_key_id)
+                .bind(v.last_accessed_ms)
+                .bind(&v.key_id)
+                .bind(&v.wrapped_key)
+                .bind(&v.ciphertext)
+                .bind(&v.kind)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for l in &snapshot.labels {
+                sqlx::query(
+                    "INSERT INTO labels (secret_id, label, version_id, position) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&l.secret_id)
+                .bind(&l.label)
+                .bind(&l.version_id)
+                .bind(l.position)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for t in &snapshot.tags {
+                sqlx::query(
+                    "INSERT INTO tags (secret_id, key, value, position) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&t.secret_id)
+                .bind(&t.key)
+                .bind(&t.value)
+                .bind(t.position)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            Ok(())
+        }
+
+        /// Every audit trail's chain head, by trail name.
+        pub(crate) async fn all_audit_heads(conn: &mut $conn) -> Out<Vec<AuditHead>> {
+            let rows = sqlx::query(
+                "SELECT trail, digest, updated_ms FROM audit_heads ORDER BY trail",
+            )
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?;
+            let mut heads = Vec::with_capacity(rows.len());
+            for row in rows {
+                heads.push(AuditHead {
+                    trail: get(&row, "trail")?,
+                    digest: get(&row, "digest")?,
+                    updated: from_millis(get(&row, "updated_ms")?),
+                });
+            }
+            Ok(heads)
+        }
     };
 }
 

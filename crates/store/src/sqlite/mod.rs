@@ -25,6 +25,7 @@ use coffer_core::store::{AuditHead, ListOrder, Mutation, PageQuery, Store};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+pub mod backup;
 pub mod export;
 mod writer;
 use writer::Writer;
