@@ -203,6 +203,53 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
+/// The warning logged when the connections to PostgreSQL at `host` are not encrypted, unless
+/// they stay on this machine (a loopback address, `localhost`, or a Unix socket directory):
+/// between machines, plaintext carries the database password (or its challenge), every sealed
+/// value and the IAM data where anyone on the path can read and change them.
+pub fn plaintext_warning(host: &str, encrypted: bool) -> Option<String> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let local = host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!encrypted && !local).then(|| {
+        format!(
+            "the connection to PostgreSQL at {host} is not encrypted: the database password, \
+             sealed values and IAM data cross the network in plaintext; set sslmode=verify-full \
+             and sslrootcert=<CA file> in the database URL (docs/operations.md)"
+        )
+    })
+}
+
+/// A failure to connect, with what to check when it is TLS's (the server's certificate not
+/// trusted, no TLS offered under `sslmode=require`). Never names the URL (it may carry a
+/// password): host, port and sslmode only.
+fn connect_err(e: sqlx::Error, options: &PgConnectOptions) -> Error {
+    use sqlx::postgres::PgSslMode;
+    let text = e.to_string();
+    let tls = matches!(e, sqlx::Error::Tls(_))
+        || text.contains("certificate")
+        || text.contains("does not support TLS");
+    if !tls {
+        return store_err(e);
+    }
+    let mode = match options.get_ssl_mode() {
+        PgSslMode::Disable => "disable",
+        PgSslMode::Allow => "allow",
+        PgSslMode::Prefer => "prefer",
+        PgSslMode::Require => "require",
+        PgSslMode::VerifyCa => "verify-ca",
+        PgSslMode::VerifyFull => "verify-full",
+    };
+    Error::Store(Box::new(std::io::Error::other(format!(
+        "TLS to PostgreSQL at {}:{} failed (sslmode={mode}): {text}; sslrootcert in the database URL must name the file of the CA that issued the server's certificate",
+        options.get_host(),
+        options.get_port()
+    ))))
+}
+
 /// Parses a `postgres://` URL without ever echoing it (it may carry a password).
 fn parse_url(url: &str) -> Result<PgConnectOptions> {
     PgConnectOptions::from_str(url)
@@ -226,7 +273,7 @@ impl PostgresStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options.clone())
             .await
-            .map_err(store_err)?;
+            .map_err(|e| connect_err(e, &options))?;
         let migrated = MIGRATOR.run(&migrations).await;
         migrations.close().await;
         migrated.map_err(|e| Error::Store(Box::new(e)))?;
@@ -239,7 +286,24 @@ impl PostgresStore {
             .connect_with(options.clone())
             .await
             .map_err(store_err)?;
-        Ok(Self { pool, options })
+        let store = Self { pool, options };
+        let encrypted = store.encrypted().await?;
+        if let Some(warning) = plaintext_warning(store.options.get_host(), encrypted) {
+            tracing::warn!("{warning}");
+        }
+        Ok(store)
+    }
+
+    /// Whether this store's connections are encrypted: PostgreSQL's own view of one of them
+    /// (`pg_stat_ssl`), since with `sslmode=prefer` (the default) a server without TLS is
+    /// connected to in plaintext without a word.
+    pub async fn encrypted(&self) -> Result<bool> {
+        let ssl: Option<bool> =
+            sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_err)?;
+        Ok(ssl.unwrap_or(false))
     }
 
     /// Takes a session advisory lock, waiting for it, on a connection of its own.
@@ -593,6 +657,40 @@ impl Store for PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Plaintext warns only off this machine; an encrypted connection never warns.
+    #[test]
+    fn plaintext_warns_only_for_a_non_loopback_host() {
+        for local in [
+            "127.0.0.1",
+            "127.5.6.7",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LocalHost",
+            "/var/run/postgresql",
+        ] {
+            assert_eq!(plaintext_warning(local, false), None, "{local}");
+        }
+        for remote in [
+            "10.0.0.5",
+            "db.internal",
+            "192.168.1.1",
+            "2001:db8::1",
+            "[2001:db8::1]",
+            "localhost.example",
+        ] {
+            assert_eq!(
+                plaintext_warning(remote, false).as_deref(),
+                Some(format!(
+                    "the connection to PostgreSQL at {} is not encrypted: the database password, sealed values and IAM data cross the network in plaintext; set sslmode=verify-full and sslrootcert=<CA file> in the database URL (docs/operations.md)",
+                    remote.trim_start_matches('[').trim_end_matches(']')
+                ).as_str()),
+                "{remote}"
+            );
+            assert_eq!(plaintext_warning(remote, true), None, "{remote}");
+        }
+    }
 
     #[test]
     fn backoff_stays_within_half_and_one_and_a_half_times_the_step_per_try() {
