@@ -14,6 +14,7 @@ pub mod connections;
 pub mod dispatch;
 pub mod errors;
 pub mod handlers;
+pub mod health;
 pub mod http;
 pub mod init;
 pub mod jobs;

@@ -55,6 +55,14 @@ enum Command {
         #[arg(long)]
         allow_plaintext_non_loopback: bool,
     },
+    /// Asks a running coffer's /health and exits 0 if it answers 200 (container health checks:
+    /// the image has no shell or curl). https:// only to a loopback address, the certificate
+    /// not checked.
+    Health {
+        /// The URL to ask.
+        #[arg(default_value = coffer_server::health::DEFAULT_URL)]
+        url: String,
+    },
     /// Offline administration of a data directory.
     Admin {
         #[command(subcommand)]
@@ -733,6 +741,7 @@ fn loaded_config(command: &Command) -> Result<Option<Config>, String> {
             allow_plaintext_non_loopback.then_some(true),
         )
         .map(Some),
+        Command::Health { .. } => Ok(None),
         Command::Admin { command } => match command {
             AdminCommand::CreateAccessKey { common, .. }
             | AdminCommand::ListAccessKeys { common }
@@ -774,6 +783,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { .. } => serve(configured(config)?).await,
             Command::Admin { command } => admin(command, config).await,
+            Command::Health { url } => coffer_server::health::check(&url).await,
         }
     });
     match result {
