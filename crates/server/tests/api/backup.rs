@@ -3,8 +3,9 @@
 //! store, is a consistent cut (every secret's versions are exactly its first n+1 writes, with
 //! AWSCURRENT on the n-th and AWSPREVIOUS on the one before, n between what was acknowledged
 //! before the backup started and after it ended), serves every secret through the SDK, and
-//! continues an audit chain that `coffer admin audit verify` accepts. A second restore into the
-//! same store is refused, and so is a damaged backup file.
+//! continues an audit chain that `coffer admin audit verify` accepts; the same file restores
+//! into the other engine too. A second restore into the same store is refused, and so is a
+//! damaged backup file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -330,6 +331,26 @@ async fn backup_under_load(pg: Option<(pg::Scratch, pg::Scratch)>) {
         stdout.contains("the chain head recorded in the database is among them"),
         "{stdout}"
     );
+
+    // The same file restores into the other engine too, verified against its manifest.
+    let other_scratch = if target_url.is_none() {
+        pg::scratch().await
+    } else {
+        None
+    };
+    let other_url = other_scratch.as_ref().map(|scratch| scratch.url());
+    if target_url.is_none() && other_url.is_none() {
+        eprintln!("PostgreSQL unreachable: the SQLite backup was not restored into it");
+    } else {
+        let other_dir = work.path().join("other-engine");
+        let out = admin(&["restore"], &other_dir, other_url.as_deref(), &file);
+        assert!(out.status.success(), "restore: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            stdout.lines().nth(1),
+            Some(format!("restored    {manifest_summary}").as_str())
+        );
+    }
 
     // A damaged backup is refused before anything is written.
     let damaged = work.path().join("damaged.backup");
