@@ -2,7 +2,8 @@
 //! on` with a CA and server certificate made here by rcgen, on a free port of 127.0.0.1; the
 //! machine's own PostgreSQL is left as it is) and coffer on it: `sslmode=require` and the default
 //! `prefer` connect over TLS, `verify-full` with the right CA file serves secrets, with another
-//! CA the start fails naming the unknown issuer. Skipped when no PostgreSQL binaries are
+//! CA the start fails naming the unknown issuer; against a cluster with `ssl = off`, `require`
+//! fails saying the server offers no TLS and `prefer` connects in plaintext. Skipped when no PostgreSQL binaries are
 //! installed (failed under CI). The non-loopback plaintext warning is unit-tested in the store
 //! (`plaintext_warns_only_for_a_non_loopback_host`), since every address here is loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -93,7 +94,7 @@ struct Cluster {
 }
 
 impl Cluster {
-    fn start(ca: &Ca) -> Option<Self> {
+    fn start(ca: &Ca, ssl: bool) -> Option<Self> {
         let bin = pg_bin()?;
         let dir = tempfile::Builder::new()
             .prefix("coffer-pgtls-")
@@ -130,7 +131,8 @@ impl Cluster {
             .port();
         let conf = format!(
             "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{dir}'\n\
-             ssl = on\nssl_cert_file = '{cert}'\nssl_key_file = '{key}'\nfsync = off\n",
+             ssl = {ssl}\nssl_cert_file = '{cert}'\nssl_key_file = '{key}'\nfsync = off\n",
+            ssl = if ssl { "on" } else { "off" },
             dir = dir.path().display(),
             cert = cert_file.display(),
             key = key_file.display(),
@@ -193,7 +195,7 @@ async fn serve(database: String) -> Result<(coffer_server::Server, tempfile::Tem
 #[tokio::test]
 async fn postgres_over_tls_require_prefer_verify_full_and_a_wrong_ca() {
     let ca = Ca::new("coffer scratch postgres CA");
-    let Some(cluster) = Cluster::start(&ca) else {
+    let Some(cluster) = Cluster::start(&ca, true) else {
         assert!(
             !pg::required(),
             "no PostgreSQL binaries under /usr/lib/postgresql"
@@ -275,4 +277,34 @@ async fn postgres_over_tls_require_prefer_verify_full_and_a_wrong_ca() {
             cluster.port
         )
     );
+}
+
+/// Against a server without TLS: `require` fails saying so, and the default `prefer` connects
+/// in plaintext, which `encrypted` reports (no warning: the address is loopback).
+#[tokio::test]
+async fn postgres_without_tls_require_fails_and_prefer_is_plaintext() {
+    let Some(cluster) = Cluster::start(&Ca::new("unused"), false) else {
+        assert!(
+            !pg::required(),
+            "no PostgreSQL binaries under /usr/lib/postgresql"
+        );
+        eprintln!("skipped: no PostgreSQL binaries under /usr/lib/postgresql");
+        return;
+    };
+    let err = coffer_store::PostgresStore::connect(&cluster.url("?sslmode=require"))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "store: TLS to PostgreSQL at 127.0.0.1:{} failed (sslmode=require): error occurred while attempting to establish a TLS connection: server does not support TLS; the server offers no TLS: turn ssl on in its postgresql.conf",
+            cluster.port
+        )
+    );
+    let store = coffer_store::PostgresStore::connect(&cluster.url(""))
+        .await
+        .unwrap();
+    assert!(!store.encrypted().await.unwrap());
+    store.close().await;
 }

@@ -243,8 +243,13 @@ fn connect_err(e: sqlx::Error, options: &PgConnectOptions) -> Error {
         PgSslMode::VerifyCa => "verify-ca",
         PgSslMode::VerifyFull => "verify-full",
     };
+    let hint = if text.contains("does not support TLS") {
+        "the server offers no TLS: turn ssl on in its postgresql.conf"
+    } else {
+        "sslrootcert in the database URL must name the file of the CA that issued the server's certificate"
+    };
     Error::Store(Box::new(std::io::Error::other(format!(
-        "TLS to PostgreSQL at {}:{} failed (sslmode={mode}): {text}; sslrootcert in the database URL must name the file of the CA that issued the server's certificate",
+        "TLS to PostgreSQL at {}:{} failed (sslmode={mode}): {text}; {hint}",
         options.get_host(),
         options.get_port()
     ))))
