@@ -15,6 +15,7 @@ pub mod names;
 pub mod password;
 pub mod policy;
 pub mod principal;
+pub mod rotation;
 pub mod service;
 pub mod store;
 

@@ -43,6 +43,9 @@ pub struct SecretRecord {
     pub resource_policy: Option<String>,
     /// The versions, oldest first.
     pub versions: Vec<VersionMeta>,
+    /// Rotation: configuration, the AWSPENDING placeholder and the live run; `None` when
+    /// rotation was never configured.
+    pub rotation: Option<crate::rotation::RotationState>,
 }
 
 impl SecretRecord {

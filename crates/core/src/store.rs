@@ -160,6 +160,19 @@ pub trait Store: Send + Sync + 'static {
     /// Removes every secret whose recovery window ended at or before `now`; returns their ARNs.
     async fn purge_due(&self, now: DateTime<Utc>) -> Result<Vec<String>>;
 
+    /// Secrets (not scheduled for deletion) whose rotation the scheduler should look at by
+    /// `now` (see [`crate::rotation::RotationState::due`]), earliest first, at most `limit`:
+    /// each as its scope and the candidate that names it exactly (name and ARN suffix).
+    async fn rotation_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(Scope, Candidate)>>;
+
+    /// Every secret whose rotation was ever configured, in every account and region, without
+    /// versions or tags (for `coffer admin rotation list`).
+    async fn rotating_secrets(&self) -> Result<Vec<SecretRecord>>;
+
     /// Ensures the account exists.
     async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()>;
 

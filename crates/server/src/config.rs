@@ -93,6 +93,19 @@ pub struct Config {
     pub max_requests_in_flight: usize,
     /// The most API requests being served at once for one client IP address.
     pub max_requests_in_flight_per_ip: usize,
+    /// The rotation functions coffer may invoke: TOML `[[rotation_functions]]` tables (`arn`,
+    /// `url`, `timeout_secs`) or `COFFER_ROTATION_FUNCTIONS="<arn>=<url>[,…]"`; a url of
+    /// `builtin:<name>` selects a built-in rotator (docs/rotation.md).
+    pub rotation_functions: crate::rotation::functions::FunctionList,
+    /// How often the rotation scheduler looks for due rotations, in seconds.
+    pub rotation_interval_secs: u64,
+    /// How long a node's claim on a rotation run lasts without renewal, in seconds.
+    pub rotation_lease_secs: u64,
+    /// Attempts of a rotation run before it fails (and waits a day to be reattempted).
+    pub rotation_max_attempts: u32,
+    /// RotateSecret runs the rotation to its end before answering, and a failed step ends the
+    /// run at once (default: on in dev mode, off otherwise).
+    pub rotation_synchronous: Option<bool>,
 }
 
 /// The log lines' format.
@@ -149,6 +162,11 @@ impl std::fmt::Debug for Config {
                 "max_requests_in_flight_per_ip",
                 &self.max_requests_in_flight_per_ip,
             )
+            .field("rotation_functions", &self.rotation_functions)
+            .field("rotation_interval_secs", &self.rotation_interval_secs)
+            .field("rotation_lease_secs", &self.rotation_lease_secs)
+            .field("rotation_max_attempts", &self.rotation_max_attempts)
+            .field("rotation_synchronous", &self.rotation_synchronous)
             .finish()
     }
 }
@@ -220,7 +238,7 @@ fn take_root_key_from_environment() -> Option<RootKeyText> {
 
 /// Every configuration key read from `COFFER_<KEY>` environment variables through figment
 /// (`root_key` is read apart, by [`take_root_key_from_environment`]).
-const KEYS: [&str; 28] = [
+const KEYS: [&str; 33] = [
     "dev",
     "listen",
     "data_dir",
@@ -249,6 +267,11 @@ const KEYS: [&str; 28] = [
     "max_connections_per_ip",
     "max_requests_in_flight",
     "max_requests_in_flight_per_ip",
+    "rotation_functions",
+    "rotation_interval_secs",
+    "rotation_lease_secs",
+    "rotation_max_attempts",
+    "rotation_synchronous",
 ];
 
 /// The audit file's name inside the data directory, by default.
@@ -300,6 +323,11 @@ impl Default for Config {
             max_connections_per_ip: 256,
             max_requests_in_flight: 512,
             max_requests_in_flight_per_ip: 128,
+            rotation_functions: crate::rotation::functions::FunctionList::default(),
+            rotation_interval_secs: 5,
+            rotation_lease_secs: 300,
+            rotation_max_attempts: 5,
+            rotation_synchronous: None,
         }
     }
 }

@@ -54,6 +54,8 @@ pub struct AppState {
     pub body_read_timeout: std::time::Duration,
     /// The connection and request caps (this module checks the request ones).
     pub limits: Arc<crate::connections::Limits>,
+    /// The rotation engine.
+    pub rotation: Arc<crate::rotation::Rotation>,
 }
 
 /// The content type of every awsJson 1.1 response.
@@ -66,7 +68,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics));
     if state.dev {
-        router = router.route("/_coffer/reset", post(reset));
+        router = router
+            .route("/_coffer/reset", post(reset))
+            .route("/_coffer/rotation/run-due", post(rotation_run_due));
     }
     router
         .route("/", any(api))
@@ -195,6 +199,39 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
         Ok(()) => json_response(200, b"{}".to_vec(), &request_id),
         Err(e) => json_error(&crate::errors::to_api_error(&e, &request_id), &request_id),
     }
+}
+
+/// What `POST /_coffer/rotation/run-due` answers: how the runs it drove went.
+#[derive(serde::Serialize)]
+struct RunDueResponse {
+    /// Runs that succeeded.
+    #[serde(rename = "Succeeded")]
+    succeeded: usize,
+    /// Runs that failed (synchronous mode ends a run at its first failed step).
+    #[serde(rename = "Failed")]
+    failed: usize,
+    /// Runs left waiting for a retry.
+    #[serde(rename = "Retrying")]
+    retrying: usize,
+}
+
+/// Dev mode: runs the rotation scheduler's tick now (every due rotation, to its end), so that
+/// test suites need not wait for the scheduler's interval.
+async fn rotation_run_due(State(state): State<Arc<AppState>>) -> Response {
+    use crate::rotation::Driven;
+    let request_id = request_id();
+    let outcomes = state.rotation.tick().await;
+    let count = |f: fn(&Driven) -> bool| outcomes.iter().filter(|d| f(d)).count();
+    let body = RunDueResponse {
+        succeeded: count(|d| *d == Driven::Succeeded),
+        failed: count(|d| matches!(d, Driven::Failed(_))),
+        retrying: count(|d| *d == Driven::Retrying),
+    };
+    json_response(
+        200,
+        serde_json::to_vec(&body).unwrap_or_default(),
+        &request_id,
+    )
 }
 
 /// The API endpoint. Every call through it is recorded in the audit trail here, once: the
@@ -379,6 +416,7 @@ async fn api_call(
     let ctx = Ctx {
         service: &state.service,
         caller: &caller,
+        rotation: &state.rotation,
     };
     // The span follows the future across awaits (a guard held across an await would not).
     let outcome = dispatch(operation, &ctx, &body, &request_id)

@@ -19,6 +19,7 @@ pub mod init;
 pub mod jobs;
 pub mod metrics;
 pub mod modes;
+pub mod rotation;
 pub mod secret_buffer;
 pub mod tls;
 
@@ -56,9 +57,13 @@ pub struct Server {
     pub metrics: Arc<metrics::Metrics>,
     /// The connections and API requests open now, under their caps.
     pub limits: Arc<connections::Limits>,
+    /// The rotation engine (tests run its scheduler tick by hand).
+    pub rotation: Arc<rotation::Rotation>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     purge: tokio::task::JoinHandle<()>,
+    /// The rotation scheduler, unless `rotation_interval_secs` is 0.
+    rotation_task: Option<tokio::task::JoinHandle<()>>,
     /// The certificate reload task, when serving HTTPS.
     reload: Option<tokio::task::JoinHandle<()>>,
     /// The task recording the audit chain's head in the store, with an audit file.
@@ -104,6 +109,9 @@ impl Server {
 
     fn stop_background(&mut self) {
         self.purge.abort();
+        if let Some(task) = self.rotation_task.take() {
+            task.abort();
+        }
         if let Some(reload) = self.reload.take() {
             reload.abort();
         }
@@ -288,6 +296,27 @@ pub async fn start_with_clock(
             path: audit_settings.file.clone().unwrap_or_default(),
             source,
         })?;
+    let functions = rotation::functions::Functions::new(&config.rotation_functions.0)
+        .map_err(StartError::Config)?;
+    if !functions.is_empty() {
+        tracing::info!(count = functions.len(), "rotation functions configured");
+    }
+    let rotation = rotation::Rotation::new(
+        service.clone(),
+        functions,
+        rotation::Settings {
+            synchronous: config.rotation_synchronous.unwrap_or(config.dev),
+            lease: chrono::Duration::seconds(
+                i64::try_from(config.rotation_lease_secs.max(1)).unwrap_or(300),
+            ),
+            retry: coffer_core::service::RetryPolicy {
+                max_attempts: config.rotation_max_attempts.max(1),
+                ..coffer_core::service::RetryPolicy::default()
+            },
+            ..rotation::Settings::default()
+        },
+        audit.clone(),
+    );
     let auth = if config.dev {
         auth::Authenticator::dev()
     } else {
@@ -304,6 +333,7 @@ pub async fn start_with_clock(
         metrics_access,
         body_read_timeout: Duration::from_secs(config.body_read_timeout_secs.max(1)),
         limits: limits.clone(),
+        rotation: rotation.clone(),
     });
     let (tx, rx) = oneshot::channel::<()>();
     let app = http::router(state);
@@ -342,6 +372,12 @@ pub async fn start_with_clock(
         audit.clone(),
         metrics.clone(),
     ));
+    let rotation_task = (config.rotation_interval_secs > 0).then(|| {
+        tokio::spawn(rotation::rotation_loop(
+            rotation.clone(),
+            Duration::from_secs(config.rotation_interval_secs),
+        ))
+    });
     Ok(Server {
         addr,
         initialized,
@@ -350,9 +386,11 @@ pub async fn start_with_clock(
         audit,
         metrics,
         limits,
+        rotation,
         shutdown: Some(tx),
         task,
         purge,
+        rotation_task,
         reload,
         heads,
         _lock: lock,

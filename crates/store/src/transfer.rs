@@ -101,6 +101,10 @@ pub struct SecretRow {
     pub resource_policy: Option<String>,
     /// Whether the secret has ever had a tag (`"Tags": []` once the last is removed).
     pub tagged: bool,
+    /// The rotation state (JSON), if rotation was ever configured.
+    pub rotation: Option<String>,
+    /// When the rotation scheduler next looks at the secret (ms).
+    pub rotation_due_ms: Option<i64>,
 }
 
 /// One row of `versions`.
@@ -291,7 +295,9 @@ impl Snapshot {
                 .opt_int(s.deleted_ms)
                 .opt_int(s.deletion_due_ms)
                 .opt_text(&s.resource_policy)
-                .int(i64::from(s.tagged));
+                .int(i64::from(s.tagged))
+                .opt_text(&s.rotation)
+                .opt_int(s.rotation_due_ms);
         }
         e.text("versions").count(self.versions.len());
         for v in &self.versions {
@@ -393,6 +399,8 @@ mod tests {
                 deletion_due_ms: None,
                 resource_policy: Some("{}".into()),
                 tagged: false,
+                rotation: None,
+                rotation_due_ms: None,
             }],
             ..Snapshot::default()
         }

@@ -8,6 +8,7 @@ mod identity;
 mod listing;
 mod policies;
 mod principal;
+mod rotation;
 mod secrets;
 mod versions;
 
@@ -31,6 +32,10 @@ pub use listing::{
     ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SortBy, SortOrder,
 };
 pub use principal::{Principal, PrincipalIdentity, SessionInfo};
+pub use rotation::{
+    backoff, Claim, FailOutcome, FinishOutcome, RetryPolicy, RotateSecretInput, RotationObserver,
+    CANNOT_INVOKE, NO_FUNCTION, PREVIOUS_NOT_COMPLETE, ROTATION_TOKEN_MISMATCH,
+};
 pub use secrets::{CreateSecretInput, DeleteSecretOutput, SecretRefOutput, UpdateSecretInput};
 pub use versions::{
     GetSecretValueInput, PutSecretValueInput, SecretValueOutput, UpdateSecretVersionStageInput,
@@ -44,6 +49,8 @@ pub struct Service {
     /// Resource policies already parsed, by their text: a secret's policy is evaluated on
     /// every request for it, and parsing costs more than evaluating.
     parsed_policies: access::PolicyCache,
+    /// Told about rotations a write abandoned (the server's audit trail).
+    rotation_observer: std::sync::OnceLock<Arc<dyn RotationObserver>>,
 }
 
 impl Service {
@@ -54,6 +61,7 @@ impl Service {
             keyring,
             clock,
             parsed_policies: access::PolicyCache::default(),
+            rotation_observer: std::sync::OnceLock::new(),
         }
     }
 

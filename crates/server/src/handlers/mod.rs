@@ -4,6 +4,7 @@
 pub mod iam;
 pub mod password;
 pub mod policies;
+pub mod rotation;
 pub mod secrets;
 pub mod unsupported;
 pub mod versions;
@@ -25,6 +26,8 @@ pub struct Ctx<'a> {
     pub service: &'a Service,
     /// The authenticated caller.
     pub caller: &'a Caller,
+    /// The rotation engine (RotateSecret starts its run).
+    pub rotation: &'a std::sync::Arc<crate::rotation::Rotation>,
 }
 
 /// A timestamp on the wire: epoch seconds with millisecond fractions.

@@ -57,6 +57,8 @@ store_calls! {
     ListSecrets => "list_secrets",
     RecordAccess => "record_access",
     PurgeDue => "purge_due",
+    RotationDue => "rotation_due",
+    RotatingSecrets => "rotating_secrets",
     EnsureAccount => "ensure_account",
     ListAccounts => "list_accounts",
     InsertAccessKey => "insert_access_key",
@@ -268,6 +270,20 @@ impl Store for MeteredStore {
 
     async fn purge_due(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
         self.timed(StoreCall::PurgeDue, self.inner.purge_due(now))
+            .await
+    }
+
+    async fn rotation_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(Scope, Candidate)>> {
+        self.timed(StoreCall::RotationDue, self.inner.rotation_due(now, limit))
+            .await
+    }
+
+    async fn rotating_secrets(&self) -> Result<Vec<SecretRecord>> {
+        self.timed(StoreCall::RotatingSecrets, self.inner.rotating_secrets())
             .await
     }
 

@@ -821,11 +821,20 @@ impl Fixture {
                 false,
                 OwnAccountOnly,
             ),
-            unsupported_op(
+            json_op(
                 "RotateSecret",
                 with(json!({"ClientRequestToken": "t".repeat(32)})),
+                secret(),
+                true,
+                NoResourcePolicy,
             ),
-            unsupported_op("CancelRotateSecret", id.clone()),
+            json_op(
+                "CancelRotateSecret",
+                id.clone(),
+                secret(),
+                true,
+                NoResourcePolicy,
+            ),
             json_op(
                 "PutResourcePolicy",
                 with(json!({"ResourcePolicy": grant})),

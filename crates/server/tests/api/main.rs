@@ -21,6 +21,7 @@ mod api_fidelity;
 mod api_iam;
 mod api_lifecycle;
 mod api_listing;
+mod api_rotation;
 mod api_secrets;
 mod api_versions;
 mod audit;

@@ -106,8 +106,9 @@ impl PostgresStore {
         for s in &snapshot.secrets {
             sqlx::query(
                 "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-                 last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy, tagged) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy, tagged, \
+                 rotation, rotation_due_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
             )
             .bind(&s.id)
             .bind(&s.account_id)
@@ -123,6 +124,8 @@ impl PostgresStore {
             .bind(s.deletion_due_ms)
             .bind(&s.resource_policy)
             .bind(s.tagged)
+            .bind(&s.rotation)
+            .bind(s.rotation_due_ms)
             .execute(&mut *tx)
             .await
             .map_err(store_err)?;

@@ -465,6 +465,18 @@ impl Store for PostgresStore {
         with_retry!(self.try_purge_due(now).await)
     }
 
+    async fn rotation_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(Scope, Candidate)>> {
+        Ok(shared::rotation_due(&mut *self.conn().await?, now, limit).await?)
+    }
+
+    async fn rotating_secrets(&self) -> Result<Vec<SecretRecord>> {
+        Ok(shared::rotating_secrets(&mut *self.conn().await?).await?)
+    }
+
     async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()> {
         Ok(shared::ensure_account(&mut *self.conn().await?, account, created).await?)
     }

@@ -76,6 +76,7 @@ macro_rules! engine_sql {
                 tagged: get(row, "tagged")?,
                 resource_policy: get(row, "resource_policy")?,
                 versions: Vec::new(),
+                rotation: $crate::sql::rotation::decode(get::<Option<String>>(row, "rotation")?.as_deref())?,
             })
         }
 
@@ -277,7 +278,7 @@ macro_rules! engine_sql {
             sqlx::query(
                 "UPDATE secrets SET description = $1, kms_key_id = $2, last_changed_ms = $3, \
                  last_accessed_ms = $4, deleted_ms = $5, deletion_due_ms = $6, resource_policy = $7, \
-                 tagged = $8 WHERE id = $9",
+                 tagged = $8, rotation = $9, rotation_due_ms = $10 WHERE id = $11",
             )
             .bind(&after.description)
             .bind(&after.kms_key_id)
@@ -287,6 +288,8 @@ macro_rules! engine_sql {
             .bind(after.deletion_due.map(millis))
             .bind(&after.resource_policy)
             .bind(after.tagged)
+            .bind($crate::sql::rotation::encode(after.rotation.as_ref()))
+            .bind($crate::sql::rotation::due_ms(after.rotation.as_ref()))
             .bind(&after.id)
             .execute(&mut *conn)
             .await
@@ -548,6 +551,52 @@ macro_rules! engine_sql {
                 purged.push(record);
             }
             Ok(purged)
+        }
+
+        /// Secrets whose rotation is due by `now`, earliest first (`Store::rotation_due`).
+        pub(crate) async fn rotation_due(
+            conn: &mut $conn,
+            now: DateTime<Utc>,
+            limit: usize,
+        ) -> Out<Vec<(Scope, Candidate)>> {
+            let rows = sqlx::query(
+                "SELECT account_id, region, name, suffix FROM secrets \
+                 WHERE rotation_due_ms IS NOT NULL AND rotation_due_ms <= $1 AND deleted_ms IS NULL \
+                 ORDER BY rotation_due_ms LIMIT $2",
+            )
+            .bind(millis(now))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let account: String = get(row, "account_id")?;
+                let region: String = get(row, "region")?;
+                out.push((
+                    Scope {
+                        account: AccountId::parse(&account).ok_or_else(|| corrupt("account id"))?,
+                        region: Region::parse(&region).ok_or_else(|| corrupt("region"))?,
+                    },
+                    Candidate {
+                        name: get(row, "name")?,
+                        suffix: Some(get(row, "suffix")?),
+                    },
+                ));
+            }
+            Ok(out)
+        }
+
+        /// Every secret with a rotation state, rows only (`Store::rotating_secrets`).
+        pub(crate) async fn rotating_secrets(conn: &mut $conn) -> Out<Vec<SecretRecord>> {
+            let sql = format!(
+                "SELECT {SECRET_COLUMNS} FROM secrets WHERE rotation IS NOT NULL ORDER BY id"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err($map)?;
+            Ok(rows.iter().map(secret_from_row).collect::<Result<Vec<_>>>()?)
         }
 
         /// A version's sealed value.
@@ -999,7 +1048,7 @@ macro_rules! engine_sql {
                     user_name: get(&row, "user_name")?,
                 });
             }
-            for row in all(format!("SELECT {SECRET_COLUMNS} FROM secrets ORDER BY id{b}"))
+            for row in all(format!("SELECT {SECRET_COLUMNS}, rotation_due_ms FROM secrets ORDER BY id{b}"))
                 .fetch_all(&mut *conn)
                 .await
                 .map_err($map)?
@@ -1019,6 +1068,8 @@ macro_rules! engine_sql {
                     deletion_due_ms: get(&row, "deletion_due_ms")?,
                     resource_policy: get(&row, "resource_policy")?,
                     tagged: get(&row, "tagged")?,
+                    rotation: get(&row, "rotation")?,
+                    rotation_due_ms: get(&row, "rotation_due_ms")?,
                 });
             }
             for row in all(format!(

@@ -671,6 +671,20 @@ impl Store for SqliteStore {
         Ok(purged.iter().map(SecretRecord::arn).collect())
     }
 
+    async fn rotation_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(Scope, Candidate)>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::rotation_due(&mut conn, now, limit).await
+    }
+
+    async fn rotating_secrets(&self) -> Result<Vec<SecretRecord>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::rotating_secrets(&mut conn).await
+    }
+
     async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()> {
         let account = account.clone();
         self.writer

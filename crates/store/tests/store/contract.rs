@@ -879,6 +879,8 @@ mod postgres_only {
                 "deletion_due_ms",
                 "resource_policy",
                 "tagged",
+                "rotation",
+                "rotation_due_ms",
             ],
         ),
         ("tags", &["secret_id", "key", "value", "position"]),

@@ -71,6 +71,7 @@ pub fn record(scope: &Scope, name: &str) -> SecretRecord {
         tagged: false,
         resource_policy: None,
         versions: Vec::new(),
+        rotation: None,
     }
 }
 
