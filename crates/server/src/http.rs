@@ -185,6 +185,7 @@ async fn metrics(State(state): State<Arc<AppState>>, request: Request) -> Respon
     }
     let mut text = state.metrics.render(&state.audit.metrics().render());
     state.limits.render(&mut text);
+    state.rotation.render(&mut text).await;
     let mut response = Response::new(Body::from(text));
     response.headers_mut().insert(
         "content-type",

@@ -431,7 +431,7 @@ pub const LOCK_FILE: &str = "coffer.lock";
 /// Takes the data directory's lock in SQLite mode: the store's read cache is correct only while
 /// one process writes the database, so a second `coffer serve` on the same directory is refused.
 /// (The offline admin commands only touch access keys and take no lock.)
-fn lock_data_dir(config: &Config) -> Result<Option<std::fs::File>, StartError> {
+pub fn lock_data_dir(config: &Config) -> Result<Option<std::fs::File>, StartError> {
     if config.dev || config.database.is_some() {
         return Ok(None);
     }

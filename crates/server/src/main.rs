@@ -127,6 +127,43 @@ enum AdminCommand {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Rotation: list secrets whose rotation is failing or overdue, retry one.
+    Rotation {
+        #[command(subcommand)]
+        command: RotationCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RotationCommand {
+    /// Lists every secret with rotation configured: ARN, enabled, run state, attempts,
+    /// NextRotationDate, LastRotatedDate, last error.
+    List {
+        #[command(flatten)]
+        common: Common,
+        /// Only secrets whose run waits for a retry or has failed.
+        #[arg(long)]
+        failing: bool,
+        /// Only secrets with rotation enabled whose NextRotationDate has passed.
+        #[arg(long)]
+        overdue: bool,
+    },
+    /// Queues a secret's rotation now: a failed or waiting run starts again (attempts reset),
+    /// or, with no run, the next window starts now. The running servers' schedulers pick it
+    /// up at their next tick. On the embedded store, stop the server first (its read cache
+    /// must see every write); on PostgreSQL, run it any time.
+    Retry {
+        #[command(flatten)]
+        common: Common,
+        /// The secret: its full ARN (or, with --account and --region, its name).
+        secret: String,
+        /// The account of a secret given by name (default: the first account).
+        #[arg(long)]
+        account: Option<String>,
+        /// The region of a secret given by name.
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -576,6 +613,7 @@ async fn admin(command: AdminCommand, config: Option<Config>) -> Result<(), Stri
         }
         AdminCommand::MigrateStore { from, to } => migrate_store(&from, &to).await,
         AdminCommand::Audit { command } => audit(command, config).await,
+        AdminCommand::Rotation { command } => rotation(command, config).await,
     }
 }
 
@@ -613,6 +651,102 @@ async fn migrate_store(from: &std::path::Path, to: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `coffer admin rotation`.
+async fn rotation(command: RotationCommand, config: Option<Config>) -> Result<(), String> {
+    match command {
+        RotationCommand::List {
+            common: _,
+            failing,
+            overdue,
+        } => {
+            let (_, service) = open_existing(configured(config)?).await?;
+            let entries = coffer_server::rotation::report(service.store().as_ref(), service.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            let date = |d: Option<chrono::DateTime<chrono::Utc>>| {
+                d.map_or("-".to_owned(), |d| {
+                    d.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+                })
+            };
+            for e in entries
+                .iter()
+                .filter(|e| (!failing || e.failing) && (!overdue || e.overdue))
+            {
+                println!(
+                    "{}\tenabled={}\trun={}\tattempt={}\tnext={}\tlast={}\terror={}",
+                    e.arn,
+                    e.enabled,
+                    e.run_state.unwrap_or("-"),
+                    e.attempt,
+                    date(e.next_rotation),
+                    date(e.last_rotated),
+                    e.last_error.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(())
+        }
+        RotationCommand::Retry {
+            common: _,
+            secret,
+            account,
+            region,
+        } => {
+            let config = configured(config)?;
+            // The embedded store's read cache belongs to the server holding the data directory:
+            // a write from here would go unseen by it.
+            let _lock = if config.database.is_none() {
+                Some(coffer_server::lock_data_dir(&config).map_err(|e| {
+                    format!("{e} (stop the server first: on the embedded store only the server may write)")
+                })?)
+            } else {
+                None
+            };
+            let (_, service) = open_existing(config).await?;
+            let scope = match coffer_core::names::SecretRef::parse(&secret) {
+                coffer_core::names::SecretRef::Arn {
+                    account, region, ..
+                } => coffer_core::names::Scope {
+                    account: AccountId::parse(&account).ok_or("the ARN's account is not valid")?,
+                    region: coffer_core::names::Region::parse(&region)
+                        .ok_or("the ARN's region is not valid")?,
+                },
+                _ => {
+                    let account = match account {
+                        Some(text) => {
+                            AccountId::parse(&text).ok_or("--account must be 12 digits")?
+                        }
+                        None => service
+                            .store()
+                            .list_accounts()
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .into_iter()
+                            .next()
+                            .ok_or("no account")?,
+                    };
+                    coffer_core::names::Scope {
+                        account,
+                        region: coffer_core::names::Region::parse(&region).ok_or("bad --region")?,
+                    }
+                }
+            };
+            let changed = service
+                .rotation_retry(&scope, &secret)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                if changed {
+                    "rotation queued; the next scheduler tick runs it"
+                } else {
+                    "a run is already queued or running; nothing changed"
+                }
+            );
+            Ok(())
+        }
+    }
+}
+
 /// The configuration the command reads, if it reads one.
 fn loaded_config(command: &Command) -> Result<Option<Config>, String> {
     match command {
@@ -636,6 +770,10 @@ fn loaded_config(command: &Command) -> Result<Option<Config>, String> {
             | AdminCommand::ListPrincipals { common } => load(common, Some(false), None).map(Some),
             AdminCommand::Audit {
                 command: AuditCommand::Verify { common, .. },
+            } => load(common, Some(false), None).map(Some),
+            AdminCommand::Rotation {
+                command:
+                    RotationCommand::List { common, .. } | RotationCommand::Retry { common, .. },
             } => load(common, Some(false), None).map(Some),
             AdminCommand::MigrateStore { .. } | AdminCommand::Audit { .. } => Ok(None),
         },

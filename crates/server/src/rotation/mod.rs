@@ -333,6 +333,104 @@ impl Rotation {
     }
 }
 
+/// One secret's rotation as operators see it (`coffer admin rotation list`, the gauges).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportEntry {
+    /// The secret's ARN.
+    pub arn: String,
+    /// RotationEnabled.
+    pub enabled: bool,
+    /// The run's state (`queued`, `running`, `retry_wait`, `failed`), if a run exists.
+    pub run_state: Option<&'static str>,
+    /// The run's attempts so far.
+    pub attempt: u32,
+    /// NextRotationDate.
+    pub next_rotation: Option<chrono::DateTime<chrono::Utc>>,
+    /// LastRotatedDate.
+    pub last_rotated: Option<chrono::DateTime<chrono::Utc>>,
+    /// The last failure the run recorded.
+    pub last_error: Option<String>,
+    /// Enabled, and its NextRotationDate has passed.
+    pub overdue: bool,
+    /// Its run waits for a retry or has failed.
+    pub failing: bool,
+}
+
+/// Every secret whose rotation was ever configured, as of `now`.
+pub async fn report(
+    store: &dyn coffer_core::store::Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<ReportEntry>, coffer_core::Error> {
+    use coffer_core::rotation::RunState;
+    let mut out = Vec::new();
+    for record in store.rotating_secrets().await? {
+        let Some(rotation) = &record.rotation else {
+            continue;
+        };
+        let run = rotation.run.as_ref();
+        let next_rotation = rotation.next_rotation_date();
+        out.push(ReportEntry {
+            arn: record.arn(),
+            enabled: rotation.enabled,
+            run_state: run.map(|r| r.state.as_str()),
+            attempt: run.map_or(0, |r| r.attempt),
+            next_rotation,
+            last_rotated: rotation.last_rotated,
+            last_error: run.and_then(|r| r.last_error.clone()),
+            overdue: rotation.enabled && next_rotation.is_some_and(|n| n < now),
+            failing: run.is_some_and(|r| matches!(r.state, RunState::RetryWait | RunState::Failed)),
+        });
+    }
+    Ok(out)
+}
+
+impl Rotation {
+    /// Writes the rotation metrics: runs by outcome, and the overdue and failing secrets now
+    /// (read from the store at each scrape: one query over the secrets with rotation).
+    pub async fn render(&self, out: &mut String) {
+        use coffer_protocol::exposition::{self, Kind};
+        let runs = "coffer_rotation_runs_total";
+        exposition::family(
+            out,
+            runs,
+            Kind::Counter,
+            "Rotation runs driven by this node, by outcome.",
+        );
+        let c = &self.counters;
+        for (outcome, counter) in [
+            ("succeeded", &c.succeeded),
+            ("retrying", &c.retrying),
+            ("failed", &c.failed),
+            ("abandoned", &c.abandoned),
+            ("fenced", &c.fenced),
+        ] {
+            exposition::sample(
+                out,
+                runs,
+                &format!("outcome=\"{outcome}\""),
+                counter.load(Ordering::Relaxed),
+            );
+        }
+        if let Ok(entries) = report(self.service.store().as_ref(), self.service.now()).await {
+            for (name, help, count) in [
+                (
+                    "coffer_rotation_overdue_secrets",
+                    "Secrets with rotation enabled whose NextRotationDate has passed.",
+                    entries.iter().filter(|e| e.overdue).count(),
+                ),
+                (
+                    "coffer_rotation_failing_secrets",
+                    "Secrets whose rotation run waits for a retry or has failed.",
+                    entries.iter().filter(|e| e.failing).count(),
+                ),
+            ] {
+                exposition::family(out, name, Kind::Gauge, help);
+                exposition::sample(out, name, "", count as u64);
+            }
+        }
+    }
+}
+
 /// Runs futures concurrently and collects their outputs in order (tokio has no `join_all`).
 async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
     let futures: Vec<_> = futures.map(Box::pin).collect();

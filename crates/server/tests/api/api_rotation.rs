@@ -1044,3 +1044,126 @@ async fn api_rotation_scheduler_rotates_due_secrets_once() {
         .unwrap();
     assert!(record.rotation.unwrap().enabled);
 }
+
+/// `coffer admin rotation <args>` against the server's data directory (and database).
+fn rotation_cli(s: &TestServer, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"));
+    command
+        .args(["admin", "rotation"])
+        .args(args)
+        .arg("--data-dir");
+    command.arg(s.data_dir());
+    if let Some(database) = s.database() {
+        command.args(["--database", database]);
+    }
+    command.output().unwrap()
+}
+
+#[tokio::test]
+async fn api_rotation_scheduled_failures_back_off_then_fail_and_show() {
+    let clock = Arc::new(coffer_core::clock::ManualClock::new(Utc::now()));
+    let f = Function::start().await;
+    f.set(Behaviour::FailAt("createSecret"));
+    let url = f.url();
+    let s = start_clocked(
+        |c| {
+            c.rotation_functions = coffer_server::rotation::functions::FunctionList(
+                coffer_server::rotation::functions::parse_list(&format!("{FUNCTION}={url}"))
+                    .unwrap(),
+            );
+            c.rotation_synchronous = Some(false);
+            c.rotation_interval_secs = 0;
+            c.rotation_max_attempts = 3;
+        },
+        clock.clone(),
+    )
+    .await;
+    let c = s.client();
+    // No value: RotateImmediately=false then invokes nothing (nothing to test).
+    c.create_secret().name("app/backoff").send().await.unwrap();
+    c.rotate_secret()
+        .secret_id("app/backoff")
+        .rotation_lambda_arn(FUNCTION)
+        .rotation_rules(days(1))
+        .rotate_immediately(false)
+        .send()
+        .await
+        .unwrap();
+    assert!(f.steps().is_empty());
+    use coffer_server::rotation::Driven;
+    clock.advance(Duration::days(2));
+    assert_eq!(s.server.rotation.tick().await, [Driven::Retrying]);
+    // Waiting for its backoff (30 s ± 20 %): nothing to do now.
+    assert!(s.server.rotation.tick().await.is_empty());
+    clock.advance(Duration::seconds(37));
+    assert_eq!(s.server.rotation.tick().await, [Driven::Retrying]);
+    assert!(s.server.rotation.tick().await.is_empty());
+    // The second wait is twice as long.
+    clock.advance(Duration::seconds(37));
+    assert!(s.server.rotation.tick().await.is_empty());
+    clock.advance(Duration::seconds(37));
+    let last = s.server.rotation.tick().await;
+    assert_eq!(
+        last,
+        [Driven::Failed(
+            "createSecret: ValueError: the test function fails createSecret".into()
+        )]
+    );
+    assert_eq!(f.steps(), ["createSecret", "createSecret", "createSecret"]);
+    // Every attempt used the same version id.
+    let tokens: std::collections::HashSet<String> = f
+        .invocations
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|i| i.event["ClientRequestToken"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(tokens.len(), 1);
+    // Metrics and the admin list show it.
+    let mut text = String::new();
+    s.server.rotation.render(&mut text).await;
+    assert!(
+        text.contains("coffer_rotation_failing_secrets 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("coffer_rotation_overdue_secrets 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("coffer_rotation_runs_total{outcome=\"retrying\"} 2\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("coffer_rotation_runs_total{outcome=\"failed\"} 1\n"),
+        "{text}"
+    );
+    let out = rotation_cli(&s, &["list", "--failing"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("app/backoff-"));
+    assert!(listed.contains("run=failed\tattempt=3"));
+    assert!(listed.contains("error=createSecret: ValueError: the test function fails createSecret"));
+    // A day later the stuck rotation is reattempted with a fresh round of attempts.
+    clock.advance(Duration::hours(24));
+    assert_eq!(s.server.rotation.tick().await, [Driven::Retrying]);
+    assert_eq!(f.steps().len(), 4);
+    // The operator's retry (`coffer admin rotation retry`) queues it now.
+    let scope = coffer_core::names::Scope {
+        account: coffer_core::names::AccountId::parse(&s.account).unwrap(),
+        region: coffer_core::names::Region::parse("us-east-1").unwrap(),
+    };
+    assert!(s
+        .server
+        .service
+        .rotation_retry(&scope, "app/backoff")
+        .await
+        .unwrap());
+    assert_eq!(s.server.rotation.tick().await, [Driven::Retrying]);
+    assert_eq!(f.steps().len(), 5);
+}
