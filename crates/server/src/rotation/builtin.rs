@@ -25,6 +25,24 @@ pub async fn run(
         Builtin::Random => random(service, claim, step)
             .await
             .map_err(|e| format!("{e}")),
+        Builtin::PostgresSingleUser => {
+            super::builtin_postgres::run(
+                service,
+                super::builtin_postgres::Scheme::SingleUser,
+                claim,
+                step,
+            )
+            .await
+        }
+        Builtin::PostgresAlternating => {
+            super::builtin_postgres::run(
+                service,
+                super::builtin_postgres::Scheme::Alternating,
+                claim,
+                step,
+            )
+            .await
+        }
     }
 }
 

@@ -95,6 +95,10 @@ pub enum Target {
 pub enum Builtin {
     /// A new password by GetRandomPassword's rules; in a JSON value only `password` changes.
     Random,
+    /// PostgreSQL, the user changes its own password.
+    PostgresSingleUser,
+    /// PostgreSQL, two users alternated by the master user.
+    PostgresAlternating,
 }
 
 /// A function coffer may invoke.
@@ -137,11 +141,14 @@ impl Functions {
             let target = if let Some(name) = config.url.strip_prefix("builtin:") {
                 match name {
                     "random" => Target::Builtin(Builtin::Random),
+                    "postgres-single-user" => Target::Builtin(Builtin::PostgresSingleUser),
+                    "postgres-alternating" => Target::Builtin(Builtin::PostgresAlternating),
                     other => {
                         return Err(format!(
-                        "rotation function {}: unknown built-in rotator {other:?} (known: random)",
-                        config.arn
-                    ))
+                            "rotation function {}: unknown built-in rotator {other:?} \
+                         (known: random, postgres-single-user, postgres-alternating)",
+                            config.arn
+                        ))
                     }
                 }
             } else {

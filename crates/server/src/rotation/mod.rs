@@ -9,6 +9,7 @@
 //! would still write is refused by the fence.
 
 pub mod builtin;
+pub mod builtin_postgres;
 pub mod functions;
 pub mod lambda_http;
 

@@ -1167,3 +1167,279 @@ async fn api_rotation_scheduled_failures_back_off_then_fail_and_show() {
     assert_eq!(s.server.rotation.tick().await, [Driven::Retrying]);
     assert_eq!(f.steps().len(), 5);
 }
+
+const PG_SINGLE: &str = "arn:aws:lambda:us-east-1:111122223333:function:pg-single";
+const PG_ALTERNATING: &str = "arn:aws:lambda:us-east-1:111122223333:function:pg-alternating";
+
+/// A scratch PostgreSQL cluster with password (scram-sha-256) authentication: the shared test
+/// instance trusts every local connection, so it cannot show that an old password stops
+/// working. initdb into a temporary directory, pg_ctl on a free port of 127.0.0.1; stopped and
+/// removed on drop.
+struct ScratchCluster {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    port: u16,
+}
+
+/// The superuser's password of the scratch cluster.
+const SUPERUSER_PASSWORD: &str = "scratch-superuser-pw";
+
+impl ScratchCluster {
+    fn start() -> Option<Self> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .find(|p| p.join("initdb").exists())?;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), SUPERUSER_PASSWORD).unwrap();
+        // initdb refuses to run as root: the cluster belongs to the postgres user then.
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .unwrap()
+            .stdout
+            == b"0\n";
+        let run = |program: &str, args: &[String]| {
+            let mut command = if root {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(bin.join(program));
+                c
+            } else {
+                std::process::Command::new(bin.join(program))
+            };
+            let out = command.args(args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{program}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        if root {
+            let ids = std::process::Command::new("id")
+                .args(["-u", "postgres"])
+                .output()
+                .unwrap();
+            let uid: u32 = String::from_utf8(ids.stdout)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            for path in [dir.path().to_owned(), dir.path().join("pw")] {
+                std::os::unix::fs::chown(&path, Some(uid), None).unwrap();
+            }
+        }
+        let data = dir.path().join("data").display().to_string();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        run(
+            "initdb",
+            &[
+                "-D".into(),
+                data.clone(),
+                "-U".into(),
+                "postgres".into(),
+                "--auth=scram-sha-256".into(),
+                format!("--pwfile={}", dir.path().join("pw").display()),
+            ],
+        );
+        run(
+            "pg_ctl",
+            &[
+                "-D".into(),
+                data,
+                "-w".into(),
+                "-l".into(),
+                dir.path().join("log").display().to_string(),
+                "-o".into(),
+                format!(
+                    "-p {port} -k {} -c listen_addresses=127.0.0.1",
+                    dir.path().display()
+                ),
+                "start".into(),
+            ],
+        );
+        Some(Self { dir, bin, port })
+    }
+
+    fn credentials(&self, user: &str, password: &str) -> Value {
+        serde_json::json!({"engine": "postgres", "host": "127.0.0.1", "port": self.port,
+                           "username": user, "password": password, "dbname": "postgres"})
+    }
+
+    /// Whether `user` logs in with `password`.
+    async fn logs_in(&self, user: &str, password: &str) -> bool {
+        use sqlx::ConnectOptions;
+        sqlx::postgres::PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(self.port)
+            .username(user)
+            .password(password)
+            .database("postgres")
+            .connect()
+            .await
+            .is_ok()
+    }
+
+    async fn superuser(&self, sql: &str) {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::postgres::PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(self.port)
+            .username("postgres")
+            .password(SUPERUSER_PASSWORD)
+            .database("postgres")
+            .connect()
+            .await
+            .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
+impl Drop for ScratchCluster {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let mut command = std::process::Command::new("runuser");
+        command
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-m", "immediate", "stop"]);
+        if !command.output().is_ok_and(|o| o.status.success()) {
+            let _ = std::process::Command::new(self.bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&data)
+                .args(["-m", "immediate", "stop"])
+                .output();
+        }
+    }
+}
+
+async fn pg_setup() -> Option<(ScratchCluster, TestServer, Client)> {
+    let Some(cluster) = ScratchCluster::start() else {
+        assert!(!pg::required(), "no initdb under /usr/lib/postgresql");
+        eprintln!("skipped: no initdb under /usr/lib/postgresql");
+        return None;
+    };
+    let s = start_with(|c| {
+        c.rotation_functions = coffer_server::rotation::functions::FunctionList(
+            coffer_server::rotation::functions::parse_list(&format!(
+                "{PG_SINGLE}=builtin:postgres-single-user,{PG_ALTERNATING}=builtin:postgres-alternating"
+            ))
+            .unwrap(),
+        );
+        c.rotation_synchronous = Some(true);
+        c.rotation_interval_secs = 0;
+    })
+    .await;
+    let c = s.client();
+    Some((cluster, s, c))
+}
+
+async fn value_of(c: &Client, name: &str, stage: &str) -> Value {
+    serde_json::from_str(
+        c.get_secret_value()
+            .secret_id(name)
+            .version_stage(stage)
+            .send()
+            .await
+            .unwrap()
+            .secret_string()
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn api_rotation_postgres_single_user_changes_the_users_password() {
+    let Some((cluster, _s, c)) = pg_setup().await else {
+        return;
+    };
+    cluster
+        .superuser("CREATE ROLE app LOGIN PASSWORD 'app-old-pw'")
+        .await;
+    let old = cluster.credentials("app", "app-old-pw");
+    create(&c, "app/pg", &old.to_string()).await;
+    c.rotate_secret()
+        .secret_id("app/pg")
+        .rotation_lambda_arn(PG_SINGLE)
+        .send()
+        .await
+        .unwrap();
+    let current = value_of(&c, "app/pg", "AWSCURRENT").await;
+    let password = current["password"].as_str().unwrap();
+    assert_ne!(password, "app-old-pw");
+    assert_eq!(current["username"], "app");
+    assert!(cluster.logs_in("app", password).await);
+    assert!(!cluster.logs_in("app", "app-old-pw").await);
+    assert_eq!(value_of(&c, "app/pg", "AWSPREVIOUS").await, old);
+    let d = c
+        .describe_secret()
+        .secret_id("app/pg")
+        .send()
+        .await
+        .unwrap();
+    assert!(d.last_rotated_date().is_some());
+    // A second rotation starts from the new password.
+    c.rotate_secret().secret_id("app/pg").send().await.unwrap();
+    let again = value_of(&c, "app/pg", "AWSCURRENT").await;
+    let newer = again["password"].as_str().unwrap();
+    assert!(cluster.logs_in("app", newer).await);
+    assert!(!cluster.logs_in("app", password).await);
+}
+
+#[tokio::test]
+async fn api_rotation_postgres_alternating_users_keep_a_working_credential() {
+    let Some((cluster, _s, c)) = pg_setup().await else {
+        return;
+    };
+    cluster
+        .superuser("CREATE ROLE svc LOGIN PASSWORD 'svc-old-pw'")
+        .await;
+    let master = c
+        .create_secret()
+        .name("app/pg-master")
+        .secret_string(
+            cluster
+                .credentials("postgres", SUPERUSER_PASSWORD)
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut first = cluster.credentials("svc", "svc-old-pw");
+    first["masterarn"] = Value::String(master.arn().unwrap().to_owned());
+    create(&c, "app/pg-alt", &first.to_string()).await;
+    c.rotate_secret()
+        .secret_id("app/pg-alt")
+        .rotation_lambda_arn(PG_ALTERNATING)
+        .send()
+        .await
+        .unwrap();
+    let current = value_of(&c, "app/pg-alt", "AWSCURRENT").await;
+    assert_eq!(current["username"], "svc_clone");
+    let clone_pw = current["password"].as_str().unwrap().to_owned();
+    assert!(cluster.logs_in("svc_clone", &clone_pw).await);
+    // The previous credential still works: applications holding it are not cut off.
+    assert!(cluster.logs_in("svc", "svc-old-pw").await);
+    assert_eq!(value_of(&c, "app/pg-alt", "AWSPREVIOUS").await, first);
+    // The next rotation goes back to the first user, with a new password.
+    c.rotate_secret()
+        .secret_id("app/pg-alt")
+        .send()
+        .await
+        .unwrap();
+    let next = value_of(&c, "app/pg-alt", "AWSCURRENT").await;
+    assert_eq!(next["username"], "svc");
+    let svc_pw = next["password"].as_str().unwrap();
+    assert!(cluster.logs_in("svc", svc_pw).await);
+    assert!(!cluster.logs_in("svc", "svc-old-pw").await);
+    assert!(cluster.logs_in("svc_clone", &clone_pw).await);
+}
