@@ -259,6 +259,15 @@ impl Service {
             Target::Secret(record) => {
                 let arn = record.arn();
                 keys.insert("secretsmanager:SecretId", arn.clone());
+                // The stored rotation function, on every action on the secret (AWS's
+                // resource key; docs/rotation.md).
+                if let Some(function) = record.rotation.as_ref().and_then(|r| r.lambda_arn.as_ref())
+                {
+                    keys.insert(
+                        "secretsmanager:resource/AllowRotationLambdaArn",
+                        function.clone(),
+                    );
+                }
                 for (key, value) in &record.tags {
                     keys.insert(&format!("aws:ResourceTag/{key}"), value.clone());
                     keys.insert(&format!("secretsmanager:ResourceTag/{key}"), value.clone());

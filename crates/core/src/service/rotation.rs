@@ -232,6 +232,7 @@ impl Service {
                     if !invocable(&arn) {
                         return Err(Error::AccessDenied(CANNOT_INVOKE.into()));
                     }
+                    self.authorize_invoke(who, &arn)?;
                     let mut next = stored.clone();
                     if pending.is_some() {
                         // The same token again: the client's retry of this rotation. It is
@@ -277,6 +278,21 @@ impl Service {
             )
             .await?;
         Ok(SecretRefOutput::of(&record, Some(token)))
+    }
+
+    /// The caller needs `lambda:InvokeFunction` on the function, as on AWS. The functions are
+    /// the operator's (not resources of an account), so only the caller's identity policies
+    /// decide, as for a resource of its own account; the root user may always.
+    fn authorize_invoke(&self, who: &(impl Authority + ?Sized), function: &str) -> Result<()> {
+        self.authorize(
+            who,
+            "lambda:InvokeFunction",
+            super::access::Target::Arn {
+                arn: function,
+                account: who.scope().account.as_str(),
+            },
+            |_| {},
+        )
     }
 
     /// CancelRotateSecret: RotationEnabled false, no further runs; the function ARN, the rules

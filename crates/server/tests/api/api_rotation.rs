@@ -1443,3 +1443,104 @@ async fn api_rotation_postgres_alternating_users_keep_a_working_credential() {
     assert!(!cluster.logs_in("svc", "svc-old-pw").await);
     assert!(cluster.logs_in("svc_clone", &clone_pw).await);
 }
+
+#[tokio::test]
+async fn api_rotation_iam_needs_invoke_and_honours_the_rotation_condition_keys() {
+    let (s, _f, c) = setup().await;
+    create(&c, "app/iam", r#"{"password":"p0"}"#).await;
+    let account = s.account.clone();
+    let user_arn = format!("arn:aws:iam::{account}:user/rotator");
+    // secretsmanager:* but no lambda:InvokeFunction.
+    let creds = s
+        .user("rotator", Some(&iam::allow(r#""secretsmanager:*""#, "*")))
+        .await;
+    let user = s.client_for(&creds);
+    assert_err(
+        user.rotate_secret()
+            .secret_id("app/iam")
+            .rotation_lambda_arn(RANDOM)
+            .send()
+            .await,
+        "AccessDeniedException",
+        &format!(
+            "User: {user_arn} is not authorized to perform: lambda:InvokeFunction on resource: \
+             {RANDOM} because no identity-based policy allows the lambda:InvokeFunction action"
+        ),
+    );
+    assert!(c
+        .describe_secret()
+        .secret_id("app/iam")
+        .send()
+        .await
+        .unwrap()
+        .rotation_enabled()
+        .is_none());
+    // Allowed to invoke only the random rotator, and to rotate only with it.
+    s.put_user_policy(
+        "rotator",
+        "p",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+                {{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}},
+                {{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"{RANDOM}"}},
+                {{"Effect":"Deny","Action":"secretsmanager:RotateSecret","Resource":"*",
+                  "Condition":{{"StringNotEquals":{{"secretsmanager:RotationLambdaARN":"{RANDOM}"}}}}}},
+                {{"Effect":"Deny","Action":"secretsmanager:RotateSecret","Resource":"*",
+                  "Condition":{{"Bool":{{"secretsmanager:ModifyRotationRules":"true"}}}}}},
+                {{"Effect":"Deny","Action":"secretsmanager:PutSecretValue","Resource":"*",
+                  "Condition":{{"StringEquals":{{"secretsmanager:resource/AllowRotationLambdaArn":"{RANDOM}"}}}}}}
+            ]}}"#
+        ),
+    )
+    .await;
+    let secret_arn = c
+        .describe_secret()
+        .secret_id("app/iam")
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    let denied = |action: &str| {
+        format!(
+            "User: {user_arn} is not authorized to perform: secretsmanager:{action} on resource: \
+             {secret_arn} with an explicit deny in an identity-based policy"
+        )
+    };
+    assert_err(
+        user.rotate_secret()
+            .secret_id("app/iam")
+            .rotation_lambda_arn(FUNCTION)
+            .send()
+            .await,
+        "AccessDeniedException",
+        &denied("RotateSecret"),
+    );
+    assert_err(
+        user.rotate_secret()
+            .secret_id("app/iam")
+            .rotation_lambda_arn(RANDOM)
+            .rotation_rules(days(3))
+            .send()
+            .await,
+        "AccessDeniedException",
+        &denied("RotateSecret"),
+    );
+    user.rotate_secret()
+        .secret_id("app/iam")
+        .rotation_lambda_arn(RANDOM)
+        .send()
+        .await
+        .unwrap();
+    // Once the secret's stored function is the random rotator, the resource key denies writes.
+    assert_err(
+        user.put_secret_value()
+            .secret_id("app/iam")
+            .secret_string("manual")
+            .send()
+            .await,
+        "AccessDeniedException",
+        &denied("PutSecretValue"),
+    );
+}
