@@ -299,3 +299,25 @@ pub fn reconcile(record: &mut SecretRecord) -> Option<String> {
     }
     Some(token)
 }
+
+/// A value written by hand (PutSecretValue or UpdateSecret making a new AWSCURRENT) counts as a
+/// rotation for day and rate schedules: the next window is computed from `now`.
+pub fn value_changed(record: &mut SecretRecord, version_id: &str, now: DateTime<Utc>) {
+    let became_current = record
+        .version(version_id)
+        .is_some_and(|v| v.has_stage(crate::names::AWSCURRENT));
+    let Some(rotation) = record.rotation.as_mut().filter(|r| r.enabled) else {
+        return;
+    };
+    if !became_current {
+        return;
+    }
+    if let Some(schedule) = rotation
+        .rules
+        .as_ref()
+        .and_then(|r| r.schedule().ok())
+        .filter(Schedule::counts_manual_changes)
+    {
+        rotation.window = schedule.next_window(now);
+    }
+}

@@ -148,6 +148,13 @@ impl Schedule {
         })
     }
 
+    /// Whether a new value written by hand counts as a rotation for the next window: for
+    /// AutomaticallyAfterDays and `rate()` schedules, not for `cron()` (AWS's
+    /// RotationRulesType documentation).
+    pub fn counts_manual_changes(&self) -> bool {
+        matches!(self.every, Every::Days(_) | Every::Hours(_))
+    }
+
     /// The AutomaticallyAfterDays AWS reports beside a ScheduleExpression: whole days between
     /// consecutive windows (the shortest gap), absent when windows come more than once a day.
     pub fn computed_days(&self) -> Option<i64> {

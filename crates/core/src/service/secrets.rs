@@ -294,6 +294,7 @@ impl Service {
                             sealed: self.seal_value(record, token, seal_key, value)?,
                         });
                         abandoned = crate::rotation::reconcile(record);
+                        crate::rotation::value_changed(record, token, now);
                         labels::prune(record, now);
                     }
                     record.last_changed = now;
@@ -389,6 +390,12 @@ impl Service {
                 }
                 record.deleted = Some(now);
                 record.deletion_due = Some(due);
+                // A rotation in progress stops (its labels stay, as CancelRotateSecret leaves
+                // them); RestoreSecret keeps the configuration, and the scheduler takes the
+                // pending rotation up again at its next window.
+                if let Some(rotation) = record.rotation.as_mut() {
+                    rotation.run = None;
+                }
                 Ok(())
             })
             .await?;

@@ -202,6 +202,7 @@ impl Service {
                         sealed: self.seal_value(record, token, key_id, value)?,
                     });
                     abandoned = crate::rotation::reconcile(record);
+                    crate::rotation::value_changed(record, token, now);
                     labels::prune(record, now);
                     record.last_changed = now;
                     Ok(())

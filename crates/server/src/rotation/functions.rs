@@ -190,6 +190,15 @@ impl Functions {
         self.by_arn.get(arn)
     }
 
+    /// The longest step timeout of any function (zero when none is configured).
+    pub fn longest_timeout(&self) -> Duration {
+        self.by_arn
+            .values()
+            .map(|f| f.timeout)
+            .max()
+            .unwrap_or_default()
+    }
+
     /// How many functions are configured.
     pub fn len(&self) -> usize {
         self.by_arn.len()

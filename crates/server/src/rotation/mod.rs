@@ -76,6 +76,8 @@ pub struct Rotation {
     audit: Audit,
     /// Runs by outcome.
     pub counters: Arc<RotationCounters>,
+    /// Runs driven in the background now (RotateSecret's, outside synchronous mode).
+    background: tokio::sync::watch::Sender<usize>,
 }
 
 /// How a run's drive ended on this node.
@@ -130,6 +132,11 @@ impl Rotation {
             audit: audit.clone(),
             counters: counters.clone(),
         }));
+        // A claim must outlast the longest step: the lease is renewed only between steps.
+        let longest = functions.longest_timeout();
+        let mut settings = settings;
+        let floor = chrono::Duration::from_std(longest * 2).unwrap_or(settings.lease);
+        settings.lease = settings.lease.max(floor);
         Arc::new(Self {
             service,
             functions,
@@ -137,6 +144,7 @@ impl Rotation {
             node: uuid::Uuid::new_v4().to_string(),
             audit,
             counters,
+            background: tokio::sync::watch::channel(0).0,
         })
     }
 
@@ -157,10 +165,19 @@ impl Rotation {
             self.claim_and_drive(&scope, &candidate).await;
         } else {
             let this = self.clone();
+            self.background.send_modify(|n| *n += 1);
             tokio::spawn(async move {
                 this.claim_and_drive(&scope, &candidate).await;
+                this.background.send_modify(|n| *n -= 1);
             });
         }
+    }
+
+    /// Waits until no run RotateSecret started is being driven in the background (tests, and
+    /// a shutdown that wants them finished).
+    pub async fn wait_idle(&self) {
+        let mut watch = self.background.subscribe();
+        let _ = watch.wait_for(|n| *n == 0).await;
     }
 
     /// Claims the secret's run if it is due, and drives it.

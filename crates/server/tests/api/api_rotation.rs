@@ -55,6 +55,10 @@ struct Function {
     notes: Mutex<HashMap<String, Value>>,
     /// The SDK client it calls coffer with (set once coffer is up).
     client: OnceLock<Client>,
+    /// Hold createSecret until `release` is notified (and say so on `entered`).
+    hold: std::sync::atomic::AtomicBool,
+    entered: tokio::sync::Notify,
+    release: tokio::sync::Notify,
 }
 
 impl Function {
@@ -66,6 +70,9 @@ impl Function {
             invocations: Mutex::new(Vec::new()),
             notes: Mutex::new(HashMap::new()),
             client: OnceLock::new(),
+            hold: std::sync::atomic::AtomicBool::new(false),
+            entered: tokio::sync::Notify::new(),
+            release: tokio::sync::Notify::new(),
         });
         let serving = function.clone();
         tokio::spawn(async move {
@@ -132,6 +139,10 @@ impl Function {
             event: event.clone(),
         });
         let step = event["Step"].as_str().unwrap_or_default().to_owned();
+        if step == "createSecret" && self.hold.load(std::sync::atomic::Ordering::SeqCst) {
+            self.entered.notify_one();
+            self.release.notified().await;
+        }
         let behaviour = *self.behaviour.lock().unwrap();
         let result = match behaviour {
             Behaviour::Noop => Ok(()),
@@ -308,6 +319,13 @@ impl Function {
 /// A coffer whose rotation functions are the test function and the built-in `random`, with
 /// synchronous rotation (RotateSecret answers when its run has ended).
 async fn setup() -> (TestServer, Arc<Function>, Client) {
+    setup_with(|_| {}).await
+}
+
+/// [`setup`], the configuration adjusted after.
+async fn setup_with(
+    adjust: impl FnOnce(&mut coffer_server::Config),
+) -> (TestServer, Arc<Function>, Client) {
     let function = Function::start().await;
     let url = function.url();
     let server = start_with(|c| {
@@ -319,6 +337,7 @@ async fn setup() -> (TestServer, Arc<Function>, Client) {
         );
         c.rotation_synchronous = Some(true);
         c.rotation_interval_secs = 0;
+        adjust(c);
     })
     .await;
     let client = server.client();
@@ -1543,4 +1562,105 @@ async fn api_rotation_iam_needs_invoke_and_honours_the_rotation_condition_keys()
         "AccessDeniedException",
         &denied("PutSecretValue"),
     );
+}
+
+#[tokio::test]
+async fn api_rotation_real_mode_answers_before_the_function_runs() {
+    let (s, f, c) = setup_with(|c| c.rotation_synchronous = Some(false)).await;
+    let old = create(&c, "app/async", r#"{"password":"p0"}"#).await;
+    f.hold.store(true, std::sync::atomic::Ordering::SeqCst);
+    let token = token();
+    // RotateSecret answers while the function is still inside createSecret.
+    c.rotate_secret()
+        .secret_id("app/async")
+        .client_request_token(&token)
+        .rotation_lambda_arn(FUNCTION)
+        .send()
+        .await
+        .unwrap();
+    f.entered.notified().await;
+    let mut pending = vec![
+        (old.clone(), vec!["AWSCURRENT".to_owned()]),
+        (token.clone(), vec!["AWSPENDING".to_owned()]),
+    ];
+    pending.sort();
+    assert_eq!(stages(&c, "app/async").await, pending);
+    // Another rotation meanwhile: the one in progress is not complete.
+    assert_err(
+        c.rotate_secret().secret_id("app/async").send().await,
+        "InvalidRequestException",
+        MSG_NOT_COMPLETE,
+    );
+    f.release.notify_one();
+    s.server.rotation.wait_idle().await;
+    let mut done = vec![
+        (old, vec!["AWSPREVIOUS".to_owned()]),
+        (token, vec!["AWSCURRENT".to_owned()]),
+    ];
+    done.sort();
+    assert_eq!(stages(&c, "app/async").await, done);
+}
+
+#[tokio::test]
+async fn api_rotation_a_manual_value_moves_the_next_window_of_day_schedules() {
+    let clock = Arc::new(coffer_core::clock::ManualClock::new(Utc::now()));
+    let s = start_clocked(
+        |c| {
+            c.rotation_functions = coffer_server::rotation::functions::FunctionList(
+                coffer_server::rotation::functions::parse_list(&format!("{RANDOM}=builtin:random"))
+                    .unwrap(),
+            );
+            c.rotation_interval_secs = 0;
+        },
+        clock.clone(),
+    )
+    .await;
+    let c = s.client();
+    c.create_secret().name("app/manual").send().await.unwrap();
+    c.rotate_secret()
+        .secret_id("app/manual")
+        .rotation_lambda_arn(RANDOM)
+        .rotation_rules(days(3))
+        .rotate_immediately(false)
+        .send()
+        .await
+        .unwrap();
+    let scope = coffer_core::names::Scope {
+        account: coffer_core::names::AccountId::parse(&s.account).unwrap(),
+        region: coffer_core::names::Region::parse("us-east-1").unwrap(),
+    };
+    let service = &s.server.service;
+    let before = service
+        .describe_secret(&scope, "app/manual")
+        .await
+        .unwrap()
+        .rotation
+        .unwrap()
+        .next_rotation_date()
+        .unwrap();
+    clock.advance(Duration::days(2));
+    service
+        .put_secret_value(
+            &scope,
+            coffer_core::service::PutSecretValueInput {
+                secret_id: "app/manual".into(),
+                client_request_token: Some(token()),
+                value: Some(coffer_core::model::SecretValue::String(
+                    zeroize::Zeroizing::new("by hand".into()),
+                )),
+                version_stages: None,
+                rotation_token: None,
+            },
+        )
+        .await
+        .unwrap();
+    let after = service
+        .describe_secret(&scope, "app/manual")
+        .await
+        .unwrap()
+        .rotation
+        .unwrap()
+        .next_rotation_date()
+        .unwrap();
+    assert_eq!(after - before, Duration::days(2));
 }
