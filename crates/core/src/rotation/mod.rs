@@ -206,6 +206,10 @@ pub struct RotationState {
     pub last_rotated: Option<DateTime<Utc>>,
     /// The next window, while enabled.
     pub window: Option<Window>,
+    /// Where in the window the scheduler starts the secret's rotation, in seconds after its
+    /// start: a stable spread (from the secret's id) within the window's first hour, so that
+    /// many secrets on one schedule do not all start at one instant.
+    pub jitter_secs: u32,
     /// The value-less AWSPENDING version, until filled or abandoned.
     pub placeholder: Option<Placeholder>,
     /// The live or failed run, if any.
@@ -236,8 +240,30 @@ impl RotationState {
         if !self.enabled {
             return None;
         }
-        self.window.map(|w| w.start)
+        self.window_due()
     }
+
+    /// When the scheduler starts a rotation in the next window: its start plus the jitter.
+    pub fn window_due(&self) -> Option<DateTime<Utc>> {
+        self.window
+            .map(|w| w.start + chrono::Duration::seconds(i64::from(self.jitter_secs)))
+    }
+
+    /// Sets the next window, and the secret's place in it (see `jitter_secs`).
+    pub fn set_window(&mut self, window: Option<Window>, secret_id: &str) {
+        self.window = window;
+        self.jitter_secs = window.map_or(0, |w| jitter(secret_id, w));
+    }
+}
+
+/// A stable offset for `secret_id` within the first hour of `window` (or the whole window, when
+/// shorter): FNV-1a of the id, so every node computes the same.
+fn jitter(secret_id: &str, window: Window) -> u32 {
+    let span = (window.end - window.start).num_seconds().clamp(1, 3600);
+    let hash = secret_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    u32::try_from(hash % u64::try_from(span).unwrap_or(1)).unwrap_or(0)
 }
 
 /// The version id a rotation is pending on: the placeholder's, or a version carrying
@@ -306,18 +332,56 @@ pub fn value_changed(record: &mut SecretRecord, version_id: &str, now: DateTime<
     let became_current = record
         .version(version_id)
         .is_some_and(|v| v.has_stage(crate::names::AWSCURRENT));
-    let Some(rotation) = record.rotation.as_mut().filter(|r| r.enabled) else {
-        return;
-    };
     if !became_current {
         return;
     }
+    let id = record.id.clone();
+    let Some(rotation) = record.rotation.as_mut().filter(|r| r.enabled) else {
+        return;
+    };
     if let Some(schedule) = rotation
         .rules
         .as_ref()
         .and_then(|r| r.schedule().ok())
         .filter(Schedule::counts_manual_changes)
     {
-        rotation.window = schedule.next_window(now);
+        rotation.set_window(schedule.next_window(now), &id);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn jitter_is_stable_spread_and_inside_the_windows_first_hour() {
+        let start = Utc.with_ymd_and_hms(2026, 3, 5, 0, 0, 0).unwrap();
+        let day = Window {
+            start,
+            end: start + chrono::Duration::days(1),
+        };
+        let short = Window {
+            start,
+            end: start + chrono::Duration::minutes(10),
+        };
+        let ids: Vec<String> = (0..200).map(|i| format!("secret-{i}")).collect();
+        let offsets: std::collections::HashSet<u32> =
+            ids.iter().map(|id| jitter(id, day)).collect();
+        assert!(offsets.iter().all(|o| *o < 3600));
+        assert!(offsets.len() > 150, "spread: {}", offsets.len());
+        assert_eq!(jitter("secret-1", day), jitter("secret-1", day));
+        assert!(ids.iter().all(|id| jitter(id, short) < 600));
+        let mut state = RotationState {
+            enabled: true,
+            ..RotationState::default()
+        };
+        state.set_window(Some(day), "secret-7");
+        assert_eq!(
+            state.due(),
+            Some(start + chrono::Duration::seconds(i64::from(jitter("secret-7", day))))
+        );
     }
 }

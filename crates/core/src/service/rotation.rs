@@ -53,7 +53,8 @@ pub struct RotateSecretInput {
 }
 
 /// A run claimed by a node: what it needs to drive the steps, and the fence its writes carry.
-#[derive(Debug, Clone)]
+/// `Debug` leaves the RotationToken out.
+#[derive(Clone)]
 pub struct Claim {
     /// The secret's scope.
     pub scope: Scope,
@@ -75,6 +76,21 @@ pub struct Claim {
     pub fence: u64,
     /// The event's RotationToken (only its hash is stored).
     pub rotation_token: Arc<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claim")
+            .field("secret_arn", &self.secret_arn)
+            .field("lambda_arn", &self.lambda_arn)
+            .field("token", &self.token)
+            .field("mode", &self.mode)
+            .field("next_step", &self.next_step)
+            .field("attempt", &self.attempt)
+            .field("fence", &self.fence)
+            .field("rotation_token", &"<redacted>")
+            .finish()
+    }
 }
 
 /// How a run ended or goes on after a failed step.
@@ -258,7 +274,7 @@ impl Service {
                         (None, Some(rules)) => rules.schedule().ok(),
                         (None, None) => None,
                     };
-                    next.window = schedule.and_then(|s| s.next_window(now));
+                    next.set_window(schedule.and_then(|s| s.next_window(now)), &record.id);
                     if immediately {
                         next.placeholder = Some(Placeholder {
                             version_id: token.clone(),
@@ -375,8 +391,8 @@ impl Service {
                         run.state == RunState::Running
                     }
                     None => {
-                        let due =
-                            rotation.enabled && rotation.window.is_some_and(|w| w.start <= now);
+                        let due = rotation.enabled
+                            && rotation.window_due().is_some_and(|start| start <= now);
                         if !due {
                             return Ok(());
                         }
@@ -565,15 +581,17 @@ impl Service {
                     for version in &mut record.versions {
                         version.stages.retain(|s| s != AWSPENDING);
                     }
+                    let id = record.id.clone();
                     if let Some(rotation) = record.rotation.as_mut() {
                         rotation.placeholder = None;
                         rotation.run = None;
                         rotation.last_rotated = Some(now);
-                        rotation.window = rotation
+                        let window = rotation
                             .rules
                             .as_ref()
                             .and_then(|r| r.schedule().ok())
                             .and_then(|s| s.next_window(now));
+                        rotation.set_window(window, &id);
                     }
                     labels::prune(record, now);
                     record.last_changed = now;
@@ -671,6 +689,8 @@ impl Service {
                             start,
                             end: end.max(start + Duration::hours(1)),
                         });
+                        // The operator asked for now: no spread.
+                        rotation.jitter_secs = 0;
                         changed = true;
                     }
                 }

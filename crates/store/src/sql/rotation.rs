@@ -21,6 +21,8 @@ struct Stored {
     last_rotated_ms: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     window: Option<(i64, i64)>,
+    #[serde(default)]
+    jitter_secs: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     placeholder: Option<(String, i64)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +77,7 @@ pub(crate) fn encode(state: Option<&RotationState>) -> Option<String> {
         }),
         last_rotated_ms: opt_ms(state.last_rotated),
         window: state.window.map(|w| (millis(w.start), millis(w.end))),
+        jitter_secs: state.jitter_secs,
         placeholder: state
             .placeholder
             .as_ref()
@@ -139,6 +142,7 @@ pub(crate) fn decode(text: Option<&str>) -> Result<Option<RotationState>> {
             start: from_millis(s),
             end: from_millis(e),
         }),
+        jitter_secs: stored.jitter_secs,
         placeholder: stored.placeholder.map(|(version_id, created)| Placeholder {
             version_id,
             created: from_millis(created),
