@@ -106,6 +106,8 @@ pub struct Config {
     /// RotateSecret runs the rotation to its end before answering, and a failed step ends the
     /// run at once (default: on in dev mode, off otherwise).
     pub rotation_synchronous: Option<bool>,
+    /// Where a notice of each rotation's final failure is POSTed as JSON (`http://host:port/path`).
+    pub rotation_notify_url: Option<String>,
 }
 
 /// The log lines' format.
@@ -167,6 +169,7 @@ impl std::fmt::Debug for Config {
             .field("rotation_lease_secs", &self.rotation_lease_secs)
             .field("rotation_max_attempts", &self.rotation_max_attempts)
             .field("rotation_synchronous", &self.rotation_synchronous)
+            .field("rotation_notify_url", &self.rotation_notify_url)
             .finish()
     }
 }
@@ -238,7 +241,7 @@ fn take_root_key_from_environment() -> Option<RootKeyText> {
 
 /// Every configuration key read from `COFFER_<KEY>` environment variables through figment
 /// (`root_key` is read apart, by [`take_root_key_from_environment`]).
-const KEYS: [&str; 33] = [
+const KEYS: [&str; 34] = [
     "dev",
     "listen",
     "data_dir",
@@ -272,6 +275,7 @@ const KEYS: [&str; 33] = [
     "rotation_lease_secs",
     "rotation_max_attempts",
     "rotation_synchronous",
+    "rotation_notify_url",
 ];
 
 /// The audit file's name inside the data directory, by default.
@@ -328,6 +332,7 @@ impl Default for Config {
             rotation_lease_secs: 300,
             rotation_max_attempts: 5,
             rotation_synchronous: None,
+            rotation_notify_url: None,
         }
     }
 }

@@ -298,6 +298,13 @@ pub async fn start_with_clock(
         })?;
     let functions = rotation::functions::Functions::new(&config.rotation_functions.0)
         .map_err(StartError::Config)?;
+    if let Some(url) = &config.rotation_notify_url {
+        if !url.starts_with("http://") || url.contains('@') {
+            return Err(StartError::Config(
+                "rotation_notify_url must be http://host:port[/path]".into(),
+            ));
+        }
+    }
     if !functions.is_empty() {
         tracing::info!(count = functions.len(), "rotation functions configured");
     }
@@ -313,6 +320,7 @@ pub async fn start_with_clock(
                 max_attempts: config.rotation_max_attempts.max(1),
                 ..coffer_core::service::RetryPolicy::default()
             },
+            notify_url: config.rotation_notify_url.clone(),
             ..rotation::Settings::default()
         },
         audit.clone(),

@@ -60,6 +60,12 @@ pub async fn invoke(
 
 async fn invoke_inner(authority: &str, path: &str, event: &Event<'_>) -> Result<(), String> {
     let body = serde_json::to_vec(event).map_err(|e| format!("cannot encode the event: {e}"))?;
+    post(authority, path, body).await
+}
+
+/// POSTs a JSON body and reads the answer as Lambda reports success and failure (also the
+/// final-failure notice of `rotation_notify_url`).
+pub async fn post(authority: &str, path: &str, body: Vec<u8>) -> Result<(), String> {
     let stream = tokio::net::TcpStream::connect(authority)
         .await
         .map_err(|e| format!("cannot connect to the function at {authority}: {e}"))?;
@@ -119,7 +125,7 @@ fn describe(body: &[u8]) -> Option<String> {
 }
 
 /// At most 512 characters on one line.
-fn cut(text: &str) -> String {
+pub fn cut(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(512)

@@ -38,6 +38,8 @@ pub struct Settings {
     pub retry: RetryPolicy,
     /// Most runs one scheduler tick drives at once on this node.
     pub concurrency: usize,
+    /// Where a notice of each final failure is POSTed (`http://host:port/path`), if anywhere.
+    pub notify_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -47,6 +49,7 @@ impl Default for Settings {
             lease: chrono::Duration::minutes(5),
             retry: RetryPolicy::default(),
             concurrency: 8,
+            notify_url: None,
         }
     }
 }
@@ -314,6 +317,7 @@ impl Rotation {
                         Some(error),
                     )
                     .await;
+                self.notify(claim, error).await;
                 Driven::Failed(error.to_owned())
             }
             Ok(FailOutcome::Fenced) => self.fenced(),
@@ -321,6 +325,42 @@ impl Rotation {
                 tracing::error!(error = %e, "cannot record a rotation failure");
                 Driven::Failed(error.to_owned())
             }
+        }
+    }
+
+    /// POSTs the final-failure notice to `notify_url`, if configured: the secret's ARN, the
+    /// version, the attempt and the error (never a value). A notice that cannot be delivered is
+    /// logged; the run's state and the audit trail hold the failure regardless.
+    async fn notify(&self, claim: &Claim, error: &str) {
+        let Some(url) = &self.settings.notify_url else {
+            return;
+        };
+        let Some((authority, path)) =
+            url.strip_prefix("http://")
+                .map(|rest| match rest.find('/') {
+                    Some(i) => (&rest[..i], &rest[i..]),
+                    None => (rest, "/"),
+                })
+        else {
+            return;
+        };
+        let notice = Notice {
+            event: "RotationFailed",
+            secret_arn: &claim.secret_arn,
+            version_id: &claim.token,
+            attempt: claim.attempt,
+            error,
+        };
+        let Ok(body) = serde_json::to_vec(&notice) else {
+            return;
+        };
+        let sent = tokio::time::timeout(
+            Duration::from_secs(10),
+            lambda_http::post(authority, path, body),
+        )
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
+            tracing::warn!(secret = %claim.secret_arn, "the rotation failure notice could not be delivered");
         }
     }
 
@@ -349,6 +389,21 @@ impl Rotation {
             }
         }
     }
+}
+
+/// The final-failure notice POSTed to `rotation_notify_url`.
+#[derive(serde::Serialize)]
+struct Notice<'a> {
+    #[serde(rename = "Event")]
+    event: &'static str,
+    #[serde(rename = "SecretARN")]
+    secret_arn: &'a str,
+    #[serde(rename = "VersionId")]
+    version_id: &'a str,
+    #[serde(rename = "Attempt")]
+    attempt: u32,
+    #[serde(rename = "Error")]
+    error: &'a str,
 }
 
 /// One secret's rotation as operators see it (`coffer admin rotation list`, the gauges).

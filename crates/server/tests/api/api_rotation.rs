@@ -134,6 +134,11 @@ impl Function {
     }
 
     async fn handle(&self, path: String, event: Value) -> hyper::Response<Full<Bytes>> {
+        if !path.ends_with("/invocations") {
+            // Not an invocation: a notice (rotation_notify_url).
+            self.record(&path, event);
+            return hyper::Response::new(Full::new(Bytes::new()));
+        }
         self.invocations.lock().unwrap().push(Invocation {
             path,
             event: event.clone(),
@@ -319,12 +324,12 @@ impl Function {
 /// A coffer whose rotation functions are the test function and the built-in `random`, with
 /// synchronous rotation (RotateSecret answers when its run has ended).
 async fn setup() -> (TestServer, Arc<Function>, Client) {
-    setup_with(|_| {}).await
+    setup_with(|_, _| {}).await
 }
 
 /// [`setup`], the configuration adjusted after.
 async fn setup_with(
-    adjust: impl FnOnce(&mut coffer_server::Config),
+    adjust: impl FnOnce(&mut coffer_server::Config, &str),
 ) -> (TestServer, Arc<Function>, Client) {
     let function = Function::start().await;
     let url = function.url();
@@ -337,7 +342,7 @@ async fn setup_with(
         );
         c.rotation_synchronous = Some(true);
         c.rotation_interval_secs = 0;
-        adjust(c);
+        adjust(c, &url);
     })
     .await;
     let client = server.client();
@@ -600,7 +605,8 @@ async fn api_rotation_template_function_rotates_end_to_end() {
 
 #[tokio::test]
 async fn api_rotation_failing_step_keeps_pending_and_blocks_the_next_rotation() {
-    let (s, f, c) = setup().await;
+    let (s, f, c) =
+        setup_with(|c, url| c.rotation_notify_url = Some(format!("{url}/notify"))).await;
     let old = create(&c, "app/failing", r#"{"password":"p0"}"#).await;
     f.set(Behaviour::FailAt("setSecret"));
     let token = token();
@@ -650,6 +656,22 @@ async fn api_rotation_failing_step_keeps_pending_and_blocks_the_next_rotation() 
     assert_eq!(
         failed[0]["errorMessage"],
         "setSecret: ValueError: the test function fails setSecret"
+    );
+    // The operator's notice of the final failure.
+    let arn = c
+        .describe_secret()
+        .secret_id("app/failing")
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        f.note("/notify"),
+        serde_json::json!({"Event": "RotationFailed", "SecretARN": arn, "VersionId": token,
+                           "Attempt": 1,
+                           "Error": "setSecret: ValueError: the test function fails setSecret"})
     );
     // CancelRotateSecret: disabled, config and labels kept, the pending version named.
     let cancelled = c
@@ -1566,7 +1588,7 @@ async fn api_rotation_iam_needs_invoke_and_honours_the_rotation_condition_keys()
 
 #[tokio::test]
 async fn api_rotation_real_mode_answers_before_the_function_runs() {
-    let (s, f, c) = setup_with(|c| c.rotation_synchronous = Some(false)).await;
+    let (s, f, c) = setup_with(|c, _| c.rotation_synchronous = Some(false)).await;
     let old = create(&c, "app/async", r#"{"password":"p0"}"#).await;
     f.hold.store(true, std::sync::atomic::Ordering::SeqCst);
     let token = token();
