@@ -204,6 +204,11 @@ pub struct RotationState {
     pub rules: Option<RotationRules>,
     /// LastRotatedDate: the last successful rotation.
     pub last_rotated: Option<DateTime<Utc>>,
+    /// ExternalSecretRotationMetadata, as given (saved and shown; coffer's rotators do not
+    /// read it).
+    pub external_metadata: Vec<(String, String)>,
+    /// ExternalSecretRotationRoleArn, as given (saved and shown).
+    pub external_role_arn: Option<String>,
     /// The next window, while enabled.
     pub window: Option<Window>,
     /// Where in the window the scheduler starts the secret's rotation, in seconds after its

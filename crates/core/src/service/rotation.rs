@@ -50,6 +50,10 @@ pub struct RotateSecretInput {
     pub rotation_rules: Option<RotationRules>,
     /// RotateImmediately (default true).
     pub rotate_immediately: Option<bool>,
+    /// ExternalSecretRotationMetadata (replaces the stored list when given).
+    pub external_metadata: Option<Vec<(String, String)>>,
+    /// ExternalSecretRotationRoleArn (replaces the stored one when given).
+    pub external_role_arn: Option<String>,
 }
 
 /// A run claimed by a node: what it needs to drive the steps, and the fence its writes carry.
@@ -223,6 +227,9 @@ impl Service {
                 "secretsmanager:RotateImmediately",
                 if immediately { "true" } else { "false" },
             );
+            if let Some(role) = &input.external_role_arn {
+                keys.insert("secretsmanager:ExternalSecretRotationRoleArn", role.clone());
+            }
         };
         let record = self
             .update_authorized(
@@ -268,6 +275,12 @@ impl Service {
                     next.lambda_arn = Some(arn);
                     if let Some(rules) = &input.rotation_rules {
                         next.rules = Some(rules.clone());
+                    }
+                    if let Some(metadata) = &input.external_metadata {
+                        next.external_metadata = metadata.clone();
+                    }
+                    if input.external_role_arn.is_some() {
+                        next.external_role_arn = input.external_role_arn.clone();
                     }
                     let schedule = match (&schedule, &next.rules) {
                         (Some(s), _) => Some(s.clone()),

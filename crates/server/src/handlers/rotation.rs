@@ -7,8 +7,8 @@ use coffer_core::rotation::RotationRules as DomainRules;
 use coffer_core::service::RotateSecretInput;
 use coffer_core::Error;
 use coffer_protocol::shapes::{
-    CancelRotateSecretRequest, CancelRotateSecretResponse, RotateSecretRequest,
-    RotateSecretResponse, RotationRules,
+    CancelRotateSecretRequest, CancelRotateSecretResponse, ExternalSecretRotationMetadataItem,
+    RotateSecretRequest, RotateSecretResponse, RotationRules,
 };
 
 use super::{epoch, Ctx};
@@ -29,6 +29,13 @@ pub async fn rotate_secret(
             schedule_expression: r.schedule_expression,
         }),
         rotate_immediately: request.rotate_immediately,
+        external_metadata: request.external_secret_rotation_metadata.map(|items| {
+            items
+                .into_iter()
+                .map(|i| (i.key.unwrap_or_default(), i.value.unwrap_or_default()))
+                .collect()
+        }),
+        external_role_arn: request.external_secret_rotation_role_arn,
     };
     let rotation = ctx.rotation.clone();
     let out = ctx
@@ -88,6 +95,10 @@ pub struct RotationFields {
     pub rules: Option<RotationRules>,
     /// LastRotatedDate.
     pub last_rotated: Option<f64>,
+    /// ExternalSecretRotationMetadata, when some was given.
+    pub external_metadata: Option<Vec<ExternalSecretRotationMetadataItem>>,
+    /// ExternalSecretRotationRoleArn, when given.
+    pub external_role_arn: Option<String>,
     /// NextRotationDate.
     pub next_rotation: Option<f64>,
 }
@@ -101,6 +112,8 @@ pub fn rotation_fields(record: &SecretRecord) -> RotationFields {
             rules: None,
             last_rotated: None,
             next_rotation: None,
+            external_metadata: None,
+            external_role_arn: None,
         };
     };
     RotationFields {
@@ -118,5 +131,16 @@ pub fn rotation_fields(record: &SecretRecord) -> RotationFields {
         }),
         last_rotated: rotation.last_rotated.map(epoch),
         next_rotation: rotation.next_rotation_date().map(epoch),
+        external_metadata: (!rotation.external_metadata.is_empty()).then(|| {
+            rotation
+                .external_metadata
+                .iter()
+                .map(|(k, v)| ExternalSecretRotationMetadataItem {
+                    key: Some(k.clone()),
+                    value: Some(v.clone()),
+                })
+                .collect()
+        }),
+        external_role_arn: rotation.external_role_arn.clone(),
     }
 }

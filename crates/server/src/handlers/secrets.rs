@@ -109,6 +109,8 @@ pub async fn describe_secret(
         rotation_rules: rotation.rules,
         last_rotated_date: rotation.last_rotated,
         next_rotation_date: rotation.next_rotation,
+        external_secret_rotation_metadata: rotation.external_metadata,
+        external_secret_rotation_role_arn: rotation.external_role_arn,
         ..DescribeSecretResponse::default()
     })
 }
@@ -196,6 +198,8 @@ fn list_entry(record: &SecretRecord) -> SecretListEntry {
         rotation_rules: rotation.rules,
         last_rotated_date: rotation.last_rotated,
         next_rotation_date: rotation.next_rotation,
+        external_secret_rotation_metadata: rotation.external_metadata,
+        external_secret_rotation_role_arn: rotation.external_role_arn,
         ..SecretListEntry::default()
     }
 }

@@ -984,12 +984,30 @@ async fn api_rotation_builtin_random_changes_only_the_password() {
         r#"{"engine":"postgres","username":"u","password":"p0"}"#,
     )
     .await;
+    let item = aws_sdk_secretsmanager::types::ExternalSecretRotationMetadataItem::builder()
+        .key("team")
+        .value("payments")
+        .build();
     c.rotate_secret()
         .secret_id("app/random")
         .rotation_lambda_arn(RANDOM)
+        .external_secret_rotation_metadata(item.clone())
+        .external_secret_rotation_role_arn("arn:aws:iam::111122223333:role/rotation")
         .send()
         .await
         .unwrap();
+    // Saved and shown as given.
+    let d = c
+        .describe_secret()
+        .secret_id("app/random")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.external_secret_rotation_metadata(), [item]);
+    assert_eq!(
+        d.external_secret_rotation_role_arn(),
+        Some("arn:aws:iam::111122223333:role/rotation")
+    );
     let value: Value = serde_json::from_str(
         c.get_secret_value()
             .secret_id("app/random")

@@ -245,8 +245,8 @@ async fn configure(service: &Service, scope: &Scope, name: &str) {
                     automatically_after_days: Some(1),
                     ..Default::default()
                 }),
-                // No value copy to test on: the scheduler's run is the only one.
                 rotate_immediately: Some(false),
+                ..Default::default()
             },
             &|_| true,
         )

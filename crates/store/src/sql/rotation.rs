@@ -19,6 +19,10 @@ struct Stored {
     rules: Option<StoredRules>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_rotated_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    external_metadata: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    external_role_arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     window: Option<(i64, i64)>,
     #[serde(default)]
@@ -76,6 +80,8 @@ pub(crate) fn encode(state: Option<&RotationState>) -> Option<String> {
             expression: r.schedule_expression.clone(),
         }),
         last_rotated_ms: opt_ms(state.last_rotated),
+        external_metadata: state.external_metadata.clone(),
+        external_role_arn: state.external_role_arn.clone(),
         window: state.window.map(|w| (millis(w.start), millis(w.end))),
         jitter_secs: state.jitter_secs,
         placeholder: state
@@ -138,6 +144,8 @@ pub(crate) fn decode(text: Option<&str>) -> Result<Option<RotationState>> {
             schedule_expression: r.expression,
         }),
         last_rotated: stored.last_rotated_ms.map(from_millis),
+        external_metadata: stored.external_metadata,
+        external_role_arn: stored.external_role_arn,
         window: stored.window.map(|(s, e)| Window {
             start: from_millis(s),
             end: from_millis(e),
