@@ -252,6 +252,12 @@ impl Service {
                     if pending.as_deref().is_some_and(|p| p != token) {
                         return Err(Error::InvalidRequest(PREVIOUS_NOT_COMPLETE.into()));
                     }
+                    // A token that names a version already (a finished rotation's, a value's)
+                    // cannot become the new version's id (coffer decides: AWS's answer to a
+                    // reused token is not published; this is its answer on the other writes).
+                    if pending.is_none() && record.version(&token).is_some() {
+                        return Err(Error::VersionExists(token.clone(), record.arn()));
+                    }
                     if !invocable(&arn) {
                         return Err(Error::AccessDenied(CANNOT_INVOKE.into()));
                     }

@@ -584,6 +584,16 @@ async fn api_rotation_template_function_rotates_end_to_end() {
         d.next_rotation_date().unwrap().secs(),
         expected_next.timestamp()
     );
+    // The finished rotation's token cannot start another one.
+    assert_err(
+        c.rotate_secret()
+            .secret_id("app/db")
+            .client_request_token(&token)
+            .send()
+            .await,
+        "ResourceExistsException",
+        &msg_token_in_use(&token, &arn),
+    );
     // ListSecrets carries the same fields.
     let listed = c.list_secrets().send().await.unwrap();
     let entry = &listed.secret_list()[0];
