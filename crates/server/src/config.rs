@@ -565,6 +565,56 @@ mod tests {
 
     #[test]
     #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type.
+    fn rotation_functions_come_from_file_tables_or_the_environment() {
+        use crate::rotation::functions::FunctionConfig;
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[[rotation_functions]]\n\
+                 arn = \"arn:aws:lambda:us-east-1:111122223333:function:a\"\n\
+                 url = \"http://127.0.0.1:9000\"\n\
+                 timeout_secs = 30\n\
+                 [[rotation_functions]]\n\
+                 arn = \"arn:aws:lambda:us-east-1:111122223333:function:b\"\n\
+                 url = \"builtin:random\"\n",
+            )?;
+            let file = Some(std::path::Path::new("c.toml"));
+            let config = Config::load(file, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(
+                config.rotation_functions.0,
+                [
+                    FunctionConfig {
+                        arn: "arn:aws:lambda:us-east-1:111122223333:function:a".into(),
+                        url: "http://127.0.0.1:9000".into(),
+                        timeout_secs: Some(30),
+                    },
+                    FunctionConfig {
+                        arn: "arn:aws:lambda:us-east-1:111122223333:function:b".into(),
+                        url: "builtin:random".into(),
+                        timeout_secs: None,
+                    },
+                ]
+            );
+            // The environment's list replaces the file's.
+            jail.set_env(
+                "COFFER_ROTATION_FUNCTIONS",
+                "arn:aws:lambda:us-east-1:111122223333:function:c=http://127.0.0.1:9001/base",
+            );
+            let config = Config::load(file, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(
+                config.rotation_functions.0,
+                [FunctionConfig {
+                    arn: "arn:aws:lambda:us-east-1:111122223333:function:c".into(),
+                    url: "http://127.0.0.1:9001/base".into(),
+                    timeout_secs: None,
+                }]
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type.
     fn database_comes_from_file_environment_or_flag() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("c.toml", "database = \"postgres://file/db\"\n")?;
