@@ -228,7 +228,7 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
         ),
         row(
             "RotateSecret",
-            "wrong JSON type > not supported",
+            "wrong JSON type > no token",
             json!({"SecretId": MISSING, "RotateImmediately": "yes"}),
             "SerializationException",
             MSG_WRONG_TYPE,
@@ -415,7 +415,7 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
         ),
         row(
             "CancelRotateSecret",
-            "model (SecretId 2049) > not supported",
+            "model (SecretId 2049) > not found",
             json!({"SecretId": long_id}),
             "ValidationException",
             id_too_long.clone(),
@@ -581,7 +581,7 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
         .by(Caller::Nobody),
         row(
             "RotateSecret",
-            "rules and schedule > not found",
+            "rotation frequency and schedule > not found",
             json!({"SecretId": MISSING, "ClientRequestToken": NO_VERSION,
                    "RotationRules": {"AutomaticallyAfterDays": 7,
                    "ScheduleExpression": "rate(7 days)"}}),
@@ -592,7 +592,7 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
         // for a missing secret and before the rules (AWS-BEHAVIOUR.md): a stateless rule.
         row(
             "RotateSecret",
-            "no token > rules and schedule > not found",
+            "no token > rotation frequency and schedule > not found",
             json!({"SecretId": MISSING, "RotationRules": {"AutomaticallyAfterDays": 7,
                    "ScheduleExpression": "rate(7 days)"}}),
             "InvalidParameterException",
