@@ -36,6 +36,10 @@ const FUNCTION: &str = "arn:aws:lambda:us-east-1:111122223333:function:cluster-r
 #[derive(Default)]
 struct Function {
     service: OnceLock<Arc<Service>>,
+    /// A step that never returns while set (the node invoking it is about to die).
+    hold: Mutex<Option<String>>,
+    /// Told when the held step is entered.
+    entered: tokio::sync::Notify,
     in_flight: Mutex<HashMap<String, usize>>,
     overlaps: Mutex<usize>,
     calls: Mutex<HashMap<(String, String), usize>>,
@@ -101,6 +105,10 @@ impl Function {
             .or_default() += 1;
         // Give other nodes the chance to overlap, were they to claim the same run.
         tokio::task::yield_now().await;
+        if self.hold.lock().unwrap().as_deref() == Some(step.as_str()) {
+            self.entered.notify_one();
+            std::future::pending::<()>().await;
+        }
         let result = self.template(event).await;
         *self.in_flight.lock().unwrap().get_mut(&arn).unwrap() -= 1;
         result
@@ -414,4 +422,150 @@ async fn a_node_gone_mid_run_is_taken_over_after_its_lease_and_fenced_out() {
     for node in cluster.nodes {
         node.shutdown().await;
     }
+}
+
+/// A node process killed with SIGKILL in the middle of a run: another node (in-process, its
+/// clock moved past the lease, still within SigV4's 15 minutes) resumes the run at the step the
+/// dead node had not finished, and completes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_killed_mid_run_is_taken_over_after_its_lease() {
+    let _exclusive = crate::EXCLUSIVE.lock().await;
+    let Some(scratch) = crate::common::pg::scratch().await else {
+        return;
+    };
+    let (function, port) = Function::start().await;
+    let key = coffer_core::crypto::Keyring::generate_root_key().unwrap();
+    let root_key = base64::engine::general_purpose::STANDARD.encode(key.as_ref());
+    // Node A: the real binary, which the test kills.
+    let dir_a = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+        .arg(scratch.url())
+        .arg("--data-dir")
+        .arg(dir_a.path())
+        .env("COFFER_ROOT_KEY", &root_key)
+        .env(
+            "COFFER_ROTATION_FUNCTIONS",
+            format!("{FUNCTION}=http://127.0.0.1:{port}"),
+        )
+        .env("COFFER_ROTATION_SYNCHRONOUS", "false")
+        .env("COFFER_ROTATION_INTERVAL_SECS", "0")
+        .env("COFFER_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed on every way out of the test, a failed assertion included.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let mut child = Kill(child);
+    let url_a = std::io::BufRead::lines(std::io::BufReader::new(stdout))
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("coffer listening on ").map(str::to_owned))
+        .expect("node A's listening line");
+    // Node B: in-process, on a manual clock.
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let dir_b = tempfile::tempdir().unwrap();
+    let config = coffer_server::Config {
+        data_dir: dir_b.path().to_owned(),
+        database: Some(scratch.url()),
+        root_key: Some(coffer_server::config::RootKeyText::new(root_key.clone())),
+        rotation_functions: coffer_server::rotation::functions::FunctionList(
+            coffer_server::rotation::functions::parse_list(&format!(
+                "{FUNCTION}=http://127.0.0.1:{port}"
+            ))
+            .unwrap(),
+        ),
+        rotation_interval_secs: 0,
+        ..Default::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let node_b = coffer_server::start_with_clock(&config, listener, clock.clone())
+        .await
+        .unwrap();
+    let _ = function.service.set(node_b.service.clone());
+    // Node A made the account and its key at its first start.
+    let credentials = std::fs::read_to_string(dir_a.path().join("credentials")).unwrap();
+    let field = |name: &str| {
+        credentials
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(name)
+                    .map(|v| v.trim_start_matches([' ', '=']).trim().to_owned())
+            })
+            .unwrap()
+    };
+    let client_a = crate::load::client(
+        url_a.strip_prefix("http://").unwrap().parse().unwrap(),
+        &field("aws_access_key_id"),
+        &field("aws_secret_access_key"),
+    );
+    client_a
+        .create_secret()
+        .name("app/killed")
+        .secret_string("v0")
+        .send()
+        .await
+        .unwrap();
+    *function.hold.lock().unwrap() = Some("setSecret".into());
+    let out = client_a
+        .rotate_secret()
+        .secret_id("app/killed")
+        .rotation_lambda_arn(FUNCTION)
+        .send()
+        .await
+        .unwrap();
+    let token = out.version_id().unwrap().to_owned();
+    // A is inside setSecret (createSecret is recorded as done): kill -9.
+    function.entered.notified().await;
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
+    *function.hold.lock().unwrap() = None;
+    let account = node_b
+        .service
+        .store()
+        .list_accounts()
+        .await
+        .unwrap()
+        .remove(0);
+    let scope = Scope {
+        account,
+        region: Region::parse("us-east-1").unwrap(),
+    };
+    // Within A's lease nothing happens; after it, B resumes at setSecret and finishes.
+    assert!(node_b.rotation.tick().await.is_empty());
+    clock.advance(Duration::minutes(6));
+    assert_eq!(node_b.rotation.tick().await, [Driven::Succeeded]);
+    let calls = function.calls.lock().unwrap().clone();
+    let count = |step: &str| {
+        calls
+            .iter()
+            .filter(|((_, s), _)| s == step)
+            .map(|(_, n)| *n)
+            .sum::<usize>()
+    };
+    assert_eq!(
+        [
+            count("createSecret"),
+            count("setSecret"),
+            count("testSecret"),
+            count("finishSecret")
+        ],
+        [1, 2, 1, 1]
+    );
+    let record = node_b
+        .service
+        .describe_secret(&scope, "app/killed")
+        .await
+        .unwrap();
+    assert!(record
+        .version(&token)
+        .is_some_and(|v| v.stages == ["AWSCURRENT"]));
+    node_b.shutdown().await;
 }
