@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::model::{
-    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord,
+    AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
+    SealedValue, SecretRecord,
 };
 use crate::names::{AccountId, Candidate, Scope};
 
@@ -244,6 +244,21 @@ pub trait Store: Send + Sync + 'static {
 
     /// The recorded head of the audit trail named `trail`, if any.
     async fn audit_head(&self, trail: &str) -> Result<Option<AuditHead>>;
+
+    /// Stores a user's login profile. With `create`, only when the user has none (`false`
+    /// when it has); otherwise only when it has one, whose hash and reset flag are replaced
+    /// (`false` when it has none). The creation date of an existing profile is kept.
+    async fn put_login_profile(&self, profile: &LoginProfileRecord, create: bool) -> Result<bool>;
+
+    /// The login profile of a user (its name compared ignoring case), if any.
+    async fn find_login_profile(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+    ) -> Result<Option<LoginProfileRecord>>;
+
+    /// Removes a user's login profile; `false` when it has none.
+    async fn delete_login_profile(&self, account: &AccountId, user_name: &str) -> Result<bool>;
 
     /// Whether the store answers (for `/ready`).
     async fn ping(&self) -> Result<()>;

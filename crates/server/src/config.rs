@@ -93,6 +93,10 @@ pub struct Config {
     pub max_requests_in_flight: usize,
     /// The most API requests being served at once for one client IP address.
     pub max_requests_in_flight_per_ip: usize,
+    /// Serve the web console under `/console/` (static files embedded in the binary, and its
+    /// sign-in and audit-events endpoints). On by default; `--no-console` or `console = false`
+    /// turns it off, and `/console/` then answers as any unknown path does.
+    pub console: bool,
 }
 
 /// The log lines' format.
@@ -149,6 +153,7 @@ impl std::fmt::Debug for Config {
                 "max_requests_in_flight_per_ip",
                 &self.max_requests_in_flight_per_ip,
             )
+            .field("console", &self.console)
             .finish()
     }
 }
@@ -220,7 +225,7 @@ fn take_root_key_from_environment() -> Option<RootKeyText> {
 
 /// Every configuration key read from `COFFER_<KEY>` environment variables through figment
 /// (`root_key` is read apart, by [`take_root_key_from_environment`]).
-const KEYS: [&str; 28] = [
+const KEYS: [&str; 29] = [
     "dev",
     "listen",
     "data_dir",
@@ -249,6 +254,7 @@ const KEYS: [&str; 28] = [
     "max_connections_per_ip",
     "max_requests_in_flight",
     "max_requests_in_flight_per_ip",
+    "console",
 ];
 
 /// The audit file's name inside the data directory, by default.
@@ -300,6 +306,7 @@ impl Default for Config {
             max_connections_per_ip: 256,
             max_requests_in_flight: 512,
             max_requests_in_flight_per_ip: 128,
+            console: true,
         }
     }
 }
@@ -322,6 +329,9 @@ pub struct Overrides {
     /// `--allow-plaintext-non-loopback`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_plaintext_non_loopback: Option<bool>,
+    /// `--no-console` (as `Some(false)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console: Option<bool>,
 }
 
 impl Config {

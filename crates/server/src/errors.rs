@@ -76,6 +76,8 @@ pub fn to_api_error(error: &Error, request_id: &str) -> ApiError {
         Error::PublicPolicy => (C::PublicPolicyException, coffer_core::policy::PUBLIC_ACCESS_MESSAGE.to_owned()),
         Error::ExpiredToken => (C::ExpiredTokenException, "The security token included in the request is expired".to_owned()),
         Error::InvalidToken => (C::UnrecognizedClientException, "The security token included in the request is invalid.".to_owned()),
+        // The console's sign-in endpoint (awsJson-shaped errors): one answer whatever failed.
+        Error::SignInFailed => (C::AccessDeniedException, coffer_core::service::SIGN_IN_FAILED.to_owned()),
         // IAM's errors never arise from a Secrets Manager operation; should one, it is a bug.
         Error::PrincipalNotFound(..)
         | Error::PrincipalExists(..)
@@ -85,6 +87,10 @@ pub fn to_api_error(error: &Error, request_id: &str) -> ApiError {
         | Error::MustDeleteAccessKeys
         | Error::AccessKeyQuota
         | Error::PolicySizeExceeded(..)
+        | Error::LoginProfileNotFound(_)
+        | Error::LoginProfileExists(_)
+        | Error::MustDeleteLoginProfile
+        | Error::PasswordPolicyViolation(_)
         | Error::Store(_)
         | Error::Internal(_) => {
             tracing::error!(request_id, error = %error, cause = ?std::error::Error::source(error), "internal failure");
@@ -113,6 +119,10 @@ pub fn to_query_error(error: &Error, request_id: &str) -> QueryError {
         Error::PolicySizeExceeded(User, name) => e::user_policy_size_exceeded(name),
         Error::PolicySizeExceeded(Role, name) => e::role_policy_size_exceeded(name),
         Error::MalformedPolicy(message) => e::malformed_policy_document(message.clone()),
+        Error::LoginProfileNotFound(name) => e::no_such_login_profile(name),
+        Error::LoginProfileExists(name) => e::login_profile_exists(name),
+        Error::MustDeleteLoginProfile => e::must_delete_login_profile_first(),
+        Error::PasswordPolicyViolation(message) => e::password_policy_violation(message.clone()),
         Error::AccessDenied(message) => {
             QueryError::new(QueryErrorCode::AccessDenied, message.clone())
         }

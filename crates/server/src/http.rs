@@ -1,6 +1,7 @@
 //! The HTTP surface: one route for the API (awsJson 1.1 on `POST /`, and IAM's and STS's
 //! awsQuery on the same endpoint), plus `/health`, `/ready`, `/metrics` and, in dev mode,
-//! `POST /_coffer/reset`.
+//! `POST /_coffer/reset`; the web console's routes under `/console/` when it is on
+//! ([`crate::console`]).
 //!
 //! Every response carries `x-amzn-RequestId`. The body is read with a hard limit before anything
 //! else happens, so an oversized request costs at most the limit.
@@ -54,6 +55,8 @@ pub struct AppState {
     pub body_read_timeout: std::time::Duration,
     /// The connection and request caps (this module checks the request ones).
     pub limits: Arc<crate::connections::Limits>,
+    /// The web console, when it is on (`console` setting): its routes are added only then.
+    pub console: Option<Arc<crate::console::Console>>,
 }
 
 /// The content type of every awsJson 1.1 response.
@@ -67,6 +70,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics));
     if state.dev {
         router = router.route("/_coffer/reset", post(reset));
+    }
+    if state.console.is_some() {
+        router = crate::console::routes(router);
     }
     router
         .route("/", any(api))

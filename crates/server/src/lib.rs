@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod connections;
+pub mod console;
 pub mod dispatch;
 pub mod errors;
 pub mod handlers;
@@ -304,6 +305,15 @@ pub async fn start_with_clock(
         metrics_access,
         body_read_timeout: Duration::from_secs(config.body_read_timeout_secs.max(1)),
         limits: limits.clone(),
+        console: config.console.then(|| {
+            Arc::new(console::Console {
+                limiter: console::SignInLimiter::default(),
+                audit_file: audit_settings.file.clone(),
+                chain_key: Arc::new(audit::chain::ChainKey::new(
+                    service.keyring().audit_chain_key().as_ref(),
+                )),
+            })
+        }),
     });
     let (tx, rx) = oneshot::channel::<()>();
     let app = http::router(state);

@@ -54,6 +54,9 @@ enum Command {
         /// clear); without it such a start is refused unless TLS is configured.
         #[arg(long)]
         allow_plaintext_non_loopback: bool,
+        /// Do not serve the web console under /console/ (docs/console.md).
+        #[arg(long)]
+        no_console: bool,
     },
     /// Offline administration of a data directory.
     Admin {
@@ -270,7 +273,7 @@ async fn audit(command: AuditCommand, config: Option<Config>) -> Result<(), Stri
 }
 
 fn load(common: &Common, dev: Option<bool>, listen: Option<SocketAddr>) -> Result<Config, String> {
-    load_serve(common, dev, listen, None)
+    load_serve(common, dev, listen, None, None)
 }
 
 /// [`load`] with `coffer serve`'s own flags.
@@ -279,6 +282,7 @@ fn load_serve(
     dev: Option<bool>,
     listen: Option<SocketAddr>,
     allow_plaintext_non_loopback: Option<bool>,
+    console: Option<bool>,
 ) -> Result<Config, String> {
     let overrides = Overrides {
         dev,
@@ -286,6 +290,7 @@ fn load_serve(
         data_dir: common.data_dir.clone(),
         database: common.database.clone(),
         allow_plaintext_non_loopback,
+        console,
     };
     Config::load(common.config.as_deref(), &overrides).map_err(|e| format!("configuration: {e}"))
 }
@@ -621,11 +626,13 @@ fn loaded_config(command: &Command) -> Result<Option<Config>, String> {
             dev,
             listen,
             allow_plaintext_non_loopback,
+            no_console,
         } => load_serve(
             common,
             dev.then_some(true),
             *listen,
             allow_plaintext_non_loopback.then_some(true),
+            no_console.then_some(false),
         )
         .map(Some),
         Command::Admin { command } => match command {

@@ -108,7 +108,7 @@ impl Service {
 
     /// Finds a user or role, authorizing `action` on it; `PrincipalNotFound` when absent
     /// (after authorizing on the ARN it would have, so that names cannot be probed).
-    async fn iam_find(
+    pub(super) async fn iam_find(
         &self,
         who: &(impl Authority + ?Sized),
         action: &str,
@@ -244,6 +244,11 @@ impl Service {
             PrincipalKind::Role => "iam:DeleteRole",
         };
         let found = self.iam_find(who, action, kind, name).await?;
+        // A console password is the one thing IAM refuses a delete for that the store does
+        // not check itself (login.rs keeps profiles apart from principals).
+        if kind == PrincipalKind::User && self.has_login_profile(&found).await? {
+            return Err(Error::MustDeleteLoginProfile);
+        }
         match self
             .store
             .delete_principal(&found.account, kind, &found.name)

@@ -110,7 +110,7 @@ pub(super) fn iam_id(prefix: &str) -> Result<String> {
 }
 
 /// A secret access key: 40 characters of base64's alphabet, as AWS's.
-fn secret_key() -> Result<Zeroizing<String>> {
+pub(super) fn secret_key() -> Result<Zeroizing<String>> {
     random_string(
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
         40,
@@ -118,7 +118,7 @@ fn secret_key() -> Result<Zeroizing<String>> {
 }
 
 /// Length-prefixed fields: the plaintext layout of a session token.
-fn encode_fields(fields: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+pub(super) fn encode_fields(fields: &[&[u8]]) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(Vec::new());
     for field in fields {
         out.extend_from_slice(&(field.len() as u32).to_be_bytes());
@@ -400,6 +400,14 @@ impl Service {
             .open(SealContext::SessionToken { access_key_id }, &sealed)
             .map_err(|_| Error::InvalidToken)?;
         let fields = decode_fields(&plain).ok_or(Error::InvalidToken)?;
+        // A console sign-in's session (login.rs) acts as the user itself.
+        if fields.first() == Some(&super::login::USER_SESSION_VERSION) {
+            let (principal, secret, expires) = super::login::open_user_session(&fields)?;
+            if self.now() >= expires {
+                return Err(Error::ExpiredToken);
+            }
+            return Ok((principal, secret, expires));
+        }
         let text = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| Error::InvalidToken);
         let [version, account, role_name, role_id, session_name, expires_ms, secret, policy] =
             fields.as_slice()

@@ -6,6 +6,7 @@ mod access;
 mod iam;
 mod identity;
 mod listing;
+mod login;
 mod policies;
 mod principal;
 mod secrets;
@@ -29,6 +30,10 @@ pub use identity::{AssumeRoleInput, AssumedRole, Credentials};
 pub use listing::{
     BatchGetInput, BatchGetOutput, BatchItemError, ListSecretVersionIdsInput,
     ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SortBy, SortOrder,
+};
+pub use login::{
+    check_password_policy, hash_password, verify_password, LoginProfile, UserSession,
+    CONSOLE_SESSION_SECS, PASSWORD_POLICY_MESSAGE, PASSWORD_RESET_REQUIRED, SIGN_IN_FAILED,
 };
 pub use principal::{Principal, PrincipalIdentity, SessionInfo};
 pub use secrets::{CreateSecretInput, DeleteSecretOutput, SecretRefOutput, UpdateSecretInput};

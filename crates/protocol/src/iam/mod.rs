@@ -11,7 +11,8 @@
 //! Decisions:
 //! - `PermissionsBoundary` (CreateUser, CreateRole) is refused with `InvalidInput`: coffer does
 //!   not evaluate boundaries, and accepting one silently would grant more than its author meant.
-//! - `MaxSigninSessionDuration` (CreateRole, console sign-in) is not read: coffer has no console.
+//! - `MaxSigninSessionDuration` (CreateRole) is not read: coffer's console signs in IAM users
+//!   with a password (login profiles), not roles.
 //! - Pagination markers are opaque here: the server makes them (1–320 characters of
 //!   `[\u0020-\u00FF]`, so that a client can send them back) and gets them back in `marker`.
 //!   `MaxItems` defaults to [`DEFAULT_MAX_ITEMS`].
@@ -88,6 +89,14 @@ crate::actions::actions! {
         DeleteRolePolicy: write,
         /// `ListRolePolicies`.
         ListRolePolicies: read,
+        /// `CreateLoginProfile`: a console password for a user.
+        CreateLoginProfile: write,
+        /// `UpdateLoginProfile`.
+        UpdateLoginProfile: write,
+        /// `DeleteLoginProfile`.
+        DeleteLoginProfile: write,
+        /// `GetLoginProfile`.
+        GetLoginProfile: read,
     }
 }
 

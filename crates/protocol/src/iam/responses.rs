@@ -102,6 +102,17 @@ pub struct InlinePolicy {
     pub policy_document: String,
 }
 
+/// A login profile, as CreateLoginProfile and GetLoginProfile return it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginProfile {
+    /// `UserName`.
+    pub user_name: String,
+    /// `CreateDate`.
+    pub create_date: DateTime<Utc>,
+    /// `PasswordResetRequired`.
+    pub password_reset_required: bool,
+}
+
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
@@ -154,6 +165,14 @@ pub enum IamResponse {
     DeleteRolePolicy,
     /// `ListRolePolicies`: policy names.
     ListRolePolicies(Page<String>),
+    /// `CreateLoginProfile`.
+    CreateLoginProfile(LoginProfile),
+    /// `UpdateLoginProfile` (no result).
+    UpdateLoginProfile,
+    /// `DeleteLoginProfile` (no result).
+    DeleteLoginProfile,
+    /// `GetLoginProfile`.
+    GetLoginProfile(LoginProfile),
 }
 
 impl IamResponse {
@@ -180,6 +199,10 @@ impl IamResponse {
             Self::GetRolePolicy(_) => IamAction::GetRolePolicy,
             Self::DeleteRolePolicy => IamAction::DeleteRolePolicy,
             Self::ListRolePolicies(_) => IamAction::ListRolePolicies,
+            Self::CreateLoginProfile(_) => IamAction::CreateLoginProfile,
+            Self::UpdateLoginProfile => IamAction::UpdateLoginProfile,
+            Self::DeleteLoginProfile => IamAction::DeleteLoginProfile,
+            Self::GetLoginProfile(_) => IamAction::GetLoginProfile,
         }
     }
 
@@ -209,7 +232,25 @@ impl IamResponse {
             | Self::DeleteUserPolicy
             | Self::DeleteRole
             | Self::PutRolePolicy
-            | Self::DeleteRolePolicy => {}
+            | Self::DeleteRolePolicy
+            | Self::UpdateLoginProfile
+            | Self::DeleteLoginProfile => {}
+            Self::CreateLoginProfile(profile) | Self::GetLoginProfile(profile) => {
+                xml.open(&result);
+                xml.open("LoginProfile");
+                xml.leaf("UserName", &profile.user_name);
+                xml.timestamp("CreateDate", &profile.create_date);
+                xml.leaf(
+                    "PasswordResetRequired",
+                    if profile.password_reset_required {
+                        "true"
+                    } else {
+                        "false"
+                    },
+                );
+                xml.close("LoginProfile");
+                xml.close(&result);
+            }
             Self::CreateUser(user) | Self::GetUser(user) => {
                 xml.open(&result);
                 write_user(&mut xml, "User", user);

@@ -317,6 +317,12 @@ pub async fn iam_call(service: &Service, caller: &Caller, request: Rq) -> Result
                 .await?;
             Rs::ListRolePolicies(page(found, Clone::clone))
         }
+        Rq::CreateLoginProfile(_)
+        | Rq::UpdateLoginProfile(_)
+        | Rq::DeleteLoginProfile(_)
+        | Rq::GetLoginProfile(_) => {
+            return super::login::login_profile_call(service, caller, request).await
+        }
     })
 }
 

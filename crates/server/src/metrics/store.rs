@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::Result;
 use coffer_core::model::{
-    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord,
+    AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
+    SealedValue, SecretRecord,
 };
 use coffer_core::names::{AccountId, Candidate, Scope};
 use coffer_core::store::{AuditHead, Mutation, PageQuery, Store};
@@ -73,6 +73,9 @@ store_calls! {
     PutInlinePolicy => "put_inline_policy",
     ListInlinePolicies => "list_inline_policies",
     DeleteInlinePolicy => "delete_inline_policy",
+    PutLoginProfile => "put_login_profile",
+    FindLoginProfile => "find_login_profile",
+    DeleteLoginProfile => "delete_login_profile",
     Ping => "ping",
     Reset => "reset",
 }
@@ -410,6 +413,34 @@ impl Store for MeteredStore {
             StoreCall::DeleteInlinePolicy,
             self.inner
                 .delete_inline_policy(account, kind, principal, policy_name),
+        )
+        .await
+    }
+
+    async fn put_login_profile(&self, profile: &LoginProfileRecord, create: bool) -> Result<bool> {
+        self.timed(
+            StoreCall::PutLoginProfile,
+            self.inner.put_login_profile(profile, create),
+        )
+        .await
+    }
+
+    async fn find_login_profile(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+    ) -> Result<Option<LoginProfileRecord>> {
+        self.timed(
+            StoreCall::FindLoginProfile,
+            self.inner.find_login_profile(account, user_name),
+        )
+        .await
+    }
+
+    async fn delete_login_profile(&self, account: &AccountId, user_name: &str) -> Result<bool> {
+        self.timed(
+            StoreCall::DeleteLoginProfile,
+            self.inner.delete_login_profile(account, user_name),
         )
         .await
     }

@@ -26,8 +26,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::{Error, Result};
 use coffer_core::model::{
-    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord,
+    AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
+    SealedValue, SecretRecord,
 };
 use coffer_core::names::{AccountId, Candidate, Scope};
 use coffer_core::store::{AuditHead, Mutation, PageQuery, Store};
@@ -572,6 +572,22 @@ impl Store for PostgresStore {
     ) -> Result<bool> {
         let mut conn = self.conn().await?;
         Ok(shared::delete_inline_policy(&mut conn, account, kind, principal, policy_name).await?)
+    }
+
+    async fn put_login_profile(&self, profile: &LoginProfileRecord, create: bool) -> Result<bool> {
+        Ok(shared::put_login_profile(&mut *self.conn().await?, profile, create).await?)
+    }
+
+    async fn find_login_profile(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+    ) -> Result<Option<LoginProfileRecord>> {
+        Ok(shared::find_login_profile(&mut *self.conn().await?, account, user_name).await?)
+    }
+
+    async fn delete_login_profile(&self, account: &AccountId, user_name: &str) -> Result<bool> {
+        Ok(shared::delete_login_profile(&mut *self.conn().await?, account, user_name).await?)
     }
 
     async fn ping(&self) -> Result<()> {

@@ -24,8 +24,8 @@ macro_rules! engine_sql {
         use chrono::{DateTime, Utc};
         use coffer_core::error::{Error, Result};
         use coffer_core::model::{
-            AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord,
-            SealedValue, SecretRecord, ValueKind, VersionMeta,
+            AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind,
+            PrincipalRecord, SealedValue, SecretRecord, ValueKind, VersionMeta,
         };
         use coffer_core::names::{AccountId, Candidate, Region, Scope};
         use coffer_core::store::{AuditHead, PageQuery};
@@ -909,6 +909,94 @@ macro_rules! engine_sql {
             .execute(&mut *conn)
             .await
             .map_err($map)?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        // --- login profiles (console passwords)
+
+        /// Inserts a login profile (`create`: `false` when the user has one) or replaces the
+        /// hash and reset flag of an existing one (`false` when there is none).
+        pub(crate) async fn put_login_profile(
+            conn: &mut $conn,
+            profile: &LoginProfileRecord,
+            create: bool,
+        ) -> Out<bool> {
+            let done = if create {
+                sqlx::query(
+                    "INSERT INTO login_profiles (account_id, name_key, user_name, user_id, \
+                     password_hash, password_reset_required, created_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                )
+                .bind(profile.account.as_str())
+                .bind(profile.user_name.to_lowercase())
+                .bind(&profile.user_name)
+                .bind(&profile.user_id)
+                .bind(&profile.password_hash)
+                .bind(profile.password_reset_required)
+                .bind(millis(profile.created))
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?
+            } else {
+                sqlx::query(
+                    "UPDATE login_profiles SET password_hash = $1, password_reset_required = $2 \
+                     WHERE account_id = $3 AND name_key = $4 AND user_id = $5",
+                )
+                .bind(&profile.password_hash)
+                .bind(profile.password_reset_required)
+                .bind(profile.account.as_str())
+                .bind(profile.user_name.to_lowercase())
+                .bind(&profile.user_id)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?
+            };
+            Ok(done.rows_affected() > 0)
+        }
+
+        /// A user's login profile (its name compared ignoring case).
+        pub(crate) async fn find_login_profile(
+            conn: &mut $conn,
+            account: &AccountId,
+            user_name: &str,
+        ) -> Out<Option<LoginProfileRecord>> {
+            let row = sqlx::query(
+                "SELECT user_name, user_id, password_hash, password_reset_required, created_ms \
+                 FROM login_profiles WHERE account_id = $1 AND name_key = $2",
+            )
+            .bind(account.as_str())
+            .bind(user_name.to_lowercase())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err($map)?;
+            let profile = row
+                .map(|row| -> Result<LoginProfileRecord> {
+                    Ok(LoginProfileRecord {
+                        account: account.clone(),
+                        user_name: get(&row, "user_name")?,
+                        user_id: get(&row, "user_id")?,
+                        password_hash: get(&row, "password_hash")?,
+                        password_reset_required: get(&row, "password_reset_required")?,
+                        created: from_millis(get(&row, "created_ms")?),
+                    })
+                })
+                .transpose()?;
+            Ok(profile)
+        }
+
+        /// Removes a user's login profile; `false` when there is none.
+        pub(crate) async fn delete_login_profile(
+            conn: &mut $conn,
+            account: &AccountId,
+            user_name: &str,
+        ) -> Out<bool> {
+            let done =
+                sqlx::query("DELETE FROM login_profiles WHERE account_id = $1 AND name_key = $2")
+                    .bind(account.as_str())
+                    .bind(user_name.to_lowercase())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err($map)?;
             Ok(done.rows_affected() > 0)
         }
 

@@ -63,7 +63,8 @@ pub(crate) const ACCESS_KEY_COLUMNS: &str =
      active, user_name";
 
 /// Every table, children before parents: the order in which `reset` empties them.
-pub(crate) const TABLES_CHILDREN_FIRST: [&str; 8] = [
+pub(crate) const TABLES_CHILDREN_FIRST: [&str; 9] = [
+    "login_profiles",
     "inline_policies",
     "principals",
     "labels",

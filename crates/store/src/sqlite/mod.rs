@@ -17,8 +17,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::{Error, Result};
 use coffer_core::model::{
-    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord, VersionMeta,
+    AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
+    SealedValue, SecretRecord, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Scope};
 use coffer_core::store::{AuditHead, ListOrder, Mutation, PageQuery, Store};
@@ -860,6 +860,35 @@ impl Store for SqliteStore {
     async fn audit_head(&self, trail: &str) -> Result<Option<AuditHead>> {
         let mut conn = self.reader.acquire().await.map_err(store_err)?;
         shared::audit_head(&mut conn, trail).await
+    }
+
+    async fn put_login_profile(&self, profile: &LoginProfileRecord, create: bool) -> Result<bool> {
+        let profile = profile.clone();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::put_login_profile(&mut conn, &profile, create).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn find_login_profile(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+    ) -> Result<Option<LoginProfileRecord>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::find_login_profile(&mut conn, account, user_name).await
+    }
+
+    async fn delete_login_profile(&self, account: &AccountId, user_name: &str) -> Result<bool> {
+        let (account, user_name) = (account.clone(), user_name.to_owned());
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::delete_login_profile(&mut conn, &account, &user_name).await;
+                (conn, result)
+            })
+            .await
     }
 
     async fn reset(&self) -> Result<()> {
