@@ -184,9 +184,10 @@ fn verify(files: &[PathBuf], key: &chain::ChainKey, head: Option<&str>) -> Chain
             state: "Intact",
             events: Some(verified.events),
             message: Some(format!(
-                "{} events in {} files, last digest {}",
+                "{} events in {} file{}, last digest {}",
                 verified.events,
                 files.len(),
+                if files.len() == 1 { "" } else { "s" },
                 verified.last_digest
             )),
         },
