@@ -70,6 +70,25 @@ pub struct InlinePolicyRow {
     pub document: String,
 }
 
+/// One row of `login_profiles` (a password's Argon2id hash, never the password).
+#[derive(Clone, PartialEq, Eq)]
+pub struct LoginProfileRow {
+    /// The user's account.
+    pub account_id: String,
+    /// The user's lower-cased name.
+    pub name_key: String,
+    /// The user's name.
+    pub user_name: String,
+    /// The user's unique id.
+    pub user_id: String,
+    /// The Argon2id hash (PHC string).
+    pub password_hash: String,
+    /// Whether a new password is required at the next sign-in.
+    pub password_reset_required: bool,
+    /// Creation time (ms).
+    pub created_ms: i64,
+}
+
 /// One row of `secrets`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretRow {
@@ -173,6 +192,8 @@ pub struct Snapshot {
     pub labels: Vec<LabelRow>,
     /// `tags`.
     pub tags: Vec<TagRow>,
+    /// `login_profiles` (last: added after the others, it refers only to `accounts`).
+    pub login_profiles: Vec<LoginProfileRow>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -186,7 +207,7 @@ impl std::fmt::Debug for Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Rows per table, in the order of [`Snapshot`]'s fields.
-    pub counts: [(&'static str, usize); 8],
+    pub counts: [(&'static str, usize); 9],
     /// SHA-256 over every row, hex.
     pub sha256: String,
 }
@@ -319,6 +340,16 @@ impl Snapshot {
                 .text(&t.value)
                 .int(t.position);
         }
+        e.text("login_profiles").count(self.login_profiles.len());
+        for l in &self.login_profiles {
+            e.text(&l.account_id)
+                .text(&l.name_key)
+                .text(&l.user_name)
+                .text(&l.user_id)
+                .text(&l.password_hash)
+                .int(i64::from(l.password_reset_required))
+                .int(l.created_ms);
+        }
         Summary {
             counts: [
                 ("accounts", self.accounts.len()),
@@ -329,6 +360,7 @@ impl Snapshot {
                 ("versions", self.versions.len()),
                 ("labels", self.labels.len()),
                 ("tags", self.tags.len()),
+                ("login_profiles", self.login_profiles.len()),
             ],
             sha256: hex(e.0.finish().as_ref()),
         }
@@ -394,6 +426,15 @@ mod tests {
                 resource_policy: Some("{}".into()),
                 tagged: false,
             }],
+            login_profiles: vec![LoginProfileRow {
+                account_id: "123456789012".into(),
+                name_key: "alice".into(),
+                user_name: "Alice".into(),
+                user_id: "AIDAALICE".into(),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                password_reset_required: false,
+                created_ms: 5,
+            }],
             ..Snapshot::default()
         }
     }
@@ -406,7 +447,13 @@ mod tests {
     #[test]
     fn every_iam_column_is_in_the_checksum() {
         let base = sample().summary();
-        let changes: [(&str, Change); 12] = [
+        let changes: [(&str, Change); 14] = [
+            ("password_hash", |s| {
+                s.login_profiles[0].password_hash = "$argon2id$other".into()
+            }),
+            ("password_reset_required", |s| {
+                s.login_profiles[0].password_reset_required = true
+            }),
             ("resource_policy", |s| s.secrets[0].resource_policy = None),
             ("tagged", |s| s.secrets[0].tagged = true),
             ("user_name", |s| s.access_keys[0].user_name = None),
@@ -451,7 +498,8 @@ mod tests {
                 "secrets",
                 "versions",
                 "labels",
-                "tags"
+                "tags",
+                "login_profiles"
             ]
         );
         assert_eq!(sample().summary().counts[1], ("principals", 1));

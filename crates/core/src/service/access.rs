@@ -142,6 +142,9 @@ impl Service {
                     .store
                     .find_principal(&principal.account, PrincipalKind::User, name)
                     .await?
+                    // The very user the credentials were made for: a console session of a
+                    // user deleted and created again under its name is not the new user's.
+                    .filter(|user| user.id == principal.user_id)
                     .ok_or(Error::InvalidToken)?;
                 context.user_name = Some(user.name.clone());
                 keys.insert("aws:username", user.name.clone());

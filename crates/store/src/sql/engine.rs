@@ -38,8 +38,8 @@ macro_rules! engine_sql {
         };
         use $crate::tags;
         use $crate::transfer::{
-            AccessKeyRow, InlinePolicyRow, LabelRow, PrincipalRow, SecretRow, Snapshot, TagRow,
-            VersionRow,
+            AccessKeyRow, InlinePolicyRow, LabelRow, LoginProfileRow, PrincipalRow, SecretRow,
+            Snapshot, TagRow, VersionRow,
         };
 
         /// What the shared functions return.
@@ -1066,6 +1066,25 @@ macro_rules! engine_sql {
                     principal_key: get(&row, "principal_key")?,
                     policy_name: get(&row, "policy_name")?,
                     document: get(&row, "document")?,
+                });
+            }
+            for row in all(format!(
+                "SELECT account_id, name_key, user_name, user_id, password_hash, \
+                 password_reset_required, created_ms FROM login_profiles \
+                 ORDER BY account_id{b}, name_key{b}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?
+            {
+                snapshot.login_profiles.push(LoginProfileRow {
+                    account_id: get(&row, "account_id")?,
+                    name_key: get(&row, "name_key")?,
+                    user_name: get(&row, "user_name")?,
+                    user_id: get(&row, "user_id")?,
+                    password_hash: get(&row, "password_hash")?,
+                    password_reset_required: get(&row, "password_reset_required")?,
+                    created_ms: get(&row, "created_ms")?,
                 });
             }
             for row in all(format!(

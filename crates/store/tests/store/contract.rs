@@ -99,6 +99,7 @@ macro_rules! contract_suite {
                 access_keys_round_trip,
                 ping_answers,
                 audit_heads_are_kept_per_trail,
+                login_profiles_round_trip,
                 reset_removes_everything,
                 concurrent_updates_are_atomic,
                 concurrent_inserts_of_one_name,
@@ -433,7 +434,9 @@ mod postgres_only {
     use std::collections::BTreeSet;
     use std::sync::Arc;
 
-    use coffer_core::model::{AccessKeyRecord, PrincipalKind, PrincipalRecord, ValueKind};
+    use coffer_core::model::{
+        AccessKeyRecord, LoginProfileRecord, PrincipalKind, PrincipalRecord, ValueKind,
+    };
     use coffer_core::names::{AccountId, AWSCURRENT};
     use coffer_core::store::Store;
     use coffer_store::sqlite::export::export_sqlite;
@@ -646,6 +649,15 @@ mod postgres_only {
             active: true,
         };
         let (user, role, user_key) = iam_fixtures(&account);
+        // The user's console password (its hash).
+        let profile = LoginProfileRecord {
+            account: account.clone(),
+            user_name: user.name.clone(),
+            user_id: user.id.clone(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            password_reset_required: true,
+            created: at(2),
+        };
         // A user of the same name in the other account: principals are keyed per account.
         let other_user = PrincipalRecord {
             account: other.clone(),
@@ -677,6 +689,7 @@ mod postgres_only {
             store.insert_access_key(&user_key).await.unwrap();
             store.insert_secret(&live, Some(&first)).await.unwrap();
             store.insert_secret(&gone, None).await.unwrap();
+            assert!(store.put_login_profile(&profile, true).await.unwrap());
         }
         let source = export_sqlite(&path).await.unwrap();
         let counts: Vec<_> = source.summary().counts.to_vec();
@@ -691,6 +704,7 @@ mod postgres_only {
                 ("versions", 1),
                 ("labels", 2),
                 ("tags", 2),
+                ("login_profiles", 1),
             ]
         );
         let target = PostgresStore::connect(&scratch.url()).await.unwrap();
@@ -720,6 +734,13 @@ mod postgres_only {
         assert_eq!(
             target.find_access_key(&key.access_key_id).await.unwrap(),
             Some(key)
+        );
+        assert_eq!(
+            target
+                .find_login_profile(&account, &user.name)
+                .await
+                .unwrap(),
+            Some(profile)
         );
         assert_eq!(
             target

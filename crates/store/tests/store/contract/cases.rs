@@ -8,8 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use coffer_core::error::Error;
 use coffer_core::model::{
-    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord, ValueKind, VersionMeta,
+    AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
+    SealedValue, SecretRecord, ValueKind, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Region, Scope, AWSCURRENT, AWSPREVIOUS};
 use coffer_core::store::{AuditHead, ListOrder, PageQuery, Store};
@@ -1162,6 +1162,72 @@ pub async fn audit_heads_are_kept_per_trail(store: Arc<dyn Store>) {
         Some(head("node-b:/audit.jsonl", 'b', 2_000))
     );
     assert_eq!(store.audit_head("node-c:/audit.jsonl").await.unwrap(), None);
+}
+
+/// Login profiles: one per user (its name compared ignoring case), create only when absent,
+/// update only when present and for the same user id, creation date kept, delete once.
+pub async fn login_profiles_round_trip(store: Arc<dyn Store>) {
+    let account = AccountId::parse("123456789012").unwrap();
+    store.ensure_account(&account, at(0)).await.unwrap();
+    let profile = LoginProfileRecord {
+        account: account.clone(),
+        user_name: "Alice".into(),
+        user_id: "AIDAALICE".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        password_reset_required: true,
+        created: at(1_000),
+    };
+    assert_eq!(
+        store.find_login_profile(&account, "alice").await.unwrap(),
+        None
+    );
+    assert!(!store.put_login_profile(&profile, false).await.unwrap());
+    assert!(store.put_login_profile(&profile, true).await.unwrap());
+    assert!(!store.put_login_profile(&profile, true).await.unwrap());
+    assert_eq!(
+        store.find_login_profile(&account, "ALICE").await.unwrap(),
+        Some(profile.clone())
+    );
+    let changed = LoginProfileRecord {
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdDI$aGFzaDI".into(),
+        password_reset_required: false,
+        created: at(9_000),
+        ..profile.clone()
+    };
+    assert!(store.put_login_profile(&changed, false).await.unwrap());
+    let found = store
+        .find_login_profile(&account, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            found.password_hash.as_str(),
+            found.password_reset_required,
+            found.created
+        ),
+        (changed.password_hash.as_str(), false, at(1_000))
+    );
+    // Another user of the same name (another id) cannot update it.
+    let other = LoginProfileRecord {
+        user_id: "AIDAOTHER".into(),
+        ..changed.clone()
+    };
+    assert!(!store.put_login_profile(&other, false).await.unwrap());
+    let other_account = AccountId::parse("210987654321").unwrap();
+    assert_eq!(
+        store
+            .find_login_profile(&other_account, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(store.delete_login_profile(&account, "aLiCe").await.unwrap());
+    assert!(!store.delete_login_profile(&account, "alice").await.unwrap());
+    assert_eq!(
+        store.find_login_profile(&account, "alice").await.unwrap(),
+        None
+    );
 }
 
 /// Reset leaves an empty, working store.
