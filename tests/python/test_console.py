@@ -386,12 +386,31 @@ def test_console_end_to_end_in_chromium(servers, webdriver_factory, tmp_path):
     page.text_appears(".detail h2", "User")
     page.shot("access")
 
-    # Phone width: the list still works.
+    # The list: search (every word must match), sort, page size and pages.
+    for n in range(11):
+        sm.create_secret(Name=f"bulk/{n:02}", SecretString="x")
     page.open("#/secrets")
     page.text_appears("#secret-results", name)
     page.shot("secrets")
+    page.find("input[name=search]").send_keys("bulk/")
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element(By.NAME, "filter-key")).select_by_value("name")
+    Select(driver.find_element(By.NAME, "sort-by")).select_by_value("name")
+    Select(driver.find_element(By.NAME, "sort-order")).select_by_value("asc")
+    Select(driver.find_element(By.NAME, "page-size")).select_by_value("10")
+    driver.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
+    names = lambda: [r.split("\t")[0] for r in page.texts("#secret-results tbody tr")]  # noqa: E731
+    page.wait.until(lambda d: names() == [f"bulk/{n:02}" for n in range(10)])
+    driver.find_element(By.XPATH, "//button[text()='Next page']").click()
+    page.wait.until(lambda d: names() == ["bulk/10"])
+    page.text_appears(".pager", "Page 2")
+    driver.find_element(By.XPATH, "//button[text()='Previous page']").click()
+    page.wait.until(lambda d: names()[:1] == ["bulk/00"])
+    # Phone width: the list still works.
+    page.open("#/secrets")
+    page.text_appears("#secret-results", "bulk/")
     driver.set_window_size(390, 844)
-    page.text_appears("#secret-results", name)
+    page.text_appears("#secret-results", "bulk/")
     page.shot("secrets-phone")
     driver.set_window_size(1280, 900)
 

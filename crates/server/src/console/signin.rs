@@ -321,6 +321,11 @@ pub async fn signin(State(state): State<Arc<AppState>>, request: Request) -> Res
                 audit.flush().await;
             }
             let account_id = session.principal.account.as_str().to_owned();
+            // The name as the user record spells it (the sign-in compared it ignoring case).
+            let stored_name = match &session.principal.identity {
+                coffer_core::service::PrincipalIdentity::User { name } => name.as_str(),
+                _ => user_name.as_str(),
+            };
             let response = SignInResponse {
                 credentials: CredentialsOut {
                     access_key_id: &session.credentials.access_key_id,
@@ -330,7 +335,7 @@ pub async fn signin(State(state): State<Arc<AppState>>, request: Request) -> Res
                 },
                 account_id: &account_id,
                 arn: &session.principal.arn,
-                user_name: &user_name,
+                user_name: stored_name,
             };
             let mut out = SecretBuffer::with_capacity(4096);
             if serde_json::to_writer(&mut out, &response).is_err() {

@@ -36,7 +36,9 @@ export async function render(main) {
       IncludePlannedDeletion: state.deleted,
     };
     const words = state.search.trim().split(/\s+/).filter(Boolean);
-    if (words.length) request.Filters = [{ Key: state.key, Values: words }];
+    // One filter per word: ListSecrets ANDs filters (and ORs the values of one), so every
+    // word must match. It takes at most 10 filters.
+    if (words.length) request.Filters = words.slice(0, 10).map((word) => ({ Key: state.key, Values: [word] }));
     const token = state.tokens[state.page];
     if (token) request.NextToken = token;
     const out = await api.sm("ListSecrets", request);
