@@ -73,7 +73,6 @@ async function userDetail(name, container) {
         await rerender();
       }) }, "Delete"))];
   });
-  const shown = h("div", { "aria-live": "polite" });
   const createKey = h("button", { type: "button", onclick: () => busy(createKey, messages, async () => {
     const doc = await api.iam("CreateAccessKey", { UserName: name });
     await rerender();
@@ -112,7 +111,7 @@ async function userDetail(name, container) {
   }) }, "Remove console password") : null;
 
   replace(container,
-    h("h2", {}, `User ${name}`), messages, shown,
+    h("h2", {}, `User ${name}`), messages,
     h("h3", {}, "Access keys"),
     keyRows.length ? table(`Access keys of ${name}`, ["Access key ID", "Status", "Created", ""], keyRows) : h("p", {}, "No access keys."),
     createKey,

@@ -21,11 +21,11 @@ export async function render(main) {
     [["desc", "Descending"], ["asc", "Ascending"]].map(([value, label]) => h("option", { value, selected: state.sortOrder === value }, label)));
   const pageSize = h("select", { name: "page-size" },
     [10, 25, 50, 100].map((n) => h("option", { value: n, selected: state.pageSize === n }, String(n))));
-  const deleted = h("input", { type: "checkbox", name: "include-deleted", checked: state.deleted });
+  const deleted = h("input", { type: "checkbox", name: "include-deleted", id: "include-deleted", checked: state.deleted });
   const searchButton = h("button", { type: "submit" }, "Search");
   const form = h("form", { class: "toolbar", role: "search", "aria-label": "Filter secrets" },
     field("Search", search), field("In", key), field("Sort by", sortBy), field("Order", sortOrder), field("Per page", pageSize),
-    h("div", { class: "field checkbox" }, deleted, h("label", { for: deleted.id = "include-deleted" }, "Include deleted")),
+    h("div", { class: "field checkbox" }, deleted, h("label", { for: "include-deleted" }, "Include deleted")),
     searchButton);
 
   const load = () => busy(searchButton, messages, async () => {

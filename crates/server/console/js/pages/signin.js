@@ -11,7 +11,7 @@ const REGION = "us-east-1";
 export async function render(main, { done }) {
   const error = h("div", { class: "messages", "aria-live": "polite" });
 
-  const account = h("input", { type: "text", name: "account", autocomplete: "username", inputmode: "numeric", placeholder: "optional with one account" });
+  const account = h("input", { type: "text", name: "account", autocomplete: "off", inputmode: "numeric", placeholder: "optional with one account" });
   const user = h("input", { type: "text", name: "username", autocomplete: "username", required: true });
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
   const region = h("input", { type: "text", name: "region", value: REGION, required: true });
