@@ -228,6 +228,11 @@ def test_sign_in_issues_a_user_session_and_is_rate_limited_and_audited(servers):
     assert all(e["eventSource"] == "signin.amazonaws.com" and e["sourceIPAddress"] == "127.0.0.1" for e in logins)
     text = (server.data_dir / "audit.jsonl").read_text()
     assert PASSWORD not in text and creds["SecretAccessKey"] not in text and creds["SessionToken"] not in text
+    # The metrics count sign-ins by outcome, under their own label.
+    _, _, metrics = http("GET", server.endpoint + "/metrics")
+    lines = metrics.decode().splitlines()
+    assert 'coffer_requests_total{operation="ConsoleLogin",outcome="success"} 2' in lines
+    assert 'coffer_requests_total{operation="ConsoleLogin",outcome="client_error"} 8' in lines
 
 
 # --------------------------------------------------------------------------- the browser

@@ -201,8 +201,19 @@ fn verify(files: &[PathBuf], key: &chain::ChainKey, head: Option<&str>) -> Chain
 
 /// The events endpoint.
 pub async fn events(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = std::time::Instant::now();
+    let response = events_call(&state, request).await;
+    state.metrics.request(
+        crate::metrics::OperationLabel::LOOKUP_EVENTS,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+async fn events_call(state: &Arc<AppState>, request: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let Some(console) = console_of(&state) else {
+    let Some(console) = console_of(state) else {
         return error(
             &ApiError::new(ErrorCode::UnknownOperationException, ""),
             &request_id,
@@ -271,7 +282,7 @@ pub async fn events(State(state): State<Arc<AppState>>, request: Request) -> Res
         true,
     );
     event.source_ip_address = facts.source_ip.map(|ip| ip.to_string());
-    let response = answer(&state, console, &caller, &body, &request_id).await;
+    let response = answer(state, console, &caller, &body, &request_id).await;
     if response.status() != StatusCode::OK {
         if let Some(answered) = response.extensions().get::<AnsweredError>() {
             event.error_code = Some(answered.code.to_owned());

@@ -179,8 +179,19 @@ impl Attempt {
 
 /// The sign-in endpoint.
 pub async fn signin(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = std::time::Instant::now();
+    let response = signin_call(&state, request).await;
+    state.metrics.request(
+        crate::metrics::OperationLabel::CONSOLE_LOGIN,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+async fn signin_call(state: &Arc<AppState>, request: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let Some(console) = console_of(&state) else {
+    let Some(console) = console_of(state) else {
         return error(
             &ApiError::new(ErrorCode::UnknownOperationException, ""),
             &request_id,
