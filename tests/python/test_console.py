@@ -371,6 +371,21 @@ def test_console_end_to_end_in_chromium(servers, webdriver_factory, tmp_path):
     assert [r.split()[:2] for r in rows if new_version in r] == [[new_version, "AWSCURRENT"]]
     assert [r.split()[:2] for r in rows if old_version in r] == [[old_version, "AWSPREVIOUS"]]
 
+    # Move AWSCURRENT back to the first version with the label form (UpdateSecretVersionStage).
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element(By.NAME, "to-version")).select_by_value(old_version)
+    driver.find_element(By.CSS_SELECTOR, "#move-label button[type=submit]").click()
+    page.wait.until(lambda d: "AWSCURRENT" in sm.describe_secret(SecretId=name)["VersionIdsToStages"][old_version])
+    stages = sm.describe_secret(SecretId=name)["VersionIdsToStages"]
+    assert stages == {old_version: ["AWSCURRENT"], new_version: ["AWSPREVIOUS"]}
+    page.wait.until(lambda d: any(old_version in r and "AWSCURRENT" in r for r in page.texts("tbody tr")))
+    # A tag, added in the page.
+    page.find("input[name=tag-key]").send_keys("team")
+    driver.find_element(By.NAME, "tag-value").send_keys("payments")
+    driver.find_element(By.XPATH, "//button[text()='Add tag']").click()
+    page.wait.until(lambda d: sm.describe_secret(SecretId=name).get("Tags") == [{"Key": "team", "Value": "payments"}])
+    page.text_appears("tbody tr", "payments")
+
     # The audit page shows the reveal, and the chain verifies.
     page.open("#/audit")
     page.find("input[name=event-name]").send_keys("GetSecretValue")
@@ -398,7 +413,6 @@ def test_console_end_to_end_in_chromium(servers, webdriver_factory, tmp_path):
     page.text_appears("#secret-results", name)
     page.shot("secrets")
     page.find("input[name=search]").send_keys("bulk/")
-    from selenium.webdriver.support.ui import Select
     Select(driver.find_element(By.NAME, "filter-key")).select_by_value("name")
     Select(driver.find_element(By.NAME, "sort-by")).select_by_value("name")
     Select(driver.find_element(By.NAME, "sort-order")).select_by_value("asc")

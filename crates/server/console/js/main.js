@@ -23,26 +23,36 @@ function header() {
   }
 }
 
+// Each route renders into a fresh container: a page still finishing an earlier render (a
+// re-render after a change, a slow call) writes into a container no longer shown, never over
+// the page the user moved to.
+function freshView() {
+  const view = document.createElement("div");
+  main.replaceChildren(view);
+  return view;
+}
+
 export async function route() {
   header();
   if (!session.current()) {
     document.title = "Sign in · coffer";
-    await signin.render(main, { done: () => { location.hash = "#/secrets"; route(); } });
+    await signin.render(freshView(), { done: () => { location.hash = "#/secrets"; route(); } });
     return;
   }
   const [, page, ...rest] = location.hash.split("/");
   const param = rest.map(decodeURIComponent).join("/");
   const pages = { secrets, secret, access, audit };
   const module = pages[page] || secrets;
+  const view = freshView();
   try {
-    await module.render(main, { id: param });
+    await module.render(view, { id: param });
   } catch (error) {
     if (/ExpiredToken|NotSignedIn/.test(error.code || "")) {
       session.clear();
       route();
       return;
     }
-    replace(main, errorBox(error));
+    replace(view, errorBox(error));
   }
   main.focus({ preventScroll: true });
 }
