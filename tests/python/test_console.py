@@ -128,6 +128,9 @@ def test_every_console_response_carries_the_security_headers(servers):
     assert_console_headers(headers)
     assert json.loads(body) == {"__type": "ValidationException",
                                 "Message": "The sign-in request must be application/json."}
+    # Even a refused request is an audited sign-in attempt.
+    [event] = [e for e in audit_events(server) if e["eventName"] == "ConsoleLogin"]
+    assert (event["responseElements"], event["errorCode"]) == ({"ConsoleLogin": "Failure"}, "ValidationException")
 
 
 @pytest.mark.parametrize("how", ["flag", "environment"])
@@ -470,3 +473,61 @@ def test_browser_tools_are_installed_under_ci():
     if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
         pytest.skip("only checked under CI")
     assert shutil.which("chromium") and shutil.which("chromedriver")
+
+
+def signed_events(server, body, access_key, secret_key, token=None):
+    """POST /console/api/events signed with SigV4 for `cloudtrail`, as the console signs it."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = f"{server.endpoint}/console/api/events"
+    data = json.dumps(body).encode()
+    request = AWSRequest(method="POST", url=url, data=data, headers={"content-type": "application/x-amz-json-1.1"})
+    SigV4Auth(Credentials(access_key, secret_key, token), "cloudtrail", REGION).add_auth(request)
+    status, headers, out = http("POST", url, data, dict(request.headers.items()))
+    return status, headers, json.loads(out)
+
+
+def test_the_events_endpoint_is_signed_and_authorized(servers):
+    server = servers.real()
+    iam = root_client(server, "iam")
+    iam.create_user(UserName="reader")
+    iam.put_user_policy(UserName="reader", PolicyName="sm", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    account = root_client(server, "sts").get_caller_identity()["Account"]
+    root_client(server, "secretsmanager").create_secret(Name="audited", SecretString="v")
+
+    # Unsigned: refused before anything is read.
+    status, headers, body = http("POST", f"{server.endpoint}/console/api/events", b"{}",
+                                 {"content-type": "application/x-amz-json-1.1"})
+    assert status == 400 and json.loads(body)["__type"] == "MissingAuthenticationTokenException"
+    assert_console_headers(headers)
+    # Signed by a user without cloudtrail:LookupEvents: AWS's refusal.
+    status, _, body = signed_events(server, {}, key["AccessKeyId"], key["SecretAccessKey"])
+    assert (status, body) == (400, {
+        "__type": "AccessDeniedException",
+        "Message": f"User: arn:aws:iam::{account}:user/reader is not authorized to perform: cloudtrail:LookupEvents "
+                   "because no identity-based policy allows the cloudtrail:LookupEvents action"})
+    # The root user reads the events, filtered, newest first, and the chain's state.
+    status, headers, body = signed_events(server, {"EventName": "CreateSecret", "VerifyChain": True},
+                                          server.access_key, server.secret_key)
+    assert status == 200
+    assert_console_headers(headers)
+    assert [e["eventName"] for e in body["Events"]] == ["CreateSecret"]
+    assert body["Events"][0]["requestParameters"]["name"] == "audited"
+    assert body["Chain"]["State"] == "Intact"
+    status, _, body = signed_events(server, {"Outcome": "Failure", "MaxResults": 5}, server.access_key, server.secret_key)
+    assert status == 200
+    assert [e["eventName"] for e in body["Events"]][:2] == ["LookupEvents", "LookupEvents"]
+    assert all(e.get("errorCode") for e in body["Events"])
+    # Every read is itself recorded.
+    lookups = [e for e in audit_events(server) if e["eventName"] == "LookupEvents"]
+    assert [(e["eventSource"], e["userIdentity"].get("userName"), e.get("errorCode")) for e in lookups] == [
+        ("cloudtrail.amazonaws.com", None, "MissingAuthenticationTokenException"),
+        ("cloudtrail.amazonaws.com", "reader", "AccessDeniedException"),
+        ("cloudtrail.amazonaws.com", None, None),
+        ("cloudtrail.amazonaws.com", None, None)]
+    assert lookups[2]["userIdentity"]["type"] == "Root" and lookups[0]["userIdentity"]["type"] == "Unknown"

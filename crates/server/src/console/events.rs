@@ -269,6 +269,30 @@ async fn events_call(state: &Arc<AppState>, request: Request) -> Response {
         Ok(caller) => caller,
         Err(e) => {
             state.metrics.auth_failure(e.code);
+            // Recorded like any refused call: who it claimed to be, from where, never its body.
+            let claimed =
+                coffer_protocol::sigv4::claimed_credential(&parts.headers, parts.uri.query());
+            let cap = |text: &str| -> String {
+                text.chars()
+                    .take(crate::audit::call::NAME_MAX_CHARS)
+                    .collect()
+            };
+            let mut event = Event::api_call(
+                SOURCE,
+                "LookupEvents".to_owned(),
+                state.audit.now(),
+                claimed
+                    .as_ref()
+                    .map_or_else(|| "us-east-1".to_owned(), |c| cap(&c.region)),
+                UserIdentity::unknown(claimed.as_ref().map(|c| cap(&c.access_key_id))),
+                request_id.clone(),
+                true,
+            );
+            event.source_ip_address = facts.source_ip.map(|ip| ip.to_string());
+            event.error_code = Some(e.code.as_str().to_owned());
+            event.error_message = Some(e.message.clone()).filter(|m| !m.is_empty());
+            state.audit.record(event).await;
+            state.audit.flush().await;
             return error(&e, &request_id);
         }
     };

@@ -177,6 +177,17 @@ impl Attempt {
     }
 }
 
+/// Answers a sign-in refused before its password was looked at (a malformed request, the
+/// in-flight cap), recording it as a failed `ConsoleLogin` as every attempt is.
+async fn refuse(state: &AppState, attempt: &Attempt, failure: ApiError) -> Response {
+    let audit = &state.audit;
+    audit
+        .record(attempt.event(audit.now(), None, Some(&failure)))
+        .await;
+    audit.flush().await;
+    error(&failure, &attempt.request_id)
+}
+
 /// The sign-in endpoint.
 pub async fn signin(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let started = std::time::Instant::now();
@@ -215,10 +226,12 @@ async fn signin_call(state: &Arc<AppState>, request: Request) -> Response {
     let _slot = match state.limits.admit_request(attempt.source_ip) {
         Ok(slot) => slot,
         Err(_) => {
-            return error(
-                &ApiError::new(ErrorCode::ThrottlingException, "Rate exceeded"),
-                &request_id,
+            return refuse(
+                state,
+                &attempt,
+                ApiError::new(ErrorCode::ThrottlingException, "Rate exceeded"),
             )
+            .await
         }
     };
     let is_json = parts
@@ -227,10 +240,12 @@ async fn signin_call(state: &Arc<AppState>, request: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(';').next().map(str::trim) == Some("application/json"));
     if !is_json {
-        return error(
-            &bad_request("The sign-in request must be application/json."),
-            &request_id,
-        );
+        return refuse(
+            state,
+            &attempt,
+            bad_request("The sign-in request must be application/json."),
+        )
+        .await;
     }
     // The body holds the password: read into a buffer that is zeroed when freed.
     let mut buffer = SecretBuffer::with_capacity(1024);
@@ -245,19 +260,23 @@ async fn signin_call(state: &Arc<AppState>, request: Request) -> Response {
     })
     .await;
     if !matches!(read, Ok(Ok(()))) {
-        return error(
-            &bad_request("The sign-in request is too large or too slow."),
-            &request_id,
-        );
+        return refuse(
+            state,
+            &attempt,
+            bad_request("The sign-in request is too large or too slow."),
+        )
+        .await;
     }
     let Ok(input) = serde_json::from_slice::<SignInRequest>(buffer.as_slice()) else {
-        return error(
-            &ApiError::new(
+        return refuse(
+            state,
+            &attempt,
+            ApiError::new(
                 ErrorCode::SerializationException,
                 "The sign-in request must be {\"AccountId\", \"UserName\", \"Password\"}.",
             ),
-            &request_id,
-        );
+        )
+        .await;
     };
     drop(buffer);
 
@@ -267,12 +286,21 @@ async fn signin_call(state: &Arc<AppState>, request: Request) -> Response {
         None => match service.store().list_accounts().await {
             Ok(accounts) if accounts.len() == 1 => accounts.into_iter().next(),
             Ok(_) => {
-                return error(
-                    &bad_request("This server has several accounts: give the account ID."),
-                    &request_id,
+                return refuse(
+                    state,
+                    &attempt,
+                    bad_request("This server has several accounts: give the account ID."),
                 )
+                .await
             }
-            Err(e) => return error(&crate::errors::to_api_error(&e, &request_id), &request_id),
+            Err(e) => {
+                return refuse(
+                    state,
+                    &attempt,
+                    crate::errors::to_api_error(&e, &request_id),
+                )
+                .await
+            }
         },
     };
     let user_name: String = input.user_name.chars().take(128).collect();
