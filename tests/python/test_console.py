@@ -404,10 +404,45 @@ def test_console_end_to_end_in_chromium(servers, webdriver_factory, tmp_path):
     page.text_appears("#chain-state", "Chain Intact")
     page.shot("audit")
 
+    # Access: a user made in the page, its access key (the secret shown once), deactivated and
+    # deleted, its console password, an inline policy refused with IAM's message, then saved.
     page.open("#/access")
-    page.find("button.link").click()
-    page.text_appears(".detail h2", "User")
+    page.find("input[name=new-user]").send_keys("carol")
+    driver.find_element(By.XPATH, "//button[text()='Create user']").click()
+    page.wait.until(lambda d: "carol" in [b.text for b in d.find_elements(By.CSS_SELECTOR, "button.link")])
+    driver.find_element(By.XPATH, "//button[@class='link' and text()='carol']").click()
+    page.text_appears(".detail h2", "User carol")
+    # (Taken before the key exists: a screenshot never holds a secret key, even a test's.)
     page.shot("access")
+    driver.find_element(By.XPATH, "//button[text()='Create access key']").click()
+    shown = page.text_appears(".secret-once", "Secret access key")
+    iam = root_client(server, "iam")
+    [carol_key] = iam.list_access_keys(UserName="carol")["AccessKeyMetadata"]
+    assert carol_key["AccessKeyId"] in shown and carol_key["Status"] == "Active"
+    driver.find_element(By.XPATH, "//button[text()='Deactivate']").click()
+    page.wait.until(lambda d: iam.list_access_keys(UserName="carol")["AccessKeyMetadata"][0]["Status"] == "Inactive")
+    page.text_appears(".detail tbody tr", "Inactive")
+    assert page.texts(".secret-once") == [], "the secret key is shown once only"
+    driver.find_element(By.XPATH, "//td//button[text()='Delete']").click()
+    page.wait.until(lambda d: iam.list_access_keys(UserName="carol")["AccessKeyMetadata"] == [])
+    page.text_appears(".detail p", "No access keys.")
+    page.find("input[name=new-password]").send_keys(PASSWORD)
+    driver.find_element(By.XPATH, "//button[text()='Create password']").click()
+    page.text_appears(".detail button", "Change password")
+    assert iam.get_login_profile(UserName="carol")["LoginProfile"]["PasswordResetRequired"] is False
+    page.find("input[name=user-policy-name]").send_keys("read")
+    driver.find_element(By.NAME, "user-policy-document").send_keys('{"Version": "2012-10-17", "Statement": []}')
+    driver.find_element(By.XPATH, "//button[text()='Save inline policy']").click()
+    refused = page.text_appears(".detail [role=alert]", "MalformedPolicyDocument")
+    assert refused.startswith("MalformedPolicyDocument: ")
+    assert iam.list_user_policies(UserName="carol")["PolicyNames"] == []
+    document = driver.find_element(By.NAME, "user-policy-document")
+    document.clear()
+    document.send_keys(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secretsmanager:DescribeSecret", "Resource": "*"}]}))
+    driver.find_element(By.XPATH, "//button[text()='Save inline policy']").click()
+    page.wait.until(lambda d: iam.list_user_policies(UserName="carol")["PolicyNames"] == ["read"])
+    page.text_appears(".detail tbody tr", "read")
 
     # The list: search (every word must match), sort, page size and pages.
     for n in range(11):
