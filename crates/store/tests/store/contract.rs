@@ -868,6 +868,18 @@ mod postgres_only {
         ),
         ("labels", &["secret_id", "label", "version_id", "position"]),
         (
+            "login_profiles",
+            &[
+                "account_id",
+                "name_key",
+                "user_name",
+                "user_id",
+                "password_hash",
+                "password_reset_required",
+                "created_ms",
+            ],
+        ),
+        (
             "principals",
             &[
                 "account_id",
