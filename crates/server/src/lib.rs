@@ -312,6 +312,7 @@ pub async fn start_with_clock(
                 chain_key: Arc::new(audit::chain::ChainKey::new(
                     service.keyring().audit_chain_key().as_ref(),
                 )),
+                password_checks: tokio::sync::Semaphore::new(console::PASSWORD_CHECKS),
             })
         }),
     });

@@ -43,7 +43,14 @@ pub struct Console {
     pub audit_file: Option<PathBuf>,
     /// The key of the audit chain, to verify it.
     pub chain_key: Arc<ChainKey>,
+    /// Password checks running at once. Each Argon2id verification takes 19 MiB and tens of
+    /// milliseconds of CPU: without a bound, a burst of sign-ins (each under the request caps)
+    /// could take gigabytes. Further attempts wait their turn.
+    pub password_checks: tokio::sync::Semaphore,
 }
+
+/// How many password checks may run at once ([`Console::password_checks`]).
+pub const PASSWORD_CHECKS: usize = 2;
 
 /// The Content-Security-Policy of every console response: nothing but the console's own
 /// scripts, styles and images, connections to the same origin only (the API is on it), no

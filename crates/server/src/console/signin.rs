@@ -317,13 +317,19 @@ async fn signin_call(state: &Arc<AppState>, request: Request) -> Response {
             TOO_MANY_ATTEMPTS,
         ))
     } else {
-        let result = match &account {
-            Some(account) => {
-                service
-                    .console_sign_in(account, &user_name, input.password.expose())
-                    .await
-            }
-            None => Err(Error::SignInFailed),
+        // The semaphore is never closed, so acquiring fails only if it were: then refuse.
+        let result = match console.password_checks.acquire().await {
+            Err(_) => Err(Error::Internal(
+                "the password check limiter is closed".into(),
+            )),
+            Ok(_permit) => match &account {
+                Some(account) => {
+                    service
+                        .console_sign_in(account, &user_name, input.password.expose())
+                        .await
+                }
+                None => Err(Error::SignInFailed),
+            },
         };
         match result {
             Ok(session) => {
