@@ -329,6 +329,9 @@ def test_console_end_to_end_in_chromium(servers, webdriver_factory, tmp_path):
     page.find("#signin-password")
     page.shot("signin")
     assert page.storage() == []
+    # Signed out, the header offers no navigation and no sign-out.
+    assert not driver.find_element(By.ID, "nav").is_displayed()
+    assert not driver.find_element(By.ID, "signout").is_displayed()
 
     # Sign in with a password: the session is in sessionStorage, and nowhere else.
     page.sign_in("alice")
@@ -472,9 +475,11 @@ def test_console_end_to_end_in_chromium(servers, webdriver_factory, tmp_path):
     driver.set_window_size(1280, 900)
 
     # Sign out clears the credentials.
+    assert driver.find_element(By.ID, "signout").is_displayed()
     driver.find_element(By.ID, "signout").click()
     page.find("#signin-password")
     assert page.storage() == []
+    assert not driver.find_element(By.ID, "nav").is_displayed()
 
     # A user whose policy denies GetSecretValue sees AWS's refusal, and no value.
     page.sign_in("mallory")
