@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::principal::{Principal, PrincipalIdentity};
 use super::Service;
 use crate::error::{Error, Result};
+use crate::managed::LinkKind;
 use crate::model::{PrincipalKind, SecretRecord};
 use crate::names::{Scope, SecretId, SecretRef};
 use crate::policy::{self, ConditionKeys, Identity, Policy, PolicyKind, PrincipalContext};
@@ -148,7 +149,7 @@ impl Service {
                 keys.insert("aws:PrincipalArn", principal.arn.clone());
                 keys.insert("aws:PrincipalType", "User");
                 let policies = self
-                    .inline_policies(principal, PrincipalKind::User, name)
+                    .identity_policies(principal, PrincipalKind::User, &user.name)
                     .await?;
                 (IdentityGrant::Policies(policies), None, user.tags)
             }
@@ -166,7 +167,7 @@ impl Service {
                 keys.insert("aws:PrincipalArn", role_arn);
                 keys.insert("aws:PrincipalType", "AssumedRole");
                 let policies = self
-                    .inline_policies(principal, PrincipalKind::Role, &role.name)
+                    .identity_policies(principal, PrincipalKind::Role, &role.name)
                     .await?;
                 let session_policy = session
                     .session_policy
@@ -187,19 +188,36 @@ impl Service {
         })
     }
 
-    async fn inline_policies(
+    /// A user's or role's identity policies, evaluated together as IAM does: its inline
+    /// policies, the default versions of the managed policies attached to it, and, for a user,
+    /// the inline and attached policies of every group it is in.
+    async fn identity_policies(
         &self,
         principal: &Principal,
         kind: PrincipalKind,
         name: &str,
     ) -> Result<Arc<[Policy]>> {
-        let stored = self
+        let account = &principal.account;
+        let mut texts: Vec<String> = self
             .store
-            .list_inline_policies(&principal.account, kind, name)
-            .await?;
-        stored
+            .list_inline_policies(account, kind, name)
+            .await?
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect();
+        texts.extend(self.attached_documents(account, kind.into(), name).await?);
+        if kind == PrincipalKind::User {
+            for group in self.groups_of(account, name).await? {
+                texts.extend(group.inline_policies.iter().map(|(_, text)| text.clone()));
+                texts.extend(
+                    self.attached_documents(account, LinkKind::Group, &group.name)
+                        .await?,
+                );
+            }
+        }
+        texts
             .iter()
-            .map(|(_, text)| stored_policy(text, PolicyKind::Identity))
+            .map(|text| stored_policy(text, PolicyKind::Identity))
             .collect::<Result<Vec<_>>>()
             .map(Arc::from)
     }

@@ -3,9 +3,11 @@
 //! here, and renders the result.
 
 mod access;
+mod groups;
 mod iam;
 mod identity;
 mod listing;
+mod managed;
 mod policies;
 mod principal;
 mod secrets;
@@ -29,6 +31,10 @@ pub use identity::{AssumeRoleInput, AssumedRole, Credentials};
 pub use listing::{
     BatchGetInput, BatchGetOutput, BatchItemError, ListSecretVersionIdsInput,
     ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SortBy, SortOrder,
+};
+pub use managed::{
+    AttachedPolicyInfo, CreatePolicyInput, EntityKind, ListPoliciesInput, PolicyInfo, PolicyScope,
+    PolicyVersionInfo,
 };
 pub use principal::{Principal, PrincipalIdentity, SessionInfo};
 pub use secrets::{CreateSecretInput, DeleteSecretOutput, SecretRefOutput, UpdateSecretInput};

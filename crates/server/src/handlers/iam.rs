@@ -13,11 +13,11 @@ use coffer_protocol::sts;
 
 use crate::auth::Caller;
 
-fn tags_of(tags: Vec<Tag>) -> Vec<(String, String)> {
+pub(super) fn tags_of(tags: Vec<Tag>) -> Vec<(String, String)> {
     tags.into_iter().map(|t| (t.key, t.value)).collect()
 }
 
-fn wire_tags(tags: &[(String, String)]) -> Vec<Tag> {
+pub(super) fn wire_tags(tags: &[(String, String)]) -> Vec<Tag> {
     tags.iter()
         .map(|(key, value)| Tag {
             key: key.clone(),
@@ -26,7 +26,7 @@ fn wire_tags(tags: &[(String, String)]) -> Vec<Tag> {
         .collect()
 }
 
-fn user(record: &PrincipalRecord) -> iam::User {
+pub(super) fn user(record: &PrincipalRecord) -> iam::User {
     iam::User {
         path: record.path.clone(),
         user_name: record.name.clone(),
@@ -66,7 +66,7 @@ fn key_metadata(owner: &str, key: &AccessKeyRecord) -> iam::AccessKeyMetadata {
 }
 
 /// A marker is the last item's sort key, base64-encoded so that any name survives the trip.
-fn marker_in(paging: &iam::Paging) -> Result<Option<String>, Error> {
+pub(super) fn marker_in(paging: &iam::Paging) -> Result<Option<String>, Error> {
     paging
         .marker
         .as_deref()
@@ -80,7 +80,7 @@ fn marker_in(paging: &iam::Paging) -> Result<Option<String>, Error> {
         .transpose()
 }
 
-fn page<T, U>(page: IamPage<T>, map: impl Fn(&T) -> U) -> iam::Page<U> {
+pub(super) fn page<T, U>(page: IamPage<T>, map: impl Fn(&T) -> U) -> iam::Page<U> {
     iam::Page {
         items: page.items.iter().map(map).collect(),
         marker: page
@@ -89,7 +89,7 @@ fn page<T, U>(page: IamPage<T>, map: impl Fn(&T) -> U) -> iam::Page<U> {
     }
 }
 
-fn page_size(paging: &iam::Paging) -> usize {
+pub(super) fn page_size(paging: &iam::Paging) -> usize {
     usize::try_from(paging.page_size()).unwrap_or(100)
 }
 
@@ -317,6 +317,7 @@ pub async fn iam_call(service: &Service, caller: &Caller, request: Rq) -> Result
                 .await?;
             Rs::ListRolePolicies(page(found, Clone::clone))
         }
+        Rq::Managed(r) => Rs::Managed(super::iam_managed::managed_call(service, caller, r).await?),
     })
 }
 
