@@ -1,0 +1,360 @@
+"""IAM managed policies (with versions), AWS managed policies, groups, and their effect on
+authorization, against the real `coffer` binary through boto3's iam, sts and secretsmanager clients,
+unmodified (issue 22).
+
+Each test starts its own real-mode server; the root user's credentials file makes the IAM entities
+over the awsQuery wire. Every answer is checked field by field, and every error by HTTP status,
+code and message.
+"""
+
+import json
+import re
+
+from conftest import need_boto3
+from test_iam import account_of, denied, error_of, key_client, policy, session_client, user_arn, value
+
+need_boto3()
+
+GET = "secretsmanager:GetSecretValue"
+DOC_READ = policy("Allow", [GET, "secretsmanager:DescribeSecret"], "*")
+DOC_DENY = policy("Deny", GET, "*")
+RW = "arn:aws:iam::aws:policy/SecretsManagerReadWrite"
+RO = "arn:aws:iam::aws:policy/SecretsManagerReadOnly"
+
+
+def policy_arn(account, name, path="/"):
+    return f"arn:aws:iam::{account}:policy{path}{name}"
+
+
+def trust(account):
+    """A trust policy letting the account's principals assume the role."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}]})
+
+
+def names(items, key):
+    return [i[key] for i in items]
+
+
+# --------------------------------------------------------------------------- managed policies
+
+
+def test_customer_managed_policy_versions_and_attachments(servers):
+    s = servers.real()
+    account = account_of(s)
+    iam = s.client("iam")
+    arn = policy_arn(account, "read", "/team/")
+
+    created = iam.create_policy(PolicyName="read", Path="/team/", PolicyDocument=DOC_READ,
+                                Description="reads secrets", Tags=[{"Key": "k", "Value": "v"}])["Policy"]
+    assert {k: created[k] for k in ("PolicyName", "Arn", "Path", "DefaultVersionId", "AttachmentCount",
+                                    "PermissionsBoundaryUsageCount", "IsAttachable", "Description", "Tags")} == {
+        "PolicyName": "read", "Arn": arn, "Path": "/team/", "DefaultVersionId": "v1", "AttachmentCount": 0,
+        "PermissionsBoundaryUsageCount": 0, "IsAttachable": True, "Description": "reads secrets",
+        "Tags": [{"Key": "k", "Value": "v"}]}
+    assert re.fullmatch(r"ANPA[A-Z2-7]{16}", created["PolicyId"]), created["PolicyId"]
+    assert created["CreateDate"] == created["UpdateDate"]
+    got = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert got == created
+
+    assert error_of(lambda: iam.create_policy(PolicyName="READ", PolicyDocument=DOC_READ)) == (
+        409, "EntityAlreadyExists", "A policy called READ already exists. Duplicate names are not allowed.")
+    assert error_of(lambda: iam.create_policy(PolicyName="bad", PolicyDocument="{nope")) == (
+        400, "MalformedPolicyDocument", "This policy contains invalid Json")
+    assert error_of(lambda: iam.create_policy(PolicyName="bad", Path="team", PolicyDocument=DOC_READ)) == (
+        400, "ValidationError",
+        "1 validation error detected: Value 'team' at 'path' failed to satisfy constraint: Member must "
+        "satisfy regular expression pattern: ((/[A-Za-z0-9\\.,\\+@=_-]+)*)/")
+    missing = policy_arn(account, "ghost")
+    assert error_of(lambda: iam.get_policy(PolicyArn=missing)) == (
+        404, "NoSuchEntity", f"Policy {missing} was not found.")
+    assert error_of(lambda: iam.get_policy(PolicyArn="arn:aws:iam::x:user/not-a-policy")) == (
+        400, "InvalidInput", "ARN arn:aws:iam::x:user/not-a-policy is not valid.")
+
+    # Listing: the account's own (Local), AWS's, or both; ListPolicies shows no description or tags.
+    local = iam.list_policies(Scope="Local")
+    assert (names(local["Policies"], "Arn"), local["IsTruncated"]) == ([arn], False)
+    assert "Description" not in local["Policies"][0] and "Tags" not in local["Policies"][0]
+    aws = iam.list_policies(Scope="AWS")["Policies"]
+    assert names(aws, "Arn") == [RO, RW]
+    assert names(iam.list_policies()["Policies"], "PolicyName") == [
+        "read", "SecretsManagerReadOnly", "SecretsManagerReadWrite"]
+    assert names(iam.list_policies(PathPrefix="/team/")["Policies"], "Arn") == [arn]
+    assert iam.list_policies(OnlyAttached=True)["Policies"] == []
+    page = iam.list_policies(MaxItems=2)
+    assert (len(page["Policies"]), page["IsTruncated"]) == (2, True)
+    rest = iam.list_policies(Marker=page["Marker"])
+    assert names(page["Policies"] + rest["Policies"], "PolicyName") == [
+        "read", "SecretsManagerReadOnly", "SecretsManagerReadWrite"]
+
+    # Versions: numbered, at most five, newest first, the document only from GetPolicyVersion.
+    v2 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=DOC_DENY)["PolicyVersion"]
+    assert {k: v2[k] for k in ("VersionId", "IsDefaultVersion")} == {"VersionId": "v2", "IsDefaultVersion": False}
+    assert "Document" not in v2
+    v1 = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]
+    assert (v1["VersionId"], v1["IsDefaultVersion"], v1["Document"]) == ("v1", True, json.loads(DOC_READ))
+    v3 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=DOC_READ, SetAsDefault=True)["PolicyVersion"]
+    assert (v3["VersionId"], v3["IsDefaultVersion"]) == ("v3", True)
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v3"
+    listed = iam.list_policy_versions(PolicyArn=arn)
+    assert [(v["VersionId"], v["IsDefaultVersion"]) for v in listed["Versions"]] == [
+        ("v3", True), ("v2", False), ("v1", False)]
+    assert "Document" not in listed["Versions"][0] and listed["IsTruncated"] is False
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=DOC_READ)
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=DOC_READ)
+    assert error_of(lambda: iam.create_policy_version(PolicyArn=arn, PolicyDocument=DOC_READ)) == (
+        409, "LimitExceeded", "A managed policy can have up to 5 versions. Before you create a new version, "
+        "you must delete an existing version.")
+    assert error_of(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId="v3")) == (
+        409, "DeleteConflict", "Cannot delete the default version of a policy.")
+    assert error_of(lambda: iam.get_policy_version(PolicyArn=arn, VersionId="v9")) == (
+        404, "NoSuchEntity", f"Policy {arn} version v9 does not exist or is not attachable.")
+    assert error_of(lambda: iam.set_default_policy_version(PolicyArn=arn, VersionId="v9")) == (
+        404, "NoSuchEntity", f"Policy {arn} version v9 does not exist or is not attachable.")
+    assert error_of(lambda: iam.get_policy_version(PolicyArn=arn, VersionId="1")) == (
+        400, "ValidationError",
+        "1 validation error detected: Value '1' at 'versionId' failed to satisfy constraint: Member must "
+        "satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?")
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v2")
+    assert [(v["VersionId"], v["IsDefaultVersion"]) for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]] == [
+        ("v5", False), ("v4", False), ("v3", False), ("v2", True)]
+    # Version numbers are never reused.
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v5")
+    assert iam.create_policy_version(PolicyArn=arn, PolicyDocument=DOC_READ)["PolicyVersion"]["VersionId"] == "v6"
+
+    # Attachments to users and roles; listed by name; counted on the policy.
+    iam.create_user(UserName="alice")
+    iam.create_role(RoleName="worker", AssumeRolePolicyDocument=trust(account))
+    iam.attach_user_policy(UserName="alice", PolicyArn=arn)
+    iam.attach_user_policy(UserName="alice", PolicyArn=arn)  # again: no change, no error
+    iam.attach_user_policy(UserName="alice", PolicyArn=RW)
+    iam.attach_role_policy(RoleName="worker", PolicyArn=arn)
+    attached = iam.list_attached_user_policies(UserName="alice")
+    assert (attached["AttachedPolicies"], attached["IsTruncated"]) == (
+        [{"PolicyName": "read", "PolicyArn": arn},
+         {"PolicyName": "SecretsManagerReadWrite", "PolicyArn": RW}], False)
+    assert iam.list_attached_user_policies(UserName="alice", PathPrefix="/team/")["AttachedPolicies"] == [
+        {"PolicyName": "read", "PolicyArn": arn}]
+    assert iam.list_attached_role_policies(RoleName="worker")["AttachedPolicies"] == [
+        {"PolicyName": "read", "PolicyArn": arn}]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 2
+    assert iam.get_policy(PolicyArn=RW)["Policy"]["AttachmentCount"] == 1
+    assert names(iam.list_policies(OnlyAttached=True)["Policies"], "Arn") == [arn, RW]
+
+    assert error_of(lambda: iam.attach_user_policy(UserName="alice", PolicyArn=missing)) == (
+        404, "NoSuchEntity", f"Policy {missing} does not exist or is not attachable.")
+    assert error_of(lambda: iam.attach_user_policy(UserName="bob", PolicyArn=arn)) == (
+        404, "NoSuchEntity", "The user with name bob cannot be found.")
+    assert error_of(lambda: iam.attach_role_policy(RoleName="nobody", PolicyArn=arn)) == (
+        404, "NoSuchEntity", "The role with name nobody cannot be found.")
+    other_account = f"arn:aws:iam::999999999999:policy/read"
+    assert error_of(lambda: iam.attach_role_policy(RoleName="worker", PolicyArn=other_account)) == (
+        404, "NoSuchEntity", f"Policy {other_account} does not exist or is not attachable.")
+
+    # Deletes refused while attached, as IAM's.
+    assert error_of(lambda: iam.delete_policy(PolicyArn=arn)) == (
+        409, "DeleteConflict", "Cannot delete a policy attached to entities.")
+    assert error_of(lambda: iam.delete_user(UserName="alice")) == (
+        409, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
+    assert error_of(lambda: iam.delete_role(RoleName="worker")) == (
+        409, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
+    # AWS's policies are AWS's.
+    assert error_of(lambda: iam.delete_policy(PolicyArn=RW)) == (
+        403, "AccessDenied", f"Policy {RW} is an AWS managed policy and cannot be changed or deleted.")
+
+    iam.detach_user_policy(UserName="alice", PolicyArn=arn)
+    iam.detach_user_policy(UserName="alice", PolicyArn=RW)
+    iam.detach_role_policy(RoleName="worker", PolicyArn=arn)
+    assert error_of(lambda: iam.detach_role_policy(RoleName="worker", PolicyArn=arn)) == (
+        404, "NoSuchEntity", f"Policy {arn} was not found.")
+    assert iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"] == []
+    iam.delete_user(UserName="alice")
+    iam.delete_role(RoleName="worker")
+
+    assert error_of(lambda: iam.delete_policy(PolicyArn=arn)) == (
+        409, "DeleteConflict", "This policy has more than one version. Before you delete a policy, you must "
+        "delete the policy's versions. The default version is deleted with the policy.")
+    for version in ("v3", "v4", "v6"):
+        iam.delete_policy_version(PolicyArn=arn, VersionId=version)
+    iam.delete_policy(PolicyArn=arn)
+    assert error_of(lambda: iam.get_policy(PolicyArn=arn)) == (404, "NoSuchEntity", f"Policy {arn} was not found.")
+    assert iam.list_policies(Scope="Local")["Policies"] == []
+
+
+def test_aws_managed_policies_are_in_every_account(servers):
+    s = servers.real()
+    iam = s.client("iam")
+    rw = iam.get_policy(PolicyArn=RW)["Policy"]
+    assert {k: rw[k] for k in ("PolicyName", "Arn", "Path", "DefaultVersionId", "AttachmentCount", "IsAttachable")} == {
+        "PolicyName": "SecretsManagerReadWrite", "Arn": RW, "Path": "/", "DefaultVersionId": "v1",
+        "AttachmentCount": 0, "IsAttachable": True}
+    doc = iam.get_policy_version(PolicyArn=RO, VersionId="v1")["PolicyVersion"]["Document"]
+    assert GET in doc["Statement"][0]["Action"]
+    assert "secretsmanager:PutSecretValue" not in doc["Statement"][0]["Action"]
+    assert error_of(lambda: iam.create_policy_version(PolicyArn=RW, PolicyDocument=DOC_READ)) == (
+        403, "AccessDenied", f"Policy {RW} is an AWS managed policy and cannot be changed or deleted.")
+    ghost = "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert error_of(lambda: iam.get_policy(PolicyArn=ghost)) == (
+        404, "NoSuchEntity", f"Policy {ghost} was not found.")
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def test_groups_members_and_policies(servers):
+    s = servers.real()
+    account = account_of(s)
+    iam = s.client("iam")
+    group_arn = f"arn:aws:iam::{account}:group/ops/readers"
+
+    group = iam.create_group(GroupName="readers", Path="/ops/")["Group"]
+    assert {k: group[k] for k in ("GroupName", "Path", "Arn")} == {
+        "GroupName": "readers", "Path": "/ops/", "Arn": group_arn}
+    assert re.fullmatch(r"AGPA[A-Z2-7]{16}", group["GroupId"]), group["GroupId"]
+    assert error_of(lambda: iam.create_group(GroupName="Readers")) == (
+        409, "EntityAlreadyExists", "Group with name Readers already exists.")
+    assert error_of(lambda: iam.get_group(GroupName="ghost")) == (
+        404, "NoSuchEntity", "The group with name ghost cannot be found.")
+    iam.create_group(GroupName="admins")
+    listed = iam.list_groups()
+    assert (names(listed["Groups"], "GroupName"), listed["IsTruncated"]) == (["admins", "readers"], False)
+    assert names(iam.list_groups(PathPrefix="/ops/")["Groups"], "GroupName") == ["readers"]
+
+    iam.create_user(UserName="bob")
+    iam.create_user(UserName="alice")
+    iam.add_user_to_group(GroupName="readers", UserName="bob")
+    iam.add_user_to_group(GroupName="readers", UserName="alice")
+    iam.add_user_to_group(GroupName="readers", UserName="alice")  # again: no change
+    iam.add_user_to_group(GroupName="admins", UserName="bob")
+    got = iam.get_group(GroupName="readers")
+    assert got["Group"] == group
+    assert (names(got["Users"], "UserName"), got["IsTruncated"]) == (["alice", "bob"], False)
+    assert names(got["Users"], "Arn") == [user_arn(account, "alice"), user_arn(account, "bob")]
+    assert names(iam.list_groups_for_user(UserName="bob")["Groups"], "GroupName") == ["admins", "readers"]
+    assert error_of(lambda: iam.add_user_to_group(GroupName="readers", UserName="carol")) == (
+        404, "NoSuchEntity", "The user with name carol cannot be found.")
+    assert error_of(lambda: iam.add_user_to_group(GroupName="nope", UserName="bob")) == (
+        404, "NoSuchEntity", "The group with name nope cannot be found.")
+    assert error_of(lambda: iam.list_groups_for_user(UserName="carol")) == (
+        404, "NoSuchEntity", "The user with name carol cannot be found.")
+
+    # Inline policies of a group.
+    iam.put_group_policy(GroupName="readers", PolicyName="read", PolicyDocument=DOC_READ)
+    stored = iam.get_group_policy(GroupName="readers", PolicyName="read")
+    assert (stored["GroupName"], stored["PolicyName"], stored["PolicyDocument"]) == (
+        "readers", "read", json.loads(DOC_READ))
+    assert iam.list_group_policies(GroupName="readers")["PolicyNames"] == ["read"]
+    assert error_of(lambda: iam.get_group_policy(GroupName="readers", PolicyName="nope")) == (
+        404, "NoSuchEntity", "The group policy with name nope cannot be found.")
+    assert error_of(lambda: iam.put_group_policy(GroupName="readers", PolicyName="x", PolicyDocument="[")) == (
+        400, "MalformedPolicyDocument", "This policy contains invalid Json")
+    assert error_of(lambda: iam.put_group_policy(GroupName="readers", PolicyName="big", PolicyDocument=policy(
+        "Allow", GET, ["arn:aws:secretsmanager:*:*:secret:" + "x" * 100 + str(i) for i in range(60)]))) == (
+        409, "LimitExceeded", "Maximum policy size of 5120 bytes exceeded for group readers")
+
+    # Attached policies of a group.
+    iam.attach_group_policy(GroupName="readers", PolicyArn=RO)
+    assert iam.list_attached_group_policies(GroupName="readers")["AttachedPolicies"] == [
+        {"PolicyName": "SecretsManagerReadOnly", "PolicyArn": RO}]
+
+    # Deletes refused as IAM refuses them.
+    assert error_of(lambda: iam.delete_group(GroupName="readers")) == (
+        409, "DeleteConflict", "Cannot delete entity, must remove users from group first.")
+    assert error_of(lambda: iam.delete_user(UserName="alice")) == (
+        409, "DeleteConflict", "Cannot delete entity, must remove users from group first.")
+    iam.remove_user_from_group(GroupName="readers", UserName="alice")
+    iam.remove_user_from_group(GroupName="readers", UserName="bob")
+    assert error_of(lambda: iam.remove_user_from_group(GroupName="readers", UserName="bob")) == (
+        404, "NoSuchEntity", "The user with name bob cannot be found.")
+    assert iam.get_group(GroupName="readers")["Users"] == []
+    assert error_of(lambda: iam.delete_group(GroupName="readers")) == (
+        409, "DeleteConflict", "Cannot delete entity, must delete policies first.")
+    iam.delete_group_policy(GroupName="readers", PolicyName="read")
+    assert error_of(lambda: iam.delete_group_policy(GroupName="readers", PolicyName="read")) == (
+        404, "NoSuchEntity", "The group policy with name read cannot be found.")
+    assert error_of(lambda: iam.delete_group(GroupName="readers")) == (
+        409, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
+    iam.detach_group_policy(GroupName="readers", PolicyArn=RO)
+    iam.delete_group(GroupName="readers")
+    assert names(iam.list_groups()["Groups"], "GroupName") == ["admins"]
+    iam.delete_user(UserName="alice")
+
+
+# --------------------------------------------------------------------------- authorization
+
+
+def test_group_managed_policy_grants_and_versions_switch_access(servers):
+    s = servers.real()
+    account = account_of(s)
+    iam, root_sm = s.client("iam"), s.client()
+    secret_arn = root_sm.create_secret(Name="app/db", SecretString="db-value")["ARN"]
+    dave = user_arn(account, "dave")
+
+    iam.create_user(UserName="dave")
+    key = iam.create_access_key(UserName="dave")["AccessKey"]
+    sm = key_client(s, "secretsmanager", key)
+    assert error_of(lambda: sm.get_secret_value(SecretId="app/db")) == (
+        400, "AccessDeniedException", denied(dave, GET, secret_arn))
+
+    # No inline policy: the access comes from a managed policy attached to a group dave is in.
+    arn = iam.create_policy(PolicyName="app-read", PolicyDocument=DOC_READ)["Policy"]["Arn"]
+    iam.create_group(GroupName="app")
+    iam.attach_group_policy(GroupName="app", PolicyArn=arn)
+    assert error_of(lambda: sm.get_secret_value(SecretId="app/db")) == (
+        400, "AccessDeniedException", denied(dave, GET, secret_arn))
+    iam.add_user_to_group(GroupName="app", UserName="dave")
+    assert value(sm, "app/db") == "db-value"
+
+    # A new default version that denies takes effect at once; switching back restores access.
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=DOC_DENY, SetAsDefault=True)
+    assert error_of(lambda: sm.get_secret_value(SecretId="app/db")) == (
+        400, "AccessDeniedException", denied(dave, GET, secret_arn, "identity-deny"))
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+    assert value(sm, "app/db") == "db-value"
+
+    # A group's inline Deny beside the attached Allow wins.
+    iam.put_group_policy(GroupName="app", PolicyName="deny", PolicyDocument=DOC_DENY)
+    assert error_of(lambda: sm.get_secret_value(SecretId="app/db")) == (
+        400, "AccessDeniedException", denied(dave, GET, secret_arn, "identity-deny"))
+    iam.delete_group_policy(GroupName="app", PolicyName="deny")
+    assert value(sm, "app/db") == "db-value"
+
+    # Detaching removes the access; so does leaving the group.
+    iam.detach_group_policy(GroupName="app", PolicyArn=arn)
+    assert error_of(lambda: sm.get_secret_value(SecretId="app/db")) == (
+        400, "AccessDeniedException", denied(dave, GET, secret_arn))
+    iam.attach_user_policy(UserName="dave", PolicyArn=arn)
+    assert value(sm, "app/db") == "db-value"
+    iam.detach_user_policy(UserName="dave", PolicyArn=arn)
+    iam.attach_group_policy(GroupName="app", PolicyArn=RO)
+    assert value(sm, "app/db") == "db-value"
+    # The read-only AWS managed policy grants no write.
+    assert error_of(lambda: sm.put_secret_value(SecretId="app/db", SecretString="x")) == (
+        400, "AccessDeniedException", denied(dave, "secretsmanager:PutSecretValue", secret_arn))
+    iam.remove_user_from_group(GroupName="app", UserName="dave")
+    assert error_of(lambda: sm.get_secret_value(SecretId="app/db")) == (
+        400, "AccessDeniedException", denied(dave, GET, secret_arn))
+
+
+def test_role_session_gets_the_roles_attached_policies(servers):
+    s = servers.real()
+    account = account_of(s)
+    iam, root_sm = s.client("iam"), s.client()
+    root_sm.create_secret(Name="svc", SecretString="svc-value")
+    iam.create_role(RoleName="reader", AssumeRolePolicyDocument=trust(account))
+    iam.attach_role_policy(RoleName="reader", PolicyArn=RW)
+    # Root users may not assume roles: a user allowed sts:AssumeRole by a managed policy does.
+    iam.create_user(UserName="ops")
+    assume = iam.create_policy(PolicyName="assume", PolicyDocument=policy("Allow", "sts:AssumeRole", "*"))
+    iam.attach_user_policy(UserName="ops", PolicyArn=assume["Policy"]["Arn"])
+    key = iam.create_access_key(UserName="ops")["AccessKey"]
+    creds = key_client(s, "sts", key).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/reader", RoleSessionName="s1")["Credentials"]
+    sm = session_client(s, "secretsmanager", creds)
+    assert value(sm, "svc") == "svc-value"
+    iam.detach_role_policy(RoleName="reader", PolicyArn=RW)
+    session = f"arn:aws:sts::{account}:assumed-role/reader/s1"
+    secret_arn = root_sm.describe_secret(SecretId="svc")["ARN"]
+    assert error_of(lambda: value(sm, "svc")) == (
+        400, "AccessDeniedException", denied(session, GET, secret_arn))
