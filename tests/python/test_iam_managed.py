@@ -11,7 +11,7 @@ import json
 import re
 
 from conftest import need_boto3
-from test_iam import account_of, denied, error_of, key_client, policy, session_client, user_arn, value
+from test_iam import account_of, client, denied, error_of, key_client, policy, session_client, user_arn, value
 
 need_boto3()
 
@@ -358,3 +358,52 @@ def test_role_session_gets_the_roles_attached_policies(servers):
     secret_arn = root_sm.describe_secret(SecretId="svc")["ARN"]
     assert error_of(lambda: value(sm, "svc")) == (
         400, "AccessDeniedException", denied(session, GET, secret_arn))
+
+
+# --------------------------------------------------------------------------- dev mode --enforce-iam
+
+
+def test_dev_enforce_iam_enforces_coffers_keys_and_lets_any_other_key_be_root(servers):
+    from conftest import DEV_ACCOUNT
+    s = servers.dev(extra_args=("--enforce-iam",))
+    root = s.client()  # a 12-digit key coffer never issued: that account's root
+    iam, sm = s.client("iam"), root
+    secret_arn = sm.create_secret(Name="app/db", SecretString="db-value")["ARN"]
+    assert secret_arn.split(":")[4] == DEV_ACCOUNT
+    iam.create_user(UserName="ci")
+    key = iam.create_access_key(UserName="ci")["AccessKey"]
+    ci = user_arn(DEV_ACCOUNT, "ci")
+    ci_sm = key_client(s, "secretsmanager", key)
+    # The user's key is coffer's: its signature is checked and its policies apply.
+    assert error_of(lambda: ci_sm.get_secret_value(SecretId="app/db")) == (
+        400, "AccessDeniedException", denied(ci, GET, secret_arn))
+    assert key_client(s, "sts", key).get_caller_identity()["Arn"] == ci
+    wrong = client(s, "secretsmanager", key["AccessKeyId"], "x" * 40)
+    assert error_of(lambda: wrong.get_secret_value(SecretId="app/db"))[1] == "InvalidSignatureException"
+    iam.attach_user_policy(UserName="ci", PolicyArn=RO)
+    assert value(ci_sm, "app/db") == "db-value"
+    assert error_of(lambda: ci_sm.put_secret_value(SecretId="app/db", SecretString="x")) == (
+        400, "AccessDeniedException", denied(ci, "secretsmanager:PutSecretValue", secret_arn))
+    iam.detach_user_policy(UserName="ci", PolicyArn=RO)
+    assert error_of(lambda: ci_sm.get_secret_value(SecretId="app/db")) == (
+        400, "AccessDeniedException", denied(ci, GET, secret_arn))
+    # Any key coffer did not issue (test/test) still acts as an account's root, as in --dev.
+    other = client(s, "secretsmanager", "test", "test")
+    assert other.create_secret(Name="x", SecretString="v")["ARN"].split(":")[4] == "123456789012"
+    assert client(s, "sts", "test", "test").get_caller_identity()["Arn"] == "arn:aws:iam::123456789012:root"
+
+
+def test_plain_dev_mode_does_not_enforce_and_enforce_iam_needs_dev(servers, tmp_path):
+    import subprocess
+
+    from conftest import coffer_bin
+    s = servers.dev()
+    iam = s.client("iam")
+    iam.create_user(UserName="ci")
+    key = iam.create_access_key(UserName="ci")["AccessKey"]
+    # Without --enforce-iam every key is a root user: the user's key is not even looked up.
+    assert key_client(s, "sts", key).get_caller_identity()["Arn"] == "arn:aws:iam::123456789012:root"
+    done = subprocess.run([coffer_bin(), "serve", "--enforce-iam", "--data-dir", str(tmp_path / "d")],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "--dev" in done.stderr

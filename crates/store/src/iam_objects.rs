@@ -115,7 +115,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let account = AccountId::parse("123456789012").unwrap();
+        let account = AccountId::parse("123456789012").expect("an account id");
         let at = from_millis(1_700_000_000_123);
         let objects = [
             IamObject::Policy(ManagedPolicyRecord {

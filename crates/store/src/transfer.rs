@@ -521,9 +521,13 @@ mod tests {
                 "secrets",
                 "versions",
                 "labels",
-                "tags"
+                "tags",
+                "iam_objects",
+                "iam_links"
             ]
         );
+        assert_eq!(sample().summary().counts[8], ("iam_objects", 1));
+        assert_eq!(sample().summary().counts[9], ("iam_links", 1));
         assert_eq!(sample().summary().counts[1], ("principals", 1));
         assert_eq!(sample().summary().counts[2], ("inline_policies", 1));
     }

@@ -110,7 +110,7 @@ pub struct ListPoliciesInput {
 #[derive(Debug, Clone)]
 pub(super) enum Resolved {
     /// A customer managed policy of the caller's account.
-    Customer(ManagedPolicyRecord),
+    Customer(Box<ManagedPolicyRecord>),
     /// An AWS managed policy.
     Aws(&'static AwsManagedPolicy),
 }
@@ -246,7 +246,9 @@ impl Service {
                 .find_iam_object(&who.scope().account, IamObjectKind::Policy, name)
                 .await?
             {
-                Some(IamObject::Policy(p)) if p.path == path => Some(Resolved::Customer(p)),
+                Some(IamObject::Policy(p)) if p.path == path => {
+                    Some(Resolved::Customer(Box::new(p)))
+                }
                 _ => None,
             }
         } else {
@@ -268,7 +270,7 @@ impl Service {
             })
             .await?
         {
-            Resolved::Customer(policy) => Ok(policy),
+            Resolved::Customer(policy) => Ok(*policy),
             Resolved::Aws(_) => Err(ManagedError::AwsManaged(arn.to_owned()).into()),
         }
     }
@@ -768,7 +770,7 @@ impl Service {
                         .find_iam_object(account, IamObjectKind::Policy, &link.target)
                         .await?
                     {
-                        out.push(Resolved::Customer(p));
+                        out.push(Resolved::Customer(Box::new(p)));
                     }
                 }
                 _ => {}
@@ -801,7 +803,7 @@ impl Service {
                         p.path.clone(),
                         AttachedPolicyInfo {
                             arn: p.arn(),
-                            name: p.name,
+                            name: p.name.clone(),
                         },
                     ),
                     Resolved::Aws(p) => (
