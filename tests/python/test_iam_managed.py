@@ -407,3 +407,83 @@ def test_plain_dev_mode_does_not_enforce_and_enforce_iam_needs_dev(servers, tmp_
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "--dev" in done.stderr
+
+
+# --------------------------------------------------------------------------- STS GetSessionToken
+
+
+def test_get_session_token_for_users_and_root(servers):
+    import datetime as dt
+
+    s = servers.real()
+    account = account_of(s)
+    iam, root_sm, root_sts = s.client("iam"), s.client(), s.client("sts")
+    secret_arn = root_sm.create_secret(Name="app/db", SecretString="db-value")["ARN"]
+    iam.create_user(UserName="eve")
+    iam.attach_user_policy(UserName="eve", PolicyArn=RO)
+    key = iam.create_access_key(UserName="eve")["AccessKey"]
+    eve_sts = key_client(s, "sts", key)
+    eve = user_arn(account, "eve")
+
+    def lasts(creds, seconds):
+        left = (creds["Expiration"] - dt.datetime.now(dt.timezone.utc)).total_seconds()
+        return seconds - 120 <= left <= seconds + 5
+
+    # An IAM user: 12 hours by default, 900 s to 36 hours.
+    creds = eve_sts.get_session_token()["Credentials"]
+    assert sorted(creds) == ["AccessKeyId", "Expiration", "SecretAccessKey", "SessionToken"]
+    assert re.fullmatch(r"ASIA[A-Z2-7]{16}", creds["AccessKeyId"]), creds["AccessKeyId"]
+    assert lasts(creds, 43200)
+    assert lasts(eve_sts.get_session_token(DurationSeconds=900)["Credentials"], 900)
+    assert lasts(eve_sts.get_session_token(DurationSeconds=129600)["Credentials"], 129600)
+    # boto3 checks the range itself; without its check the server answers as STS does.
+    import boto3
+    from botocore.config import Config
+
+    from conftest import REGION
+    unchecked = boto3.session.Session(
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        region_name=REGION).client("sts", endpoint_url=s.endpoint, config=Config(
+            parameter_validation=False, retries={"total_max_attempts": 1}))
+    for bad, rule in [(899, "greater than or equal to 900"), (129601, "less than or equal to 129600")]:
+        assert error_of(lambda: unchecked.get_session_token(DurationSeconds=bad)) == (
+            400, "ValidationError", f"1 validation error detected: Value '{bad}' at 'durationSeconds' "
+            f"failed to satisfy constraint: Member must have value {rule}")
+
+    # The session is the user: its identity and its policies.
+    sm, sts = session_client(s, "secretsmanager", creds), session_client(s, "sts", creds)
+    ident = sts.get_caller_identity()
+    assert (ident["Arn"], ident["Account"]) == (eve, account)
+    assert value(sm, "app/db") == "db-value"
+    assert error_of(lambda: sm.put_secret_value(SecretId="app/db", SecretString="x")) == (
+        400, "AccessDeniedException", denied(eve, "secretsmanager:PutSecretValue", secret_arn))
+    # Without MFA (coffer has none) it cannot call IAM, nor make another session.
+    assert error_of(lambda: session_client(s, "iam", creds).get_user(UserName="eve")) == (
+        403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+    assert error_of(lambda: sts.get_session_token()) == (
+        403, "AccessDenied", "Cannot call GetSessionToken with session credentials")
+    # A tampered token is refused.
+    forged = dict(creds, SessionToken=creds["SessionToken"][:-8] + "AAAAAAA=")
+    assert error_of(lambda: session_client(s, "sts", forged).get_caller_identity())[:2] == (
+        403, "InvalidClientTokenId")
+
+    # The root user: at most one hour, a longer request gets one hour.
+    root_creds = root_sts.get_session_token(DurationSeconds=7200)["Credentials"]
+    assert lasts(root_creds, 3600)
+    assert session_client(s, "sts", root_creds).get_caller_identity()["Arn"] == f"arn:aws:iam::{account}:root"
+    assert value(session_client(s, "secretsmanager", root_creds), "app/db") == "db-value"
+
+    # A role session may not call it.
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust(account))
+    iam.put_user_policy(UserName="eve", PolicyName="assume", PolicyDocument=policy("Allow", "sts:AssumeRole", "*"))
+    role_creds = eve_sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/r", RoleSessionName="s1")["Credentials"]
+    assert error_of(lambda: session_client(s, "sts", role_creds).get_session_token()) == (
+        403, "AccessDenied", "Cannot call GetSessionToken with session credentials")
+
+    # Deleting the user ends its sessions, even if a user of that name is made again.
+    iam.detach_user_policy(UserName="eve", PolicyArn=RO)
+    iam.delete_user_policy(UserName="eve", PolicyName="assume")
+    iam.delete_access_key(UserName="eve", AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName="eve")
+    iam.create_user(UserName="eve")
+    assert error_of(lambda: value(sm, "app/db"))[:2] == (400, "UnrecognizedClientException")

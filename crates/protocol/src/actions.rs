@@ -104,6 +104,8 @@ actions! {
         GetCallerIdentity: read,
         /// `AssumeRole`: temporary credentials for a role.
         AssumeRole: write + secret,
+        /// `GetSessionToken`: temporary credentials for the caller itself.
+        GetSessionToken: write + secret,
     }
 }
 

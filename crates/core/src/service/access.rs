@@ -143,6 +143,9 @@ impl Service {
                     .store
                     .find_principal(&principal.account, PrincipalKind::User, name)
                     .await?
+                    // A user deleted and made again under the same name is another user:
+                    // the first one's sessions do not pass to it.
+                    .filter(|user| user.id == principal.user_id)
                     .ok_or(Error::InvalidToken)?;
                 context.user_name = Some(user.name.clone());
                 keys.insert("aws:username", user.name.clone());

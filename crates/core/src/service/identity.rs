@@ -145,6 +145,36 @@ fn decode_fields(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
 /// The version tag of the session token layout.
 const TOKEN_VERSION: &[u8] = b"coffer-session-1";
 
+/// The version tag of the layout of GetSessionToken's tokens (a user's or the root user's own
+/// session): account, user name (empty for the root user), user id, expiry, secret key.
+const OWN_SESSION_VERSION: &[u8] = b"coffer-own-session-1";
+
+/// GetSessionToken's default duration for an IAM user (12 hours), as on AWS.
+pub const OWN_SESSION_DEFAULT_SECS: u32 = 43_200;
+
+/// The longest session of the root user (1 hour): longer requests get 1 hour, as on AWS.
+pub const ROOT_SESSION_MAX_SECS: u32 = 3600;
+
+/// Temporary credentials from GetSessionToken. `Debug` never shows the secret key or the token.
+pub struct SessionCredentials {
+    /// The key pair (`ASIA…`).
+    pub credentials: Credentials,
+    /// The session token.
+    pub session_token: Zeroizing<String>,
+    /// When they expire.
+    pub expiration: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for SessionCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCredentials")
+            .field("credentials", &self.credentials)
+            .field("session_token", &"<redacted>")
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
+
 impl Service {
     /// Creates the first account and its root access key when the store has no account yet.
     /// Returns the new account and credentials (to be shown once), or `None` when the store was
@@ -235,6 +265,7 @@ impl Service {
                     user_id: user.id,
                     account: record.account,
                     identity: PrincipalIdentity::User { name: user.name },
+                    own_session: false,
                 }
             }
         };
@@ -401,6 +432,9 @@ impl Service {
             .map_err(|_| Error::InvalidToken)?;
         let fields = decode_fields(&plain).ok_or(Error::InvalidToken)?;
         let text = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| Error::InvalidToken);
+        if fields.first() == Some(&OWN_SESSION_VERSION) {
+            return self.open_own_session(&fields);
+        }
         let [version, account, role_name, role_id, session_name, expires_ms, secret, policy] =
             fields.as_slice()
         else {
@@ -433,6 +467,108 @@ impl Service {
                 expires,
                 session_policy: (!policy.is_empty()).then_some(policy),
             }),
+            own_session: false,
+        };
+        Ok((principal, Zeroizing::new(text(secret)?), expires))
+    }
+
+    /// Seals a session token's fields under the keyring, bound to its access key id.
+    fn seal_token(&self, access_key_id: &str, plain: &[u8]) -> Result<Zeroizing<String>> {
+        let sealed = self.keyring.seal(
+            DEFAULT_KEY_ID,
+            ValueKind::Binary,
+            SealContext::SessionToken { access_key_id },
+            plain,
+        )?;
+        let token_bytes = encode_fields(&[
+            sealed.key_id.as_bytes(),
+            &sealed.wrapped_key,
+            &sealed.ciphertext,
+        ]);
+        Ok(Zeroizing::new(
+            base64::engine::general_purpose::STANDARD.encode(token_bytes.as_slice()),
+        ))
+    }
+
+    /// STS GetSessionToken: temporary credentials for the caller itself, an IAM user (900 s to
+    /// 36 hours, 12 hours by default) or the root user (at most 1 hour: a longer request gets
+    /// 1 hour, as on AWS). A session (a role's, or one of these) cannot make another:
+    /// `AccessDenied`, as STS answers. No permission is needed, as on AWS.
+    pub async fn get_session_token(
+        &self,
+        caller: &Principal,
+        duration_seconds: Option<u32>,
+    ) -> Result<SessionCredentials> {
+        if caller.own_session || matches!(caller.identity, PrincipalIdentity::Session(_)) {
+            return Err(Error::AccessDenied(
+                "Cannot call GetSessionToken with session credentials".into(),
+            ));
+        }
+        let (user_name, duration) = match &caller.identity {
+            PrincipalIdentity::User { name } => (
+                name.as_str(),
+                duration_seconds.unwrap_or(OWN_SESSION_DEFAULT_SECS),
+            ),
+            _ => (
+                "",
+                duration_seconds
+                    .unwrap_or(ROOT_SESSION_MAX_SECS)
+                    .min(ROOT_SESSION_MAX_SECS),
+            ),
+        };
+        let expiration = self.now() + Duration::seconds(i64::from(duration));
+        let access_key_id = iam_id("ASIA")?;
+        let secret = secret_key()?;
+        let expires_ms = expiration.timestamp_millis().to_string();
+        let plain = encode_fields(&[
+            OWN_SESSION_VERSION,
+            caller.account.as_str().as_bytes(),
+            user_name.as_bytes(),
+            caller.user_id.as_bytes(),
+            caller.arn.as_bytes(),
+            expires_ms.as_bytes(),
+            secret.as_bytes(),
+        ]);
+        let session_token = self.seal_token(&access_key_id, &plain)?;
+        Ok(SessionCredentials {
+            credentials: Credentials {
+                access_key_id,
+                secret_access_key: secret,
+            },
+            session_token,
+            expiration,
+        })
+    }
+
+    /// Opens the fields of a GetSessionToken token (see [`Service::open_session`]).
+    fn open_own_session(
+        &self,
+        fields: &[&[u8]],
+    ) -> Result<(Principal, Zeroizing<String>, DateTime<Utc>)> {
+        let text = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| Error::InvalidToken);
+        let [_, account, user_name, user_id, arn, expires_ms, secret] = fields else {
+            return Err(Error::InvalidToken);
+        };
+        let account = AccountId::parse(&text(account)?).ok_or(Error::InvalidToken)?;
+        let expires = text(expires_ms)?
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_millis)
+            .ok_or(Error::InvalidToken)?;
+        if self.now() >= expires {
+            return Err(Error::ExpiredToken);
+        }
+        let user_name = text(user_name)?;
+        let principal = Principal {
+            arn: text(arn)?,
+            user_id: text(user_id)?,
+            account,
+            identity: if user_name.is_empty() {
+                PrincipalIdentity::Root
+            } else {
+                PrincipalIdentity::User { name: user_name }
+            },
+            own_session: true,
         };
         Ok((principal, Zeroizing::new(text(secret)?), expires))
     }

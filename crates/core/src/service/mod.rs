@@ -27,7 +27,7 @@ use crate::store::Store;
 
 pub use access::{Access, Authority, IdentityGrant, Target};
 pub use iam::{CreateRoleInput, IamPage, MUST_SPECIFY_USER_NAME};
-pub use identity::{AssumeRoleInput, AssumedRole, Credentials};
+pub use identity::{AssumeRoleInput, AssumedRole, Credentials, SessionCredentials};
 pub use listing::{
     BatchGetInput, BatchGetOutput, BatchItemError, ListSecretVersionIdsInput,
     ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SortBy, SortOrder,

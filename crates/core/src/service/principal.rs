@@ -18,6 +18,10 @@ pub struct Principal {
     pub user_id: String,
     /// What kind of principal it is.
     pub identity: PrincipalIdentity,
+    /// Whether it signs with temporary credentials of its own (GetSessionToken's, for an IAM
+    /// user or the root user): the same identity and policies, but IAM refuses such a session
+    /// (coffer has no MFA) and STS refuses it another GetSessionToken.
+    pub own_session: bool,
 }
 
 /// The kinds of principal that sign requests.
@@ -67,6 +71,7 @@ impl Principal {
             user_id: account.as_str().to_owned(),
             account,
             identity: PrincipalIdentity::Root,
+            own_session: false,
         }
     }
 }

@@ -358,6 +358,7 @@ mod tests {
             arn: "arn:aws:iam::123456789012:user/a\"b".into(),
             user_id: "AIDAEXAMPLE".into(),
             identity,
+            own_session: false,
         };
         let session = PrincipalIdentity::Session(SessionInfo {
             role_id: "AROAEXAMPLE".into(),
