@@ -487,3 +487,37 @@ def test_get_session_token_for_users_and_root(servers):
     iam.delete_user(UserName="eve")
     iam.create_user(UserName="eve")
     assert error_of(lambda: value(sm, "app/db"))[:2] == (400, "UnrecognizedClientException")
+
+
+# --------------------------------------------------------------------------- unknowable condition keys
+
+
+def test_policies_with_organization_or_vpc_keys_are_refused_when_put(servers):
+    s = servers.real()
+    iam, sm = s.client("iam"), s.client()
+    sm.create_secret(Name="k", SecretString="v")
+    iam.create_user(UserName="u")
+    iam.create_group(GroupName="g")
+
+    def with_key(key, principal=False):
+        statement = {"Effect": "Allow", "Action": GET, "Resource": "*",
+                     "Condition": {"StringEquals": {key: "o-abc123"}}}
+        if principal:
+            statement["Principal"] = {"AWS": "*"}
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+    def message(key):
+        return (f"The condition key {key} is not supported by coffer: it has no AWS Organizations or VPCs, "
+                "so the condition could never be evaluated. Remove the condition or use a key coffer supports.")
+
+    org, vpce = "aws:PrincipalOrgID", "aws:SourceVpce"
+    assert error_of(lambda: iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=with_key(org))) == (
+        400, "MalformedPolicyDocument", message(org))
+    assert error_of(lambda: iam.put_group_policy(GroupName="g", PolicyName="p", PolicyDocument=with_key(vpce))) == (
+        400, "MalformedPolicyDocument", message(vpce))
+    assert error_of(lambda: iam.create_policy(PolicyName="p", PolicyDocument=with_key("aws:principalorgid"))) == (
+        400, "MalformedPolicyDocument", message(org))
+    assert error_of(lambda: sm.put_resource_policy(SecretId="k", ResourcePolicy=with_key(org, True))) == (
+        400, "MalformedPolicyDocumentException", message(org))
+    assert iam.list_user_policies(UserName="u")["PolicyNames"] == []
+    assert iam.list_policies(Scope="Local")["Policies"] == []

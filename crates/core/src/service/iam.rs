@@ -89,7 +89,7 @@ pub(super) fn entity_arn(
 
 /// Parses an identity or trust policy, with IAM's error for one that does not parse.
 pub(super) fn check_policy(text: &str, kind: PolicyKind) -> Result<()> {
-    Policy::parse(text, kind)
+    Policy::parse_new(text, kind)
         .map(|_| ())
         .map_err(|e| Error::MalformedPolicy(e.to_string()))
 }

@@ -326,7 +326,7 @@ impl Service {
         // The session policy is checked now, so that a session can never carry one that
         // does not parse.
         if let Some(text) = &input.policy {
-            Policy::parse(text, PolicyKind::Identity)
+            Policy::parse_new(text, PolicyKind::Identity)
                 .map_err(|e| Error::MalformedPolicy(e.to_string()))?;
         }
         self.authorize_with_resource_policy(who, "sts:AssumeRole", &role, trust.as_ref(), |keys| {
