@@ -521,3 +521,71 @@ def test_policies_with_organization_or_vpc_keys_are_refused_when_put(servers):
         400, "MalformedPolicyDocumentException", message(org))
     assert iam.list_user_policies(UserName="u")["PolicyNames"] == []
     assert iam.list_policies(Scope="Local")["Policies"] == []
+
+
+# --------------------------------------------------------------------------- session tags
+
+
+def test_session_tags_become_principal_tags_and_transitive_tags_pass_on(servers):
+    s = servers.real()
+    account = account_of(s)
+    iam, root_sm = s.client("iam"), s.client()
+    blue = root_sm.create_secret(Name="blue", SecretString="blue-value",
+                                 Tags=[{"Key": "team", "Value": "blue"}])["ARN"]
+    both = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}]})
+    by_team = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": GET, "Resource": "*",
+         "Condition": {"StringEquals": {"secretsmanager:ResourceTag/team": "${aws:PrincipalTag/team}"}}},
+        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}]})
+    for name, trust_doc in [("tagged", both), ("untaggable", trust(account)), ("next", both)]:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust_doc, Tags=[{"Key": "team", "Value": "red"}])
+        iam.put_role_policy(RoleName=name, PolicyName="by-team", PolicyDocument=by_team)
+    iam.create_user(UserName="op")
+    iam.put_user_policy(UserName="op", PolicyName="assume", PolicyDocument=policy(
+        "Allow", ["sts:AssumeRole", "sts:TagSession"], "*"))
+    key = iam.create_access_key(UserName="op")["AccessKey"]
+    sts = key_client(s, "sts", key)
+    role = f"arn:aws:iam::{account}:role/tagged"
+
+    # Without session tags the role's own tag (red) applies; a session tag (blue) wins over it.
+    plain = sts.assume_role(RoleArn=role, RoleSessionName="plain")["Credentials"]
+    assert error_of(lambda: value(session_client(s, "secretsmanager", plain), "blue")) == (
+        400, "AccessDeniedException",
+        denied(f"arn:aws:sts::{account}:assumed-role/tagged/plain", GET, blue))
+    answer = sts.assume_role(RoleArn=role, RoleSessionName="blue",
+                             Tags=[{"Key": "team", "Value": "blue"}], TransitiveTagKeys=["team"])
+    assert answer["PackedPolicySize"] >= 0
+    tagged = answer["Credentials"]
+    assert value(session_client(s, "secretsmanager", tagged), "blue") == "blue-value"
+
+    # Tagging needs sts:TagSession in the trust policy too.
+    untaggable = f"arn:aws:iam::{account}:role/untaggable"
+    assert error_of(lambda: sts.assume_role(RoleArn=untaggable, RoleSessionName="x1",
+                                            Tags=[{"Key": "team", "Value": "blue"}])) == (
+        403, "AccessDenied",
+        f"User: {user_arn(account, 'op')} is not authorized to perform: sts:TagSession on resource: {untaggable}")
+    # Keys differ ignoring case; a transitive key must be a tag.
+    assert error_of(lambda: sts.assume_role(RoleArn=role, RoleSessionName="x2", Tags=[
+        {"Key": "team", "Value": "a"}, {"Key": "TEAM", "Value": "b"}])) == (
+        400, "ValidationError", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+    assert error_of(lambda: sts.assume_role(RoleArn=role, RoleSessionName="x3", Tags=[
+        {"Key": "team", "Value": "a"}], TransitiveTagKeys=["env"])) == (
+        400, "ValidationError", "The transitive tag key env is not among the session tags of the request.")
+    assert error_of(lambda: sts.assume_role(RoleArn=role, RoleSessionName="x4", Tags=[
+        {"Key": f"k{i}", "Value": "v"} for i in range(51)]))[:2] == (400, "ValidationError")
+
+    # Role chaining: the transitive tag passes to the next session and cannot be replaced.
+    chained_sts = session_client(s, "sts", tagged)
+    nxt = f"arn:aws:iam::{account}:role/next"
+    chained = chained_sts.assume_role(RoleArn=nxt, RoleSessionName="chained")["Credentials"]
+    assert value(session_client(s, "secretsmanager", chained), "blue") == "blue-value"
+    assert error_of(lambda: chained_sts.assume_role(RoleArn=nxt, RoleSessionName="x5", Tags=[
+        {"Key": "Team", "Value": "red"}])) == (
+        400, "ValidationError", "The session tag Team conflicts with a transitive tag key of the calling session.")
+    # A tag that is not transitive stops at the first session.
+    once = sts.assume_role(RoleArn=role, RoleSessionName="once", Tags=[{"Key": "team", "Value": "blue"}])["Credentials"]
+    after = session_client(s, "sts", once).assume_role(RoleArn=nxt, RoleSessionName="after")["Credentials"]
+    assert error_of(lambda: value(session_client(s, "secretsmanager", after), "blue"))[:2] == (
+        400, "AccessDeniedException")

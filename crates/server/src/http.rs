@@ -512,9 +512,15 @@ async fn query_call(
                 Ok(response) => {
                     secret_xml_response(sts::assume_role_xml(&response, request_id), request_id)
                 }
-                Err(coffer_core::Error::Validation(_)) => {
-                    sts_error(&sts::duration_exceeds_max_session_duration(), request_id)
-                }
+                // The duration beyond the role's (or role chaining's) limit, and the session
+                // tags STS refuses, each with its own sentence.
+                Err(coffer_core::Error::Validation(message)) => sts_error(
+                    &coffer_protocol::query::QueryError::new(
+                        coffer_protocol::query::QueryErrorCode::ValidationError,
+                        message,
+                    ),
+                    request_id,
+                ),
                 Err(coffer_core::Error::MalformedPolicy(message)) => {
                     sts_error(&sts::malformed_session_policy(message), request_id)
                 }

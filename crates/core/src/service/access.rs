@@ -177,7 +177,11 @@ impl Service {
                     .as_deref()
                     .map(|text| stored_policy(text, PolicyKind::Identity).map(Arc::new))
                     .transpose()?;
-                (IdentityGrant::Policies(policies), session_policy, role.tags)
+                // Session tags come after the role's, so that a session tag wins over a role
+                // tag of the same key (keys compare ignoring case).
+                let mut tags = role.tags;
+                tags.extend(session.tags.iter().cloned());
+                (IdentityGrant::Policies(policies), session_policy, tags)
             }
         };
         for (key, value) in &tags {
@@ -247,13 +251,41 @@ impl Service {
         arn_policy: Option<&Policy>,
         extra: impl FnOnce(&mut ConditionKeys),
     ) -> Result<()> {
+        self.authorize_inner(who, action, target, arn_policy, false, extra)
+    }
+
+    /// [`Service::authorize_target`] where the resource policy must allow too, whatever the
+    /// identity side says: a role's trust policy for `sts:TagSession`, which IAM requires.
+    pub(super) fn authorize_target_requiring_resource(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        target: Target<'_>,
+        arn_policy: &Policy,
+        extra: impl FnOnce(&mut ConditionKeys),
+    ) -> Result<()> {
+        self.authorize_inner(who, action, target, Some(arn_policy), true, extra)
+    }
+
+    fn authorize_inner(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        target: Target<'_>,
+        arn_policy: Option<&Policy>,
+        require_resource: bool,
+        extra: impl FnOnce(&mut ConditionKeys),
+    ) -> Result<()> {
         let Some(access) = who.access() else {
             return Ok(());
         };
         // The root user acting in its own account, on a resource without a policy, is allowed
         // whatever the action and conditions: no policy could say otherwise, so the request
         // context need not be built (the hot path of most single-account deployments).
-        if matches!(access.identity, IdentityGrant::Root) && access.session_policy.is_none() {
+        if matches!(access.identity, IdentityGrant::Root)
+            && access.session_policy.is_none()
+            && !require_resource
+        {
             let own = access.principal.account.as_str();
             let unguarded = match target {
                 Target::Secret(record) => {
@@ -313,7 +345,16 @@ impl Service {
             resource_policy,
             &request,
         )
-        .map_err(|denial| Error::AccessDenied(denial.message(&request)))
+        .map_err(|denial| Error::AccessDenied(denial.message(&request)))?;
+        if require_resource
+            && resource_policy.map(|p| p.evaluate(&request)) != Some(policy::Decision::Allow)
+        {
+            return Err(Error::AccessDenied(format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource}",
+                access.principal.arn
+            )));
+        }
+        Ok(())
     }
 
     /// What a SecretId that matched nothing answers: AccessDenied when the caller could not

@@ -79,6 +79,18 @@ pub struct AssumeRoleInput {
     pub external_id: Option<String>,
     /// The SourceIdentity (for `sts:SourceIdentity` conditions).
     pub source_identity: Option<String>,
+    /// Session tags (`aws:PrincipalTag/<key>` of the session); needs `sts:TagSession`.
+    pub tags: Vec<(String, String)>,
+    /// The keys among `tags` that pass on to the sessions this one assumes.
+    pub transitive_tag_keys: Vec<String>,
+}
+
+/// STS's `ValidationError` for a transitive tag key that is not among the session tags
+/// (coffer's wording).
+fn transitive_key_not_a_tag(key: &str) -> Error {
+    Error::Validation(format!(
+        "The transitive tag key {key} is not among the session tags of the request."
+    ))
 }
 
 /// The longest a chained session (a role session assuming a role) may last, as on AWS.
@@ -144,6 +156,13 @@ fn decode_fields(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
 
 /// The version tag of the session token layout.
 const TOKEN_VERSION: &[u8] = b"coffer-session-1";
+
+/// A session's tags, as (key, value) pairs in the order given.
+type SessionTags = Vec<(String, String)>;
+
+/// The version tag of the layout with session tags: the eight fields of [`TOKEN_VERSION`],
+/// then the tags (key, value, key, value, …) and the transitive keys, each length-prefixed.
+const TOKEN_VERSION_TAGGED: &[u8] = b"coffer-session-2";
 
 /// The version tag of the layout of GetSessionToken's tokens (a user's or the root user's own
 /// session): account, user name (empty for the root user), user id, expiry, secret key.
@@ -329,6 +348,81 @@ impl Service {
             Policy::parse_new(text, PolicyKind::Identity)
                 .map_err(|e| Error::MalformedPolicy(e.to_string()))?;
         }
+        // Session tags: STS refuses two keys that differ only in case, a transitive key that
+        // is not a tag, and a tag that would replace a transitive tag of the calling session.
+        let inherited: Vec<(String, String)> = match &caller.identity {
+            PrincipalIdentity::Session(session) => session
+                .tags
+                .iter()
+                .filter(|(k, _)| {
+                    session
+                        .transitive_tag_keys
+                        .iter()
+                        .any(|t| t.eq_ignore_ascii_case(k))
+                })
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (i, (key, _)) in input.tags.iter().enumerate() {
+            if input.tags[..i]
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(key))
+            {
+                return Err(Error::Validation(
+                    "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+                        .into(),
+                ));
+            }
+            if inherited.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                return Err(Error::Validation(format!(
+                    "The session tag {key} conflicts with a transitive tag key of the calling \
+                     session."
+                )));
+            }
+        }
+        if let Some(key) = input
+            .transitive_tag_keys
+            .iter()
+            .find(|t| !input.tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(t)))
+        {
+            return Err(transitive_key_not_a_tag(key));
+        }
+        if !input.tags.is_empty() {
+            let tag_denied = || {
+                Error::AccessDenied(format!(
+                    "User: {} is not authorized to perform: sts:TagSession on resource: {}",
+                    caller.arn, input.role_arn
+                ))
+            };
+            // The trust policy must allow sts:TagSession itself, as IAM requires; a role
+            // without one cannot be tagged.
+            let trust = trust.as_ref().ok_or_else(tag_denied)?;
+            let arn = role.arn();
+            self.authorize_target_requiring_resource(
+                who,
+                "sts:TagSession",
+                Target::Arn {
+                    arn: &arn,
+                    account: role.account.as_str(),
+                },
+                trust,
+                |keys| {
+                    for (key, value) in &input.tags {
+                        keys.insert(&format!("aws:RequestTag/{key}"), value.clone());
+                    }
+                    keys.insert_all("aws:TagKeys", input.tags.iter().map(|(k, _)| k.clone()));
+                },
+            )
+            .map_err(|e| match e {
+                Error::AccessDenied(_) => tag_denied(),
+                other => other,
+            })?;
+        }
+        let mut session_tags = inherited.clone();
+        session_tags.extend(input.tags.iter().cloned());
+        let mut transitive: Vec<String> = inherited.iter().map(|(k, _)| k.clone()).collect();
+        transitive.extend(input.transitive_tag_keys.iter().cloned());
         self.authorize_with_resource_policy(who, "sts:AssumeRole", &role, trust.as_ref(), |keys| {
             keys.insert("sts:RoleSessionName", input.role_session_name.clone());
             if let Some(id) = &input.external_id {
@@ -362,8 +456,15 @@ impl Service {
         let access_key_id = iam_id("ASIA")?;
         let secret = secret_key()?;
         let expires_ms = expiration.timestamp_millis().to_string();
+        let tag_fields: Vec<&[u8]> = session_tags
+            .iter()
+            .flat_map(|(k, v)| [k.as_bytes(), v.as_bytes()])
+            .collect();
+        let transitive_fields: Vec<&[u8]> = transitive.iter().map(|k| k.as_bytes()).collect();
+        let tags_field = encode_fields(&tag_fields);
+        let transitive_field = encode_fields(&transitive_fields);
         let plain = encode_fields(&[
-            TOKEN_VERSION,
+            TOKEN_VERSION_TAGGED,
             account.as_str().as_bytes(),
             role.name.as_bytes(),
             role.id.as_bytes(),
@@ -371,23 +472,10 @@ impl Service {
             expires_ms.as_bytes(),
             secret.as_bytes(),
             input.policy.as_deref().unwrap_or_default().as_bytes(),
+            &tags_field,
+            &transitive_field,
         ]);
-        let sealed = self.keyring.seal(
-            DEFAULT_KEY_ID,
-            ValueKind::Binary,
-            SealContext::SessionToken {
-                access_key_id: &access_key_id,
-            },
-            &plain,
-        )?;
-        let token_bytes = encode_fields(&[
-            sealed.key_id.as_bytes(),
-            &sealed.wrapped_key,
-            &sealed.ciphertext,
-        ]);
-        let session_token = Zeroizing::new(
-            base64::engine::general_purpose::STANDARD.encode(token_bytes.as_slice()),
-        );
+        let session_token = self.seal_token(&access_key_id, &plain)?;
         Ok(AssumedRole {
             credentials: Credentials {
                 access_key_id,
@@ -435,12 +523,37 @@ impl Service {
         if fields.first() == Some(&OWN_SESSION_VERSION) {
             return self.open_own_session(&fields);
         }
-        let [version, account, role_name, role_id, session_name, expires_ms, secret, policy] =
-            fields.as_slice()
+        // Tokens made before session tags have eight fields; tagged ones ten.
+        let (base, tags, transitive): (&[&[u8]], SessionTags, Vec<String>) = match fields.as_slice()
+        {
+            [base @ .., tags, transitive] if fields.len() == 10 => {
+                let tags = decode_fields(tags).ok_or(Error::InvalidToken)?;
+                let transitive = decode_fields(transitive).ok_or(Error::InvalidToken)?;
+                let tags = tags
+                    .chunks(2)
+                    .map(|pair| match pair {
+                        [k, v] => Ok((text(k)?, text(v)?)),
+                        _ => Err(Error::InvalidToken),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let transitive = transitive
+                    .iter()
+                    .map(|k| text(k))
+                    .collect::<Result<Vec<_>>>()?;
+                (base, tags, transitive)
+            }
+            base => (base, Vec::new(), Vec::new()),
+        };
+        let [version, account, role_name, role_id, session_name, expires_ms, secret, policy] = base
         else {
             return Err(Error::InvalidToken);
         };
-        if *version != TOKEN_VERSION {
+        let expected = if tags.is_empty() && transitive.is_empty() && fields.len() == 8 {
+            TOKEN_VERSION
+        } else {
+            TOKEN_VERSION_TAGGED
+        };
+        if *version != expected {
             return Err(Error::InvalidToken);
         }
         let account = AccountId::parse(&text(account)?).ok_or(Error::InvalidToken)?;
@@ -466,6 +579,8 @@ impl Service {
                 session_name,
                 expires,
                 session_policy: (!policy.is_empty()).then_some(policy),
+                tags,
+                transitive_tag_keys: transitive,
             }),
             own_session: false,
         };

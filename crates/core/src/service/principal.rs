@@ -51,6 +51,11 @@ pub struct SessionInfo {
     pub expires: DateTime<Utc>,
     /// The session policy passed to AssumeRole, if any.
     pub session_policy: Option<String>,
+    /// Session tags (AssumeRole's `Tags`, and the transitive tags of the session that assumed
+    /// the role): `aws:PrincipalTag/<key>`, over the role's own tags of the same key.
+    pub tags: Vec<(String, String)>,
+    /// The keys of the tags that pass to the sessions this one assumes (role chaining).
+    pub transitive_tag_keys: Vec<String>,
 }
 
 impl std::fmt::Debug for SessionInfo {

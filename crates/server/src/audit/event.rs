@@ -366,6 +366,8 @@ mod tests {
             session_name: "s".into(),
             expires: time(),
             session_policy: None,
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
         });
         let identities = [
             UserIdentity::of(&principal(PrincipalIdentity::Root), "AKIAROOT"),

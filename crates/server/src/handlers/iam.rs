@@ -338,6 +338,8 @@ pub async fn assume_role(
                 policy: request.policy.clone(),
                 external_id: request.external_id,
                 source_identity: request.source_identity.clone(),
+                tags: tags_of(request.tags.clone()),
+                transitive_tag_keys: request.transitive_tag_keys.clone(),
             },
         )
         .await?;
@@ -356,10 +358,15 @@ pub async fn assume_role(
         },
         // The session policy travels inside the token; report how much of AWS's packed
         // allowance (2,048 bytes) it takes, as STS does.
-        packed_policy_size: request
-            .policy
-            .as_ref()
-            .map(|p| u32::try_from(p.len() * 100 / 2048).unwrap_or(100)),
+        packed_policy_size: (request.policy.is_some() || !request.tags.is_empty()).then(|| {
+            let size = request.policy.as_ref().map_or(0, String::len)
+                + request
+                    .tags
+                    .iter()
+                    .map(|t| t.key.len() + t.value.len())
+                    .sum::<usize>();
+            u32::try_from(size * 100 / 2048).unwrap_or(100)
+        }),
         source_identity: request.source_identity,
     })
 }
