@@ -415,7 +415,8 @@ def test_plain_dev_mode_does_not_enforce_and_enforce_iam_needs_dev(servers, tmp_
 def test_get_session_token_for_users_and_root(servers):
     import datetime as dt
 
-    s = servers.real()
+    from test_iam import TRACE, stop_and_scan
+    s = servers.real(env=TRACE)
     account = account_of(s)
     iam, root_sm, root_sts = s.client("iam"), s.client(), s.client("sts")
     secret_arn = root_sm.create_secret(Name="app/db", SecretString="db-value")["ARN"]
@@ -487,6 +488,10 @@ def test_get_session_token_for_users_and_root(servers):
     iam.delete_user(UserName="eve")
     iam.create_user(UserName="eve")
     assert error_of(lambda: value(sm, "app/db"))[:2] == (400, "UnrecognizedClientException")
+    # No secret key or session token reached the disk (audit trail included) or the logs.
+    stop_and_scan(s, {"user secret key": key["SecretAccessKey"], "session secret key": creds["SecretAccessKey"],
+                      "session token": creds["SessionToken"], "root session token": root_creds["SessionToken"],
+                      "root session secret key": root_creds["SecretAccessKey"]})
 
 
 # --------------------------------------------------------------------------- unknowable condition keys
