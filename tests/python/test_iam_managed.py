@@ -222,7 +222,7 @@ def test_groups_members_and_policies(servers):
     assert names(iam.list_groups(PathPrefix="/ops/")["Groups"], "GroupName") == ["readers"]
 
     iam.create_user(UserName="bob")
-    iam.create_user(UserName="alice")
+    iam.create_user(UserName="alice", Tags=[{"Key": "team", "Value": "a"}])
     iam.add_user_to_group(GroupName="readers", UserName="bob")
     iam.add_user_to_group(GroupName="readers", UserName="alice")
     iam.add_user_to_group(GroupName="readers", UserName="alice")  # again: no change
@@ -231,6 +231,7 @@ def test_groups_members_and_policies(servers):
     assert got["Group"] == group
     assert (names(got["Users"], "UserName"), got["IsTruncated"]) == (["alice", "bob"], False)
     assert names(got["Users"], "Arn") == [user_arn(account, "alice"), user_arn(account, "bob")]
+    assert "Tags" not in got["Users"][0]
     assert names(iam.list_groups_for_user(UserName="bob")["Groups"], "GroupName") == ["admins", "readers"]
     assert error_of(lambda: iam.add_user_to_group(GroupName="readers", UserName="carol")) == (
         404, "NoSuchEntity", "The user with name carol cannot be found.")

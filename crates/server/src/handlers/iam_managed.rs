@@ -207,7 +207,14 @@ pub async fn managed_call(service: &Service, caller: &Caller, request: Rq) -> Re
             let (found, users) = service
                 .get_group(caller, &group_name, marker.as_deref(), page_size(&paging))
                 .await?;
-            Rs::GetGroup(group(&found), page(users, user))
+            // GetGroup lists its users without their tags, as IAM does.
+            Rs::GetGroup(
+                group(&found),
+                page(users, |u| iam::User {
+                    tags: Vec::new(),
+                    ..user(u)
+                }),
+            )
         }
         Rq::ListGroups {
             path_prefix,
