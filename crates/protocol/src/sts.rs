@@ -142,8 +142,8 @@ const SOURCE_IDENTITY: StringShape =
 
 /// The parameters of `AssumeRole`, checked against the STS model (`sts/2011-06-15`).
 ///
-/// `PolicyArns` (managed session policies) are refused: coffer has no managed policies, and
-/// ignoring one would give the session more than its caller asked for. `SerialNumber` and
+/// `PolicyArns` (managed session policies) are refused: a session carries at most one inline
+/// session policy, and ignoring one would give the session more than its caller asked for. `SerialNumber` and
 /// `TokenCode` are checked and carried, but coffer verifies no MFA, so a trust policy that
 /// requires MFA never matches. `ProvidedContexts` and `MinimumSessionTokenSize` are not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -381,8 +381,8 @@ pub fn malformed_session_policy(message: impl Into<String>) -> QueryError {
     QueryError::new(QueryErrorCode::MalformedPolicyDocument, message)
 }
 
-/// `ValidationError` for `PolicyArns`, which coffer does not support (it has no managed
-/// policies). This wording is coffer's own.
+/// `ValidationError` for `PolicyArns`, which coffer does not support as session policies
+/// (managed policies can be attached to users, roles and groups). This wording is coffer's own.
 pub fn managed_session_policies_unsupported() -> QueryError {
     QueryError::new(
         QueryErrorCode::ValidationError,
