@@ -595,3 +595,27 @@ def test_session_tags_become_principal_tags_and_transitive_tags_pass_on(servers)
     after = session_client(s, "sts", once).assume_role(RoleArn=nxt, RoleSessionName="after")["Credentials"]
     assert error_of(lambda: value(session_client(s, "secretsmanager", after), "blue"))[:2] == (
         400, "AccessDeniedException")
+
+
+def test_a_role_is_assumed_only_when_its_trust_policy_allows(servers):
+    """A role's trust policy is required, as on AWS: the caller's own policies allowing
+    sts:AssumeRole on every role do not let it assume one whose trust policy names someone else."""
+    s = servers.real()
+    account = account_of(s)
+    iam = s.client("iam")
+    iam.create_user(UserName="named")
+    iam.create_user(UserName="other")
+    only_named = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": user_arn(account, "named")}}]})
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=only_named)
+    arn = iam.create_policy(PolicyName="assume-any", PolicyDocument=policy("Allow", "sts:AssumeRole", "*"))["Policy"]["Arn"]
+    role = f"arn:aws:iam::{account}:role/r"
+    for name in ("named", "other"):
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    named = key_client(s, "sts", iam.create_access_key(UserName="named")["AccessKey"])
+    other = key_client(s, "sts", iam.create_access_key(UserName="other")["AccessKey"])
+    assert named.assume_role(RoleArn=role, RoleSessionName="ok")["AssumedRoleUser"]["Arn"] == (
+        f"arn:aws:sts::{account}:assumed-role/r/ok")
+    assert error_of(lambda: other.assume_role(RoleArn=role, RoleSessionName="no")) == (
+        403, "AccessDenied",
+        f"User: {user_arn(account, 'other')} is not authorized to perform: sts:AssumeRole on resource: {role}")

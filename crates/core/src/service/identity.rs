@@ -18,7 +18,7 @@ use crate::crypto::{SealContext, DEFAULT_KEY_ID};
 use crate::error::{Error, Result};
 use crate::model::{AccessKeyRecord, PrincipalKind, SealedValue, ValueKind};
 use crate::names::AccountId;
-use crate::policy::{ConditionKeys, Policy, PolicyKind};
+use crate::policy::{Policy, PolicyKind};
 
 /// An access key pair, as handed to its owner once.
 pub struct Credentials {
@@ -423,15 +423,29 @@ impl Service {
         session_tags.extend(input.tags.iter().cloned());
         let mut transitive: Vec<String> = inherited.iter().map(|(k, _)| k.clone()).collect();
         transitive.extend(input.transitive_tag_keys.iter().cloned());
-        self.authorize_with_resource_policy(who, "sts:AssumeRole", &role, trust.as_ref(), |keys| {
-            keys.insert("sts:RoleSessionName", input.role_session_name.clone());
-            if let Some(id) = &input.external_id {
-                keys.insert("sts:ExternalId", id.clone());
-            }
-            if let Some(id) = &input.source_identity {
-                keys.insert("sts:SourceIdentity", id.clone());
-            }
-        })
+        // A role's trust policy must allow the caller (by name, or its account, which must
+        // then delegate through the caller's own policies): unlike other resources, a role
+        // cannot be assumed on the strength of the caller's identity policies alone.
+        let trust_policy = trust.as_ref().ok_or_else(denied)?;
+        let role_arn = role.arn();
+        self.authorize_target_requiring_resource(
+            who,
+            "sts:AssumeRole",
+            Target::Arn {
+                arn: &role_arn,
+                account: role.account.as_str(),
+            },
+            trust_policy,
+            |keys| {
+                keys.insert("sts:RoleSessionName", input.role_session_name.clone());
+                if let Some(id) = &input.external_id {
+                    keys.insert("sts:ExternalId", id.clone());
+                }
+                if let Some(id) = &input.source_identity {
+                    keys.insert("sts:SourceIdentity", id.clone());
+                }
+            },
+        )
         .map_err(|e| match e {
             Error::AccessDenied(_) => denied(),
             other => other,
@@ -686,28 +700,6 @@ impl Service {
             own_session: true,
         };
         Ok((principal, Zeroizing::new(text(secret)?), expires))
-    }
-
-    /// Authorizes an action on an IAM role, with its trust policy as the resource policy.
-    fn authorize_with_resource_policy(
-        &self,
-        who: &(impl Authority + ?Sized),
-        action: &str,
-        role: &crate::model::PrincipalRecord,
-        trust: Option<&Policy>,
-        extra: impl FnOnce(&mut ConditionKeys),
-    ) -> Result<()> {
-        let arn = role.arn();
-        self.authorize_target(
-            who,
-            action,
-            Target::Arn {
-                arn: &arn,
-                account: role.account.as_str(),
-            },
-            trust,
-            extra,
-        )
     }
 }
 
