@@ -187,7 +187,8 @@ mod tests {
                 "GetRandomPassword",
                 "GetSecretValue",
                 "CreateAccessKey",
-                "AssumeRole"
+                "AssumeRole",
+                "GetSessionToken"
             ]
         );
         assert_eq!(
