@@ -619,3 +619,33 @@ def test_a_role_is_assumed_only_when_its_trust_policy_allows(servers):
     assert error_of(lambda: other.assume_role(RoleArn=role, RoleSessionName="no")) == (
         403, "AccessDenied",
         f"User: {user_arn(account, 'other')} is not authorized to perform: sts:AssumeRole on resource: {role}")
+
+
+def test_attach_is_authorized_on_the_entity_with_iam_policy_arn(servers):
+    """IAM authorizes Attach*Policy on the user, role or group, with the policy's ARN in
+    `iam:PolicyARN`: a delegated administrator may attach exactly the policies it is allowed to."""
+    s = servers.real()
+    account = account_of(s)
+    iam = s.client("iam")
+    iam.create_user(UserName="admin")
+    iam.create_user(UserName="dev")
+    iam.put_user_policy(UserName="admin", PolicyName="delegate", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["iam:AttachUserPolicy", "iam:DetachUserPolicy"],
+            "Resource": f"arn:aws:iam::{account}:user/*",
+            "Condition": {"ArnEquals": {"iam:PolicyARN": RO}}}]}))
+    admin = key_client(s, "iam", iam.create_access_key(UserName="admin")["AccessKey"])
+    admin.attach_user_policy(UserName="dev", PolicyArn=RO)
+    assert iam.list_attached_user_policies(UserName="dev")["AttachedPolicies"] == [
+        {"PolicyName": "SecretsManagerReadOnly", "PolicyArn": RO}]
+    dev = user_arn(account, "dev")
+    assert error_of(lambda: admin.attach_user_policy(UserName="dev", PolicyArn=RW)) == (
+        403, "AccessDenied", denied(user_arn(account, "admin"), "iam:AttachUserPolicy", dev))
+    # A user that does not exist is refused alike, so that names cannot be probed.
+    assert error_of(lambda: admin.attach_user_policy(UserName="ghost", PolicyArn=RW)) == (
+        403, "AccessDenied",
+        denied(user_arn(account, "admin"), "iam:AttachUserPolicy", user_arn(account, "ghost")))
+    assert error_of(lambda: admin.attach_user_policy(UserName="ghost", PolicyArn=RO)) == (
+        404, "NoSuchEntity", "The user with name ghost cannot be found.")
+    admin.detach_user_policy(UserName="dev", PolicyArn=RO)
+    assert iam.list_attached_user_policies(UserName="dev")["AttachedPolicies"] == []

@@ -233,27 +233,9 @@ impl Service {
         arn: &str,
         not_found: impl FnOnce() -> ManagedError,
     ) -> Result<Resolved> {
-        let (account, path, name) =
-            split_policy_arn(arn).ok_or_else(|| ManagedError::InvalidArn(arn.to_owned()))?;
+        split_policy_arn(arn).ok_or_else(|| ManagedError::InvalidArn(arn.to_owned()))?;
         self.iam_authorize(who, action, arn)?;
-        let found = if account == "aws" {
-            aws_managed_policy(name)
-                .filter(|p| p.path == path && p.name == name)
-                .map(Resolved::Aws)
-        } else if account == who.scope().account.as_str() {
-            match self
-                .store
-                .find_iam_object(&who.scope().account, IamObjectKind::Policy, name)
-                .await?
-            {
-                Some(IamObject::Policy(p)) if p.path == path => {
-                    Some(Resolved::Customer(Box::new(p)))
-                }
-                _ => None,
-            }
-        } else {
-            None
-        };
+        let found = self.find_policy(who, arn).await?;
         found.ok_or_else(|| not_found().into())
     }
 
@@ -668,6 +650,96 @@ impl Service {
         }
     }
 
+    /// The entity an attach or detach names, authorized as IAM does: the action on the
+    /// user's, role's or group's ARN (the ARN it would have, when it does not exist, so that
+    /// names cannot be probed), with `iam:PolicyARN` in the request context.
+    async fn attach_target(
+        &self,
+        who: &(impl Authority + ?Sized),
+        kind: EntityKind,
+        name: &str,
+        action: &str,
+        policy_arn: &str,
+    ) -> Result<()> {
+        let account = &who.scope().account;
+        let found = match kind {
+            EntityKind::User | EntityKind::Role => {
+                let principal = match kind {
+                    EntityKind::User => PrincipalKind::User,
+                    _ => PrincipalKind::Role,
+                };
+                self.store
+                    .find_principal(account, principal, name)
+                    .await?
+                    .map(|p| p.arn())
+            }
+            EntityKind::Group => match self
+                .store
+                .find_iam_object(account, IamObjectKind::Group, name)
+                .await?
+            {
+                Some(IamObject::Group(g)) => Some(g.arn()),
+                _ => None,
+            },
+        };
+        let noun = match kind {
+            EntityKind::User => "user",
+            EntityKind::Role => "role",
+            EntityKind::Group => "group",
+        };
+        let arn = found
+            .clone()
+            .unwrap_or_else(|| format!("arn:aws:iam::{account}:{noun}/{name}"));
+        self.authorize(
+            who,
+            action,
+            super::access::Target::Arn {
+                arn: &arn,
+                account: account.as_str(),
+            },
+            |keys| keys.insert("iam:PolicyARN", policy_arn),
+        )?;
+        match (found, kind) {
+            (Some(_), _) => Ok(()),
+            (None, EntityKind::User) => {
+                Err(Error::PrincipalNotFound(PrincipalKind::User, name.into()))
+            }
+            (None, EntityKind::Role) => {
+                Err(Error::PrincipalNotFound(PrincipalKind::Role, name.into()))
+            }
+            (None, EntityKind::Group) => Err(ManagedError::GroupNotFound(name.into()).into()),
+        }
+    }
+
+    /// The policy an attach or detach names, found without an authorization of its own (IAM
+    /// authorizes those actions on the entity, with `iam:PolicyARN`).
+    async fn find_policy(
+        &self,
+        who: &(impl Authority + ?Sized),
+        arn: &str,
+    ) -> Result<Option<Resolved>> {
+        let (account, path, name) =
+            split_policy_arn(arn).ok_or_else(|| ManagedError::InvalidArn(arn.to_owned()))?;
+        Ok(if account == "aws" {
+            aws_managed_policy(name)
+                .filter(|p| p.path == path && p.name == name)
+                .map(Resolved::Aws)
+        } else if account == who.scope().account.as_str() {
+            match self
+                .store
+                .find_iam_object(&who.scope().account, IamObjectKind::Policy, name)
+                .await?
+            {
+                Some(IamObject::Policy(p)) if p.path == path => {
+                    Some(Resolved::Customer(Box::new(p)))
+                }
+                _ => None,
+            }
+        } else {
+            None
+        })
+    }
+
     /// AttachUserPolicy, AttachRolePolicy, AttachGroupPolicy. Attaching a policy already
     /// attached changes nothing and succeeds, as on AWS.
     pub async fn attach_policy(
@@ -678,12 +750,11 @@ impl Service {
         arn: &str,
     ) -> Result<()> {
         let action = kind.action("Attach");
-        self.entity(who, kind, name, &action).await?;
+        self.attach_target(who, kind, name, &action, arn).await?;
         let resolved = self
-            .resolve_policy(who, &action, arn, || {
-                ManagedError::PolicyNotAttachable(arn.to_owned())
-            })
-            .await?;
+            .find_policy(who, arn)
+            .await?
+            .ok_or_else(|| ManagedError::PolicyNotAttachable(arn.to_owned()))?;
         let account = &who.scope().account;
         let (target_kind, target) = resolved.target();
         let attached = self
@@ -729,12 +800,11 @@ impl Service {
         arn: &str,
     ) -> Result<()> {
         let action = kind.action("Detach");
-        self.entity(who, kind, name, &action).await?;
+        self.attach_target(who, kind, name, &action, arn).await?;
         let resolved = self
-            .resolve_policy(who, &action, arn, || {
-                ManagedError::PolicyNotFound(arn.to_owned())
-            })
-            .await?;
+            .find_policy(who, arn)
+            .await?
+            .ok_or_else(|| ManagedError::PolicyNotFound(arn.to_owned()))?;
         let (target_kind, target) = resolved.target();
         let link = IamLink::new(entity_end(kind), name, target_kind, &target, self.now());
         if self.store.unlink_iam(&who.scope().account, &link).await? {
