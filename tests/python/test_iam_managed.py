@@ -232,6 +232,10 @@ def test_groups_members_and_policies(servers):
     assert (names(got["Users"], "UserName"), got["IsTruncated"]) == (["alice", "bob"], False)
     assert names(got["Users"], "Arn") == [user_arn(account, "alice"), user_arn(account, "bob")]
     assert "Tags" not in got["Users"][0]
+    # Nor do ListUsers and ListRoles show tags, as IAM's listings leave them out.
+    assert [sorted(u) for u in iam.list_users()["Users"] if u["UserName"] == "alice"] == [
+        ["Arn", "CreateDate", "Path", "UserId", "UserName"]]
+    assert iam.get_user(UserName="alice")["User"]["Tags"] == [{"Key": "team", "Value": "a"}]
     assert names(iam.list_groups_for_user(UserName="bob")["Groups"], "GroupName") == ["admins", "readers"]
     assert error_of(lambda: iam.add_user_to_group(GroupName="readers", UserName="carol")) == (
         404, "NoSuchEntity", "The user with name carol cannot be found.")

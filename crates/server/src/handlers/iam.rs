@@ -142,7 +142,11 @@ pub async fn iam_call(service: &Service, caller: &Caller, request: Rq) -> Result
                     page_size(&r.paging),
                 )
                 .await?;
-            Rs::ListUsers(page(found, user))
+            // IAM's listings leave tags out ("does not return … Tags").
+            Rs::ListUsers(page(found, |u| iam::User {
+                tags: Vec::new(),
+                ..user(u)
+            }))
         }
         Rq::DeleteUser(r) => {
             service.delete_principal(caller, User, &r.user_name).await?;
@@ -274,7 +278,10 @@ pub async fn iam_call(service: &Service, caller: &Caller, request: Rq) -> Result
                     page_size(&r.paging),
                 )
                 .await?;
-            Rs::ListRoles(page(found, role))
+            Rs::ListRoles(page(found, |r| iam::Role {
+                tags: Vec::new(),
+                ..role(r)
+            }))
         }
         Rq::PutRolePolicy(r) => {
             service
