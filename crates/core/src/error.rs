@@ -91,6 +91,9 @@ pub enum Error {
     /// A user already has the most access keys IAM allows (IAM's LimitExceeded).
     #[error("access key quota")]
     AccessKeyQuota,
+    /// A managed policy or group error (IAM's codes; the server words them).
+    #[error(transparent)]
+    Managed(#[from] crate::managed::ManagedError),
     /// A temporary credential's session token has expired.
     #[error("expired token")]
     ExpiredToken,

@@ -3,9 +3,11 @@
 //! here, and renders the result.
 
 mod access;
+mod groups;
 mod iam;
 mod identity;
 mod listing;
+mod managed;
 mod policies;
 mod principal;
 mod secrets;
@@ -25,10 +27,14 @@ use crate::store::Store;
 
 pub use access::{Access, Authority, IdentityGrant, Target};
 pub use iam::{CreateRoleInput, IamPage, MUST_SPECIFY_USER_NAME};
-pub use identity::{AssumeRoleInput, AssumedRole, Credentials};
+pub use identity::{AssumeRoleInput, AssumedRole, Credentials, SessionCredentials};
 pub use listing::{
     BatchGetInput, BatchGetOutput, BatchItemError, ListSecretVersionIdsInput,
     ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SortBy, SortOrder,
+};
+pub use managed::{
+    AttachedPolicyInfo, CreatePolicyInput, EntityKind, ListPoliciesInput, PolicyInfo, PolicyScope,
+    PolicyVersionInfo,
 };
 pub use principal::{Principal, PrincipalIdentity, SessionInfo};
 pub use secrets::{CreateSecretInput, DeleteSecretOutput, SecretRefOutput, UpdateSecretInput};

@@ -96,6 +96,9 @@ pub(crate) const DESCRIPTION: StringShape =
         matches: is_description,
     });
 
+/// `policyDescriptionType`: up to 1,000 characters, no pattern.
+pub(crate) const DESCRIPTION_1000: StringShape = StringShape::length(None, Some(1000));
+
 /// `accessKeyIdType`.
 pub(crate) const ACCESS_KEY_ID: StringShape = StringShape::length(Some(16), Some(128))
     .with_pattern(Pattern {
@@ -365,6 +368,8 @@ pub enum IamRequest {
     DeleteRolePolicy(RolePolicyRequest),
     /// `ListRolePolicies`.
     ListRolePolicies(ListRolePoliciesRequest),
+    /// A managed-policy or group action (`iam/managed.rs`).
+    Managed(super::managed::ManagedRequest),
 }
 
 impl IamRequest {
@@ -391,6 +396,7 @@ impl IamRequest {
             Self::GetRolePolicy(_) => IamAction::GetRolePolicy,
             Self::DeleteRolePolicy(_) => IamAction::DeleteRolePolicy,
             Self::ListRolePolicies(_) => IamAction::ListRolePolicies,
+            Self::Managed(request) => request.action(),
         }
     }
 }
@@ -529,6 +535,11 @@ pub fn parse_request(
             role_name: v.required_param("roleName", p.get("RoleName"), &ROLE_NAME),
             paging: paging(p, &mut v),
         }),
+        // Every other action is a managed-policy or group action.
+        _ => match super::managed::parse(action, p, &mut v)? {
+            Some(request) => IamRequest::Managed(request),
+            None => return Err(errors::invalid_action(action.name())),
+        },
     };
     // The arms with checks after validation have finished already (a second `finish` finds
     // nothing); the others finish here.
@@ -573,7 +584,7 @@ fn refuse_boundary(boundary: Option<&str>) -> Result<(), QueryError> {
 }
 
 /// IAM refuses two tags whose keys differ only in case.
-fn check_duplicate_tags(tags: &[Tag]) -> Result<(), QueryError> {
+pub(super) fn check_duplicate_tags(tags: &[Tag]) -> Result<(), QueryError> {
     for (i, tag) in tags.iter().enumerate() {
         let key = tag.key.to_lowercase();
         if tags[..i]

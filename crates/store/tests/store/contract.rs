@@ -105,6 +105,7 @@ macro_rules! contract_suite {
                 principals_round_trip_and_names_ignore_case,
                 inline_policies_and_principal_deletion,
                 resource_policy_is_kept_with_the_secret,
+                iam_objects_and_links,
             );
         }
     };
@@ -677,6 +678,30 @@ mod postgres_only {
             store.insert_access_key(&user_key).await.unwrap();
             store.insert_secret(&live, Some(&first)).await.unwrap();
             store.insert_secret(&gone, None).await.unwrap();
+            // A group (an IAM object) and the user's membership of it (an IAM link).
+            let group = coffer_core::managed::GroupRecord {
+                account: account.clone(),
+                name: "Ops".into(),
+                path: "/".into(),
+                id: "AGPAMOVEMOVEMOVE0001".into(),
+                created: at(2),
+                inline_policies: vec![("p".into(), "{}".into())],
+            };
+            assert!(store
+                .insert_iam_object(&coffer_core::managed::IamObject::Group(group))
+                .await
+                .unwrap());
+            let link = coffer_core::managed::IamLink::new(
+                coffer_core::managed::LinkKind::User,
+                &user.name,
+                coffer_core::managed::LinkKind::Group,
+                "Ops",
+                at(3),
+            );
+            assert_eq!(
+                store.link_iam(&account, &link).await.unwrap(),
+                coffer_core::managed::LinkOutcome::Linked
+            );
         }
         let source = export_sqlite(&path).await.unwrap();
         let counts: Vec<_> = source.summary().counts.to_vec();
@@ -691,6 +716,8 @@ mod postgres_only {
                 ("versions", 1),
                 ("labels", 2),
                 ("tags", 2),
+                ("iam_objects", 1),
+                ("iam_links", 1),
             ]
         );
         let target = PostgresStore::connect(&scratch.url()).await.unwrap();
@@ -835,6 +862,21 @@ mod postgres_only {
             ],
         ),
         ("accounts", &["id", "created_ms"]),
+        (
+            "iam_links",
+            &[
+                "account_id",
+                "source_kind",
+                "source_key",
+                "target_kind",
+                "target_key",
+                "created_ms",
+            ],
+        ),
+        (
+            "iam_objects",
+            &["account_id", "kind", "name_key", "name", "body"],
+        ),
         (
             "inline_policies",
             &[
