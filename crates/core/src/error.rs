@@ -107,6 +107,9 @@ pub enum Error {
     /// for all, so that a sign-in attempt does not tell which.
     #[error("sign-in failed")]
     SignInFailed,
+    /// A managed policy or group error (IAM's codes; the server words them).
+    #[error(transparent)]
+    Managed(#[from] crate::managed::ManagedError),
     /// A temporary credential's session token has expired.
     #[error("expired token")]
     ExpiredToken,

@@ -248,6 +248,10 @@ pub enum DeleteOutcome {
     HasPolicies,
     /// It (a user) still has access keys; nothing was deleted.
     HasAccessKeys,
+    /// Managed policies are still attached to it; nothing was deleted.
+    HasAttachedPolicies,
+    /// It (a user) is still in a group; nothing was deleted.
+    InGroups,
 }
 
 /// An IAM user's console password (IAM's login profile), as stored: never the password, only

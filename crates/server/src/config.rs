@@ -17,6 +17,10 @@ use zeroize::{Zeroize, Zeroizing};
 pub struct Config {
     /// Run in memory as an emulator: any well-formed credentials, nothing persisted.
     pub dev: bool,
+    /// In dev mode, authenticate and authorize the keys coffer issued (IAM users' access keys,
+    /// AssumeRole's sessions) exactly as in real mode; any other key still acts as the account
+    /// root. Refused without `dev` (real mode always enforces).
+    pub enforce_iam: bool,
     /// The address to listen on.
     pub listen: SocketAddr,
     /// The data directory: the database, the root key file, the credentials file. With
@@ -114,6 +118,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("dev", &self.dev)
+            .field("enforce_iam", &self.enforce_iam)
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             // The URL may carry a password.
@@ -225,8 +230,9 @@ fn take_root_key_from_environment() -> Option<RootKeyText> {
 
 /// Every configuration key read from `COFFER_<KEY>` environment variables through figment
 /// (`root_key` is read apart, by [`take_root_key_from_environment`]).
-const KEYS: [&str; 29] = [
+const KEYS: [&str; 30] = [
     "dev",
+    "enforce_iam",
     "listen",
     "data_dir",
     "database",
@@ -267,6 +273,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             dev: false,
+            enforce_iam: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 7600)),
             data_dir: PathBuf::from("coffer-data"),
             database: None,
@@ -317,6 +324,9 @@ pub struct Overrides {
     /// `--dev`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dev: Option<bool>,
+    /// `--enforce-iam`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce_iam: Option<bool>,
     /// `--listen`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
@@ -366,6 +376,13 @@ impl Config {
         // The environment layer's place: over the file (there is no flag for the key).
         if root_key.is_some() {
             config.root_key = root_key;
+        }
+        if config.enforce_iam && !config.dev {
+            return Err(Box::new(figment::Error::from(
+                "enforce_iam is a dev-mode switch (--dev --enforce-iam): real mode always \
+                 enforces IAM"
+                    .to_owned(),
+            )));
         }
         Ok(config)
     }

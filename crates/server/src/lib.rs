@@ -289,7 +289,9 @@ pub async fn start_with_clock(
             path: audit_settings.file.clone().unwrap_or_default(),
             source,
         })?;
-    let auth = if config.dev {
+    let auth = if config.dev && config.enforce_iam {
+        auth::Authenticator::dev_enforcing(service.clone())
+    } else if config.dev {
         auth::Authenticator::dev()
     } else {
         auth::Authenticator::verifying(service.clone())

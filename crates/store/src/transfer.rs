@@ -70,6 +70,38 @@ pub struct InlinePolicyRow {
     pub document: String,
 }
 
+/// One row of `iam_objects`: a managed policy or a group.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IamObjectRow {
+    /// Its account.
+    pub account_id: String,
+    /// `policy` or `group`.
+    pub kind: String,
+    /// The lower-cased name.
+    pub name_key: String,
+    /// The name, as created.
+    pub name: String,
+    /// The rest, as stored (JSON).
+    pub body: String,
+}
+
+/// One row of `iam_links`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IamLinkRow {
+    /// The account.
+    pub account_id: String,
+    /// `user`, `role` or `group`.
+    pub source_kind: String,
+    /// The source's lower-cased name.
+    pub source_key: String,
+    /// `policy`, `aws-policy` or `group`.
+    pub target_kind: String,
+    /// The target's lower-cased name.
+    pub target_key: String,
+    /// When the link was made (ms).
+    pub created_ms: i64,
+}
+
 /// One row of `login_profiles` (a password's Argon2id hash, never the password).
 #[derive(Clone, PartialEq, Eq)]
 pub struct LoginProfileRow {
@@ -192,6 +224,10 @@ pub struct Snapshot {
     pub labels: Vec<LabelRow>,
     /// `tags`.
     pub tags: Vec<TagRow>,
+    /// `iam_objects`.
+    pub iam_objects: Vec<IamObjectRow>,
+    /// `iam_links`.
+    pub iam_links: Vec<IamLinkRow>,
     /// `login_profiles` (last: added after the others, it refers only to `accounts`).
     pub login_profiles: Vec<LoginProfileRow>,
 }
@@ -207,7 +243,7 @@ impl std::fmt::Debug for Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Rows per table, in the order of [`Snapshot`]'s fields.
-    pub counts: [(&'static str, usize); 9],
+    pub counts: [(&'static str, usize); 11],
     /// SHA-256 over every row, hex.
     pub sha256: String,
 }
@@ -340,6 +376,23 @@ impl Snapshot {
                 .text(&t.value)
                 .int(t.position);
         }
+        e.text("iam_objects").count(self.iam_objects.len());
+        for o in &self.iam_objects {
+            e.text(&o.account_id)
+                .text(&o.kind)
+                .text(&o.name_key)
+                .text(&o.name)
+                .text(&o.body);
+        }
+        e.text("iam_links").count(self.iam_links.len());
+        for l in &self.iam_links {
+            e.text(&l.account_id)
+                .text(&l.source_kind)
+                .text(&l.source_key)
+                .text(&l.target_kind)
+                .text(&l.target_key)
+                .int(l.created_ms);
+        }
         e.text("login_profiles").count(self.login_profiles.len());
         for l in &self.login_profiles {
             e.text(&l.account_id)
@@ -360,6 +413,8 @@ impl Snapshot {
                 ("versions", self.versions.len()),
                 ("labels", self.labels.len()),
                 ("tags", self.tags.len()),
+                ("iam_objects", self.iam_objects.len()),
+                ("iam_links", self.iam_links.len()),
                 ("login_profiles", self.login_profiles.len()),
             ],
             sha256: hex(e.0.finish().as_ref()),
@@ -425,6 +480,21 @@ mod tests {
                 deletion_due_ms: None,
                 resource_policy: Some("{}".into()),
                 tagged: false,
+            }],
+            iam_objects: vec![IamObjectRow {
+                account_id: "123456789012".into(),
+                kind: "group".into(),
+                name_key: "ops".into(),
+                name: "Ops".into(),
+                body: "{}".into(),
+            }],
+            iam_links: vec![IamLinkRow {
+                account_id: "123456789012".into(),
+                source_kind: "role".into(),
+                source_key: "deployer".into(),
+                target_kind: "aws-policy".into(),
+                target_key: "secretsmanagerreadwrite".into(),
+                created_ms: 3,
             }],
             login_profiles: vec![LoginProfileRow {
                 account_id: "123456789012".into(),
@@ -499,9 +569,13 @@ mod tests {
                 "versions",
                 "labels",
                 "tags",
+                "iam_objects",
+                "iam_links",
                 "login_profiles"
             ]
         );
+        assert_eq!(sample().summary().counts[8], ("iam_objects", 1));
+        assert_eq!(sample().summary().counts[9], ("iam_links", 1));
         assert_eq!(sample().summary().counts[1], ("principals", 1));
         assert_eq!(sample().summary().counts[2], ("inline_policies", 1));
     }

@@ -368,6 +368,9 @@ fn user_principal(user: &PrincipalRecord) -> Principal {
         identity: PrincipalIdentity::User {
             name: user.name.clone(),
         },
+        // A console session acts as the user itself, IAM included (the console's Access page
+        // is IAM calls); only GetSessionToken's sessions are refused IAM, for want of MFA.
+        own_session: false,
     }
 }
 
@@ -392,6 +395,7 @@ pub(super) fn open_user_session(
         user_id: id,
         account,
         identity: PrincipalIdentity::User { name },
+        own_session: false,
     };
     Ok((principal, Zeroizing::new(text(secret)?), expires))
 }

@@ -18,6 +18,7 @@
 //!   `MaxItems` defaults to [`DEFAULT_MAX_ITEMS`].
 
 pub mod errors;
+mod managed;
 pub(crate) mod requests;
 mod responses;
 #[cfg(test)]
@@ -25,6 +26,7 @@ mod tests;
 
 pub use crate::query::Tag;
 use crate::query::{QueryError, QueryErrorCode};
+pub use managed::*;
 pub use requests::*;
 pub use responses::*;
 
@@ -97,6 +99,64 @@ crate::actions::actions! {
         DeleteLoginProfile: write,
         /// `GetLoginProfile`.
         GetLoginProfile: read,
+        /// `CreatePolicy`.
+        CreatePolicy: write,
+        /// `GetPolicy`.
+        GetPolicy: read,
+        /// `ListPolicies`.
+        ListPolicies: read,
+        /// `DeletePolicy`.
+        DeletePolicy: write,
+        /// `CreatePolicyVersion`.
+        CreatePolicyVersion: write,
+        /// `GetPolicyVersion`.
+        GetPolicyVersion: read,
+        /// `ListPolicyVersions`.
+        ListPolicyVersions: read,
+        /// `DeletePolicyVersion`.
+        DeletePolicyVersion: write,
+        /// `SetDefaultPolicyVersion`.
+        SetDefaultPolicyVersion: write,
+        /// `AttachUserPolicy`.
+        AttachUserPolicy: write,
+        /// `DetachUserPolicy`.
+        DetachUserPolicy: write,
+        /// `ListAttachedUserPolicies`.
+        ListAttachedUserPolicies: read,
+        /// `AttachRolePolicy`.
+        AttachRolePolicy: write,
+        /// `DetachRolePolicy`.
+        DetachRolePolicy: write,
+        /// `ListAttachedRolePolicies`.
+        ListAttachedRolePolicies: read,
+        /// `CreateGroup`.
+        CreateGroup: write,
+        /// `GetGroup`.
+        GetGroup: read,
+        /// `ListGroups`.
+        ListGroups: read,
+        /// `DeleteGroup`.
+        DeleteGroup: write,
+        /// `AddUserToGroup`.
+        AddUserToGroup: write,
+        /// `RemoveUserFromGroup`.
+        RemoveUserFromGroup: write,
+        /// `ListGroupsForUser`.
+        ListGroupsForUser: read,
+        /// `PutGroupPolicy`.
+        PutGroupPolicy: write,
+        /// `GetGroupPolicy`.
+        GetGroupPolicy: read,
+        /// `DeleteGroupPolicy`.
+        DeleteGroupPolicy: write,
+        /// `ListGroupPolicies`.
+        ListGroupPolicies: read,
+        /// `AttachGroupPolicy`.
+        AttachGroupPolicy: write,
+        /// `DetachGroupPolicy`.
+        DetachGroupPolicy: write,
+        /// `ListAttachedGroupPolicies`.
+        ListAttachedGroupPolicies: read,
     }
 }
 

@@ -102,6 +102,8 @@ const PASSWORD: StringShape = StringShape::length(Some(1), Some(128)).with_patte
     source: r"[\u0009\u000A\u000D\u0020-\u00FF]+",
     matches: policy_text,
 });
+/// `policyDescriptionType`: up to 1,000 characters, no pattern.
+pub(crate) const DESCRIPTION_1000: StringShape = StringShape::length(None, Some(1000));
 
 /// `accessKeyIdType`.
 pub(crate) const ACCESS_KEY_ID: StringShape = StringShape::length(Some(16), Some(128))
@@ -409,6 +411,8 @@ pub enum IamRequest {
     DeleteLoginProfile(LoginProfileRequest),
     /// `GetLoginProfile`.
     GetLoginProfile(LoginProfileRequest),
+    /// A managed-policy or group action (`iam/managed.rs`).
+    Managed(super::managed::ManagedRequest),
 }
 
 impl IamRequest {
@@ -439,6 +443,7 @@ impl IamRequest {
             Self::UpdateLoginProfile(_) => IamAction::UpdateLoginProfile,
             Self::DeleteLoginProfile(_) => IamAction::DeleteLoginProfile,
             Self::GetLoginProfile(_) => IamAction::GetLoginProfile,
+            Self::Managed(request) => request.action(),
         }
     }
 }
@@ -614,6 +619,11 @@ pub fn parse_request(
         IamAction::GetLoginProfile => IamRequest::GetLoginProfile(LoginProfileRequest {
             user_name: v.param("userName", p.get("UserName"), &USER_NAME),
         }),
+        // Every other action is a managed-policy or group action.
+        _ => match super::managed::parse(action, p, &mut v)? {
+            Some(request) => IamRequest::Managed(request),
+            None => return Err(errors::invalid_action(action.name())),
+        },
     };
     // The arms with checks after validation have finished already (a second `finish` finds
     // nothing); the others finish here.
@@ -679,7 +689,7 @@ fn refuse_boundary(boundary: Option<&str>) -> Result<(), QueryError> {
 }
 
 /// IAM refuses two tags whose keys differ only in case.
-fn check_duplicate_tags(tags: &[Tag]) -> Result<(), QueryError> {
+pub(super) fn check_duplicate_tags(tags: &[Tag]) -> Result<(), QueryError> {
     for (i, tag) in tags.iter().enumerate() {
         let key = tag.key.to_lowercase();
         if tags[..i]

@@ -173,6 +173,8 @@ pub enum IamResponse {
     DeleteLoginProfile,
     /// `GetLoginProfile`.
     GetLoginProfile(LoginProfile),
+    /// A managed-policy or group action (`iam/managed.rs`).
+    Managed(super::managed::ManagedResponse),
 }
 
 impl IamResponse {
@@ -203,6 +205,7 @@ impl IamResponse {
             Self::UpdateLoginProfile => IamAction::UpdateLoginProfile,
             Self::DeleteLoginProfile => IamAction::DeleteLoginProfile,
             Self::GetLoginProfile(_) => IamAction::GetLoginProfile,
+            Self::Managed(response) => response.action(),
         }
     }
 
@@ -225,6 +228,7 @@ impl IamResponse {
         xml.open_namespaced(&format!("{name}Response"), IAM_NAMESPACE);
         let result = format!("{name}Result");
         match self {
+            Self::Managed(response) => response.write(&mut xml, &result),
             Self::DeleteUser
             | Self::UpdateAccessKey
             | Self::DeleteAccessKey
@@ -336,7 +340,7 @@ impl IamResponse {
     }
 }
 
-fn write_user(xml: &mut Xml, element: &str, user: &User) {
+pub(super) fn write_user(xml: &mut Xml, element: &str, user: &User) {
     xml.open(element);
     xml.leaf("Path", &user.path);
     xml.leaf("UserName", &user.user_name);
@@ -380,7 +384,7 @@ fn write_policy(xml: &mut Xml, policy: &InlinePolicy) {
 }
 
 /// `IsTruncated` always, `Marker` only when there is a next page, as IAM answers.
-fn write_truncation(xml: &mut Xml, marker: Option<&str>) {
+pub(super) fn write_truncation(xml: &mut Xml, marker: Option<&str>) {
     xml.leaf(
         "IsTruncated",
         if marker.is_some() { "true" } else { "false" },

@@ -50,7 +50,7 @@ fn action_names_round_trip() {
         assert_eq!(IamAction::from_name(action.name()), Some(action));
     }
     assert_eq!(IamAction::from_name("createUser"), None);
-    assert_eq!(IamAction::from_name("AttachRolePolicy"), None);
+    assert_eq!(IamAction::from_name("CreateInstanceProfile"), None);
     assert_eq!(IamAction::CreateUser.permission(), "iam:CreateUser");
 }
 
@@ -659,7 +659,7 @@ fn domain_errors_have_aws_s_codes_statuses_and_wording() {
         (errors::user_policy_size_exceeded("app"), "LimitExceeded", 409, "Maximum policy size of 2048 bytes exceeded for user app"),
         (errors::role_policy_size_exceeded("r"), "LimitExceeded", 409, "Maximum policy size of 10240 bytes exceeded for role r"),
         (errors::malformed_policy_document("Syntax errors in policy."), "MalformedPolicyDocument", 400, "Syntax errors in policy."),
-        (errors::invalid_action("AttachRolePolicy"), "InvalidAction", 400, "Could not find operation AttachRolePolicy for version 2010-05-08"),
+        (errors::invalid_action("CreateInstanceProfile"), "InvalidAction", 400, "Could not find operation CreateInstanceProfile for version 2010-05-08"),
         (
             errors::access_denied("arn:aws:iam::1:user/a", "iam:CreateUser", "arn:aws:iam::1:user/b"),
             "AccessDenied",

@@ -101,6 +101,35 @@ impl PostgresStore {
             .await
             .map_err(store_err)?;
         }
+        for o in &snapshot.iam_objects {
+            sqlx::query(
+                "INSERT INTO iam_objects (account_id, kind, name_key, name, body) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&o.account_id)
+            .bind(&o.kind)
+            .bind(&o.name_key)
+            .bind(&o.name)
+            .bind(&o.body)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        }
+        for l in &snapshot.iam_links {
+            sqlx::query(
+                "INSERT INTO iam_links (account_id, source_kind, source_key, target_kind, target_key, \
+                 created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&l.account_id)
+            .bind(&l.source_kind)
+            .bind(&l.source_key)
+            .bind(&l.target_kind)
+            .bind(&l.target_key)
+            .bind(l.created_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        }
         for k in &snapshot.access_keys {
             sqlx::query(
                 "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, \

@@ -38,8 +38,8 @@ macro_rules! engine_sql {
         };
         use $crate::tags;
         use $crate::transfer::{
-            AccessKeyRow, InlinePolicyRow, LabelRow, LoginProfileRow, PrincipalRow, SecretRow,
-            Snapshot, TagRow, VersionRow,
+            AccessKeyRow, IamLinkRow, IamObjectRow, InlinePolicyRow, LabelRow, LoginProfileRow,
+            PrincipalRow, SecretRow, Snapshot, TagRow, VersionRow,
         };
 
         /// What the shared functions return.
@@ -819,6 +819,20 @@ macro_rules! engine_sql {
             if policies > 0 {
                 return Ok(DeleteOutcome::HasPolicies);
             }
+            // Links from it: managed policies attached to it, groups it (a user) is in.
+            let links: Vec<(String,)> = sqlx::query_as(
+                "SELECT target_kind FROM iam_links WHERE account_id = $1 AND source_kind = $2 \
+                 AND source_key = $3",
+            )
+            .bind(account.as_str())
+            .bind(kind.as_str())
+            .bind(&key)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?;
+            if links.iter().any(|(target,)| target != "group") {
+                return Ok(DeleteOutcome::HasAttachedPolicies);
+            }
             if kind == PrincipalKind::User {
                 let keys: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_name = $2",
@@ -830,6 +844,9 @@ macro_rules! engine_sql {
                 .map_err($map)?;
                 if keys > 0 {
                     return Ok(DeleteOutcome::HasAccessKeys);
+                }
+                if !links.is_empty() {
+                    return Ok(DeleteOutcome::InGroups);
                 }
             }
             sqlx::query("DELETE FROM principals WHERE account_id = $1 AND kind = $2 AND name_key = $3")
@@ -998,6 +1015,15 @@ macro_rules! engine_sql {
                     .await
                     .map_err($map)?;
             Ok(done.rows_affected() > 0)
+        }
+
+        // --- IAM managed policies, groups and links (`sql/iam.rs`)
+
+        $crate::sql::iam::iam_sql! {
+            conn: $conn,
+            row: $row,
+            dialect: $dialect,
+            map: $map,
         }
 
         // --- the whole store
@@ -1175,6 +1201,40 @@ macro_rules! engine_sql {
                     key: get(&row, "key")?,
                     value: get(&row, "value")?,
                     position: get(&row, "position")?,
+                });
+            }
+            for row in all(format!(
+                "SELECT account_id, kind, name_key, name, body FROM iam_objects \
+                 ORDER BY account_id{b}, kind{b}, name_key{b}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?
+            {
+                snapshot.iam_objects.push(IamObjectRow {
+                    account_id: get(&row, "account_id")?,
+                    kind: get(&row, "kind")?,
+                    name_key: get(&row, "name_key")?,
+                    name: get(&row, "name")?,
+                    body: get(&row, "body")?,
+                });
+            }
+            for row in all(format!(
+                "SELECT account_id, source_kind, source_key, target_kind, target_key, created_ms \
+                 FROM iam_links ORDER BY account_id{b}, source_kind{b}, source_key{b}, \
+                 target_kind{b}, target_key{b}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?
+            {
+                snapshot.iam_links.push(IamLinkRow {
+                    account_id: get(&row, "account_id")?,
+                    source_kind: get(&row, "source_kind")?,
+                    source_key: get(&row, "source_key")?,
+                    target_kind: get(&row, "target_kind")?,
+                    target_key: get(&row, "target_key")?,
+                    created_ms: get(&row, "created_ms")?,
                 });
             }
             Ok(snapshot)

@@ -25,6 +25,7 @@ use coffer_core::error::{Error, Result};
 use coffer_core::model::{NewVersion, SealedValue, SecretRecord, VersionMeta};
 
 mod engine;
+pub(crate) mod iam;
 pub(crate) use engine::engine_sql;
 
 /// A storage failure from sqlx, as a domain error.
@@ -63,8 +64,10 @@ pub(crate) const ACCESS_KEY_COLUMNS: &str =
      active, user_name";
 
 /// Every table, children before parents: the order in which `reset` empties them.
-pub(crate) const TABLES_CHILDREN_FIRST: [&str; 9] = [
+pub(crate) const TABLES_CHILDREN_FIRST: [&str; 11] = [
     "login_profiles",
+    "iam_links",
+    "iam_objects",
     "inline_policies",
     "principals",
     "labels",

@@ -16,6 +16,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::{Error, Result};
+use coffer_core::managed::{
+    IamDeleteCheck, IamLink, IamMutation, IamObject, IamObjectKind, LinkFilter, LinkOutcome,
+};
 use coffer_core::model::{
     AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
     SealedValue, SecretRecord, VersionMeta,
@@ -837,6 +840,100 @@ impl Store for SqliteStore {
                 (conn, result)
             })
             .await
+    }
+
+    async fn insert_iam_object(&self, object: &IamObject) -> Result<bool> {
+        let object = object.clone();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::insert_iam_object(&mut conn, &object).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn find_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+    ) -> Result<Option<IamObject>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::find_iam_object(&mut conn, account, kind, name, false).await
+    }
+
+    async fn list_iam_objects(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+    ) -> Result<Vec<IamObject>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::list_iam_objects(&mut conn, account, kind).await
+    }
+
+    async fn update_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        mut mutation: IamMutation,
+    ) -> Result<Option<IamObject>> {
+        // The load, the mutation and the write run in one job of the writer: one transaction.
+        let (account, name) = (account.clone(), name.to_owned());
+        self.writer
+            .write(move |mut conn| async move {
+                let result =
+                    shared::update_iam_object(&mut conn, &account, kind, &name, &mut mutation)
+                        .await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn delete_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        check: IamDeleteCheck,
+    ) -> Result<bool> {
+        let (account, name) = (account.clone(), name.to_owned());
+        self.writer
+            .write(move |mut conn| async move {
+                let result =
+                    shared::delete_iam_object(&mut conn, &account, kind, &name, &check).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn link_iam(&self, account: &AccountId, link: &IamLink) -> Result<LinkOutcome> {
+        let (account, link) = (account.clone(), link.clone());
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::link_iam(&mut conn, &account, &link).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn unlink_iam(&self, account: &AccountId, link: &IamLink) -> Result<bool> {
+        let (account, link) = (account.clone(), link.clone());
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::unlink_iam(&mut conn, &account, &link).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn list_iam_links(
+        &self,
+        account: &AccountId,
+        filter: LinkFilter<'_>,
+    ) -> Result<Vec<IamLink>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::list_iam_links(&mut conn, account, filter).await
     }
 
     async fn ping(&self) -> Result<()> {

@@ -106,6 +106,7 @@ macro_rules! contract_suite {
                 principals_round_trip_and_names_ignore_case,
                 inline_policies_and_principal_deletion,
                 resource_policy_is_kept_with_the_secret,
+                iam_objects_and_links,
             );
         }
     };
@@ -689,6 +690,30 @@ mod postgres_only {
             store.insert_access_key(&user_key).await.unwrap();
             store.insert_secret(&live, Some(&first)).await.unwrap();
             store.insert_secret(&gone, None).await.unwrap();
+            // A group (an IAM object) and the user's membership of it (an IAM link).
+            let group = coffer_core::managed::GroupRecord {
+                account: account.clone(),
+                name: "Ops".into(),
+                path: "/".into(),
+                id: "AGPAMOVEMOVEMOVE0001".into(),
+                created: at(2),
+                inline_policies: vec![("p".into(), "{}".into())],
+            };
+            assert!(store
+                .insert_iam_object(&coffer_core::managed::IamObject::Group(group))
+                .await
+                .unwrap());
+            let link = coffer_core::managed::IamLink::new(
+                coffer_core::managed::LinkKind::User,
+                &user.name,
+                coffer_core::managed::LinkKind::Group,
+                "Ops",
+                at(3),
+            );
+            assert_eq!(
+                store.link_iam(&account, &link).await.unwrap(),
+                coffer_core::managed::LinkOutcome::Linked
+            );
             assert!(store.put_login_profile(&profile, true).await.unwrap());
         }
         let source = export_sqlite(&path).await.unwrap();
@@ -704,6 +729,8 @@ mod postgres_only {
                 ("versions", 1),
                 ("labels", 2),
                 ("tags", 2),
+                ("iam_objects", 1),
+                ("iam_links", 1),
                 ("login_profiles", 1),
             ]
         );
@@ -856,6 +883,21 @@ mod postgres_only {
             ],
         ),
         ("accounts", &["id", "created_ms"]),
+        (
+            "iam_links",
+            &[
+                "account_id",
+                "source_kind",
+                "source_key",
+                "target_kind",
+                "target_key",
+                "created_ms",
+            ],
+        ),
+        (
+            "iam_objects",
+            &["account_id", "kind", "name_key", "name", "body"],
+        ),
         (
             "inline_policies",
             &[
