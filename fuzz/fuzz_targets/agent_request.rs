@@ -51,6 +51,7 @@ fuzz_target!(|data: &[u8]| {
         path_prefix: PREFIXES[usize::from(config & 0x3f) % PREFIXES.len()],
         metrics_enabled: config & 0x80 != 0,
         metrics_open: config & 0x40 != 0,
+        lambda_mode: config & 0x01 != 0,
     };
     match route(&rules, &method, &uri, &headers) {
         Route::Get { key, .. } => {
@@ -66,6 +67,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(matches!(status, 400 | 403 | 404 | 405), "{status}");
             assert!(!body.is_empty());
         }
+        Route::StartServing => assert!(rules.lambda_mode),
         Route::Ping | Route::Metrics => {}
     }
 });

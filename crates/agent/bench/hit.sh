@@ -27,7 +27,7 @@ curl -sf --aws-sigv4 "aws:amz:us-east-1:secretsmanager" --user "AKIDBENCH:bench"
   -d '{"Name":"bench/db","ClientRequestToken":"'"$(cat /proc/sys/kernel/random/uuid)"'","SecretString":"{\"user\":\"app\",\"password\":\"correct horse battery staple\"}"}' \
   "http://127.0.0.1:$COFFER_PORT/" >/dev/null
 
-printf 'http_port = %s\nttl_seconds = 3600\nlog_level = "WARN"\nregion = "us-east-1"\n' "$AGENT_PORT" >"$WORK/agent.toml"
+printf 'http_port = %s\nttl_seconds = 3600\nlog_level = "WARN"\nlog_to_file = false\nregion = "us-east-1"\n' "$AGENT_PORT" >"$WORK/agent.toml"
 env AWS_TOKEN=bench-token AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench \
   AWS_ENDPOINT_URL="http://127.0.0.1:$COFFER_PORT" AWS_EC2_METADATA_DISABLED=true \
   target/release/coffer-agent --config "$WORK/agent.toml" >"$WORK/agent.log" 2>&1 &

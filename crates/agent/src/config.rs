@@ -1,8 +1,9 @@
 //! The agent's configuration: AWS's agent's TOML keys, their defaults, ranges and error messages,
 //! plus coffer's extensions (staleness, prefetch, metrics, upstream timeouts).
 
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
@@ -48,10 +49,53 @@ pub enum ConfigError {
     /// Not TOML, an unknown key, or a value of the wrong type.
     #[error("invalid configuration file: {0}")]
     Parse(String),
-    /// A value out of its range (AWS's agent's message).
-    #[error("{0}")]
-    Invalid(&'static str),
+    /// A value out of its range: the key, and AWS's agent's message (which names the range)
+    /// for its keys, ours for ours.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The setting.
+        key: &'static str,
+        /// What is wrong and what is allowed.
+        message: Cow<'static, str>,
+    },
 }
+
+impl ConfigError {
+    fn invalid(key: &'static str, message: &'static str) -> Self {
+        ConfigError::Invalid {
+            key,
+            message: Cow::Borrowed(message),
+        }
+    }
+}
+
+/// Every setting: key, default, allowed values and meaning, for `coffer-agent --help` (the
+/// configuration table of docs/agent.md says the same at length).
+pub const SETTINGS: &[(&str, &str, &str)] = &[
+    ("log_level", "INFO", "DEBUG, INFO, WARN, ERROR or NONE (any case)"),
+    ("log_to_file", "true", "true: logs/coffer_agent.log (rotated at 10 MiB, 5 kept); false: stderr"),
+    ("http_address", "127.0.0.1", "IPv4 address to listen on"),
+    ("http_port", "2773", "1024 to 65535"),
+    ("region", "SDK chain", "upstream region"),
+    ("ttl_seconds", "300", "0 to 3600; 0 disables caching"),
+    ("cache_size", "1000", "1 to 1000 entries"),
+    ("ssrf_headers", "[X-Aws-Parameters-Secrets-Token, X-Vault-Token]", "headers that may carry the token; not empty"),
+    ("ssrf_env_variables", "[AWS_TOKEN, AWS_SESSION_TOKEN, AWS_CONTAINER_AUTHORIZATION_TOKEN]", "where the token comes from; not empty"),
+    ("path_prefix", "/v1/", "prefix of path-style requests; starts with /"),
+    ("max_conn", "800", "1 to 1000 open connections"),
+    ("ignore_transient_errors", "true", "serve cached values through transient upstream failures"),
+    ("validate_credentials", "true", "STS GetCallerIdentity at start; exit if refused (not with credentials_file_path)"),
+    ("credentials_file_path", "unset", "AWS credentials file (profile AWS_PROFILE or default), re-read on change"),
+    ("role_arn", "unset", "extension: IAM role assumed with the base credentials (STS AssumeRole)"),
+    ("role_session_name", "coffer-agent", "extension: 2 to 64 characters of [A-Za-z0-9_+=,.@-]; needs role_arn"),
+    ("external_id", "unset", "extension: 2 to 1224 characters of [A-Za-z0-9_+=,.@:/-]; needs role_arn"),
+    ("max_stale_seconds", "3600", "extension: 0 to 604800 seconds past the TTL a value may be served while the upstream is down"),
+    ("prefetch_secret_ids", "[]", "extension: ids fetched at start through BatchGetSecretValue"),
+    ("prefetch_filters", "[]", "extension: BatchGetSecretValue filters fetched at start"),
+    ("metrics", "true", "extension: serve GET /metrics"),
+    ("metrics_open", "false", "extension: serve GET /metrics without the SSRF token"),
+    ("upstream_timeout_seconds", "10", "extension: 1 to 600; limit on one upstream call, retries included"),
+];
 
 /// The log levels AWS's agent accepts (any case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +184,15 @@ pub struct Config {
     /// Extension: the limit on one upstream call, retries included (`upstream_timeout_seconds`,
     /// default 10).
     pub upstream_timeout: Duration,
+    /// AWS's `credentials_file_path`: upstream credentials from this AWS credentials file
+    /// (profile `AWS_PROFILE` or `default`) instead of the SDK's chain, re-read on change.
+    pub credentials_file_path: Option<PathBuf>,
+    /// Extension: a role assumed (STS AssumeRole) with the base credentials (`role_arn`).
+    pub role_arn: Option<String>,
+    /// Extension: the session name for `role_arn` (`role_session_name`, default `coffer-agent`).
+    pub role_session_name: Option<String>,
+    /// Extension: the external id for `role_arn` (`external_id`).
+    pub external_id: Option<String>,
 }
 
 impl Default for Config {
@@ -171,6 +224,10 @@ impl Default for Config {
             metrics: true,
             metrics_open: false,
             upstream_timeout: Duration::from_secs(10),
+            credentials_file_path: None,
+            role_arn: None,
+            role_session_name: None,
+            external_id: None,
         }
     }
 }
@@ -199,12 +256,13 @@ impl Number {
     /// The number when it parses and lies in `range`, else AWS's message for the key.
     fn in_range(
         &self,
+        key: &'static str,
         range: std::ops::RangeInclusive<u64>,
         message: &'static str,
     ) -> Result<u64, ConfigError> {
         match self.0.parse::<u64>() {
             Ok(n) if range.contains(&n) => Ok(n),
-            _ => Err(ConfigError::Invalid(message)),
+            _ => Err(ConfigError::invalid(key, message)),
         }
     }
 }
@@ -232,6 +290,19 @@ struct ConfigFile {
     metrics: Option<bool>,
     metrics_open: Option<bool>,
     upstream_timeout_seconds: Option<Number>,
+    credentials_file_path: Option<PathBuf>,
+    role_arn: Option<String>,
+    role_session_name: Option<String>,
+    external_id: Option<String>,
+}
+
+/// Whether `value` has `min..=max` characters, each alphanumeric, `_` or one of `extra` (the
+/// patterns STS gives `RoleSessionName` and `ExternalId`).
+fn sts_text(value: &str, min: usize, max: usize, extra: &str) -> bool {
+    (min..=max).contains(&value.chars().count())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(c))
 }
 
 impl Config {
@@ -261,45 +332,57 @@ impl Config {
                 "warn" => LogLevel::Warn,
                 "error" => LogLevel::Error,
                 "none" => LogLevel::None,
-                _ => return Err(ConfigError::Invalid(messages::LOG_LEVEL)),
+                _ => return Err(ConfigError::invalid("log_level", messages::LOG_LEVEL)),
             };
         }
         if let Some(address) = file.http_address {
             config.http_address = address
                 .parse()
-                .map_err(|_| ConfigError::Invalid(messages::HTTP_ADDRESS))?;
+                .map_err(|_| ConfigError::invalid("http_address", messages::HTTP_ADDRESS))?;
         }
         if let Some(port) = file.http_port {
             // The range check makes the narrowing exact.
-            config.http_port = port.in_range(1024..=65535, messages::HTTP_PORT)? as u16;
+            config.http_port =
+                port.in_range("http_port", 1024..=65535, messages::HTTP_PORT)? as u16;
         }
         config.region = file.region.or(config.region);
         if let Some(ttl) = file.ttl_seconds {
-            config.ttl = Duration::from_secs(ttl.in_range(0..=3600, messages::TTL_SECONDS)?);
+            config.ttl = Duration::from_secs(ttl.in_range(
+                "ttl_seconds",
+                0..=3600,
+                messages::TTL_SECONDS,
+            )?);
         }
         if let Some(size) = file.cache_size {
-            config.cache_size = size.in_range(1..=1000, messages::CACHE_SIZE)? as usize;
+            config.cache_size =
+                size.in_range("cache_size", 1..=1000, messages::CACHE_SIZE)? as usize;
         }
         if let Some(headers) = file.ssrf_headers {
             if headers.is_empty() {
-                return Err(ConfigError::Invalid(messages::EMPTY_SSRF_HEADERS));
+                return Err(ConfigError::invalid(
+                    "ssrf_headers",
+                    messages::EMPTY_SSRF_HEADERS,
+                ));
             }
             config.ssrf_headers = headers;
         }
         if let Some(vars) = file.ssrf_env_variables {
             if vars.is_empty() {
-                return Err(ConfigError::Invalid(messages::EMPTY_SSRF_ENV));
+                return Err(ConfigError::invalid(
+                    "ssrf_env_variables",
+                    messages::EMPTY_SSRF_ENV,
+                ));
             }
             config.ssrf_env_variables = vars;
         }
         if let Some(prefix) = file.path_prefix {
             if !prefix.starts_with('/') {
-                return Err(ConfigError::Invalid(messages::PATH_PREFIX));
+                return Err(ConfigError::invalid("path_prefix", messages::PATH_PREFIX));
             }
             config.path_prefix = prefix;
         }
         if let Some(max) = file.max_conn {
-            config.max_conn = max.in_range(1..=1000, messages::MAX_CONN)? as usize;
+            config.max_conn = max.in_range("max_conn", 1..=1000, messages::MAX_CONN)? as usize;
         }
         config.ignore_transient_errors = file
             .ignore_transient_errors
@@ -310,6 +393,7 @@ impl Config {
         config.log_to_file = file.log_to_file.unwrap_or(config.log_to_file);
         if let Some(stale) = file.max_stale_seconds {
             config.max_stale = Duration::from_secs(stale.in_range(
+                "max_stale_seconds",
                 0..=7 * 24 * 3600,
                 "max_stale_seconds must be in the range 0 to 604800.",
             )?);
@@ -320,10 +404,52 @@ impl Config {
         config.metrics_open = file.metrics_open.unwrap_or(config.metrics_open);
         if let Some(timeout) = file.upstream_timeout_seconds {
             config.upstream_timeout = Duration::from_secs(timeout.in_range(
+                "upstream_timeout_seconds",
                 1..=600,
                 "upstream_timeout_seconds must be in the range 1 to 600.",
             )?);
         }
+        config.credentials_file_path = file.credentials_file_path;
+        if let Some(arn) = &file.role_arn {
+            let parts: Vec<&str> = arn.splitn(6, ':').collect();
+            if parts.len() != 6
+                || parts[0] != "arn"
+                || parts[2] != "iam"
+                || !parts[5].starts_with("role/")
+            {
+                return Err(ConfigError::invalid(
+                    "role_arn",
+                    "must be an IAM role ARN: arn:PARTITION:iam::ACCOUNT:role/NAME.",
+                ));
+            }
+        }
+        if let Some(name) = &file.role_session_name {
+            if !sts_text(name, 2, 64, "+=,.@-") {
+                return Err(ConfigError::invalid(
+                    "role_session_name",
+                    "must be 2 to 64 characters of letters, digits and _+=,.@-",
+                ));
+            }
+        }
+        if let Some(id) = &file.external_id {
+            if !sts_text(id, 2, 1224, "+=,.@:/-") {
+                return Err(ConfigError::invalid(
+                    "external_id",
+                    "must be 2 to 1224 characters of letters, digits and _+=,.@:/-",
+                ));
+            }
+        }
+        if file.role_arn.is_none() {
+            if file.role_session_name.is_some() {
+                return Err(ConfigError::invalid("role_session_name", "needs role_arn."));
+            }
+            if file.external_id.is_some() {
+                return Err(ConfigError::invalid("external_id", "needs role_arn."));
+            }
+        }
+        config.role_arn = file.role_arn;
+        config.role_session_name = file.role_session_name;
+        config.external_id = file.external_id;
         Ok(config)
     }
 
@@ -421,23 +547,112 @@ upstream_timeout_seconds = 2
         Config::from_toml(text).unwrap_err().to_string()
     }
 
+    /// The message of a refused value, which must name its key first.
+    fn refused(key: &str, text: &str) -> String {
+        let message = invalid(text);
+        message
+            .strip_prefix(&format!("{key}: "))
+            .unwrap_or_else(|| panic!("{message:?} does not start with {key}"))
+            .to_owned()
+    }
+
     #[test]
     fn out_of_range_values_get_aws_messages() {
-        assert_eq!(invalid("ttl_seconds = 3601"), messages::TTL_SECONDS);
-        assert_eq!(invalid("ttl_seconds = -1"), messages::TTL_SECONDS);
-        assert_eq!(invalid("cache_size = 0"), messages::CACHE_SIZE);
-        assert_eq!(invalid("cache_size = 1001"), messages::CACHE_SIZE);
-        assert_eq!(invalid("http_port = 1023"), messages::HTTP_PORT);
-        assert_eq!(invalid("http_port = \"x\""), messages::HTTP_PORT);
-        assert_eq!(invalid("max_conn = 1001"), messages::MAX_CONN);
-        assert_eq!(invalid("log_level = \"loud\""), messages::LOG_LEVEL);
-        assert_eq!(invalid("ssrf_headers = []"), messages::EMPTY_SSRF_HEADERS);
-        assert_eq!(invalid("ssrf_env_variables = []"), messages::EMPTY_SSRF_ENV);
-        assert_eq!(invalid("path_prefix = \"v1\""), messages::PATH_PREFIX);
+        assert_eq!(
+            refused("ttl_seconds", "ttl_seconds = 3601"),
+            messages::TTL_SECONDS
+        );
+        assert_eq!(
+            refused("ttl_seconds", "ttl_seconds = -1"),
+            messages::TTL_SECONDS
+        );
+        assert_eq!(
+            refused("cache_size", "cache_size = 0"),
+            messages::CACHE_SIZE
+        );
+        assert_eq!(
+            refused("cache_size", "cache_size = 1001"),
+            messages::CACHE_SIZE
+        );
+        assert_eq!(
+            refused("http_port", "http_port = 1023"),
+            messages::HTTP_PORT
+        );
+        assert_eq!(
+            refused("http_port", "http_port = \"x\""),
+            messages::HTTP_PORT
+        );
+        assert_eq!(refused("max_conn", "max_conn = 1001"), messages::MAX_CONN);
+        assert_eq!(
+            refused("log_level", "log_level = \"loud\""),
+            messages::LOG_LEVEL
+        );
+        assert_eq!(
+            refused("ssrf_headers", "ssrf_headers = []"),
+            messages::EMPTY_SSRF_HEADERS
+        );
+        assert_eq!(
+            refused("ssrf_env_variables", "ssrf_env_variables = []"),
+            messages::EMPTY_SSRF_ENV
+        );
+        assert_eq!(
+            refused("path_prefix", "path_prefix = \"v1\""),
+            messages::PATH_PREFIX
+        );
         assert_eq!(
             Config::from_toml("ttl_seconds = 0").unwrap().ttl,
             Duration::ZERO
         );
+    }
+
+    #[test]
+    fn credentials_and_role_settings() {
+        let c = Config::from_toml(
+            r#"
+credentials_file_path = "/etc/coffer-agent/credentials"
+role_arn = "arn:aws:iam::123456789012:role/reader"
+role_session_name = "web-1"
+external_id = "tenant:42"
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.credentials_file_path.as_deref(),
+            Some(Path::new("/etc/coffer-agent/credentials"))
+        );
+        assert_eq!(
+            c.role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/reader")
+        );
+        assert_eq!(
+            refused("role_arn", "role_arn = \"arn:aws:iam::1:user/x\""),
+            "must be an IAM role ARN: arn:PARTITION:iam::ACCOUNT:role/NAME."
+        );
+        assert_eq!(
+            refused(
+                "role_session_name",
+                "role_arn = \"arn:aws:iam::1:role/r\"\nrole_session_name = \"a b\""
+            ),
+            "must be 2 to 64 characters of letters, digits and _+=,.@-"
+        );
+        assert_eq!(
+            refused("external_id", "external_id = \"xyz\""),
+            "needs role_arn."
+        );
+    }
+
+    #[test]
+    fn every_setting_is_listed_for_help_and_known() {
+        for (key, _, _) in SETTINGS {
+            let e = Config::from_toml(&format!("{key} = []"))
+                .err()
+                .map(|e| e.to_string());
+            // A wrong type, maybe, but never an unknown key.
+            assert!(
+                !e.as_deref().unwrap_or("").contains("unknown field"),
+                "{key}: {e:?}"
+            );
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +47,11 @@ pub(crate) struct State {
     pub metrics_open: bool,
     pub metrics: Arc<Metrics>,
     pub open_connections: AtomicUsize,
+    /// False while secret reads are held (Lambda mode, before the first INVOKE or
+    /// `/start_serving`).
+    pub serving: AtomicBool,
+    /// Lambda extension mode (`/start_serving` answers).
+    pub lambda_mode: AtomicBool,
 }
 
 type HttpResponse = Response<Full<Bytes>>;
@@ -63,12 +68,11 @@ fn owned_text(status: u16, body: String) -> HttpResponse {
     response
 }
 
+/// A JSON body, with no `Content-Type`: AWS's agent sends none (only `content-length` and
+/// `date`), and clients compare headers too.
 fn json(status: StatusCode, body: Bytes) -> HttpResponse {
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
@@ -130,8 +134,9 @@ pub(crate) async fn serve(
 
 /// One request.
 async fn handle(state: &State, request: Request<Incoming>) -> HttpResponse {
-    // AWS's agent lets health checks use two connections beyond the limit.
-    let limit = if request.uri().path() == "/ping" {
+    // AWS's agent lets health checks (and its Lambda switch) use two connections beyond the
+    // limit.
+    let limit = if matches!(request.uri().path(), "/ping" | "/start_serving") {
         state.max_conn + 2
     } else {
         state.max_conn
@@ -147,10 +152,17 @@ async fn handle(state: &State, request: Request<Incoming>) -> HttpResponse {
         path_prefix: &state.path_prefix,
         metrics_enabled: state.metrics_enabled,
         metrics_open: state.metrics_open,
+        lambda_mode: state.lambda_mode.load(Ordering::SeqCst),
     };
     let (key, refresh_now) = match route(&rules, request.method(), request.uri(), request.headers())
     {
         Route::Ping => return text(200, "healthy"),
+        Route::StartServing => {
+            if !state.serving.swap(true, Ordering::SeqCst) {
+                tracing::info!("serving secrets (/start_serving)");
+            }
+            return text(200, "serving enabled");
+        }
         Route::Metrics => {
             let mut response = owned_text(200, state.metrics.render(state.cache.len()));
             response.headers_mut().insert(
@@ -169,6 +181,12 @@ async fn handle(state: &State, request: Request<Incoming>) -> HttpResponse {
         } => return owned_text(status, body),
         Route::Get { key, refresh_now } => (key, refresh_now),
     };
+    if !state.serving.load(Ordering::SeqCst) {
+        return text(
+            503,
+            "Serving not enabled. Hit the /start_serving endpoint to enable serving requests.",
+        );
+    }
 
     match state.cache.get(key, refresh_now).await {
         Ok(Answer { body, stale_for }) => {

@@ -9,15 +9,18 @@
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod credentials;
 mod http;
 pub mod key;
+pub mod lambda;
+pub mod logging;
 pub mod metrics;
 pub mod route;
 pub mod token;
 pub mod upstream;
 
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ::http::HeaderName;
@@ -31,7 +34,9 @@ pub use crate::http::STALE_HEADER;
 pub use crate::key::Key;
 pub use crate::metrics::{Metrics, Operation};
 pub use crate::token::SsrfToken;
-pub use crate::upstream::client_from_environment;
+pub use crate::upstream::{
+    check_credentials, client_from_environment, clients_from_environment, clients_with, Clients,
+};
 
 /// What the agent is given besides its configuration.
 pub struct Dependencies {
@@ -60,6 +65,7 @@ pub struct Agent {
     pub addr: SocketAddr,
     metrics: Arc<Metrics>,
     cache: Arc<cache::Cache>,
+    state: Arc<http::State>,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -73,6 +79,21 @@ impl Agent {
     /// Entries in its cache.
     pub fn cache_len(&self) -> usize {
         self.cache.len()
+    }
+
+    /// Lambda extension mode, as AWS's agent's: secret reads answer 503 until
+    /// [`Agent::start_serving`] (the first INVOKE) or `GET /start_serving`, so that nothing is
+    /// served during the function's INIT phase. `/ping` still answers.
+    pub fn enter_lambda_mode(&self) {
+        self.state.lambda_mode.store(true, Ordering::SeqCst);
+        self.state.serving.store(false, Ordering::SeqCst);
+    }
+
+    /// Serves secrets (again).
+    pub fn start_serving(&self) {
+        if !self.state.serving.swap(true, Ordering::SeqCst) {
+            tracing::info!("serving secrets");
+        }
     }
 
     /// Stops accepting connections (open ones finish their requests) and waits for the
@@ -141,13 +162,16 @@ pub async fn start_on(
         metrics_open: config.metrics_open,
         metrics: metrics.clone(),
         open_connections: AtomicUsize::new(0),
+        serving: AtomicBool::new(true),
+        lambda_mode: AtomicBool::new(false),
     });
     let (shutdown, receiver) = watch::channel(false);
-    let task = tokio::spawn(http::serve(listener, state, receiver));
+    let task = tokio::spawn(http::serve(listener, state.clone(), receiver));
     Ok(Agent {
         addr,
         metrics,
         cache,
+        state,
         shutdown,
         task,
     })

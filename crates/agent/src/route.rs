@@ -7,7 +7,6 @@
 use std::borrow::Cow;
 
 use http::{HeaderMap, HeaderName, Method, Uri};
-use percent_encoding::percent_decode_str;
 
 use crate::key::Key;
 use crate::token::SsrfToken;
@@ -25,6 +24,8 @@ pub struct Rules<'a> {
     pub metrics_enabled: bool,
     /// Whether `/metrics` is served without the token (`metrics_open`).
     pub metrics_open: bool,
+    /// Lambda extension mode: `/start_serving` answers.
+    pub lambda_mode: bool,
 }
 
 /// What one request asks for.
@@ -34,6 +35,9 @@ pub enum Route {
     Ping,
     /// `GET /metrics`, when metrics are enabled.
     Metrics,
+    /// `GET /start_serving` in Lambda mode: serve secrets from now on (AWS's agent's switch,
+    /// which its Lambda wrapper script calls on the first INVOKE).
+    StartServing,
     /// A secret read through the cache.
     Get {
         /// What the request names.
@@ -64,11 +68,14 @@ impl Route {
 pub fn route(rules: &Rules<'_>, method: &Method, uri: &Uri, headers: &HeaderMap) -> Route {
     let path = uri.path();
     let is_ping = path == "/ping";
+    // As AWS's agent: `/start_serving` skips the token checks in every mode, and outside Lambda
+    // mode answers 404 like any unknown path.
+    let is_start = path == "/start_serving";
     let is_metrics = rules.metrics_enabled && path == "/metrics";
     // The metrics tell anyone who can reach the port which traffic the agent carries: they take
     // the token like the secrets path unless the operator opened them (a scraper that cannot
     // send headers).
-    let needs_token = !(is_ping || (is_metrics && rules.metrics_open));
+    let needs_token = !(is_ping || is_start || (is_metrics && rules.metrics_open));
 
     if needs_token {
         if headers.contains_key("x-forwarded-for") {
@@ -94,6 +101,13 @@ pub fn route(rules: &Rules<'_>, method: &Method, uri: &Uri, headers: &HeaderMap)
     if is_ping {
         return Route::Ping;
     }
+    if is_start {
+        return if rules.lambda_mode {
+            Route::StartServing
+        } else {
+            Route::refuse(404, "Not found")
+        };
+    }
     if is_metrics {
         return Route::Metrics;
     }
@@ -101,8 +115,15 @@ pub fn route(rules: &Rules<'_>, method: &Method, uri: &Uri, headers: &HeaderMap)
     let query = uri.query().unwrap_or("");
     let parsed = if path == "/secretsmanager/get" {
         parse_query(query, None)
-    } else if let Some(rest) = path.strip_prefix(rules.path_prefix) {
-        parse_query(query, Some(rest))
+    } else if path.starts_with(rules.path_prefix) {
+        // As AWS's agent: the id is the path as the WHATWG URL parser leaves it (dot segments
+        // resolved, a few characters percent-encoded, nothing decoded: `/v1/a%2Fb` names the
+        // secret `a%2Fb`), less the prefix's length.
+        let normalized = normalize_path(path);
+        parse_query(
+            query,
+            Some(normalized.get(rules.path_prefix.len()..).unwrap_or("")),
+        )
     } else {
         return Route::refuse(404, "Not found");
     };
@@ -145,13 +166,10 @@ fn parse_query(query: &str, path_id: Option<&str>) -> Result<(Key, bool), Refusa
     }
     match path_id {
         Some(id) => {
-            key.secret_id = percent_decode_str(id)
-                .decode_utf8()
-                .map_err(|_| refuse("missing secret ID"))?
-                .into_owned();
-            if key.secret_id.is_empty() {
+            if id.is_empty() {
                 return Err(refuse("missing secret ID"));
             }
+            key.secret_id = id.to_owned();
         }
         None if key.secret_id.is_empty() => {
             return Err(refuse("missing parameter secretId"));
@@ -159,6 +177,49 @@ fn parse_query(query: &str, path_id: Option<&str>) -> Result<(Key, bool), Refusa
         None => {}
     }
     Ok((key, refresh_now))
+}
+
+/// The path as the WHATWG URL parser (the `url` crate AWS's agent parses with) serializes it
+/// for an `http:` URL: `.` and `..` segments (also written `%2e`, any case) resolved, the
+/// characters of the path percent-encode set and non-ASCII bytes percent-encoded, nothing
+/// decoded.
+pub fn normalize_path(path: &str) -> String {
+    fn is_dot(segment: &str) -> bool {
+        segment == "." || segment.eq_ignore_ascii_case("%2e")
+    }
+    fn is_dot_dot(segment: &str) -> bool {
+        matches!(
+            segment.to_ascii_lowercase().as_str(),
+            ".." | ".%2e" | "%2e." | "%2e%2e"
+        )
+    }
+    let mut out: Vec<String> = Vec::new();
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    let last = segments.len() - 1;
+    for (i, segment) in segments.iter().enumerate() {
+        if is_dot_dot(segment) {
+            out.pop();
+            // A trailing `..` leaves the path ending in `/`.
+            if i == last {
+                out.push(String::new());
+            }
+        } else if is_dot(segment) {
+            if i == last {
+                out.push(String::new());
+            }
+        } else {
+            let mut encoded = String::with_capacity(segment.len());
+            for byte in segment.bytes() {
+                if byte <= 0x20 || byte >= 0x7f || b"\"#<>?`{}".contains(&byte) {
+                    encoded.push_str(&format!("%{byte:02X}"));
+                } else {
+                    encoded.push(char::from(byte));
+                }
+            }
+            out.push(encoded);
+        }
+    }
+    format!("/{}", out.join("/"))
 }
 
 #[cfg(test)]
@@ -183,8 +244,24 @@ mod tests {
     #[test]
     fn path_style() {
         let (key, _) = parse_query("versionId=v1", Some("db/prod%40x")).unwrap();
-        assert_eq!(key.secret_id, "db/prod@x");
+        assert_eq!(key.secret_id, "db/prod%40x");
         assert_eq!(key.version_id.as_deref(), Some("v1"));
+    }
+
+    #[test]
+    fn paths_normalize_as_the_url_parser_does() {
+        for (raw, normalized) in [
+            ("/v1/agent%2Fdb", "/v1/agent%2Fdb"),
+            ("/v1/a/./b", "/v1/a/b"),
+            ("/v1/a/../b", "/v1/b"),
+            ("/v1/%2E%2e/x", "/x"),
+            ("/v1/a/..", "/v1/"),
+            ("/v1/a/.", "/v1/a/"),
+            ("/v1/a{b}`c", "/v1/a%7Bb%7D%60c"),
+            ("/v1/a|b^c", "/v1/a|b^c"),
+        ] {
+            assert_eq!(normalize_path(raw), normalized, "{raw}");
+        }
     }
 
     #[test]
@@ -232,6 +309,7 @@ mod tests {
             path_prefix: "/v1/",
             metrics_enabled: true,
             metrics_open,
+            lambda_mode: false,
         };
         let mut map = HeaderMap::new();
         for (name, value) in headers {
@@ -278,11 +356,25 @@ mod tests {
             judge(Method::GET, "/elsewhere", &[token]),
             Route::refuse(404, "Not found")
         );
+        // No token needed for /start_serving, which is not found outside Lambda mode.
+        assert_eq!(
+            judge(Method::GET, "/start_serving", &[]),
+            Route::refuse(404, "Not found")
+        );
+        assert_eq!(
+            judge(Method::POST, "/start_serving", &[]),
+            Route::refuse(405, "Not allowed")
+        );
+        // `../` out of the prefix leaves no id.
+        assert_eq!(
+            judge(Method::GET, "/v1/../x", &[token]),
+            Route::refuse(400, "missing secret ID")
+        );
         assert_eq!(
             judge(Method::GET, "/v1/db%2Fx?refreshNow=true", &[token]),
             Route::Get {
                 key: Key {
-                    secret_id: "db/x".into(),
+                    secret_id: "db%2Fx".into(),
                     version_id: None,
                     version_stage: None,
                 },

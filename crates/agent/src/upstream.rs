@@ -67,15 +67,6 @@ pub struct UpstreamError {
     pub transient: bool,
 }
 
-/// AWS's agent's error body: `{"__type": …, "message": …}`, or `{"__type":"InternalFailure"}`.
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    #[serde(rename = "__type")]
-    code: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<&'a str>,
-}
-
 impl UpstreamError {
     fn internal(transient: bool) -> Self {
         UpstreamError {
@@ -86,16 +77,21 @@ impl UpstreamError {
         }
     }
 
-    /// The response body, serialized (so escaped) rather than formatted.
+    /// The response body, byte for byte as AWS's agent writes it
+    /// (`{"__type":"CODE", "message":"MESSAGE"}`, with its space after the comma, or
+    /// `{"__type":"InternalFailure"}` when there is no message), except that the code and the
+    /// message are JSON-escaped: AWS's agent formats them in raw, which breaks the JSON when a
+    /// message holds a quote or a backslash.
     pub fn body(&self) -> Bytes {
-        let body = ErrorBody {
-            code: &self.code,
-            message: (!self.message.is_empty() && self.code != "InternalFailure")
-                .then_some(self.message.as_str()),
-        };
-        serde_json::to_vec(&body)
-            .map(Bytes::from)
-            .unwrap_or_else(|_| Bytes::from_static(b"{\"__type\":\"InternalFailure\"}"))
+        if self.message.is_empty() || self.code == "InternalFailure" {
+            return Bytes::from_static(b"{\"__type\":\"InternalFailure\"}");
+        }
+        let quoted = |text: &str| serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned());
+        Bytes::from(format!(
+            "{{\"__type\":{}, \"message\":{}}}",
+            quoted(&self.code),
+            quoted(&self.message)
+        ))
     }
 
     /// Maps an SDK error the way AWS's agent does: service errors keep their code, message and
@@ -390,10 +386,38 @@ impl Upstream {
     }
 }
 
+/// The upstream clients: Secrets Manager for the cache, STS for the start-up credential check.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    /// Secrets Manager (coffer or AWS).
+    pub secrets_manager: Client,
+    /// STS on the upstream (`AWS_ENDPOINT_URL_STS`, else the Secrets Manager endpoint).
+    pub sts: aws_sdk_sts::Client,
+}
+
+/// The STS endpoint: `AWS_ENDPOINT_URL_STS`, else the Secrets Manager endpoint
+/// (`AWS_ENDPOINT_URL_SECRETS_MANAGER`; coffer answers STS on the same port), else `None`: the
+/// SDK's own resolution (`AWS_ENDPOINT_URL`, else AWS).
+fn sts_endpoint() -> Option<String> {
+    ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SECRETS_MANAGER"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+}
+
 /// An SDK client built the standard way: region, credentials (environment, shared profile,
 /// container and instance credentials) and `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SECRETS_MANAGER`
 /// from the environment, with `region` and the upstream timeout from the configuration.
 pub async fn client_from_environment(config: &Config) -> Client {
+    clients_from_environment(config).await.secrets_manager
+}
+
+/// The clients, built as [`client_from_environment`] says, with the configuration's credential
+/// settings: `credentials_file_path` replaces the SDK's credential chain by the file (read
+/// again before each call when it changed: no identity cache), `role_arn` assumes that role
+/// on the upstream's STS with the base credentials, its session refreshed by the SDK's
+/// identity cache before it expires.
+pub async fn clients_from_environment(config: &Config) -> Clients {
+    use aws_config::identity::IdentityCache;
     use aws_config::timeout::TimeoutConfig;
     use aws_config::{AppName, BehaviorVersion, Region};
 
@@ -409,8 +433,117 @@ pub async fn client_from_environment(config: &Config) -> Client {
     if let Some(region) = &config.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    let shared = loader.load().await;
-    Client::new(&shared)
+    if let Some(path) = &config.credentials_file_path {
+        let profile = std::env::var("AWS_PROFILE")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "default".to_owned());
+        loader = loader
+            .credentials_provider(crate::credentials::FileCredentials::new(path, profile))
+            .identity_cache(IdentityCache::no_cache());
+    }
+    clients_with(config, loader.load().await, sts_endpoint()).await
+}
+
+/// The clients for `base` (region, endpoint, base credentials and their identity cache already
+/// set): with `role_arn`, the Secrets Manager client signs with the role's session, assumed on
+/// the STS at `sts_endpoint` (else `base`'s) with `base`'s credentials and renewed by the SDK's
+/// lazy identity cache shortly before it expires (measured on `base`'s time source).
+pub async fn clients_with(
+    config: &Config,
+    base: aws_config::SdkConfig,
+    sts_endpoint: Option<String>,
+) -> Clients {
+    use aws_config::identity::IdentityCache;
+    use aws_config::sts::AssumeRoleProvider;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+
+    let sts_config = match &sts_endpoint {
+        Some(endpoint) => base.to_builder().endpoint_url(endpoint).build(),
+        None => base.clone(),
+    };
+    let shared = match &config.role_arn {
+        None => base,
+        Some(role_arn) => {
+            let mut role = AssumeRoleProvider::builder(role_arn.clone())
+                .session_name(
+                    config
+                        .role_session_name
+                        .clone()
+                        .unwrap_or_else(|| "coffer-agent".to_owned()),
+                )
+                .configure(&sts_config);
+            if let Some(id) = &config.external_id {
+                role = role.external_id(id.clone());
+            }
+            let provider = role.build().await;
+            base.to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .identity_cache(IdentityCache::lazy().build())
+                .build()
+        }
+    };
+    let mut sts = aws_sdk_sts::config::Builder::from(&shared);
+    if let Some(endpoint) = sts_endpoint {
+        sts = sts.endpoint_url(endpoint);
+    }
+    Clients {
+        secrets_manager: Client::new(&shared),
+        sts: aws_sdk_sts::Client::from_conf(sts.build()),
+    }
+}
+
+/// Why the start-up credential check failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialCheckError {
+    /// The upstream answered and refused the credentials (code, status, message).
+    Refused(String),
+    /// The upstream could not be asked (unreachable, timed out, 5xx, throttled): AWS's agent
+    /// starts anyway when `ignore_transient_errors` is on.
+    Transient(String),
+}
+
+impl std::fmt::Display for CredentialCheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialCheckError::Refused(m) | CredentialCheckError::Transient(m) => f.write_str(m),
+        }
+    }
+}
+
+/// `validate_credentials`: one STS `GetCallerIdentity`; the caller's ARN, or why the credentials
+/// were refused (code, status and message) or could not be checked.
+pub async fn check_credentials(sts: &aws_sdk_sts::Client) -> Result<String, CredentialCheckError> {
+    match sts.get_caller_identity().send().await {
+        Ok(out) => Ok(out.arn.unwrap_or_default()),
+        Err(SdkError::ServiceError(service)) => {
+            let meta = service.err();
+            let status = service.raw().status().as_u16();
+            let text = format!(
+                "{} (HTTP {status}): {}",
+                meta.code().unwrap_or("unknown error"),
+                meta.message().unwrap_or("")
+            );
+            if transient_answer(status, meta.code()) {
+                Err(CredentialCheckError::Transient(text))
+            } else {
+                Err(CredentialCheckError::Refused(text))
+            }
+        }
+        Err(e) => {
+            let transient = match &e {
+                SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+                SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+                _ => false,
+            };
+            let text = aws_sdk_sts::error::DisplayErrorContext(&e).to_string();
+            if transient {
+                Err(CredentialCheckError::Transient(text))
+            } else {
+                Err(CredentialCheckError::Refused(text))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod error;
 pub mod filter;
 pub mod labels;
+pub mod managed;
 pub mod model;
 pub mod names;
 pub mod password;

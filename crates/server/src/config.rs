@@ -17,6 +17,10 @@ use zeroize::{Zeroize, Zeroizing};
 pub struct Config {
     /// Run in memory as an emulator: any well-formed credentials, nothing persisted.
     pub dev: bool,
+    /// In dev mode, authenticate and authorize the keys coffer issued (IAM users' access keys,
+    /// AssumeRole's sessions) exactly as in real mode; any other key still acts as the account
+    /// root. Refused without `dev` (real mode always enforces).
+    pub enforce_iam: bool,
     /// The address to listen on.
     pub listen: SocketAddr,
     /// The data directory: the database, the root key file, the credentials file. With
@@ -108,6 +112,10 @@ pub struct Config {
     pub rotation_synchronous: Option<bool>,
     /// Where a notice of each rotation's final failure is POSTed as JSON (`http://host:port/path`).
     pub rotation_notify_url: Option<String>,
+    /// Serve the web console under `/console/` (static files embedded in the binary, and its
+    /// sign-in and audit-events endpoints). On by default; `--no-console` or `console = false`
+    /// turns it off, and `/console/` then answers as any unknown path does.
+    pub console: bool,
 }
 
 /// The log lines' format.
@@ -125,6 +133,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("dev", &self.dev)
+            .field("enforce_iam", &self.enforce_iam)
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             // The URL may carry a password.
@@ -170,6 +179,7 @@ impl std::fmt::Debug for Config {
             .field("rotation_max_attempts", &self.rotation_max_attempts)
             .field("rotation_synchronous", &self.rotation_synchronous)
             .field("rotation_notify_url", &self.rotation_notify_url)
+            .field("console", &self.console)
             .finish()
     }
 }
@@ -241,8 +251,9 @@ fn take_root_key_from_environment() -> Option<RootKeyText> {
 
 /// Every configuration key read from `COFFER_<KEY>` environment variables through figment
 /// (`root_key` is read apart, by [`take_root_key_from_environment`]).
-const KEYS: [&str; 34] = [
+const KEYS: [&str; 36] = [
     "dev",
+    "enforce_iam",
     "listen",
     "data_dir",
     "database",
@@ -276,6 +287,7 @@ const KEYS: [&str; 34] = [
     "rotation_max_attempts",
     "rotation_synchronous",
     "rotation_notify_url",
+    "console",
 ];
 
 /// The audit file's name inside the data directory, by default.
@@ -288,6 +300,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             dev: false,
+            enforce_iam: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 7600)),
             data_dir: PathBuf::from("coffer-data"),
             database: None,
@@ -333,6 +346,7 @@ impl Default for Config {
             rotation_max_attempts: 5,
             rotation_synchronous: None,
             rotation_notify_url: None,
+            console: true,
         }
     }
 }
@@ -343,6 +357,9 @@ pub struct Overrides {
     /// `--dev`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dev: Option<bool>,
+    /// `--enforce-iam`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce_iam: Option<bool>,
     /// `--listen`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
@@ -355,6 +372,9 @@ pub struct Overrides {
     /// `--allow-plaintext-non-loopback`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_plaintext_non_loopback: Option<bool>,
+    /// `--no-console` (as `Some(false)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console: Option<bool>,
 }
 
 impl Config {
@@ -389,6 +409,13 @@ impl Config {
         // The environment layer's place: over the file (there is no flag for the key).
         if root_key.is_some() {
             config.root_key = root_key;
+        }
+        if config.enforce_iam && !config.dev {
+            return Err(Box::new(figment::Error::from(
+                "enforce_iam is a dev-mode switch (--dev --enforce-iam): real mode always \
+                 enforces IAM"
+                    .to_owned(),
+            )));
         }
         Ok(config)
     }

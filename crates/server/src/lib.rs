@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod connections;
+pub mod console;
 pub mod dispatch;
 pub mod errors;
 pub mod handlers;
@@ -325,7 +326,9 @@ pub async fn start_with_clock(
         },
         audit.clone(),
     );
-    let auth = if config.dev {
+    let auth = if config.dev && config.enforce_iam {
+        auth::Authenticator::dev_enforcing(service.clone())
+    } else if config.dev {
         auth::Authenticator::dev()
     } else {
         auth::Authenticator::verifying(service.clone())
@@ -342,6 +345,16 @@ pub async fn start_with_clock(
         body_read_timeout: Duration::from_secs(config.body_read_timeout_secs.max(1)),
         limits: limits.clone(),
         rotation: rotation.clone(),
+        console: config.console.then(|| {
+            Arc::new(console::Console {
+                limiter: console::SignInLimiter::default(),
+                audit_file: audit_settings.file.clone(),
+                chain_key: Arc::new(audit::chain::ChainKey::new(
+                    service.keyring().audit_chain_key().as_ref(),
+                )),
+                password_checks: tokio::sync::Semaphore::new(console::PASSWORD_CHECKS),
+            })
+        }),
     });
     let (tx, rx) = oneshot::channel::<()>();
     let app = http::router(state);

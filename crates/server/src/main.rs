@@ -47,6 +47,10 @@ enum Command {
         /// Runs in memory as an emulator for tests: any well-formed credentials, nothing kept.
         #[arg(long)]
         dev: bool,
+        /// With --dev: IAM users, roles and policies are enforced as in real mode for the keys
+        /// coffer issued; any other key still acts as the account root.
+        #[arg(long, requires = "dev")]
+        enforce_iam: bool,
         /// The address to listen on (default 127.0.0.1:7600).
         #[arg(long)]
         listen: Option<SocketAddr>,
@@ -54,6 +58,9 @@ enum Command {
         /// clear); without it such a start is refused unless TLS is configured.
         #[arg(long)]
         allow_plaintext_non_loopback: bool,
+        /// Do not serve the web console under /console/ (docs/console.md).
+        #[arg(long)]
+        no_console: bool,
     },
     /// Offline administration of a data directory.
     Admin {
@@ -307,22 +314,26 @@ async fn audit(command: AuditCommand, config: Option<Config>) -> Result<(), Stri
 }
 
 fn load(common: &Common, dev: Option<bool>, listen: Option<SocketAddr>) -> Result<Config, String> {
-    load_serve(common, dev, listen, None)
+    load_serve(common, dev, None, listen, None, None)
 }
 
 /// [`load`] with `coffer serve`'s own flags.
 fn load_serve(
     common: &Common,
     dev: Option<bool>,
+    enforce_iam: Option<bool>,
     listen: Option<SocketAddr>,
     allow_plaintext_non_loopback: Option<bool>,
+    console: Option<bool>,
 ) -> Result<Config, String> {
     let overrides = Overrides {
         dev,
+        enforce_iam,
         listen,
         data_dir: common.data_dir.clone(),
         database: common.database.clone(),
         allow_plaintext_non_loopback,
+        console,
     };
     Config::load(common.config.as_deref(), &overrides).map_err(|e| format!("configuration: {e}"))
 }
@@ -349,6 +360,12 @@ async fn serve(config: Config) -> Result<(), String> {
              Everything is kept in memory and lost at exit, ANY well-formed AWS credentials are accepted,\n  \
              and POST /_coffer/reset wipes all state. Never use dev mode for real secrets.\n"
         );
+        if config.enforce_iam {
+            eprintln!(
+                "  --enforce-iam: the access keys and sessions coffer issues (IAM users, AssumeRole)\n  \
+                 are authenticated and authorized as in real mode; any other key acts as the account root.\n"
+            );
+        }
     }
     // Signal handlers go in before the server announces itself, so a SIGTERM sent the moment
     // "listening" appears still means a graceful stop.
@@ -753,13 +770,17 @@ fn loaded_config(command: &Command) -> Result<Option<Config>, String> {
         Command::Serve {
             common,
             dev,
+            enforce_iam,
             listen,
             allow_plaintext_non_loopback,
+            no_console,
         } => load_serve(
             common,
             dev.then_some(true),
+            enforce_iam.then_some(true),
             *listen,
             allow_plaintext_non_loopback.then_some(true),
+            no_console.then_some(false),
         )
         .map(Some),
         Command::Admin { command } => match command {

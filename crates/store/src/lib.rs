@@ -5,6 +5,7 @@
 //! of the project lives in this crate: the statements both engines run, written once, in `sql`;
 //! what only one engine does in its module; embedded migrations per engine. [`transfer`] moves a deployment from one engine to the other.
 
+mod iam_objects;
 mod paging;
 pub mod postgres;
 mod sql;

@@ -34,13 +34,20 @@ pub struct Coffer {
 
 impl Coffer {
     pub async fn start() -> Coffer {
+        Self::start_with_clock(Arc::new(coffer_core::clock::SystemClock)).await
+    }
+
+    /// A coffer whose time (session expiry, signature skew) is `clock`'s.
+    pub async fn start_with_clock(clock: Arc<dyn coffer_core::clock::Clock>) -> Coffer {
         let dir = tempfile::tempdir().unwrap();
         let config = coffer_server::Config {
             data_dir: dir.path().to_owned(),
             ..Default::default()
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server = coffer_server::start_on(&config, listener).await.unwrap();
+        let server = coffer_server::start_with_clock(&config, listener, clock)
+            .await
+            .unwrap();
         let (_, creds) = server.initialized.as_ref().expect("real mode initialises");
         let access_key_id = creds.access_key_id.clone();
         let secret_access_key = creds.secret_access_key.to_string();

@@ -90,7 +90,10 @@ async fn query_and_path_styles_return_get_secret_value_json() {
     let v2 = h.put("team/db", "second").await;
 
     let r = h.secret("team/db").await;
-    assert_eq!(r.headers["content-type"], "application/json");
+    // AWS's agent's headers: no Content-Type.
+    let mut names: Vec<&str> = r.headers.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["connection", "content-length", "date"]);
     let body = r.json();
     assert_eq!(body["Name"], "team/db");
     assert!(body["ARN"]
@@ -192,6 +195,40 @@ async fn custom_prefix_and_headers() {
     assert_eq!(r.status, 403);
     let r = request(addr, "GET", "/v1/p", &[("X-My-Token", TOKEN)]).await;
     assert_eq!(r.status, 404);
+}
+
+/// What AWS's agent (2.0.0 source) sends, byte for byte: its hand-formatted error body (with a
+/// space after the comma), no Content-Type, the path-style id taken from the path without
+/// percent-decoding (so `/v1/agent%2Fdb` asks for the secret `agent%2Fdb`, which is not
+/// `agent/db`), and `/start_serving` outside Lambda mode a plain 404 without a token check.
+#[tokio::test]
+async fn bytes_as_aws_agent_sends_them() {
+    let h = Harness::start().await;
+    h.create("agent/db", "v").await;
+    let r = h.secret("no-such-secret").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        r#"{"__type":"ResourceNotFoundException", "message":"Secrets Manager can't find the specified secret."}"#
+    );
+    let mut names: Vec<&str> = r.headers.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["connection", "content-length", "date"]);
+
+    assert_eq!(h.get("/v1/agent/db").await.secret_string(), "v");
+    let r = h.get("/v1/agent%2Fdb").await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            400,
+            r#"{"__type":"ValidationException", "message":"Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!"}"#
+        )
+    );
+    // Dot segments are resolved first, as the URL parser does.
+    assert_eq!(h.get("/v1/x/../agent/db").await.secret_string(), "v");
+
+    let r = request(h.agent.addr, "GET", "/start_serving", &[]).await;
+    assert_eq!((r.status, r.body.as_str()), (404, "Not found"));
 }
 
 #[tokio::test]
@@ -455,6 +492,8 @@ async fn binary_with_config_file_and_environment() {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_coffer-agent"))
         .arg("--config")
         .arg(&config)
+        // The log file (log_to_file) goes under the working directory: the test's, not the crate's.
+        .current_dir(dir.path())
         .env_clear()
         .env("AWS_TOKEN", format!("file://{}", token_file.display()))
         .env("AWS_ACCESS_KEY_ID", &coffer.access_key_id)
@@ -503,6 +542,8 @@ async fn binary_refuses_bad_configuration_and_missing_token() {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_coffer-agent"))
         .arg("--config")
         .arg(&config)
+        // The log file (log_to_file) goes under the working directory: the test's, not the crate's.
+        .current_dir(dir.path())
         .env_clear()
         .env("AWS_TOKEN", "t")
         .output()
@@ -519,6 +560,8 @@ async fn binary_refuses_bad_configuration_and_missing_token() {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_coffer-agent"))
         .arg("--config")
         .arg(&config)
+        // The log file (log_to_file) goes under the working directory: the test's, not the crate's.
+        .current_dir(dir.path())
         .env_clear()
         .env("AWS_TOKEN", "t")
         .output()
@@ -531,6 +574,8 @@ async fn binary_refuses_bad_configuration_and_missing_token() {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_coffer-agent"))
         .arg("--config")
         .arg(&config)
+        // The log file (log_to_file) goes under the working directory: the test's, not the crate's.
+        .current_dir(dir.path())
         .env_clear()
         .output()
         .await

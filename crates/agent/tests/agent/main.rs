@@ -7,4 +7,9 @@
 mod cache;
 mod common;
 mod endpoints;
+mod lambda;
 mod outage;
+mod packaging;
+mod role;
+mod settings;
+mod tls;

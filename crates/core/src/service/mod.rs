@@ -3,9 +3,12 @@
 //! here, and renders the result.
 
 mod access;
+mod groups;
 mod iam;
 mod identity;
 mod listing;
+mod login;
+mod managed;
 mod policies;
 mod principal;
 mod rotation;
@@ -26,10 +29,18 @@ use crate::store::Store;
 
 pub use access::{Access, Authority, IdentityGrant, Target};
 pub use iam::{CreateRoleInput, IamPage, MUST_SPECIFY_USER_NAME};
-pub use identity::{AssumeRoleInput, AssumedRole, Credentials};
+pub use identity::{AssumeRoleInput, AssumedRole, Credentials, SessionCredentials};
 pub use listing::{
     BatchGetInput, BatchGetOutput, BatchItemError, ListSecretVersionIdsInput,
     ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SortBy, SortOrder,
+};
+pub use login::{
+    check_password_policy, hash_password, verify_password, LoginProfile, UserSession,
+    CONSOLE_SESSION_SECS, PASSWORD_POLICY_MESSAGE, PASSWORD_RESET_REQUIRED, SIGN_IN_FAILED,
+};
+pub use managed::{
+    AttachedPolicyInfo, CreatePolicyInput, EntityKind, ListPoliciesInput, PolicyInfo, PolicyScope,
+    PolicyVersionInfo,
 };
 pub use principal::{Principal, PrincipalIdentity, SessionInfo};
 pub use rotation::{

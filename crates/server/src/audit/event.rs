@@ -384,6 +384,7 @@ mod tests {
             arn: "arn:aws:iam::123456789012:user/a\"b".into(),
             user_id: "AIDAEXAMPLE".into(),
             identity,
+            own_session: false,
         };
         let session = PrincipalIdentity::Session(SessionInfo {
             role_id: "AROAEXAMPLE".into(),
@@ -391,6 +392,8 @@ mod tests {
             session_name: "s".into(),
             expires: time(),
             session_policy: None,
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
         });
         let identities = [
             UserIdentity::of(&principal(PrincipalIdentity::Root), "AKIAROOT"),

@@ -2,6 +2,8 @@
 //! returns its wire response; domain errors go back to the dispatcher, which maps them.
 
 pub mod iam;
+pub mod iam_managed;
+pub mod login;
 pub mod password;
 pub mod policies;
 pub mod rotation;

@@ -1068,6 +1068,35 @@ impl Fixture {
                 false,
                 NoSuchRole("victim-role"),
             ),
+            // Console passwords (login profiles), on the victim user.
+            iam_op(
+                "CreateLoginProfile",
+                &[("UserName", "victim"), ("Password", "Corr3ct-horse!")],
+                user("victim"),
+                true,
+                NoSuchUser("victim"),
+            ),
+            iam_op(
+                "UpdateLoginProfile",
+                &[("UserName", "victim"), ("Password", "Corr3ct-horse!")],
+                user("victim"),
+                true,
+                NoSuchUser("victim"),
+            ),
+            iam_op(
+                "DeleteLoginProfile",
+                &[("UserName", "victim")],
+                user("victim"),
+                true,
+                NoSuchUser("victim"),
+            ),
+            iam_op(
+                "GetLoginProfile",
+                &[("UserName", "victim")],
+                user("victim"),
+                false,
+                NoSuchUser("victim"),
+            ),
             // STS.
             Op {
                 wire: Wire::Sts,
@@ -1356,7 +1385,8 @@ async fn every_operation_refuses_every_unauthorized_caller() {
         failures.len(),
         failures.join("\n")
     );
-    assert_eq!(operations.len(), 26 + 23 + 2);
-    assert_eq!(cases, 196);
+    // Secrets Manager, IAM (the login-profile actions last), STS.
+    assert_eq!(operations.len(), 26 + 23 + 4 + 2);
+    assert_eq!(cases, 212);
     assert_eq!(f.state().await, original);
 }

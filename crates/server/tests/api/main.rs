@@ -19,6 +19,7 @@ mod api_durability;
 mod api_errors;
 mod api_fidelity;
 mod api_iam;
+mod api_iam_managed;
 mod api_lifecycle;
 mod api_listing;
 mod api_rotation;

@@ -26,8 +26,8 @@ impl PostgresStore {
 
     /// Writes every row of `snapshot`, as it is (ciphertexts included), in one transaction,
     /// into a database that must hold no account, principal or secret yet. Tables are written
-    /// in foreign-key order (accounts, principals, inline policies, access keys, secrets,
-    /// versions, labels, tags).
+    /// in foreign-key order (accounts, principals, inline policies, login profiles, access
+    /// keys, secrets, versions, labels, tags).
     pub async fn import_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(store_err)?;
         let occupied: i64 = sqlx::query_scalar(
@@ -81,6 +81,51 @@ impl PostgresStore {
             .bind(&p.principal_key)
             .bind(&p.policy_name)
             .bind(&p.document)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        }
+        for l in &snapshot.login_profiles {
+            sqlx::query(
+                "INSERT INTO login_profiles (account_id, name_key, user_name, user_id, password_hash, \
+                 password_reset_required, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&l.account_id)
+            .bind(&l.name_key)
+            .bind(&l.user_name)
+            .bind(&l.user_id)
+            .bind(&l.password_hash)
+            .bind(l.password_reset_required)
+            .bind(l.created_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        }
+        for o in &snapshot.iam_objects {
+            sqlx::query(
+                "INSERT INTO iam_objects (account_id, kind, name_key, name, body) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&o.account_id)
+            .bind(&o.kind)
+            .bind(&o.name_key)
+            .bind(&o.name)
+            .bind(&o.body)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        }
+        for l in &snapshot.iam_links {
+            sqlx::query(
+                "INSERT INTO iam_links (account_id, source_kind, source_key, target_kind, target_key, \
+                 created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&l.account_id)
+            .bind(&l.source_kind)
+            .bind(&l.source_key)
+            .bind(&l.target_kind)
+            .bind(&l.target_key)
+            .bind(l.created_ms)
             .execute(&mut *tx)
             .await
             .map_err(store_err)?;

@@ -24,8 +24,8 @@ macro_rules! engine_sql {
         use chrono::{DateTime, Utc};
         use coffer_core::error::{Error, Result};
         use coffer_core::model::{
-            AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord,
-            SealedValue, SecretRecord, ValueKind, VersionMeta,
+            AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind,
+            PrincipalRecord, SealedValue, SecretRecord, ValueKind, VersionMeta,
         };
         use coffer_core::names::{AccountId, Candidate, Region, Scope};
         use coffer_core::store::{AuditHead, PageQuery};
@@ -38,8 +38,8 @@ macro_rules! engine_sql {
         };
         use $crate::tags;
         use $crate::transfer::{
-            AccessKeyRow, InlinePolicyRow, LabelRow, PrincipalRow, SecretRow, Snapshot, TagRow,
-            VersionRow,
+            AccessKeyRow, IamLinkRow, IamObjectRow, InlinePolicyRow, LabelRow, LoginProfileRow,
+            PrincipalRow, SecretRow, Snapshot, TagRow, VersionRow,
         };
 
         /// What the shared functions return.
@@ -868,6 +868,20 @@ macro_rules! engine_sql {
             if policies > 0 {
                 return Ok(DeleteOutcome::HasPolicies);
             }
+            // Links from it: managed policies attached to it, groups it (a user) is in.
+            let links: Vec<(String,)> = sqlx::query_as(
+                "SELECT target_kind FROM iam_links WHERE account_id = $1 AND source_kind = $2 \
+                 AND source_key = $3",
+            )
+            .bind(account.as_str())
+            .bind(kind.as_str())
+            .bind(&key)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?;
+            if links.iter().any(|(target,)| target != "group") {
+                return Ok(DeleteOutcome::HasAttachedPolicies);
+            }
             if kind == PrincipalKind::User {
                 let keys: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_name = $2",
@@ -879,6 +893,9 @@ macro_rules! engine_sql {
                 .map_err($map)?;
                 if keys > 0 {
                     return Ok(DeleteOutcome::HasAccessKeys);
+                }
+                if !links.is_empty() {
+                    return Ok(DeleteOutcome::InGroups);
                 }
             }
             sqlx::query("DELETE FROM principals WHERE account_id = $1 AND kind = $2 AND name_key = $3")
@@ -961,6 +978,103 @@ macro_rules! engine_sql {
             Ok(done.rows_affected() > 0)
         }
 
+        // --- login profiles (console passwords)
+
+        /// Inserts a login profile (`create`: `false` when the user has one) or replaces the
+        /// hash and reset flag of an existing one (`false` when there is none).
+        pub(crate) async fn put_login_profile(
+            conn: &mut $conn,
+            profile: &LoginProfileRecord,
+            create: bool,
+        ) -> Out<bool> {
+            let done = if create {
+                sqlx::query(
+                    "INSERT INTO login_profiles (account_id, name_key, user_name, user_id, \
+                     password_hash, password_reset_required, created_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                )
+                .bind(profile.account.as_str())
+                .bind(profile.user_name.to_lowercase())
+                .bind(&profile.user_name)
+                .bind(&profile.user_id)
+                .bind(&profile.password_hash)
+                .bind(profile.password_reset_required)
+                .bind(millis(profile.created))
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?
+            } else {
+                sqlx::query(
+                    "UPDATE login_profiles SET password_hash = $1, password_reset_required = $2 \
+                     WHERE account_id = $3 AND name_key = $4 AND user_id = $5",
+                )
+                .bind(&profile.password_hash)
+                .bind(profile.password_reset_required)
+                .bind(profile.account.as_str())
+                .bind(profile.user_name.to_lowercase())
+                .bind(&profile.user_id)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?
+            };
+            Ok(done.rows_affected() > 0)
+        }
+
+        /// A user's login profile (its name compared ignoring case).
+        pub(crate) async fn find_login_profile(
+            conn: &mut $conn,
+            account: &AccountId,
+            user_name: &str,
+        ) -> Out<Option<LoginProfileRecord>> {
+            let row = sqlx::query(
+                "SELECT user_name, user_id, password_hash, password_reset_required, created_ms \
+                 FROM login_profiles WHERE account_id = $1 AND name_key = $2",
+            )
+            .bind(account.as_str())
+            .bind(user_name.to_lowercase())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err($map)?;
+            let profile = row
+                .map(|row| -> Result<LoginProfileRecord> {
+                    Ok(LoginProfileRecord {
+                        account: account.clone(),
+                        user_name: get(&row, "user_name")?,
+                        user_id: get(&row, "user_id")?,
+                        password_hash: get(&row, "password_hash")?,
+                        password_reset_required: get(&row, "password_reset_required")?,
+                        created: from_millis(get(&row, "created_ms")?),
+                    })
+                })
+                .transpose()?;
+            Ok(profile)
+        }
+
+        /// Removes a user's login profile; `false` when there is none.
+        pub(crate) async fn delete_login_profile(
+            conn: &mut $conn,
+            account: &AccountId,
+            user_name: &str,
+        ) -> Out<bool> {
+            let done =
+                sqlx::query("DELETE FROM login_profiles WHERE account_id = $1 AND name_key = $2")
+                    .bind(account.as_str())
+                    .bind(user_name.to_lowercase())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err($map)?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        // --- IAM managed policies, groups and links (`sql/iam.rs`)
+
+        $crate::sql::iam::iam_sql! {
+            conn: $conn,
+            row: $row,
+            dialect: $dialect,
+            map: $map,
+        }
+
         // --- the whole store
 
         /// Empties every table (tests and tools).
@@ -1027,6 +1141,25 @@ macro_rules! engine_sql {
                     principal_key: get(&row, "principal_key")?,
                     policy_name: get(&row, "policy_name")?,
                     document: get(&row, "document")?,
+                });
+            }
+            for row in all(format!(
+                "SELECT account_id, name_key, user_name, user_id, password_hash, \
+                 password_reset_required, created_ms FROM login_profiles \
+                 ORDER BY account_id{b}, name_key{b}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?
+            {
+                snapshot.login_profiles.push(LoginProfileRow {
+                    account_id: get(&row, "account_id")?,
+                    name_key: get(&row, "name_key")?,
+                    user_name: get(&row, "user_name")?,
+                    user_id: get(&row, "user_id")?,
+                    password_hash: get(&row, "password_hash")?,
+                    password_reset_required: get(&row, "password_reset_required")?,
+                    created_ms: get(&row, "created_ms")?,
                 });
             }
             for row in all(format!(
@@ -1119,6 +1252,40 @@ macro_rules! engine_sql {
                     key: get(&row, "key")?,
                     value: get(&row, "value")?,
                     position: get(&row, "position")?,
+                });
+            }
+            for row in all(format!(
+                "SELECT account_id, kind, name_key, name, body FROM iam_objects \
+                 ORDER BY account_id{b}, kind{b}, name_key{b}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?
+            {
+                snapshot.iam_objects.push(IamObjectRow {
+                    account_id: get(&row, "account_id")?,
+                    kind: get(&row, "kind")?,
+                    name_key: get(&row, "name_key")?,
+                    name: get(&row, "name")?,
+                    body: get(&row, "body")?,
+                });
+            }
+            for row in all(format!(
+                "SELECT account_id, source_kind, source_key, target_kind, target_key, created_ms \
+                 FROM iam_links ORDER BY account_id{b}, source_kind{b}, source_key{b}, \
+                 target_kind{b}, target_key{b}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?
+            {
+                snapshot.iam_links.push(IamLinkRow {
+                    account_id: get(&row, "account_id")?,
+                    source_kind: get(&row, "source_kind")?,
+                    source_key: get(&row, "source_key")?,
+                    target_kind: get(&row, "target_kind")?,
+                    target_key: get(&row, "target_key")?,
+                    created_ms: get(&row, "created_ms")?,
                 });
             }
             Ok(snapshot)

@@ -25,6 +25,7 @@ use coffer_core::error::{Error, Result};
 use coffer_core::model::{NewVersion, SealedValue, SecretRecord, VersionMeta};
 
 mod engine;
+pub(crate) mod iam;
 pub(crate) mod rotation;
 pub(crate) use engine::engine_sql;
 
@@ -64,7 +65,10 @@ pub(crate) const ACCESS_KEY_COLUMNS: &str =
      active, user_name";
 
 /// Every table, children before parents: the order in which `reset` empties them.
-pub(crate) const TABLES_CHILDREN_FIRST: [&str; 8] = [
+pub(crate) const TABLES_CHILDREN_FIRST: [&str; 11] = [
+    "login_profiles",
+    "iam_links",
+    "iam_objects",
     "inline_policies",
     "principals",
     "labels",
