@@ -6,6 +6,7 @@
 //! what only one engine does in its module; embedded migrations per engine. [`transfer`] moves a deployment from one engine to the other.
 
 pub mod backup;
+mod iam_objects;
 mod paging;
 pub mod postgres;
 mod sql;

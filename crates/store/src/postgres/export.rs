@@ -27,8 +27,8 @@ impl PostgresStore {
 
     /// Writes every row of `snapshot`, as it is (ciphertexts included), in one transaction,
     /// into a database that must hold no account, principal or secret yet. Tables are written
-    /// in foreign-key order (accounts, principals, inline policies, access keys, secrets,
-    /// versions, labels, tags).
+    /// in foreign-key order (accounts, principals, inline policies, login profiles, access
+    /// keys, secrets, versions, labels, tags).
     pub async fn import_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
         self.import(snapshot, &[]).await
     }

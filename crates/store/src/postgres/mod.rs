@@ -25,9 +25,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::{Error, Result};
+use coffer_core::managed::{
+    IamDeleteCheck, IamLink, IamMutation, IamObject, IamObjectKind, LinkFilter, LinkOutcome,
+};
 use coffer_core::model::{
-    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord,
+    AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
+    SealedValue, SecretRecord,
 };
 use coffer_core::names::{AccountId, Candidate, Scope};
 use coffer_core::store::{AuditHead, Mutation, PageQuery, Store};
@@ -534,6 +537,18 @@ impl Store for PostgresStore {
         with_retry!(self.try_purge_due(now).await)
     }
 
+    async fn rotation_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(Scope, Candidate)>> {
+        Ok(shared::rotation_due(&mut *self.conn().await?, now, limit).await?)
+    }
+
+    async fn rotating_secrets(&self) -> Result<Vec<SecretRecord>> {
+        Ok(shared::rotating_secrets(&mut *self.conn().await?).await?)
+    }
+
     async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()> {
         Ok(shared::ensure_account(&mut *self.conn().await?, account, created).await?)
     }
@@ -641,6 +656,90 @@ impl Store for PostgresStore {
     ) -> Result<bool> {
         let mut conn = self.conn().await?;
         Ok(shared::delete_inline_policy(&mut conn, account, kind, principal, policy_name).await?)
+    }
+
+    async fn put_login_profile(&self, profile: &LoginProfileRecord, create: bool) -> Result<bool> {
+        Ok(shared::put_login_profile(&mut *self.conn().await?, profile, create).await?)
+    }
+
+    async fn find_login_profile(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+    ) -> Result<Option<LoginProfileRecord>> {
+        Ok(shared::find_login_profile(&mut *self.conn().await?, account, user_name).await?)
+    }
+
+    async fn delete_login_profile(&self, account: &AccountId, user_name: &str) -> Result<bool> {
+        Ok(shared::delete_login_profile(&mut *self.conn().await?, account, user_name).await?)
+    }
+
+    async fn insert_iam_object(&self, object: &IamObject) -> Result<bool> {
+        Ok(shared::insert_iam_object(&mut *self.conn().await?, object).await?)
+    }
+
+    async fn find_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+    ) -> Result<Option<IamObject>> {
+        let mut conn = self.conn().await?;
+        Ok(shared::find_iam_object(&mut conn, account, kind, name, false).await?)
+    }
+
+    async fn list_iam_objects(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+    ) -> Result<Vec<IamObject>> {
+        Ok(shared::list_iam_objects(&mut *self.conn().await?, account, kind).await?)
+    }
+
+    async fn update_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        mut mutation: IamMutation,
+    ) -> Result<Option<IamObject>> {
+        // One transaction; the object's row is locked first, so that two nodes changing the
+        // same policy (a new version against the limit of five) take turns.
+        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let result = shared::update_iam_object(&mut tx, account, kind, name, &mut mutation).await;
+        Ok(finish(tx, result).await?)
+    }
+
+    async fn delete_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        check: IamDeleteCheck,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let result = shared::delete_iam_object(&mut tx, account, kind, name, &check).await;
+        Ok(finish(tx, result).await?)
+    }
+
+    async fn link_iam(&self, account: &AccountId, link: &IamLink) -> Result<LinkOutcome> {
+        // Both ends' rows are locked before the insert, so a racing delete of either end
+        // sees the link (and refuses) or wins before it (and the link finds no end).
+        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let result = shared::link_iam(&mut tx, account, link).await;
+        Ok(finish(tx, result).await?)
+    }
+
+    async fn unlink_iam(&self, account: &AccountId, link: &IamLink) -> Result<bool> {
+        Ok(shared::unlink_iam(&mut *self.conn().await?, account, link).await?)
+    }
+
+    async fn list_iam_links(
+        &self,
+        account: &AccountId,
+        filter: LinkFilter<'_>,
+    ) -> Result<Vec<IamLink>> {
+        Ok(shared::list_iam_links(&mut *self.conn().await?, account, filter).await?)
     }
 
     async fn ping(&self) -> Result<()> {
