@@ -91,6 +91,25 @@ pub enum Error {
     /// A user already has the most access keys IAM allows (IAM's LimitExceeded).
     #[error("access key quota")]
     AccessKeyQuota,
+    /// A user without a console password (IAM's login profile).
+    #[error("no login profile for {0}")]
+    LoginProfileNotFound(String),
+    /// CreateLoginProfile for a user that has one.
+    #[error("login profile exists for {0}")]
+    LoginProfileExists(String),
+    /// DeleteUser while the user still has a console password.
+    #[error("must delete login profile first")]
+    MustDeleteLoginProfile,
+    /// A password the account's password policy refuses (IAM's `PasswordPolicyViolation`).
+    #[error("password policy violation")]
+    PasswordPolicyViolation(String),
+    /// A console sign-in that failed (unknown user, no password, wrong password): one answer
+    /// for all, so that a sign-in attempt does not tell which.
+    #[error("sign-in failed")]
+    SignInFailed,
+    /// A managed policy or group error (IAM's codes; the server words them).
+    #[error(transparent)]
+    Managed(#[from] crate::managed::ManagedError),
     /// A temporary credential's session token has expired.
     #[error("expired token")]
     ExpiredToken,

@@ -116,6 +116,10 @@ pub fn add_version(
         for version in &mut next.versions {
             version.stages.retain(|s| s != AWSPENDING);
         }
+        // The value-less placeholder of a rotation carries AWSPENDING too.
+        if let Some(rotation) = next.rotation.as_mut() {
+            rotation.placeholder = None;
+        }
     }
     for stage in &wanted {
         attach(&mut next, stage, version_id);
@@ -279,6 +283,7 @@ mod tests {
             tagged: false,
             resource_policy: None,
             versions: Vec::new(),
+            rotation: None,
         }
     }
 

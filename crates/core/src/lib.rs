@@ -11,11 +11,13 @@ pub mod error;
 pub mod filter;
 pub mod kms;
 pub mod labels;
+pub mod managed;
 pub mod model;
 pub mod names;
 pub mod password;
 pub mod policy;
 pub mod principal;
+pub mod rotation;
 pub mod service;
 pub mod store;
 

@@ -43,6 +43,9 @@ pub struct SecretRecord {
     pub resource_policy: Option<String>,
     /// The versions, oldest first.
     pub versions: Vec<VersionMeta>,
+    /// Rotation: configuration, the AWSPENDING placeholder and the live run; `None` when
+    /// rotation was never configured.
+    pub rotation: Option<crate::rotation::RotationState>,
 }
 
 impl SecretRecord {
@@ -248,4 +251,40 @@ pub enum DeleteOutcome {
     HasPolicies,
     /// It (a user) still has access keys; nothing was deleted.
     HasAccessKeys,
+    /// Managed policies are still attached to it; nothing was deleted.
+    HasAttachedPolicies,
+    /// It (a user) is still in a group; nothing was deleted.
+    InGroups,
+}
+
+/// An IAM user's console password (IAM's login profile), as stored: never the password, only
+/// its Argon2id hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LoginProfileRecord {
+    /// The account.
+    pub account: crate::names::AccountId,
+    /// The user's name, as the user record spells it.
+    pub user_name: String,
+    /// The user's unique id (`AIDA…`): a profile belongs to that user only, not to a later
+    /// user of the same name.
+    pub user_id: String,
+    /// The Argon2id hash in PHC string form.
+    pub password_hash: String,
+    /// Whether the user must set a new password at the next sign-in.
+    pub password_reset_required: bool,
+    /// When the password was first created (an update keeps it, as IAM's CreateDate).
+    pub created: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for LoginProfileRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginProfileRecord")
+            .field("account", &self.account)
+            .field("user_name", &self.user_name)
+            .field("user_id", &self.user_id)
+            .field("password_hash", &"<redacted>")
+            .field("password_reset_required", &self.password_reset_required)
+            .field("created", &self.created)
+            .finish()
+    }
 }

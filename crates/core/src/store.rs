@@ -11,9 +11,12 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::kms::{KmsAlias, KmsKeyRecord};
+use crate::managed::{
+    IamDeleteCheck, IamLink, IamMutation, IamObject, IamObjectKind, LinkFilter, LinkOutcome,
+};
 use crate::model::{
-    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord,
+    AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
+    SealedValue, SecretRecord,
 };
 use crate::names::{AccountId, Candidate, Scope};
 
@@ -161,6 +164,19 @@ pub trait Store: Send + Sync + 'static {
     /// Removes every secret whose recovery window ended at or before `now`; returns their ARNs.
     async fn purge_due(&self, now: DateTime<Utc>) -> Result<Vec<String>>;
 
+    /// Secrets (not scheduled for deletion) whose rotation the scheduler should look at by
+    /// `now` (see [`crate::rotation::RotationState::due`]), earliest first, at most `limit`:
+    /// each as its scope and the candidate that names it exactly (name and ARN suffix).
+    async fn rotation_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(Scope, Candidate)>>;
+
+    /// Every secret whose rotation was ever configured, in every account and region, without
+    /// versions or tags (for `coffer admin rotation list`).
+    async fn rotating_secrets(&self) -> Result<Vec<SecretRecord>>;
+
     /// Ensures the account exists.
     async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()>;
 
@@ -202,7 +218,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<PrincipalRecord>>;
 
     /// Removes a user or role, in one transaction with the checks IAM makes first: no inline
-    /// policies left and, for a user, no access keys left.
+    /// policies left, no managed policies attached, and, for a user, no access keys left and no
+    /// group memberships.
     async fn delete_principal(
         &self,
         account: &AccountId,
@@ -237,6 +254,63 @@ pub trait Store: Send + Sync + 'static {
         principal: &str,
         policy_name: &str,
     ) -> Result<bool>;
+
+    /// Stores a new managed policy or group; `false` (nothing written) when the account has one
+    /// of that kind whose name equals this one ignoring case.
+    async fn insert_iam_object(&self, object: &IamObject) -> Result<bool>;
+
+    /// The managed policy or group of that kind and name (compared ignoring case).
+    async fn find_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+    ) -> Result<Option<IamObject>>;
+
+    /// Every managed policy or group of an account, ordered by name ignoring case.
+    async fn list_iam_objects(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+    ) -> Result<Vec<IamObject>>;
+
+    /// Locks the object, applies `mutation` and writes the result, in one transaction;
+    /// `None` when there is no such object. When the mutation fails nothing is written and
+    /// its error is returned.
+    async fn update_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        mutation: IamMutation,
+    ) -> Result<Option<IamObject>>;
+
+    /// Locks the object, runs `check` on it and on every link that starts from or points to
+    /// it, and deletes it when the check passes, in one transaction; `false` when there is no
+    /// such object. The check's error is returned and nothing is deleted.
+    async fn delete_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        check: IamDeleteCheck,
+    ) -> Result<bool>;
+
+    /// Makes a link, in one transaction with the checks that both its ends exist (a user or
+    /// role in the principals, a group or customer managed policy among the objects; an AWS
+    /// managed policy is the caller's to check). The ends' rows are locked first where the
+    /// engine has row locks, so that a racing delete either sees the link or wins before it.
+    async fn link_iam(&self, account: &AccountId, link: &IamLink) -> Result<LinkOutcome>;
+
+    /// Removes a link; `false` when there was none.
+    async fn unlink_iam(&self, account: &AccountId, link: &IamLink) -> Result<bool>;
+
+    /// The account's links that `filter` selects, oldest first.
+    async fn list_iam_links(
+        &self,
+        account: &AccountId,
+        filter: LinkFilter<'_>,
+    ) -> Result<Vec<IamLink>>;
 
     /// Records `head` as the last durably written event of its audit trail, replacing the
     /// trail's previous head. The audit file's writer cannot rewrite the database, so a trail
@@ -277,6 +351,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every alias of the scope, by name.
     async fn list_kms_aliases(&self, scope: &Scope) -> Result<Vec<KmsAlias>>;
+    /// Stores a user's login profile. With `create`, only when the user has none (`false`
+    /// when it has); otherwise only when it has one, whose hash and reset flag are replaced
+    /// (`false` when it has none). The creation date of an existing profile is kept.
+    async fn put_login_profile(&self, profile: &LoginProfileRecord, create: bool) -> Result<bool>;
+
+    /// The login profile of a user (its name compared ignoring case), if any.
+    async fn find_login_profile(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+    ) -> Result<Option<LoginProfileRecord>>;
+
+    /// Removes a user's login profile; `false` when it has none.
+    async fn delete_login_profile(&self, account: &AccountId, user_name: &str) -> Result<bool>;
 
     /// Whether the store answers (for `/ready`).
     async fn ping(&self) -> Result<()>;

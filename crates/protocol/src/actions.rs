@@ -105,6 +105,8 @@ actions! {
         GetCallerIdentity: read,
         /// `AssumeRole`: temporary credentials for a role.
         AssumeRole: write + secret,
+        /// `GetSessionToken`: temporary credentials for the caller itself.
+        GetSessionToken: write + secret,
     }
 }
 
@@ -192,7 +194,8 @@ mod tests {
                 "GetRandomPassword",
                 "GetSecretValue",
                 "CreateAccessKey",
-                "AssumeRole"
+                "AssumeRole",
+                "GetSessionToken"
             ]
         );
         assert_eq!(

@@ -142,8 +142,8 @@ const SOURCE_IDENTITY: StringShape =
 
 /// The parameters of `AssumeRole`, checked against the STS model (`sts/2011-06-15`).
 ///
-/// `PolicyArns` (managed session policies) are refused: coffer has no managed policies, and
-/// ignoring one would give the session more than its caller asked for. `SerialNumber` and
+/// `PolicyArns` (managed session policies) are refused: a session carries at most one inline
+/// session policy, and ignoring one would give the session more than its caller asked for. `SerialNumber` and
 /// `TokenCode` are checked and carried, but coffer verifies no MFA, so a trust policy that
 /// requires MFA never matches. `ProvidedContexts` and `MinimumSessionTokenSize` are not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +210,59 @@ pub fn parse_assume_role(pairs: &[(String, String)]) -> Result<AssumeRoleRequest
         token_code,
         source_identity,
     })
+}
+
+/// The parameters of `GetSessionToken`, checked against the STS model. `SerialNumber` and
+/// `TokenCode` are checked and then not used: coffer verifies no MFA, so a session made with
+/// them is no different from one made without (`aws:MultiFactorAuthPresent` is never set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetSessionTokenRequest {
+    /// `DurationSeconds`, 900–129600; the server applies the caller's default and limit.
+    pub duration_seconds: Option<i32>,
+}
+
+/// Parses the parameters of a `GetSessionToken` request.
+pub fn parse_get_session_token(
+    pairs: &[(String, String)],
+) -> Result<GetSessionTokenRequest, QueryError> {
+    let p = Params::new(pairs);
+    let mut v = Violations::default();
+    let duration_seconds = v.integer("durationSeconds", p.get("DurationSeconds"), 900, 129_600);
+    v.param("serialNumber", p.get("SerialNumber"), &SERIAL_NUMBER);
+    v.param("tokenCode", p.get("TokenCode"), &TOKEN_CODE);
+    v.finish_query()?;
+    Ok(GetSessionTokenRequest { duration_seconds })
+}
+
+/// The body of a `GetSessionToken` response: the credentials, laid out as in AssumeRole's,
+/// in a zeroizing buffer reserved for the whole body up front.
+pub fn get_session_token_xml(credentials: &Credentials, request_id: &str) -> Zeroizing<String> {
+    let values = credentials.access_key_id.len()
+        + credentials.secret_access_key.len()
+        + credentials.session_token.len()
+        + request_id.len();
+    let mut xml = Xml::with_capacity(1024 + 6 * values);
+    xml.open_namespaced("GetSessionTokenResponse", STS_NAMESPACE);
+    xml.open("GetSessionTokenResult");
+    xml.open("Credentials");
+    xml.leaf("SessionToken", credentials.session_token.expose());
+    xml.leaf("SecretAccessKey", credentials.secret_access_key.expose());
+    xml.timestamp("Expiration", &credentials.expiration);
+    xml.leaf("AccessKeyId", &credentials.access_key_id);
+    xml.close("Credentials");
+    xml.close("GetSessionTokenResult");
+    xml.response_metadata(request_id);
+    xml.close("GetSessionTokenResponse");
+    xml.finish()
+}
+
+/// `AccessDenied`: `Cannot call GetSessionToken with session credentials` (STS's answer to a
+/// role session, or a session of GetSessionToken itself).
+pub fn get_session_token_with_session() -> QueryError {
+    QueryError::new(
+        QueryErrorCode::AccessDenied,
+        "Cannot call GetSessionToken with session credentials",
+    )
 }
 
 /// The temporary credentials of a session. The secret half and the token are written only
@@ -328,8 +381,8 @@ pub fn malformed_session_policy(message: impl Into<String>) -> QueryError {
     QueryError::new(QueryErrorCode::MalformedPolicyDocument, message)
 }
 
-/// `ValidationError` for `PolicyArns`, which coffer does not support (it has no managed
-/// policies). This wording is coffer's own.
+/// `ValidationError` for `PolicyArns`, which coffer does not support as session policies
+/// (managed policies can be attached to users, roles and groups). This wording is coffer's own.
 pub fn managed_session_policies_unsupported() -> QueryError {
     QueryError::new(
         QueryErrorCode::ValidationError,

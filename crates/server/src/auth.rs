@@ -105,11 +105,14 @@ impl KeySource for Service {
 }
 
 /// Where signing keys come from: a key source (real mode), or nowhere (dev mode, where any
-/// well-formed signature is accepted).
+/// well-formed signature is accepted), or both (`--dev --enforce-iam`: the keys and sessions
+/// the source issued are verified and authorized as in real mode, any other key is dev mode's
+/// account root).
 #[derive(Clone)]
 enum Mode {
     Verify(Arc<dyn KeySource>),
     Dev,
+    DevEnforcing(Arc<dyn KeySource>),
 }
 
 /// A cached signing key and whom it belongs to.
@@ -171,6 +174,33 @@ impl Authenticator {
         Self::with_mode(Mode::Dev)
     }
 
+    /// Dev mode that enforces IAM (`--dev --enforce-iam`): the keys and sessions `source`
+    /// issued are verified and authorized exactly as by [`Authenticator::verifying`]; any other
+    /// well-formed signature is accepted as the account root, as by [`Authenticator::dev`].
+    pub fn dev_enforcing(source: Arc<dyn KeySource>) -> Self {
+        Self::with_mode(Mode::DevEnforcing(source))
+    }
+
+    /// Whether `source` issued the credentials of this request: an access key it stores, or
+    /// a session token it sealed (an expired one included). A token that does not open is
+    /// not coffer's.
+    async fn issued_by(
+        source: &Arc<dyn KeySource>,
+        signed: &sigv4::SignedRequest,
+    ) -> Result<bool, ApiError> {
+        match &signed.session_token {
+            Some(token) => match source.open_session(&signed.access_key_id, token) {
+                Ok(_) | Err(coffer_core::Error::ExpiredToken) => Ok(true),
+                Err(_) => Ok(false),
+            },
+            None => Ok(source
+                .lookup(&signed.access_key_id)
+                .await
+                .map_err(|e| crate::errors::to_api_error(&e, "auth"))?
+                .is_some()),
+        }
+    }
+
     fn with_mode(mode: Mode) -> Self {
         Self {
             mode,
@@ -212,8 +242,24 @@ impl Authenticator {
                 ),
             )
         })?;
-        let (principal, access) = match &self.mode {
-            Mode::Dev => {
+        // The key source that verifies this request, or none (dev mode's account root).
+        let source: Option<&Arc<dyn KeySource>> = match &self.mode {
+            Mode::Verify(source) => Some(source),
+            Mode::Dev => None,
+            Mode::DevEnforcing(source) => {
+                let cache_key = (
+                    signed.access_key_id.clone(),
+                    signed.scope.date.clone(),
+                    signed.scope.region.clone(),
+                    signed.scope.service.clone(),
+                );
+                let issued =
+                    self.keys.contains_key(&cache_key) || Self::issued_by(source, &signed).await?;
+                issued.then_some(source)
+            }
+        };
+        let (principal, access) = match source {
+            None => {
                 let account = AccountId::parse(&signed.access_key_id)
                     .or_else(|| AccountId::parse(DEV_DEFAULT_ACCOUNT))
                     .ok_or_else(|| {
@@ -223,7 +269,7 @@ impl Authenticator {
                 let access = Arc::new(dev_access(&principal));
                 (principal, access)
             }
-            Mode::Verify(source) => {
+            Some(source) => {
                 let cache_key = (
                     signed.access_key_id.clone(),
                     signed.scope.date.clone(),

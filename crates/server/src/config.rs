@@ -17,6 +17,10 @@ use zeroize::{Zeroize, Zeroizing};
 pub struct Config {
     /// Run in memory as an emulator: any well-formed credentials, nothing persisted.
     pub dev: bool,
+    /// In dev mode, authenticate and authorize the keys coffer issued (IAM users' access keys,
+    /// AssumeRole's sessions) exactly as in real mode; any other key still acts as the account
+    /// root. Refused without `dev` (real mode always enforces).
+    pub enforce_iam: bool,
     /// The address to listen on.
     pub listen: SocketAddr,
     /// The data directory: the database, the root key file, the credentials file. With
@@ -93,6 +97,25 @@ pub struct Config {
     pub max_requests_in_flight: usize,
     /// The most API requests being served at once for one client IP address.
     pub max_requests_in_flight_per_ip: usize,
+    /// The rotation functions coffer may invoke: TOML `[[rotation_functions]]` tables (`arn`,
+    /// `url`, `timeout_secs`) or `COFFER_ROTATION_FUNCTIONS="<arn>=<url>[,…]"`; a url of
+    /// `builtin:<name>` selects a built-in rotator (docs/rotation.md).
+    pub rotation_functions: crate::rotation::functions::FunctionList,
+    /// How often the rotation scheduler looks for due rotations, in seconds.
+    pub rotation_interval_secs: u64,
+    /// How long a node's claim on a rotation run lasts without renewal, in seconds.
+    pub rotation_lease_secs: u64,
+    /// Attempts of a rotation run before it fails (and waits a day to be reattempted).
+    pub rotation_max_attempts: u32,
+    /// RotateSecret runs the rotation to its end before answering, and a failed step ends the
+    /// run at once (default: on in dev mode, off otherwise).
+    pub rotation_synchronous: Option<bool>,
+    /// Where a notice of each rotation's final failure is POSTed as JSON (`http://host:port/path`).
+    pub rotation_notify_url: Option<String>,
+    /// Serve the web console under `/console/` (static files embedded in the binary, and its
+    /// sign-in and audit-events endpoints). On by default; `--no-console` or `console = false`
+    /// turns it off, and `/console/` then answers as any unknown path does.
+    pub console: bool,
 }
 
 /// The log lines' format.
@@ -110,6 +133,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("dev", &self.dev)
+            .field("enforce_iam", &self.enforce_iam)
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             // The URL may carry a password.
@@ -149,6 +173,13 @@ impl std::fmt::Debug for Config {
                 "max_requests_in_flight_per_ip",
                 &self.max_requests_in_flight_per_ip,
             )
+            .field("rotation_functions", &self.rotation_functions)
+            .field("rotation_interval_secs", &self.rotation_interval_secs)
+            .field("rotation_lease_secs", &self.rotation_lease_secs)
+            .field("rotation_max_attempts", &self.rotation_max_attempts)
+            .field("rotation_synchronous", &self.rotation_synchronous)
+            .field("rotation_notify_url", &self.rotation_notify_url)
+            .field("console", &self.console)
             .finish()
     }
 }
@@ -220,8 +251,9 @@ fn take_root_key_from_environment() -> Option<RootKeyText> {
 
 /// Every configuration key read from `COFFER_<KEY>` environment variables through figment
 /// (`root_key` is read apart, by [`take_root_key_from_environment`]).
-const KEYS: [&str; 28] = [
+const KEYS: [&str; 36] = [
     "dev",
+    "enforce_iam",
     "listen",
     "data_dir",
     "database",
@@ -249,6 +281,13 @@ const KEYS: [&str; 28] = [
     "max_connections_per_ip",
     "max_requests_in_flight",
     "max_requests_in_flight_per_ip",
+    "rotation_functions",
+    "rotation_interval_secs",
+    "rotation_lease_secs",
+    "rotation_max_attempts",
+    "rotation_synchronous",
+    "rotation_notify_url",
+    "console",
 ];
 
 /// The audit file's name inside the data directory, by default.
@@ -261,6 +300,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             dev: false,
+            enforce_iam: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 7600)),
             data_dir: PathBuf::from("coffer-data"),
             database: None,
@@ -300,6 +340,13 @@ impl Default for Config {
             max_connections_per_ip: 256,
             max_requests_in_flight: 512,
             max_requests_in_flight_per_ip: 128,
+            rotation_functions: crate::rotation::functions::FunctionList::default(),
+            rotation_interval_secs: 5,
+            rotation_lease_secs: 300,
+            rotation_max_attempts: 5,
+            rotation_synchronous: None,
+            rotation_notify_url: None,
+            console: true,
         }
     }
 }
@@ -310,6 +357,9 @@ pub struct Overrides {
     /// `--dev`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dev: Option<bool>,
+    /// `--enforce-iam`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce_iam: Option<bool>,
     /// `--listen`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
@@ -322,6 +372,9 @@ pub struct Overrides {
     /// `--allow-plaintext-non-loopback`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_plaintext_non_loopback: Option<bool>,
+    /// `--no-console` (as `Some(false)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console: Option<bool>,
 }
 
 impl Config {
@@ -356,6 +409,13 @@ impl Config {
         // The environment layer's place: over the file (there is no flag for the key).
         if root_key.is_some() {
             config.root_key = root_key;
+        }
+        if config.enforce_iam && !config.dev {
+            return Err(Box::new(figment::Error::from(
+                "enforce_iam is a dev-mode switch (--dev --enforce-iam): real mode always \
+                 enforces IAM"
+                    .to_owned(),
+            )));
         }
         Ok(config)
     }
@@ -526,6 +586,56 @@ mod tests {
             assert_eq!(config.log_format, LogFormat::Json);
             jail.set_env("COFFER_LOG_FORMAT", "yaml");
             assert!(Config::load(None, &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type.
+    fn rotation_functions_come_from_file_tables_or_the_environment() {
+        use crate::rotation::functions::FunctionConfig;
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[[rotation_functions]]\n\
+                 arn = \"arn:aws:lambda:us-east-1:111122223333:function:a\"\n\
+                 url = \"http://127.0.0.1:9000\"\n\
+                 timeout_secs = 30\n\
+                 [[rotation_functions]]\n\
+                 arn = \"arn:aws:lambda:us-east-1:111122223333:function:b\"\n\
+                 url = \"builtin:random\"\n",
+            )?;
+            let file = Some(std::path::Path::new("c.toml"));
+            let config = Config::load(file, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(
+                config.rotation_functions.0,
+                [
+                    FunctionConfig {
+                        arn: "arn:aws:lambda:us-east-1:111122223333:function:a".into(),
+                        url: "http://127.0.0.1:9000".into(),
+                        timeout_secs: Some(30),
+                    },
+                    FunctionConfig {
+                        arn: "arn:aws:lambda:us-east-1:111122223333:function:b".into(),
+                        url: "builtin:random".into(),
+                        timeout_secs: None,
+                    },
+                ]
+            );
+            // The environment's list replaces the file's.
+            jail.set_env(
+                "COFFER_ROTATION_FUNCTIONS",
+                "arn:aws:lambda:us-east-1:111122223333:function:c=http://127.0.0.1:9001/base",
+            );
+            let config = Config::load(file, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(
+                config.rotation_functions.0,
+                [FunctionConfig {
+                    arn: "arn:aws:lambda:us-east-1:111122223333:function:c".into(),
+                    url: "http://127.0.0.1:9001/base".into(),
+                    timeout_secs: None,
+                }]
+            );
             Ok(())
         });
     }

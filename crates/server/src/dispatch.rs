@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::errors::{to_api_error, to_kms_error};
-use crate::handlers::{kms, password, policies, secrets, unsupported, versions, Ctx};
+use crate::handlers::{kms, password, policies, rotation, secrets, unsupported, versions, Ctx};
 use crate::secret_buffer::SecretBuffer;
 
 /// Parses and validates a request, runs its handler, serializes its response into a buffer
@@ -122,13 +122,9 @@ pub async fn dispatch(
             })
             .await
         }
-        // Not built yet: parsed and validated, then a typed error.
-        Op::RotateSecret => call(body, request_id, |_: RotateSecretRequest| todo(operation)).await,
+        Op::RotateSecret => call(body, request_id, |r| rotation::rotate_secret(ctx, r)).await,
         Op::CancelRotateSecret => {
-            call(body, request_id, |_: CancelRotateSecretRequest| {
-                todo(operation)
-            })
-            .await
+            call(body, request_id, |r| rotation::cancel_rotate_secret(ctx, r)).await
         }
         Op::PutResourcePolicy => {
             call(body, request_id, |r| policies::put_resource_policy(ctx, r)).await

@@ -77,6 +77,8 @@ pub fn to_api_error(error: &Error, request_id: &str) -> ApiError {
         Error::PublicPolicy => (C::PublicPolicyException, coffer_core::policy::PUBLIC_ACCESS_MESSAGE.to_owned()),
         Error::ExpiredToken => (C::ExpiredTokenException, "The security token included in the request is expired".to_owned()),
         Error::InvalidToken => (C::UnrecognizedClientException, "The security token included in the request is invalid.".to_owned()),
+        // The console's sign-in endpoint (awsJson-shaped errors): one answer whatever failed.
+        Error::SignInFailed => (C::AccessDeniedException, coffer_core::service::SIGN_IN_FAILED.to_owned()),
         // IAM's errors never arise from a Secrets Manager operation; should one, it is a bug.
         Error::PrincipalNotFound(..)
         | Error::PrincipalExists(..)
@@ -86,6 +88,11 @@ pub fn to_api_error(error: &Error, request_id: &str) -> ApiError {
         | Error::MustDeleteAccessKeys
         | Error::AccessKeyQuota
         | Error::PolicySizeExceeded(..)
+        | Error::LoginProfileNotFound(_)
+        | Error::LoginProfileExists(_)
+        | Error::MustDeleteLoginProfile
+        | Error::PasswordPolicyViolation(_)
+        | Error::Managed(_)
         | Error::Store(_)
         | Error::Internal(_) => {
             tracing::error!(request_id, error = %error, cause = ?std::error::Error::source(error), "internal failure");
@@ -147,6 +154,11 @@ pub fn to_query_error(error: &Error, request_id: &str) -> QueryError {
         Error::PolicySizeExceeded(User, name) => e::user_policy_size_exceeded(name),
         Error::PolicySizeExceeded(Role, name) => e::role_policy_size_exceeded(name),
         Error::MalformedPolicy(message) => e::malformed_policy_document(message.clone()),
+        Error::LoginProfileNotFound(name) => e::no_such_login_profile(name),
+        Error::LoginProfileExists(name) => e::login_profile_exists(name),
+        Error::MustDeleteLoginProfile => e::must_delete_login_profile_first(),
+        Error::PasswordPolicyViolation(message) => e::password_policy_violation(message.clone()),
+        Error::Managed(error) => managed_error(error),
         Error::AccessDenied(message) => {
             QueryError::new(QueryErrorCode::AccessDenied, message.clone())
         }
@@ -163,6 +175,83 @@ pub fn to_query_error(error: &Error, request_id: &str) -> QueryError {
             e::service_failure()
         }
     }
+}
+
+/// IAM's code and wording for a managed-policy or group error.
+fn managed_error(error: &coffer_core::managed::ManagedError) -> QueryError {
+    use coffer_core::managed::{ManagedError as M, MANAGED_POLICY_CHARS, MAX_POLICY_VERSIONS};
+    use QueryErrorCode as C;
+    let (code, message) = match error {
+        M::PolicyNotFound(arn) => (C::NoSuchEntity, format!("Policy {arn} was not found.")),
+        M::PolicyNotAttachable(arn) => (
+            C::NoSuchEntity,
+            format!("Policy {arn} does not exist or is not attachable."),
+        ),
+        M::VersionNotFound(arn, version) => (
+            C::NoSuchEntity,
+            format!("Policy {arn} version {version} does not exist or is not attachable."),
+        ),
+        M::PolicyExists(name) => (
+            C::EntityAlreadyExists,
+            format!("A policy called {name} already exists. Duplicate names are not allowed."),
+        ),
+        M::VersionLimit => (
+            C::LimitExceeded,
+            format!(
+                "A managed policy can have up to {MAX_POLICY_VERSIONS} versions. Before you \
+                 create a new version, you must delete an existing version."
+            ),
+        ),
+        M::DeleteDefaultVersion => (
+            C::DeleteConflict,
+            "Cannot delete the default version of a policy.".to_owned(),
+        ),
+        M::PolicyAttached => (
+            C::DeleteConflict,
+            "Cannot delete a policy attached to entities.".to_owned(),
+        ),
+        M::PolicyHasVersions => (
+            C::DeleteConflict,
+            "This policy has more than one version. Before you delete a policy, you must delete \
+             the policy's versions. The default version is deleted with the policy."
+                .to_owned(),
+        ),
+        // coffer's own wording: AWS's managed policies are AWS's to change.
+        M::AwsManaged(arn) => (
+            C::AccessDenied,
+            format!("Policy {arn} is an AWS managed policy and cannot be changed or deleted."),
+        ),
+        M::InvalidArn(arn) => (C::InvalidInput, format!("ARN {arn} is not valid.")),
+        M::GroupNotFound(name) => (
+            C::NoSuchEntity,
+            format!("The group with name {name} cannot be found."),
+        ),
+        M::GroupExists(name) => (
+            C::EntityAlreadyExists,
+            format!("Group with name {name} already exists."),
+        ),
+        M::GroupPolicyNotFound(name) => (
+            C::NoSuchEntity,
+            format!("The group policy with name {name} cannot be found."),
+        ),
+        M::MustRemoveUsers => (
+            C::DeleteConflict,
+            "Cannot delete entity, must remove users from group first.".to_owned(),
+        ),
+        M::MustDetachPolicies => (
+            C::DeleteConflict,
+            "Cannot delete entity, must detach all policies first.".to_owned(),
+        ),
+        M::GroupPolicySize(name) => (
+            C::LimitExceeded,
+            format!("Maximum policy size of 5120 bytes exceeded for group {name}"),
+        ),
+        M::PolicySize => (
+            C::LimitExceeded,
+            format!("Cannot exceed quota for PolicySize: {MANAGED_POLICY_CHARS}"),
+        ),
+    };
+    QueryError::new(code, message)
 }
 
 #[cfg(test)]

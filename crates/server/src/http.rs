@@ -1,6 +1,7 @@
 //! The HTTP surface: one route for the API (awsJson 1.1 on `POST /` for Secrets Manager and
-//! KMS, and IAM's and STS's awsQuery on the same endpoint), plus `/health`, `/ready`, `/metrics` and, in dev mode,
-//! `POST /_coffer/reset`.
+//! KMS, and IAM's and STS's awsQuery on the same endpoint), plus `/health`, `/ready`, `/metrics`
+//! and, in dev mode, `POST /_coffer/reset`; the web console's routes under `/console/` when it
+//! is on ([`crate::console`]).
 //!
 //! Every response carries `x-amzn-RequestId`. The body is read with a hard limit before anything
 //! else happens, so an oversized request costs at most the limit.
@@ -55,6 +56,10 @@ pub struct AppState {
     pub body_read_timeout: std::time::Duration,
     /// The connection and request caps (this module checks the request ones).
     pub limits: Arc<crate::connections::Limits>,
+    /// The rotation engine.
+    pub rotation: Arc<crate::rotation::Rotation>,
+    /// The web console, when it is on (`console` setting): its routes are added only then.
+    pub console: Option<Arc<crate::console::Console>>,
 }
 
 /// The content type of every awsJson 1.1 response.
@@ -67,7 +72,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics));
     if state.dev {
-        router = router.route("/_coffer/reset", post(reset));
+        router = router
+            .route("/_coffer/reset", post(reset))
+            .route("/_coffer/rotation/run-due", post(rotation_run_due));
+    }
+    if state.console.is_some() {
+        router = crate::console::routes(router);
     }
     router
         .route("/", any(api))
@@ -182,6 +192,7 @@ async fn metrics(State(state): State<Arc<AppState>>, request: Request) -> Respon
     }
     let mut text = state.metrics.render(&state.audit.metrics().render());
     state.limits.render(&mut text);
+    state.rotation.render(&mut text).await;
     let mut response = Response::new(Body::from(text));
     response.headers_mut().insert(
         "content-type",
@@ -196,6 +207,39 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
         Ok(()) => json_response(200, b"{}".to_vec(), &request_id),
         Err(e) => json_error(&crate::errors::to_api_error(&e, &request_id), &request_id),
     }
+}
+
+/// What `POST /_coffer/rotation/run-due` answers: how the runs it drove went.
+#[derive(serde::Serialize)]
+struct RunDueResponse {
+    /// Runs that succeeded.
+    #[serde(rename = "Succeeded")]
+    succeeded: usize,
+    /// Runs that failed (synchronous mode ends a run at its first failed step).
+    #[serde(rename = "Failed")]
+    failed: usize,
+    /// Runs left waiting for a retry.
+    #[serde(rename = "Retrying")]
+    retrying: usize,
+}
+
+/// Dev mode: runs the rotation scheduler's tick now (every due rotation, to its end), so that
+/// test suites need not wait for the scheduler's interval.
+async fn rotation_run_due(State(state): State<Arc<AppState>>) -> Response {
+    use crate::rotation::Driven;
+    let request_id = request_id();
+    let outcomes = state.rotation.tick().await;
+    let count = |f: fn(&Driven) -> bool| outcomes.iter().filter(|d| f(d)).count();
+    let body = RunDueResponse {
+        succeeded: count(|d| *d == Driven::Succeeded),
+        failed: count(|d| matches!(d, Driven::Failed(_))),
+        retrying: count(|d| *d == Driven::Retrying),
+    };
+    json_response(
+        200,
+        serde_json::to_vec(&body).unwrap_or_default(),
+        &request_id,
+    )
 }
 
 /// The API endpoint. Every call through it is recorded in the audit trail here, once: the
@@ -389,6 +433,7 @@ async fn api_call(
     let ctx = Ctx {
         service: &state.service,
         caller: &caller,
+        rotation: &state.rotation,
     };
     // The span follows the future across awaits (a guard held across an await would not).
     let outcome = dispatch(operation, &ctx, &body, &request_id)
@@ -432,6 +477,7 @@ async fn kms_call(
     let ctx = Ctx {
         service: &state.service,
         caller: &caller,
+        rotation: &state.rotation,
     };
     let outcome = dispatch_kms(action, &ctx, body, &request_id)
         .instrument(span)
@@ -564,14 +610,62 @@ async fn query_call(
                 Ok(response) => {
                     secret_xml_response(sts::assume_role_xml(&response, request_id), request_id)
                 }
-                Err(coffer_core::Error::Validation(_)) => {
-                    sts_error(&sts::duration_exceeds_max_session_duration(), request_id)
-                }
+                // The duration beyond the role's (or role chaining's) limit, and the session
+                // tags STS refuses, each with its own sentence.
+                Err(coffer_core::Error::Validation(message)) => sts_error(
+                    &coffer_protocol::query::QueryError::new(
+                        coffer_protocol::query::QueryErrorCode::ValidationError,
+                        message,
+                    ),
+                    request_id,
+                ),
                 Err(coffer_core::Error::MalformedPolicy(message)) => {
                     sts_error(&sts::malformed_session_policy(message), request_id)
                 }
                 Err(e) => sts_error(&crate::errors::to_query_error(&e, request_id), request_id),
             }
+        }
+        Some(Action::Sts(StsAction::GetSessionToken)) => {
+            let request = match sts::parse_get_session_token(&form.params) {
+                Ok(request) => request,
+                Err(e) => return sts_error(&e, request_id),
+            };
+            let duration = request.duration_seconds.and_then(|d| u32::try_from(d).ok());
+            match state
+                .service
+                .get_session_token(&caller.principal, duration)
+                .await
+            {
+                Ok(session) => secret_xml_response(
+                    sts::get_session_token_xml(
+                        &sts::Credentials {
+                            access_key_id: session.credentials.access_key_id.clone(),
+                            secret_access_key: coffer_protocol::sensitive::SensitiveString::new(
+                                session.credentials.secret_access_key.as_str().to_owned(),
+                            ),
+                            session_token: coffer_protocol::sensitive::SensitiveString::new(
+                                session.session_token.as_str().to_owned(),
+                            ),
+                            expiration: session.expiration,
+                        },
+                        request_id,
+                    ),
+                    request_id,
+                ),
+                Err(coffer_core::Error::AccessDenied(_)) => {
+                    sts_error(&sts::get_session_token_with_session(), request_id)
+                }
+                Err(e) => sts_error(&crate::errors::to_query_error(&e, request_id), request_id),
+            }
+        }
+        // GetSessionToken's credentials without MFA (coffer has none) cannot call IAM: STS's
+        // and IAM's answer is that the token is invalid (403 InvalidClientTokenId).
+        Some(Action::Iam(_)) if caller.principal.own_session => {
+            let message = "The security token included in the request is invalid.";
+            let body = sts::error_xml("InvalidClientTokenId", message, request_id);
+            let mut response = xml_response(403, body, request_id);
+            AnsweredError::attach(&mut response, "InvalidClientTokenId", message);
+            response
         }
         Some(Action::Iam(action)) => {
             let request = match iam::parse_request(action, &form.params) {

@@ -11,14 +11,17 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod connections;
+pub mod console;
 pub mod dispatch;
 pub mod errors;
 pub mod handlers;
+pub mod health;
 pub mod http;
 pub mod init;
 pub mod jobs;
 pub mod metrics;
 pub mod modes;
+pub mod rotation;
 pub mod secret_buffer;
 pub mod tls;
 
@@ -56,9 +59,13 @@ pub struct Server {
     pub metrics: Arc<metrics::Metrics>,
     /// The connections and API requests open now, under their caps.
     pub limits: Arc<connections::Limits>,
+    /// The rotation engine (tests run its scheduler tick by hand).
+    pub rotation: Arc<rotation::Rotation>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     purge: tokio::task::JoinHandle<()>,
+    /// The rotation scheduler, unless `rotation_interval_secs` is 0.
+    rotation_task: Option<tokio::task::JoinHandle<()>>,
     /// The certificate reload task, when serving HTTPS.
     reload: Option<tokio::task::JoinHandle<()>>,
     /// The task recording the audit chain's head in the store, with an audit file.
@@ -104,6 +111,9 @@ impl Server {
 
     fn stop_background(&mut self) {
         self.purge.abort();
+        if let Some(task) = self.rotation_task.take() {
+            task.abort();
+        }
         if let Some(reload) = self.reload.take() {
             reload.abort();
         }
@@ -288,7 +298,38 @@ pub async fn start_with_clock(
             path: audit_settings.file.clone().unwrap_or_default(),
             source,
         })?;
-    let auth = if config.dev {
+    let functions = rotation::functions::Functions::new(&config.rotation_functions.0)
+        .map_err(StartError::Config)?;
+    if let Some(url) = &config.rotation_notify_url {
+        if !url.starts_with("http://") || url.contains('@') {
+            return Err(StartError::Config(
+                "rotation_notify_url must be http://host:port[/path]".into(),
+            ));
+        }
+    }
+    if !functions.is_empty() {
+        tracing::info!(count = functions.len(), "rotation functions configured");
+    }
+    let rotation = rotation::Rotation::new(
+        service.clone(),
+        functions,
+        rotation::Settings {
+            synchronous: config.rotation_synchronous.unwrap_or(config.dev),
+            lease: chrono::Duration::seconds(
+                i64::try_from(config.rotation_lease_secs.max(1)).unwrap_or(300),
+            ),
+            retry: coffer_core::service::RetryPolicy {
+                max_attempts: config.rotation_max_attempts.max(1),
+                ..coffer_core::service::RetryPolicy::default()
+            },
+            notify_url: config.rotation_notify_url.clone(),
+            ..rotation::Settings::default()
+        },
+        audit.clone(),
+    );
+    let auth = if config.dev && config.enforce_iam {
+        auth::Authenticator::dev_enforcing(service.clone())
+    } else if config.dev {
         auth::Authenticator::dev()
     } else {
         auth::Authenticator::verifying(service.clone())
@@ -304,6 +345,17 @@ pub async fn start_with_clock(
         metrics_access,
         body_read_timeout: Duration::from_secs(config.body_read_timeout_secs.max(1)),
         limits: limits.clone(),
+        rotation: rotation.clone(),
+        console: config.console.then(|| {
+            Arc::new(console::Console {
+                limiter: console::SignInLimiter::default(),
+                audit_file: audit_settings.file.clone(),
+                chain_key: Arc::new(audit::chain::ChainKey::new(
+                    service.keyring().audit_chain_key().as_ref(),
+                )),
+                password_checks: tokio::sync::Semaphore::new(console::PASSWORD_CHECKS),
+            })
+        }),
     });
     let (tx, rx) = oneshot::channel::<()>();
     let app = http::router(state);
@@ -342,6 +394,12 @@ pub async fn start_with_clock(
         audit.clone(),
         metrics.clone(),
     ));
+    let rotation_task = (config.rotation_interval_secs > 0).then(|| {
+        tokio::spawn(rotation::rotation_loop(
+            rotation.clone(),
+            Duration::from_secs(config.rotation_interval_secs),
+        ))
+    });
     Ok(Server {
         addr,
         initialized,
@@ -350,9 +408,11 @@ pub async fn start_with_clock(
         audit,
         metrics,
         limits,
+        rotation,
         shutdown: Some(tx),
         task,
         purge,
+        rotation_task,
         reload,
         heads,
         _lock: lock,
@@ -393,7 +453,7 @@ pub const LOCK_FILE: &str = "coffer.lock";
 /// Takes the data directory's lock in SQLite mode: the store's read cache is correct only while
 /// one process writes the database, so a second `coffer serve` on the same directory is refused.
 /// (The offline admin commands only touch access keys and take no lock.)
-fn lock_data_dir(config: &Config) -> Result<Option<std::fs::File>, StartError> {
+pub fn lock_data_dir(config: &Config) -> Result<Option<std::fs::File>, StartError> {
     if config.dev || config.database.is_some() {
         return Ok(None);
     }

@@ -47,6 +47,10 @@ enum Command {
         /// Runs in memory as an emulator for tests: any well-formed credentials, nothing kept.
         #[arg(long)]
         dev: bool,
+        /// With --dev: IAM users, roles and policies are enforced as in real mode for the keys
+        /// coffer issued; any other key still acts as the account root.
+        #[arg(long, requires = "dev")]
+        enforce_iam: bool,
         /// The address to listen on (default 127.0.0.1:7600).
         #[arg(long)]
         listen: Option<SocketAddr>,
@@ -54,6 +58,17 @@ enum Command {
         /// clear); without it such a start is refused unless TLS is configured.
         #[arg(long)]
         allow_plaintext_non_loopback: bool,
+        /// Do not serve the web console under /console/ (docs/console.md).
+        #[arg(long)]
+        no_console: bool,
+    },
+    /// Asks a running coffer's /health and exits 0 if it answers 200 (container health checks:
+    /// the image has no shell or curl). https:// only to a loopback address, the certificate
+    /// not checked.
+    Health {
+        /// The URL to ask.
+        #[arg(default_value = coffer_server::health::DEFAULT_URL)]
+        url: String,
     },
     /// Offline administration of a data directory.
     Admin {
@@ -122,10 +137,67 @@ enum AdminCommand {
         #[arg(long)]
         to: String,
     },
+    /// Writes a consistent snapshot of the running deployment's store to FILE (a new file):
+    /// every account, IAM principal, access key and secret with its versions (values still
+    /// sealed), labels and tags, the audit chain heads, and a manifest with row counts and a
+    /// checksum. Safe while the server runs. The root key is NOT in the backup: keep it apart.
+    Backup {
+        #[command(flatten)]
+        common: Common,
+        /// The backup file to create (refused if it exists).
+        file: PathBuf,
+    },
+    /// Checks a backup file against its manifest and writes it into an empty store (a data
+    /// directory without a database, or an empty PostgreSQL database); refuses a store that
+    /// holds data. Stop the servers of the target first; start them with the root key of the
+    /// deployment the backup was taken from.
+    Restore {
+        #[command(flatten)]
+        common: Common,
+        /// The backup file.
+        file: PathBuf,
+    },
     /// Reads the audit trail: verify its hash chain, search its events.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Rotation: list secrets whose rotation is failing or overdue, retry one.
+    Rotation {
+        #[command(subcommand)]
+        command: RotationCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RotationCommand {
+    /// Lists every secret with rotation configured: ARN, enabled, run state, attempts,
+    /// NextRotationDate, LastRotatedDate, last error.
+    List {
+        #[command(flatten)]
+        common: Common,
+        /// Only secrets whose run waits for a retry or has failed.
+        #[arg(long)]
+        failing: bool,
+        /// Only secrets with rotation enabled whose NextRotationDate has passed.
+        #[arg(long)]
+        overdue: bool,
+    },
+    /// Queues a secret's rotation now: a failed or waiting run starts again (attempts reset),
+    /// or, with no run, the next window starts now. The running servers' schedulers pick it
+    /// up at their next tick. On the embedded store, stop the server first (its read cache
+    /// must see every write); on PostgreSQL, run it any time.
+    Retry {
+        #[command(flatten)]
+        common: Common,
+        /// The secret: its full ARN (or, with --account and --region, its name).
+        secret: String,
+        /// The account of a secret given by name (default: the first account).
+        #[arg(long)]
+        account: Option<String>,
+        /// The region of a secret given by name.
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
     },
 }
 
@@ -270,22 +342,26 @@ async fn audit(command: AuditCommand, config: Option<Config>) -> Result<(), Stri
 }
 
 fn load(common: &Common, dev: Option<bool>, listen: Option<SocketAddr>) -> Result<Config, String> {
-    load_serve(common, dev, listen, None)
+    load_serve(common, dev, None, listen, None, None)
 }
 
 /// [`load`] with `coffer serve`'s own flags.
 fn load_serve(
     common: &Common,
     dev: Option<bool>,
+    enforce_iam: Option<bool>,
     listen: Option<SocketAddr>,
     allow_plaintext_non_loopback: Option<bool>,
+    console: Option<bool>,
 ) -> Result<Config, String> {
     let overrides = Overrides {
         dev,
+        enforce_iam,
         listen,
         data_dir: common.data_dir.clone(),
         database: common.database.clone(),
         allow_plaintext_non_loopback,
+        console,
     };
     Config::load(common.config.as_deref(), &overrides).map_err(|e| format!("configuration: {e}"))
 }
@@ -312,6 +388,12 @@ async fn serve(config: Config) -> Result<(), String> {
              Everything is kept in memory and lost at exit, ANY well-formed AWS credentials are accepted,\n  \
              and POST /_coffer/reset wipes all state. Never use dev mode for real secrets.\n"
         );
+        if config.enforce_iam {
+            eprintln!(
+                "  --enforce-iam: the access keys and sessions coffer issues (IAM users, AssumeRole)\n  \
+                 are authenticated and authorized as in real mode; any other key acts as the account root.\n"
+            );
+        }
     }
     // Signal handlers go in before the server announces itself, so a SIGTERM sent the moment
     // "listening" appears still means a graceful stop.
@@ -575,7 +657,10 @@ async fn admin(command: AdminCommand, config: Option<Config>) -> Result<(), Stri
             Ok(())
         }
         AdminCommand::MigrateStore { from, to } => migrate_store(&from, &to).await,
+        AdminCommand::Backup { common: _, file } => backup(configured(config)?, &file).await,
+        AdminCommand::Restore { common: _, file } => restore(configured(config)?, &file).await,
         AdminCommand::Audit { command } => audit(command, config).await,
+        AdminCommand::Rotation { command } => rotation(command, config).await,
     }
 }
 
@@ -613,29 +698,219 @@ async fn migrate_store(from: &std::path::Path, to: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An admin command's error as its message: a refusal's own words, without the API error
+/// name the `Display` of [`coffer_core::error::Error`] puts before them.
+fn plain(e: coffer_core::error::Error) -> String {
+    match e {
+        coffer_core::error::Error::InvalidRequest(message) => message,
+        other => other.to_string(),
+    }
+}
+
+/// `coffer admin backup`: a consistent cut of the configured store, written to `file`.
+async fn backup(config: Config, file: &std::path::Path) -> Result<(), String> {
+    use coffer_store::sqlite::backup;
+    let (cut, source) = match &config.database {
+        Some(url) => {
+            let store = coffer_store::PostgresStore::connect(url)
+                .await
+                .map_err(|e| format!("connecting to the database: {e}"))?;
+            let cut = store.backup().await;
+            store.close().await;
+            (cut, "postgresql")
+        }
+        None => (
+            backup::cut(&config.data_dir.join(DATABASE_FILE)).await,
+            "sqlite",
+        ),
+    };
+    let cut = cut.map_err(|e| format!("reading the store: {}", plain(e)))?;
+    let manifest = backup::write_file(file, &cut, source, env!("CARGO_PKG_VERSION"))
+        .await
+        .map_err(|e| format!("writing the backup: {}", plain(e)))?;
+    println!(
+        "backup written and read back: {}\n  {manifest}\n\
+         the root key is not in the backup: a restore needs the root key of this deployment, kept apart",
+        file.display()
+    );
+    Ok(())
+}
+
+/// `coffer admin restore`: a checked backup file into the configured, empty store, then read
+/// back and compared with the backup's manifest.
+async fn restore(config: Config, file: &std::path::Path) -> Result<(), String> {
+    use coffer_store::sqlite::backup;
+    let (cut, manifest) = backup::read_file(file)
+        .await
+        .map_err(|e| format!("reading the backup: {}", plain(e)))?;
+    println!("backup      {manifest}");
+    let restored = match &config.database {
+        Some(url) => {
+            let store = coffer_store::PostgresStore::connect(url)
+                .await
+                .map_err(|e| format!("connecting to the database: {e}"))?;
+            let restored = match store.restore(&cut).await {
+                Ok(()) => store.export_snapshot().await,
+                Err(e) => Err(e),
+            };
+            store.close().await;
+            restored
+        }
+        None => {
+            coffer_server::init::ensure_data_dir(&config.data_dir).map_err(|e| e.to_string())?;
+            let database = config.data_dir.join(DATABASE_FILE);
+            match backup::restore(&database, &cut).await {
+                Ok(()) => coffer_store::sqlite::export::export_sqlite(&database).await,
+                Err(e) => Err(e),
+            }
+        }
+    };
+    let restored = restored
+        .map_err(|e| format!("restoring: {}", plain(e)))?
+        .summary()
+        .to_string();
+    println!("restored    {restored}");
+    if restored != manifest.summary {
+        return Err("the restored store differs from the backup; do not start on it".into());
+    }
+    println!(
+        "verified: every row restored unchanged.\n\
+         Start coffer on it with the root key of the deployment the backup was taken from \
+         (root.key in the data directory, root_key_file or COFFER_ROOT_KEY)."
+    );
+    Ok(())
+}
+
+/// `coffer admin rotation`.
+async fn rotation(command: RotationCommand, config: Option<Config>) -> Result<(), String> {
+    match command {
+        RotationCommand::List {
+            common: _,
+            failing,
+            overdue,
+        } => {
+            let (_, service) = open_existing(configured(config)?).await?;
+            let entries = coffer_server::rotation::report(service.store().as_ref(), service.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            let date = |d: Option<chrono::DateTime<chrono::Utc>>| {
+                d.map_or("-".to_owned(), |d| {
+                    d.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+                })
+            };
+            for e in entries
+                .iter()
+                .filter(|e| (!failing || e.failing) && (!overdue || e.overdue))
+            {
+                println!(
+                    "{}\tenabled={}\trun={}\tattempt={}\tnext={}\tlast={}\terror={}",
+                    e.arn,
+                    e.enabled,
+                    e.run_state.unwrap_or("-"),
+                    e.attempt,
+                    date(e.next_rotation),
+                    date(e.last_rotated),
+                    e.last_error.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(())
+        }
+        RotationCommand::Retry {
+            common: _,
+            secret,
+            account,
+            region,
+        } => {
+            let config = configured(config)?;
+            // The embedded store's read cache belongs to the server holding the data directory:
+            // a write from here would go unseen by it.
+            let _lock = if config.database.is_none() {
+                Some(coffer_server::lock_data_dir(&config).map_err(|e| {
+                    format!("{e} (stop the server first: on the embedded store only the server may write)")
+                })?)
+            } else {
+                None
+            };
+            let (_, service) = open_existing(config).await?;
+            let scope = match coffer_core::names::SecretRef::parse(&secret) {
+                coffer_core::names::SecretRef::Arn {
+                    account, region, ..
+                } => coffer_core::names::Scope {
+                    account: AccountId::parse(&account).ok_or("the ARN's account is not valid")?,
+                    region: coffer_core::names::Region::parse(&region)
+                        .ok_or("the ARN's region is not valid")?,
+                },
+                _ => {
+                    let account = match account {
+                        Some(text) => {
+                            AccountId::parse(&text).ok_or("--account must be 12 digits")?
+                        }
+                        None => service
+                            .store()
+                            .list_accounts()
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .into_iter()
+                            .next()
+                            .ok_or("no account")?,
+                    };
+                    coffer_core::names::Scope {
+                        account,
+                        region: coffer_core::names::Region::parse(&region).ok_or("bad --region")?,
+                    }
+                }
+            };
+            let changed = service
+                .rotation_retry(&scope, &secret)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                if changed {
+                    "rotation queued; the next scheduler tick runs it"
+                } else {
+                    "a run is already queued or running; nothing changed"
+                }
+            );
+            Ok(())
+        }
+    }
+}
+
 /// The configuration the command reads, if it reads one.
 fn loaded_config(command: &Command) -> Result<Option<Config>, String> {
     match command {
         Command::Serve {
             common,
             dev,
+            enforce_iam,
             listen,
             allow_plaintext_non_loopback,
+            no_console,
         } => load_serve(
             common,
             dev.then_some(true),
+            enforce_iam.then_some(true),
             *listen,
             allow_plaintext_non_loopback.then_some(true),
+            no_console.then_some(false),
         )
         .map(Some),
+        Command::Health { .. } => Ok(None),
         Command::Admin { command } => match command {
             AdminCommand::CreateAccessKey { common, .. }
             | AdminCommand::ListAccessKeys { common }
             | AdminCommand::CreateAccount { common, .. }
             | AdminCommand::RotateAccessKey { common, .. }
-            | AdminCommand::ListPrincipals { common } => load(common, Some(false), None).map(Some),
+            | AdminCommand::ListPrincipals { common }
+            | AdminCommand::Backup { common, .. }
+            | AdminCommand::Restore { common, .. } => load(common, Some(false), None).map(Some),
             AdminCommand::Audit {
                 command: AuditCommand::Verify { common, .. },
+            } => load(common, Some(false), None).map(Some),
+            AdminCommand::Rotation {
+                command:
+                    RotationCommand::List { common, .. } | RotationCommand::Retry { common, .. },
             } => load(common, Some(false), None).map(Some),
             AdminCommand::MigrateStore { .. } | AdminCommand::Audit { .. } => Ok(None),
         },
@@ -667,6 +942,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { .. } => serve(configured(config)?).await,
             Command::Admin { command } => admin(command, config).await,
+            Command::Health { url } => coffer_server::health::check(&url).await,
         }
     });
     match result {

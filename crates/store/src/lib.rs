@@ -5,6 +5,8 @@
 //! of the project lives in this crate: the statements both engines run, written once, in `sql`;
 //! what only one engine does in its module; embedded migrations per engine. [`transfer`] moves a deployment from one engine to the other.
 
+pub mod backup;
+mod iam_objects;
 mod paging;
 pub mod postgres;
 mod sql;

@@ -70,6 +70,57 @@ pub struct InlinePolicyRow {
     pub document: String,
 }
 
+/// One row of `iam_objects`: a managed policy or a group.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IamObjectRow {
+    /// Its account.
+    pub account_id: String,
+    /// `policy` or `group`.
+    pub kind: String,
+    /// The lower-cased name.
+    pub name_key: String,
+    /// The name, as created.
+    pub name: String,
+    /// The rest, as stored (JSON).
+    pub body: String,
+}
+
+/// One row of `iam_links`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IamLinkRow {
+    /// The account.
+    pub account_id: String,
+    /// `user`, `role` or `group`.
+    pub source_kind: String,
+    /// The source's lower-cased name.
+    pub source_key: String,
+    /// `policy`, `aws-policy` or `group`.
+    pub target_kind: String,
+    /// The target's lower-cased name.
+    pub target_key: String,
+    /// When the link was made (ms).
+    pub created_ms: i64,
+}
+
+/// One row of `login_profiles` (a password's Argon2id hash, never the password).
+#[derive(Clone, PartialEq, Eq)]
+pub struct LoginProfileRow {
+    /// The user's account.
+    pub account_id: String,
+    /// The user's lower-cased name.
+    pub name_key: String,
+    /// The user's name.
+    pub user_name: String,
+    /// The user's unique id.
+    pub user_id: String,
+    /// The Argon2id hash (PHC string).
+    pub password_hash: String,
+    /// Whether a new password is required at the next sign-in.
+    pub password_reset_required: bool,
+    /// Creation time (ms).
+    pub created_ms: i64,
+}
+
 /// One row of `secrets`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretRow {
@@ -101,6 +152,10 @@ pub struct SecretRow {
     pub resource_policy: Option<String>,
     /// Whether the secret has ever had a tag (`"Tags": []` once the last is removed).
     pub tagged: bool,
+    /// The rotation state (JSON), if rotation was ever configured.
+    pub rotation: Option<String>,
+    /// When the rotation scheduler next looks at the secret (ms).
+    pub rotation_due_ms: Option<i64>,
 }
 
 /// One row of `versions`.
@@ -173,6 +228,12 @@ pub struct Snapshot {
     pub labels: Vec<LabelRow>,
     /// `tags`.
     pub tags: Vec<TagRow>,
+    /// `iam_objects`.
+    pub iam_objects: Vec<IamObjectRow>,
+    /// `iam_links`.
+    pub iam_links: Vec<IamLinkRow>,
+    /// `login_profiles` (last: added after the others, it refers only to `accounts`).
+    pub login_profiles: Vec<LoginProfileRow>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -186,7 +247,7 @@ impl std::fmt::Debug for Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Rows per table, in the order of [`Snapshot`]'s fields.
-    pub counts: [(&'static str, usize); 8],
+    pub counts: [(&'static str, usize); 11],
     /// SHA-256 over every row, hex.
     pub sha256: String,
 }
@@ -291,7 +352,9 @@ impl Snapshot {
                 .opt_int(s.deleted_ms)
                 .opt_int(s.deletion_due_ms)
                 .opt_text(&s.resource_policy)
-                .int(i64::from(s.tagged));
+                .int(i64::from(s.tagged))
+                .opt_text(&s.rotation)
+                .opt_int(s.rotation_due_ms);
         }
         e.text("versions").count(self.versions.len());
         for v in &self.versions {
@@ -319,6 +382,33 @@ impl Snapshot {
                 .text(&t.value)
                 .int(t.position);
         }
+        e.text("iam_objects").count(self.iam_objects.len());
+        for o in &self.iam_objects {
+            e.text(&o.account_id)
+                .text(&o.kind)
+                .text(&o.name_key)
+                .text(&o.name)
+                .text(&o.body);
+        }
+        e.text("iam_links").count(self.iam_links.len());
+        for l in &self.iam_links {
+            e.text(&l.account_id)
+                .text(&l.source_kind)
+                .text(&l.source_key)
+                .text(&l.target_kind)
+                .text(&l.target_key)
+                .int(l.created_ms);
+        }
+        e.text("login_profiles").count(self.login_profiles.len());
+        for l in &self.login_profiles {
+            e.text(&l.account_id)
+                .text(&l.name_key)
+                .text(&l.user_name)
+                .text(&l.user_id)
+                .text(&l.password_hash)
+                .int(i64::from(l.password_reset_required))
+                .int(l.created_ms);
+        }
         Summary {
             counts: [
                 ("accounts", self.accounts.len()),
@@ -329,6 +419,9 @@ impl Snapshot {
                 ("versions", self.versions.len()),
                 ("labels", self.labels.len()),
                 ("tags", self.tags.len()),
+                ("iam_objects", self.iam_objects.len()),
+                ("iam_links", self.iam_links.len()),
+                ("login_profiles", self.login_profiles.len()),
             ],
             sha256: hex(e.0.finish().as_ref()),
         }
@@ -393,6 +486,32 @@ mod tests {
                 deletion_due_ms: None,
                 resource_policy: Some("{}".into()),
                 tagged: false,
+                rotation: None,
+                rotation_due_ms: None,
+            }],
+            iam_objects: vec![IamObjectRow {
+                account_id: "123456789012".into(),
+                kind: "group".into(),
+                name_key: "ops".into(),
+                name: "Ops".into(),
+                body: "{}".into(),
+            }],
+            iam_links: vec![IamLinkRow {
+                account_id: "123456789012".into(),
+                source_kind: "role".into(),
+                source_key: "deployer".into(),
+                target_kind: "aws-policy".into(),
+                target_key: "secretsmanagerreadwrite".into(),
+                created_ms: 3,
+            }],
+            login_profiles: vec![LoginProfileRow {
+                account_id: "123456789012".into(),
+                name_key: "alice".into(),
+                user_name: "Alice".into(),
+                user_id: "AIDAALICE".into(),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                password_reset_required: false,
+                created_ms: 5,
             }],
             ..Snapshot::default()
         }
@@ -406,7 +525,13 @@ mod tests {
     #[test]
     fn every_iam_column_is_in_the_checksum() {
         let base = sample().summary();
-        let changes: [(&str, Change); 12] = [
+        let changes: [(&str, Change); 14] = [
+            ("password_hash", |s| {
+                s.login_profiles[0].password_hash = "$argon2id$other".into()
+            }),
+            ("password_reset_required", |s| {
+                s.login_profiles[0].password_reset_required = true
+            }),
             ("resource_policy", |s| s.secrets[0].resource_policy = None),
             ("tagged", |s| s.secrets[0].tagged = true),
             ("user_name", |s| s.access_keys[0].user_name = None),
@@ -451,9 +576,14 @@ mod tests {
                 "secrets",
                 "versions",
                 "labels",
-                "tags"
+                "tags",
+                "iam_objects",
+                "iam_links",
+                "login_profiles"
             ]
         );
+        assert_eq!(sample().summary().counts[8], ("iam_objects", 1));
+        assert_eq!(sample().summary().counts[9], ("iam_links", 1));
         assert_eq!(sample().summary().counts[1], ("principals", 1));
         assert_eq!(sample().summary().counts[2], ("inline_policies", 1));
     }

@@ -267,10 +267,62 @@ impl Outcome {
     }
 }
 
+/// Condition keys coffer can never know: AWS Organizations (coffer has none) and VPCs (coffer
+/// sees no VPC endpoints). A condition on one of them would be silently false (or, negated,
+/// silently true) on every request, so a policy that uses one is refused when it is put
+/// ([`Policy::check_known_keys`]) rather than evaluated wrongly. Compared ignoring case, as
+/// condition keys are.
+pub const UNKNOWABLE_CONDITION_KEYS: &[&str] = &[
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:PrincipalOrgMasterAccountId",
+    "aws:ResourceOrgID",
+    "aws:ResourceOrgPaths",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:SourceVpcArn",
+    "aws:VpcSourceIp",
+    "aws:Ec2InstanceSourceVpc",
+    "aws:Ec2InstanceSourcePrivateIPv4",
+];
+
 impl Policy {
     /// Parses a policy document and checks it against the grammar for its kind.
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
         document::parse(text, kind)
+    }
+
+    /// Parses a policy being put (PutUserPolicy, CreatePolicy, PutResourcePolicy, a session
+    /// policy, …): the grammar, then [`Policy::check_known_keys`]. Stored policies are read
+    /// back with [`Policy::parse`] alone.
+    pub fn parse_new(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
+        let policy = document::parse(text, kind)?;
+        policy.check_known_keys()?;
+        Ok(policy)
+    }
+
+    /// Refuses a policy whose conditions use a key coffer can never know
+    /// ([`UNKNOWABLE_CONDITION_KEYS`]), naming the key.
+    pub fn check_known_keys(&self) -> Result<(), PolicyError> {
+        for statement in &self.statements {
+            for clause in &statement.conditions {
+                if let Some(key) = UNKNOWABLE_CONDITION_KEYS
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(&clause.key))
+                {
+                    return Err(PolicyError {
+                        message: format!(
+                            "The condition key {key} is not supported by coffer: it has no AWS \
+                             Organizations or VPCs, so the condition could never be evaluated. \
+                             Remove the condition or use a key coffer supports."
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The kind this policy was parsed as.
@@ -595,7 +647,7 @@ pub const CHECK_LOCKOUT: &str = "LOCKOUT_CHECK";
 /// finding), public access (when `block_public` is true), and a policy that would deny
 /// everyone the right to change or delete it. An empty list means the policy passed.
 pub fn validate_resource_policy(text: &str, block_public: bool) -> Vec<Finding> {
-    let policy = match Policy::parse(text, PolicyKind::Resource) {
+    let policy = match Policy::parse_new(text, PolicyKind::Resource) {
         Ok(policy) => policy,
         Err(error) => {
             return vec![Finding {

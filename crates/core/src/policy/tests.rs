@@ -1483,3 +1483,38 @@ mod properties {
         }
     }
 }
+
+/// A policy being put may not use a condition key coffer can never know; stored policies
+/// still parse (they are read with `Policy::parse`).
+#[test]
+fn unknowable_condition_keys_are_refused_when_a_policy_is_put() {
+    let text = |key: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*","Condition":{{"StringEquals":{{"{key}":"x"}}}}}}]}}"#
+        )
+    };
+    for key in [
+        "aws:PrincipalOrgID",
+        "AWS:principalorgid",
+        "aws:SourceVpce",
+        "aws:ResourceOrgPaths",
+    ] {
+        let error = Policy::parse_new(&text(key), PolicyKind::Identity)
+            .expect_err("an unknowable key is refused");
+        let canonical = super::UNKNOWABLE_CONDITION_KEYS
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(key))
+            .expect("listed");
+        assert_eq!(
+            error.message(),
+            format!(
+                "The condition key {canonical} is not supported by coffer: it has no AWS \
+                 Organizations or VPCs, so the condition could never be evaluated. Remove the \
+                 condition or use a key coffer supports."
+            )
+        );
+        assert!(Policy::parse(&text(key), PolicyKind::Identity).is_ok());
+    }
+    assert!(Policy::parse_new(&text("aws:SourceIp"), PolicyKind::Identity).is_ok());
+    assert!(Policy::parse_new(&text("aws:PrincipalTag/team"), PolicyKind::Identity).is_ok());
+}

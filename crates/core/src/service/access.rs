@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::principal::{Principal, PrincipalIdentity};
 use super::Service;
 use crate::error::{Error, Result};
+use crate::managed::LinkKind;
 use crate::model::{PrincipalKind, SecretRecord};
 use crate::names::{Scope, SecretId, SecretRef};
 use crate::policy::{self, ConditionKeys, Identity, Policy, PolicyKind, PrincipalContext};
@@ -142,13 +143,16 @@ impl Service {
                     .store
                     .find_principal(&principal.account, PrincipalKind::User, name)
                     .await?
+                    // A user deleted and made again under the same name is another user:
+                    // the first one's sessions do not pass to it.
+                    .filter(|user| user.id == principal.user_id)
                     .ok_or(Error::InvalidToken)?;
                 context.user_name = Some(user.name.clone());
                 keys.insert("aws:username", user.name.clone());
                 keys.insert("aws:PrincipalArn", principal.arn.clone());
                 keys.insert("aws:PrincipalType", "User");
                 let policies = self
-                    .inline_policies(principal, PrincipalKind::User, name)
+                    .identity_policies(principal, PrincipalKind::User, &user.name)
                     .await?;
                 (IdentityGrant::Policies(policies), None, user.tags)
             }
@@ -166,14 +170,18 @@ impl Service {
                 keys.insert("aws:PrincipalArn", role_arn);
                 keys.insert("aws:PrincipalType", "AssumedRole");
                 let policies = self
-                    .inline_policies(principal, PrincipalKind::Role, &role.name)
+                    .identity_policies(principal, PrincipalKind::Role, &role.name)
                     .await?;
                 let session_policy = session
                     .session_policy
                     .as_deref()
                     .map(|text| stored_policy(text, PolicyKind::Identity).map(Arc::new))
                     .transpose()?;
-                (IdentityGrant::Policies(policies), session_policy, role.tags)
+                // Session tags come after the role's, so that a session tag wins over a role
+                // tag of the same key (keys compare ignoring case).
+                let mut tags = role.tags;
+                tags.extend(session.tags.iter().cloned());
+                (IdentityGrant::Policies(policies), session_policy, tags)
             }
         };
         for (key, value) in &tags {
@@ -187,19 +195,36 @@ impl Service {
         })
     }
 
-    async fn inline_policies(
+    /// A user's or role's identity policies, evaluated together as IAM does: its inline
+    /// policies, the default versions of the managed policies attached to it, and, for a user,
+    /// the inline and attached policies of every group it is in.
+    async fn identity_policies(
         &self,
         principal: &Principal,
         kind: PrincipalKind,
         name: &str,
     ) -> Result<Arc<[Policy]>> {
-        let stored = self
+        let account = &principal.account;
+        let mut texts: Vec<String> = self
             .store
-            .list_inline_policies(&principal.account, kind, name)
-            .await?;
-        stored
+            .list_inline_policies(account, kind, name)
+            .await?
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect();
+        texts.extend(self.attached_documents(account, kind.into(), name).await?);
+        if kind == PrincipalKind::User {
+            for group in self.groups_of(account, name).await? {
+                texts.extend(group.inline_policies.iter().map(|(_, text)| text.clone()));
+                texts.extend(
+                    self.attached_documents(account, LinkKind::Group, &group.name)
+                        .await?,
+                );
+            }
+        }
+        texts
             .iter()
-            .map(|(_, text)| stored_policy(text, PolicyKind::Identity))
+            .map(|text| stored_policy(text, PolicyKind::Identity))
             .collect::<Result<Vec<_>>>()
             .map(Arc::from)
     }
@@ -226,13 +251,41 @@ impl Service {
         arn_policy: Option<&Policy>,
         extra: impl FnOnce(&mut ConditionKeys),
     ) -> Result<()> {
+        self.authorize_inner(who, action, target, arn_policy, false, extra)
+    }
+
+    /// [`Service::authorize_target`] where the resource policy must allow too, whatever the
+    /// identity side says: a role's trust policy for `sts:TagSession`, which IAM requires.
+    pub(super) fn authorize_target_requiring_resource(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        target: Target<'_>,
+        arn_policy: &Policy,
+        extra: impl FnOnce(&mut ConditionKeys),
+    ) -> Result<()> {
+        self.authorize_inner(who, action, target, Some(arn_policy), true, extra)
+    }
+
+    fn authorize_inner(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        target: Target<'_>,
+        arn_policy: Option<&Policy>,
+        require_resource: bool,
+        extra: impl FnOnce(&mut ConditionKeys),
+    ) -> Result<()> {
         let Some(access) = who.access() else {
             return Ok(());
         };
         // The root user acting in its own account, on a resource without a policy, is allowed
         // whatever the action and conditions: no policy could say otherwise, so the request
         // context need not be built (the hot path of most single-account deployments).
-        if matches!(access.identity, IdentityGrant::Root) && access.session_policy.is_none() {
+        if matches!(access.identity, IdentityGrant::Root)
+            && access.session_policy.is_none()
+            && !require_resource
+        {
             let own = access.principal.account.as_str();
             let unguarded = match target {
                 Target::Secret(record) => {
@@ -259,6 +312,15 @@ impl Service {
             Target::Secret(record) => {
                 let arn = record.arn();
                 keys.insert("secretsmanager:SecretId", arn.clone());
+                // The stored rotation function, on every action on the secret (AWS's
+                // resource key; docs/rotation.md).
+                if let Some(function) = record.rotation.as_ref().and_then(|r| r.lambda_arn.as_ref())
+                {
+                    keys.insert(
+                        "secretsmanager:resource/AllowRotationLambdaArn",
+                        function.clone(),
+                    );
+                }
                 for (key, value) in &record.tags {
                     keys.insert(&format!("aws:ResourceTag/{key}"), value.clone());
                     keys.insert(&format!("secretsmanager:ResourceTag/{key}"), value.clone());
@@ -292,7 +354,16 @@ impl Service {
             resource_policy,
             &request,
         )
-        .map_err(|denial| Error::AccessDenied(denial.message(&request)))
+        .map_err(|denial| Error::AccessDenied(denial.message(&request)))?;
+        if require_resource
+            && resource_policy.map(|p| p.evaluate(&request)) != Some(policy::Decision::Allow)
+        {
+            return Err(Error::AccessDenied(format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource}",
+                access.principal.arn
+            )));
+        }
+        Ok(())
     }
 
     /// What a SecretId that matched nothing answers: AccessDenied when the caller could not

@@ -18,7 +18,7 @@ use crate::crypto::{SealContext, DEFAULT_KEY_ID};
 use crate::error::{Error, Result};
 use crate::model::{AccessKeyRecord, PrincipalKind, SealedValue, ValueKind};
 use crate::names::AccountId;
-use crate::policy::{ConditionKeys, Policy, PolicyKind};
+use crate::policy::{Policy, PolicyKind};
 
 /// An access key pair, as handed to its owner once.
 pub struct Credentials {
@@ -79,6 +79,18 @@ pub struct AssumeRoleInput {
     pub external_id: Option<String>,
     /// The SourceIdentity (for `sts:SourceIdentity` conditions).
     pub source_identity: Option<String>,
+    /// Session tags (`aws:PrincipalTag/<key>` of the session); needs `sts:TagSession`.
+    pub tags: Vec<(String, String)>,
+    /// The keys among `tags` that pass on to the sessions this one assumes.
+    pub transitive_tag_keys: Vec<String>,
+}
+
+/// STS's `ValidationError` for a transitive tag key that is not among the session tags
+/// (coffer's wording).
+fn transitive_key_not_a_tag(key: &str) -> Error {
+    Error::Validation(format!(
+        "The transitive tag key {key} is not among the session tags of the request."
+    ))
 }
 
 /// The longest a chained session (a role session assuming a role) may last, as on AWS.
@@ -110,7 +122,7 @@ pub(super) fn iam_id(prefix: &str) -> Result<String> {
 }
 
 /// A secret access key: 40 characters of base64's alphabet, as AWS's.
-fn secret_key() -> Result<Zeroizing<String>> {
+pub(super) fn secret_key() -> Result<Zeroizing<String>> {
     random_string(
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
         40,
@@ -118,7 +130,7 @@ fn secret_key() -> Result<Zeroizing<String>> {
 }
 
 /// Length-prefixed fields: the plaintext layout of a session token.
-fn encode_fields(fields: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+pub(super) fn encode_fields(fields: &[&[u8]]) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(Vec::new());
     for field in fields {
         out.extend_from_slice(&(field.len() as u32).to_be_bytes());
@@ -144,6 +156,43 @@ fn decode_fields(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
 
 /// The version tag of the session token layout.
 const TOKEN_VERSION: &[u8] = b"coffer-session-1";
+
+/// A session's tags, as (key, value) pairs in the order given.
+type SessionTags = Vec<(String, String)>;
+
+/// The version tag of the layout with session tags: the eight fields of [`TOKEN_VERSION`],
+/// then the tags (key, value, key, value, …) and the transitive keys, each length-prefixed.
+const TOKEN_VERSION_TAGGED: &[u8] = b"coffer-session-2";
+
+/// The version tag of the layout of GetSessionToken's tokens (a user's or the root user's own
+/// session): account, user name (empty for the root user), user id, expiry, secret key.
+const OWN_SESSION_VERSION: &[u8] = b"coffer-own-session-1";
+
+/// GetSessionToken's default duration for an IAM user (12 hours), as on AWS.
+pub const OWN_SESSION_DEFAULT_SECS: u32 = 43_200;
+
+/// The longest session of the root user (1 hour): longer requests get 1 hour, as on AWS.
+pub const ROOT_SESSION_MAX_SECS: u32 = 3600;
+
+/// Temporary credentials from GetSessionToken. `Debug` never shows the secret key or the token.
+pub struct SessionCredentials {
+    /// The key pair (`ASIA…`).
+    pub credentials: Credentials,
+    /// The session token.
+    pub session_token: Zeroizing<String>,
+    /// When they expire.
+    pub expiration: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for SessionCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCredentials")
+            .field("credentials", &self.credentials)
+            .field("session_token", &"<redacted>")
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
 
 impl Service {
     /// Creates the first account and its root access key when the store has no account yet.
@@ -235,6 +284,7 @@ impl Service {
                     user_id: user.id,
                     account: record.account,
                     identity: PrincipalIdentity::User { name: user.name },
+                    own_session: false,
                 }
             }
         };
@@ -295,18 +345,107 @@ impl Service {
         // The session policy is checked now, so that a session can never carry one that
         // does not parse.
         if let Some(text) = &input.policy {
-            Policy::parse(text, PolicyKind::Identity)
+            Policy::parse_new(text, PolicyKind::Identity)
                 .map_err(|e| Error::MalformedPolicy(e.to_string()))?;
         }
-        self.authorize_with_resource_policy(who, "sts:AssumeRole", &role, trust.as_ref(), |keys| {
-            keys.insert("sts:RoleSessionName", input.role_session_name.clone());
-            if let Some(id) = &input.external_id {
-                keys.insert("sts:ExternalId", id.clone());
+        // Session tags: STS refuses two keys that differ only in case, a transitive key that
+        // is not a tag, and a tag that would replace a transitive tag of the calling session.
+        let inherited: Vec<(String, String)> = match &caller.identity {
+            PrincipalIdentity::Session(session) => session
+                .tags
+                .iter()
+                .filter(|(k, _)| {
+                    session
+                        .transitive_tag_keys
+                        .iter()
+                        .any(|t| t.eq_ignore_ascii_case(k))
+                })
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (i, (key, _)) in input.tags.iter().enumerate() {
+            if input.tags[..i]
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(key))
+            {
+                return Err(Error::Validation(
+                    "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+                        .into(),
+                ));
             }
-            if let Some(id) = &input.source_identity {
-                keys.insert("sts:SourceIdentity", id.clone());
+            if inherited.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                return Err(Error::Validation(format!(
+                    "The session tag {key} conflicts with a transitive tag key of the calling \
+                     session."
+                )));
             }
-        })
+        }
+        if let Some(key) = input
+            .transitive_tag_keys
+            .iter()
+            .find(|t| !input.tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(t)))
+        {
+            return Err(transitive_key_not_a_tag(key));
+        }
+        if !input.tags.is_empty() {
+            let tag_denied = || {
+                Error::AccessDenied(format!(
+                    "User: {} is not authorized to perform: sts:TagSession on resource: {}",
+                    caller.arn, input.role_arn
+                ))
+            };
+            // The trust policy must allow sts:TagSession itself, as IAM requires; a role
+            // without one cannot be tagged.
+            let trust = trust.as_ref().ok_or_else(tag_denied)?;
+            let arn = role.arn();
+            self.authorize_target_requiring_resource(
+                who,
+                "sts:TagSession",
+                Target::Arn {
+                    arn: &arn,
+                    account: role.account.as_str(),
+                },
+                trust,
+                |keys| {
+                    for (key, value) in &input.tags {
+                        keys.insert(&format!("aws:RequestTag/{key}"), value.clone());
+                    }
+                    keys.insert_all("aws:TagKeys", input.tags.iter().map(|(k, _)| k.clone()));
+                },
+            )
+            .map_err(|e| match e {
+                Error::AccessDenied(_) => tag_denied(),
+                other => other,
+            })?;
+        }
+        let mut session_tags = inherited.clone();
+        session_tags.extend(input.tags.iter().cloned());
+        let mut transitive: Vec<String> = inherited.iter().map(|(k, _)| k.clone()).collect();
+        transitive.extend(input.transitive_tag_keys.iter().cloned());
+        // A role's trust policy must allow the caller (by name, or its account, which must
+        // then delegate through the caller's own policies): unlike other resources, a role
+        // cannot be assumed on the strength of the caller's identity policies alone.
+        let trust_policy = trust.as_ref().ok_or_else(denied)?;
+        let role_arn = role.arn();
+        self.authorize_target_requiring_resource(
+            who,
+            "sts:AssumeRole",
+            Target::Arn {
+                arn: &role_arn,
+                account: role.account.as_str(),
+            },
+            trust_policy,
+            |keys| {
+                keys.insert("sts:RoleSessionName", input.role_session_name.clone());
+                if let Some(id) = &input.external_id {
+                    keys.insert("sts:ExternalId", id.clone());
+                }
+                if let Some(id) = &input.source_identity {
+                    keys.insert("sts:SourceIdentity", id.clone());
+                }
+            },
+        )
         .map_err(|e| match e {
             Error::AccessDenied(_) => denied(),
             other => other,
@@ -331,8 +470,15 @@ impl Service {
         let access_key_id = iam_id("ASIA")?;
         let secret = secret_key()?;
         let expires_ms = expiration.timestamp_millis().to_string();
+        let tag_fields: Vec<&[u8]> = session_tags
+            .iter()
+            .flat_map(|(k, v)| [k.as_bytes(), v.as_bytes()])
+            .collect();
+        let transitive_fields: Vec<&[u8]> = transitive.iter().map(|k| k.as_bytes()).collect();
+        let tags_field = encode_fields(&tag_fields);
+        let transitive_field = encode_fields(&transitive_fields);
         let plain = encode_fields(&[
-            TOKEN_VERSION,
+            TOKEN_VERSION_TAGGED,
             account.as_str().as_bytes(),
             role.name.as_bytes(),
             role.id.as_bytes(),
@@ -340,23 +486,10 @@ impl Service {
             expires_ms.as_bytes(),
             secret.as_bytes(),
             input.policy.as_deref().unwrap_or_default().as_bytes(),
+            &tags_field,
+            &transitive_field,
         ]);
-        let sealed = self.keyring.seal(
-            DEFAULT_KEY_ID,
-            ValueKind::Binary,
-            SealContext::SessionToken {
-                access_key_id: &access_key_id,
-            },
-            &plain,
-        )?;
-        let token_bytes = encode_fields(&[
-            sealed.key_id.as_bytes(),
-            &sealed.wrapped_key,
-            &sealed.ciphertext,
-        ]);
-        let session_token = Zeroizing::new(
-            base64::engine::general_purpose::STANDARD.encode(token_bytes.as_slice()),
-        );
+        let session_token = self.seal_token(&access_key_id, &plain)?;
         Ok(AssumedRole {
             credentials: Credentials {
                 access_key_id,
@@ -400,13 +533,49 @@ impl Service {
             .open(SealContext::SessionToken { access_key_id }, &sealed)
             .map_err(|_| Error::InvalidToken)?;
         let fields = decode_fields(&plain).ok_or(Error::InvalidToken)?;
+        // A console sign-in's session (login.rs) acts as the user itself.
+        if fields.first() == Some(&super::login::USER_SESSION_VERSION) {
+            let (principal, secret, expires) = super::login::open_user_session(&fields)?;
+            if self.now() >= expires {
+                return Err(Error::ExpiredToken);
+            }
+            return Ok((principal, secret, expires));
+        }
         let text = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| Error::InvalidToken);
-        let [version, account, role_name, role_id, session_name, expires_ms, secret, policy] =
-            fields.as_slice()
+        if fields.first() == Some(&OWN_SESSION_VERSION) {
+            return self.open_own_session(&fields);
+        }
+        // Tokens made before session tags have eight fields; tagged ones ten.
+        let (base, tags, transitive): (&[&[u8]], SessionTags, Vec<String>) = match fields.as_slice()
+        {
+            [base @ .., tags, transitive] if fields.len() == 10 => {
+                let tags = decode_fields(tags).ok_or(Error::InvalidToken)?;
+                let transitive = decode_fields(transitive).ok_or(Error::InvalidToken)?;
+                let tags = tags
+                    .chunks(2)
+                    .map(|pair| match pair {
+                        [k, v] => Ok((text(k)?, text(v)?)),
+                        _ => Err(Error::InvalidToken),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let transitive = transitive
+                    .iter()
+                    .map(|k| text(k))
+                    .collect::<Result<Vec<_>>>()?;
+                (base, tags, transitive)
+            }
+            base => (base, Vec::new(), Vec::new()),
+        };
+        let [version, account, role_name, role_id, session_name, expires_ms, secret, policy] = base
         else {
             return Err(Error::InvalidToken);
         };
-        if *version != TOKEN_VERSION {
+        let expected = if tags.is_empty() && transitive.is_empty() && fields.len() == 8 {
+            TOKEN_VERSION
+        } else {
+            TOKEN_VERSION_TAGGED
+        };
+        if *version != expected {
             return Err(Error::InvalidToken);
         }
         let account = AccountId::parse(&text(account)?).ok_or(Error::InvalidToken)?;
@@ -432,31 +601,113 @@ impl Service {
                 session_name,
                 expires,
                 session_policy: (!policy.is_empty()).then_some(policy),
+                tags,
+                transitive_tag_keys: transitive,
             }),
+            own_session: false,
         };
         Ok((principal, Zeroizing::new(text(secret)?), expires))
     }
 
-    /// Authorizes an action on an IAM role, with its trust policy as the resource policy.
-    fn authorize_with_resource_policy(
+    /// Seals a session token's fields under the keyring, bound to its access key id.
+    fn seal_token(&self, access_key_id: &str, plain: &[u8]) -> Result<Zeroizing<String>> {
+        let sealed = self.keyring.seal(
+            DEFAULT_KEY_ID,
+            ValueKind::Binary,
+            SealContext::SessionToken { access_key_id },
+            plain,
+        )?;
+        let token_bytes = encode_fields(&[
+            sealed.key_id.as_bytes(),
+            &sealed.wrapped_key,
+            &sealed.ciphertext,
+        ]);
+        Ok(Zeroizing::new(
+            base64::engine::general_purpose::STANDARD.encode(token_bytes.as_slice()),
+        ))
+    }
+
+    /// STS GetSessionToken: temporary credentials for the caller itself, an IAM user (900 s to
+    /// 36 hours, 12 hours by default) or the root user (at most 1 hour: a longer request gets
+    /// 1 hour, as on AWS). A session (a role's, or one of these) cannot make another:
+    /// `AccessDenied`, as STS answers. No permission is needed, as on AWS.
+    pub async fn get_session_token(
         &self,
-        who: &(impl Authority + ?Sized),
-        action: &str,
-        role: &crate::model::PrincipalRecord,
-        trust: Option<&Policy>,
-        extra: impl FnOnce(&mut ConditionKeys),
-    ) -> Result<()> {
-        let arn = role.arn();
-        self.authorize_target(
-            who,
-            action,
-            Target::Arn {
-                arn: &arn,
-                account: role.account.as_str(),
+        caller: &Principal,
+        duration_seconds: Option<u32>,
+    ) -> Result<SessionCredentials> {
+        if caller.own_session || matches!(caller.identity, PrincipalIdentity::Session(_)) {
+            return Err(Error::AccessDenied(
+                "Cannot call GetSessionToken with session credentials".into(),
+            ));
+        }
+        let (user_name, duration) = match &caller.identity {
+            PrincipalIdentity::User { name } => (
+                name.as_str(),
+                duration_seconds.unwrap_or(OWN_SESSION_DEFAULT_SECS),
+            ),
+            _ => (
+                "",
+                duration_seconds
+                    .unwrap_or(ROOT_SESSION_MAX_SECS)
+                    .min(ROOT_SESSION_MAX_SECS),
+            ),
+        };
+        let expiration = self.now() + Duration::seconds(i64::from(duration));
+        let access_key_id = iam_id("ASIA")?;
+        let secret = secret_key()?;
+        let expires_ms = expiration.timestamp_millis().to_string();
+        let plain = encode_fields(&[
+            OWN_SESSION_VERSION,
+            caller.account.as_str().as_bytes(),
+            user_name.as_bytes(),
+            caller.user_id.as_bytes(),
+            caller.arn.as_bytes(),
+            expires_ms.as_bytes(),
+            secret.as_bytes(),
+        ]);
+        let session_token = self.seal_token(&access_key_id, &plain)?;
+        Ok(SessionCredentials {
+            credentials: Credentials {
+                access_key_id,
+                secret_access_key: secret,
             },
-            trust,
-            extra,
-        )
+            session_token,
+            expiration,
+        })
+    }
+
+    /// Opens the fields of a GetSessionToken token (see [`Service::open_session`]).
+    fn open_own_session(
+        &self,
+        fields: &[&[u8]],
+    ) -> Result<(Principal, Zeroizing<String>, DateTime<Utc>)> {
+        let text = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| Error::InvalidToken);
+        let [_, account, user_name, user_id, arn, expires_ms, secret] = fields else {
+            return Err(Error::InvalidToken);
+        };
+        let account = AccountId::parse(&text(account)?).ok_or(Error::InvalidToken)?;
+        let expires = text(expires_ms)?
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_millis)
+            .ok_or(Error::InvalidToken)?;
+        if self.now() >= expires {
+            return Err(Error::ExpiredToken);
+        }
+        let user_name = text(user_name)?;
+        let principal = Principal {
+            arn: text(arn)?,
+            user_id: text(user_id)?,
+            account,
+            identity: if user_name.is_empty() {
+                PrincipalIdentity::Root
+            } else {
+                PrincipalIdentity::User { name: user_name }
+            },
+            own_session: true,
+        };
+        Ok((principal, Zeroizing::new(text(secret)?), expires))
     }
 }
 

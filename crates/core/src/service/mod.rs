@@ -3,12 +3,16 @@
 //! here, and renders the result.
 
 mod access;
+mod groups;
 mod iam;
 mod identity;
 mod kms;
 mod listing;
+mod login;
+mod managed;
 mod policies;
 mod principal;
+mod rotation;
 mod secrets;
 mod versions;
 
@@ -26,13 +30,25 @@ use crate::store::Store;
 
 pub use access::{Access, Authority, IdentityGrant, Target};
 pub use iam::{CreateRoleInput, IamPage, MUST_SPECIFY_USER_NAME};
-pub use identity::{AssumeRoleInput, AssumedRole, Credentials};
+pub use identity::{AssumeRoleInput, AssumedRole, Credentials, SessionCredentials};
 pub use kms::{default_key_policy, CreateKeyInput, CryptoOutput, DataKeyReturn, KmsPage};
 pub use listing::{
     BatchGetInput, BatchGetOutput, BatchItemError, ListSecretVersionIdsInput,
     ListSecretVersionIdsOutput, ListSecretsInput, ListSecretsOutput, SortBy, SortOrder,
 };
+pub use login::{
+    check_password_policy, hash_password, verify_password, LoginProfile, UserSession,
+    CONSOLE_SESSION_SECS, PASSWORD_POLICY_MESSAGE, PASSWORD_RESET_REQUIRED, SIGN_IN_FAILED,
+};
+pub use managed::{
+    AttachedPolicyInfo, CreatePolicyInput, EntityKind, ListPoliciesInput, PolicyInfo, PolicyScope,
+    PolicyVersionInfo,
+};
 pub use principal::{Principal, PrincipalIdentity, SessionInfo};
+pub use rotation::{
+    backoff, Claim, FailOutcome, FinishOutcome, RetryPolicy, RotateSecretInput, RotationObserver,
+    CANNOT_INVOKE, NO_FUNCTION, PREVIOUS_NOT_COMPLETE, ROTATION_TOKEN_MISMATCH,
+};
 pub use secrets::{CreateSecretInput, DeleteSecretOutput, SecretRefOutput, UpdateSecretInput};
 pub use versions::{
     GetSecretValueInput, PutSecretValueInput, SecretValueOutput, UpdateSecretVersionStageInput,
@@ -46,6 +62,8 @@ pub struct Service {
     /// Resource policies already parsed, by their text: a secret's policy is evaluated on
     /// every request for it, and parsing costs more than evaluating.
     parsed_policies: access::PolicyCache,
+    /// Told about rotations a write abandoned (the server's audit trail).
+    rotation_observer: std::sync::OnceLock<Arc<dyn RotationObserver>>,
 }
 
 impl Service {
@@ -56,6 +74,7 @@ impl Service {
             keyring,
             clock,
             parsed_policies: access::PolicyCache::default(),
+            rotation_observer: std::sync::OnceLock::new(),
         }
     }
 

@@ -18,7 +18,7 @@ impl Service {
         policy: &str,
         block_public: bool,
     ) -> Result<SecretRefOutput> {
-        let parsed = Policy::parse(policy, PolicyKind::Resource)
+        let parsed = Policy::parse_new(policy, PolicyKind::Resource)
             .map_err(|e| Error::MalformedPolicy(e.to_string()))?;
         let request_keys = |keys: &mut ConditionKeys| {
             keys.insert("secretsmanager:BlockPublicPolicy", block_public.to_string());

@@ -18,6 +18,10 @@ pub struct Principal {
     pub user_id: String,
     /// What kind of principal it is.
     pub identity: PrincipalIdentity,
+    /// Whether it signs with temporary credentials of its own (GetSessionToken's, for an IAM
+    /// user or the root user): the same identity and policies, but IAM refuses such a session
+    /// (coffer has no MFA) and STS refuses it another GetSessionToken.
+    pub own_session: bool,
 }
 
 /// The kinds of principal that sign requests.
@@ -47,6 +51,11 @@ pub struct SessionInfo {
     pub expires: DateTime<Utc>,
     /// The session policy passed to AssumeRole, if any.
     pub session_policy: Option<String>,
+    /// Session tags (AssumeRole's `Tags`, and the transitive tags of the session that assumed
+    /// the role): `aws:PrincipalTag/<key>`, over the role's own tags of the same key.
+    pub tags: Vec<(String, String)>,
+    /// The keys of the tags that pass to the sessions this one assumes (role chaining).
+    pub transitive_tag_keys: Vec<String>,
 }
 
 impl std::fmt::Debug for SessionInfo {
@@ -67,6 +76,7 @@ impl Principal {
             user_id: account.as_str().to_owned(),
             account,
             identity: PrincipalIdentity::Root,
+            own_session: false,
         }
     }
 }

@@ -145,6 +145,7 @@ impl Service {
             tags,
             resource_policy: None,
             versions: Vec::new(),
+            rotation: None,
         };
         // The new secret's own ARN is the resource, with the request's values as keys; adding
         // tags also takes secretsmanager:TagResource, as on AWS.
@@ -244,6 +245,7 @@ impl Service {
         };
         let now = self.now();
         let mut existing_version = false;
+        let mut abandoned = None;
         let request_keys = |keys: &mut ConditionKeys| {
             if let Some(description) = &input.description {
                 keys.insert("secretsmanager:Description", description.clone());
@@ -259,6 +261,7 @@ impl Service {
                 &SecretId::parse(&input.secret_id),
                 &request_keys,
                 &mut |record, new_versions| {
+                    abandoned = None;
                     if record.is_deleted() {
                         return Err(Error::MarkedForDeletion);
                     }
@@ -298,6 +301,8 @@ impl Service {
                             version_id: token.clone(),
                             sealed: self.seal_value(record, token, seal_key, value)?,
                         });
+                        abandoned = crate::rotation::reconcile(record);
+                        crate::rotation::value_changed(record, token, now);
                         labels::prune(record, now);
                     }
                     record.last_changed = now;
@@ -305,6 +310,7 @@ impl Service {
                 },
             )
             .await?;
+        self.report_abandoned(&record, abandoned.as_deref());
         let version_id = match (&input.value, &input.client_request_token) {
             (Some(value), Some(token)) => {
                 // The caller may read the value: authorized inside the transaction.
@@ -392,6 +398,12 @@ impl Service {
                 }
                 record.deleted = Some(now);
                 record.deletion_due = Some(due);
+                // A rotation in progress stops (its labels stay, as CancelRotateSecret leaves
+                // them); RestoreSecret keeps the configuration, and the scheduler takes the
+                // pending rotation up again at its next window.
+                if let Some(rotation) = record.rotation.as_mut() {
+                    rotation.run = None;
+                }
                 Ok(())
             })
             .await?;

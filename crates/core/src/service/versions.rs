@@ -7,7 +7,7 @@ use super::{day_of, token_required, Service};
 use crate::error::{Error, Result};
 use crate::labels;
 use crate::model::{NewVersion, SecretRecord, SecretValue};
-use crate::names::{SecretId, AWSCURRENT};
+use crate::names::{SecretId, AWSCURRENT, AWSPENDING};
 use crate::policy::ConditionKeys;
 
 /// GetSecretValue's input.
@@ -49,6 +49,8 @@ pub struct PutSecretValueInput {
     pub value: Option<SecretValue>,
     /// The labels to attach (default AWSCURRENT).
     pub version_stages: Option<Vec<String>>,
+    /// The RotationToken of the rotation this value belongs to, if the caller gave one.
+    pub rotation_token: Option<zeroize::Zeroizing<String>>,
 }
 
 /// UpdateSecretVersionStage's input.
@@ -169,6 +171,7 @@ impl Service {
         let mut existing_version = false;
         // The secret's key, resolved before the lock (see `existing_seal_key`).
         let current_key = self.existing_seal_key(who, &input.secret_id).await;
+        let mut abandoned = None;
         let record = self
             .update_authorized(
                 who,
@@ -176,8 +179,12 @@ impl Service {
                 &SecretId::parse(&input.secret_id),
                 &|_| {},
                 &mut |record, new_versions| {
+                    abandoned = None;
                     if record.is_deleted() {
                         return Err(Error::MarkedForDeletion);
+                    }
+                    if let Some(rotation_token) = &input.rotation_token {
+                        Self::check_rotation_token(record, rotation_token)?;
                     }
                     existing_version = record.version(token).is_some();
                     if existing_version {
@@ -196,12 +203,15 @@ impl Service {
                         version_id: token.clone(),
                         sealed: self.seal_value(record, token, seal_key, value)?,
                     });
+                    abandoned = crate::rotation::reconcile(record);
+                    crate::rotation::value_changed(record, token, now);
                     labels::prune(record, now);
                     record.last_changed = now;
                     Ok(())
                 },
             )
             .await?;
+        self.report_abandoned(&record, abandoned.as_deref());
         if existing_version {
             // The retry compares values: only for a caller that may read them.
             self.authorize_value_comparison(who, &record, token)?;
@@ -233,6 +243,7 @@ impl Service {
         let request_keys = |keys: &mut ConditionKeys| {
             keys.insert("secretsmanager:VersionStage", input.version_stage.clone());
         };
+        let mut abandoned = None;
         let record = self
             .update_authorized(
                 who,
@@ -240,21 +251,49 @@ impl Service {
                 &SecretId::parse(&input.secret_id),
                 &request_keys,
                 &mut |record, _| {
+                    abandoned = None;
                     if record.is_deleted() {
                         return Err(Error::MarkedForDeletion);
+                    }
+                    let mut remove_from = input.remove_from_version_id.as_deref();
+                    let placeholder = record
+                        .rotation
+                        .as_ref()
+                        .and_then(|r| r.placeholder.as_ref())
+                        .map(|p| p.version_id.clone());
+                    if let Some(held) = placeholder.filter(|_| input.version_stage == AWSPENDING) {
+                        // The value-less placeholder carries AWSPENDING: removing it from there
+                        // (AWS's documented way out of a stuck rotation) drops the placeholder.
+                        if remove_from == Some(held.as_str()) {
+                            if let Some(r) = record.rotation.as_mut() {
+                                r.placeholder = None;
+                            }
+                            remove_from = None;
+                            if input.move_to_version_id.is_none() {
+                                abandoned = crate::rotation::reconcile(record);
+                                record.last_changed = now;
+                                return Ok(());
+                            }
+                        } else if input.move_to_version_id.as_deref().is_some_and(|to| to != held) {
+                            return Err(Error::InvalidParameter(format!(
+                                "The parameter RemoveFromVersionId can't be empty. Staging label AWSPENDING is currently attached to version {held}, so you must explicitly reference that version in RemoveFromVersionId."
+                            )));
+                        }
                     }
                     labels::update_stage(
                         record,
                         &input.version_stage,
                         input.move_to_version_id.as_deref(),
-                        input.remove_from_version_id.as_deref(),
+                        remove_from,
                     )?;
+                    abandoned = crate::rotation::reconcile(record);
                     labels::prune(record, now);
                     record.last_changed = now;
                     Ok(())
                 },
             )
             .await?;
+        self.report_abandoned(&record, abandoned.as_deref());
         Ok(super::SecretRefOutput {
             arn: record.arn(),
             name: record.name.clone(),

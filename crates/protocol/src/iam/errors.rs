@@ -88,6 +88,38 @@ pub fn must_delete_access_keys_first() -> QueryError {
     )
 }
 
+/// `NoSuchEntity`: `Login Profile for User {name} cannot be found.` (real GetLoginProfile
+/// output, quoted in many issue threads about users without a console password).
+pub fn no_such_login_profile(user_name: &str) -> QueryError {
+    QueryError::new(
+        QueryErrorCode::NoSuchEntity,
+        format!("Login Profile for User {user_name} cannot be found."),
+    )
+}
+
+/// `EntityAlreadyExists`: `Login Profile for user {name} already exists.` (real
+/// CreateLoginProfile output quoted in Terraform provider issues).
+pub fn login_profile_exists(user_name: &str) -> QueryError {
+    QueryError::new(
+        QueryErrorCode::EntityAlreadyExists,
+        format!("Login Profile for user {user_name} already exists."),
+    )
+}
+
+/// `DeleteConflict`: `Cannot delete entity, must delete login profile first.` — a user that
+/// still has a console password.
+pub fn must_delete_login_profile_first() -> QueryError {
+    QueryError::new(
+        QueryErrorCode::DeleteConflict,
+        "Cannot delete entity, must delete login profile first.",
+    )
+}
+
+/// `PasswordPolicyViolation` with the policy's sentence.
+pub fn password_policy_violation(message: impl Into<String>) -> QueryError {
+    QueryError::new(QueryErrorCode::PasswordPolicyViolation, message)
+}
+
 /// IAM's quota of access keys per user.
 pub const ACCESS_KEYS_PER_USER: usize = 2;
 

@@ -11,12 +11,14 @@
 //! Decisions:
 //! - `PermissionsBoundary` (CreateUser, CreateRole) is refused with `InvalidInput`: coffer does
 //!   not evaluate boundaries, and accepting one silently would grant more than its author meant.
-//! - `MaxSigninSessionDuration` (CreateRole, console sign-in) is not read: coffer has no console.
+//! - `MaxSigninSessionDuration` (CreateRole) is not read: coffer's console signs in IAM users
+//!   with a password (login profiles), not roles.
 //! - Pagination markers are opaque here: the server makes them (1–320 characters of
 //!   `[\u0020-\u00FF]`, so that a client can send them back) and gets them back in `marker`.
 //!   `MaxItems` defaults to [`DEFAULT_MAX_ITEMS`].
 
 pub mod errors;
+mod managed;
 pub(crate) mod requests;
 mod responses;
 #[cfg(test)]
@@ -24,6 +26,7 @@ mod tests;
 
 pub use crate::query::Tag;
 use crate::query::{QueryError, QueryErrorCode};
+pub use managed::*;
 pub use requests::*;
 pub use responses::*;
 
@@ -88,6 +91,72 @@ crate::actions::actions! {
         DeleteRolePolicy: write,
         /// `ListRolePolicies`.
         ListRolePolicies: read,
+        /// `CreateLoginProfile`: a console password for a user.
+        CreateLoginProfile: write,
+        /// `UpdateLoginProfile`.
+        UpdateLoginProfile: write,
+        /// `DeleteLoginProfile`.
+        DeleteLoginProfile: write,
+        /// `GetLoginProfile`.
+        GetLoginProfile: read,
+        /// `CreatePolicy`.
+        CreatePolicy: write,
+        /// `GetPolicy`.
+        GetPolicy: read,
+        /// `ListPolicies`.
+        ListPolicies: read,
+        /// `DeletePolicy`.
+        DeletePolicy: write,
+        /// `CreatePolicyVersion`.
+        CreatePolicyVersion: write,
+        /// `GetPolicyVersion`.
+        GetPolicyVersion: read,
+        /// `ListPolicyVersions`.
+        ListPolicyVersions: read,
+        /// `DeletePolicyVersion`.
+        DeletePolicyVersion: write,
+        /// `SetDefaultPolicyVersion`.
+        SetDefaultPolicyVersion: write,
+        /// `AttachUserPolicy`.
+        AttachUserPolicy: write,
+        /// `DetachUserPolicy`.
+        DetachUserPolicy: write,
+        /// `ListAttachedUserPolicies`.
+        ListAttachedUserPolicies: read,
+        /// `AttachRolePolicy`.
+        AttachRolePolicy: write,
+        /// `DetachRolePolicy`.
+        DetachRolePolicy: write,
+        /// `ListAttachedRolePolicies`.
+        ListAttachedRolePolicies: read,
+        /// `CreateGroup`.
+        CreateGroup: write,
+        /// `GetGroup`.
+        GetGroup: read,
+        /// `ListGroups`.
+        ListGroups: read,
+        /// `DeleteGroup`.
+        DeleteGroup: write,
+        /// `AddUserToGroup`.
+        AddUserToGroup: write,
+        /// `RemoveUserFromGroup`.
+        RemoveUserFromGroup: write,
+        /// `ListGroupsForUser`.
+        ListGroupsForUser: read,
+        /// `PutGroupPolicy`.
+        PutGroupPolicy: write,
+        /// `GetGroupPolicy`.
+        GetGroupPolicy: read,
+        /// `DeleteGroupPolicy`.
+        DeleteGroupPolicy: write,
+        /// `ListGroupPolicies`.
+        ListGroupPolicies: read,
+        /// `AttachGroupPolicy`.
+        AttachGroupPolicy: write,
+        /// `DetachGroupPolicy`.
+        DetachGroupPolicy: write,
+        /// `ListAttachedGroupPolicies`.
+        ListAttachedGroupPolicies: read,
     }
 }
 

@@ -102,6 +102,17 @@ pub struct InlinePolicy {
     pub policy_document: String,
 }
 
+/// A login profile, as CreateLoginProfile and GetLoginProfile return it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginProfile {
+    /// `UserName`.
+    pub user_name: String,
+    /// `CreateDate`.
+    pub create_date: DateTime<Utc>,
+    /// `PasswordResetRequired`.
+    pub password_reset_required: bool,
+}
+
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
@@ -154,6 +165,16 @@ pub enum IamResponse {
     DeleteRolePolicy,
     /// `ListRolePolicies`: policy names.
     ListRolePolicies(Page<String>),
+    /// `CreateLoginProfile`.
+    CreateLoginProfile(LoginProfile),
+    /// `UpdateLoginProfile` (no result).
+    UpdateLoginProfile,
+    /// `DeleteLoginProfile` (no result).
+    DeleteLoginProfile,
+    /// `GetLoginProfile`.
+    GetLoginProfile(LoginProfile),
+    /// A managed-policy or group action (`iam/managed.rs`).
+    Managed(super::managed::ManagedResponse),
 }
 
 impl IamResponse {
@@ -180,6 +201,11 @@ impl IamResponse {
             Self::GetRolePolicy(_) => IamAction::GetRolePolicy,
             Self::DeleteRolePolicy => IamAction::DeleteRolePolicy,
             Self::ListRolePolicies(_) => IamAction::ListRolePolicies,
+            Self::CreateLoginProfile(_) => IamAction::CreateLoginProfile,
+            Self::UpdateLoginProfile => IamAction::UpdateLoginProfile,
+            Self::DeleteLoginProfile => IamAction::DeleteLoginProfile,
+            Self::GetLoginProfile(_) => IamAction::GetLoginProfile,
+            Self::Managed(response) => response.action(),
         }
     }
 
@@ -202,6 +228,7 @@ impl IamResponse {
         xml.open_namespaced(&format!("{name}Response"), IAM_NAMESPACE);
         let result = format!("{name}Result");
         match self {
+            Self::Managed(response) => response.write(&mut xml, &result),
             Self::DeleteUser
             | Self::UpdateAccessKey
             | Self::DeleteAccessKey
@@ -209,7 +236,25 @@ impl IamResponse {
             | Self::DeleteUserPolicy
             | Self::DeleteRole
             | Self::PutRolePolicy
-            | Self::DeleteRolePolicy => {}
+            | Self::DeleteRolePolicy
+            | Self::UpdateLoginProfile
+            | Self::DeleteLoginProfile => {}
+            Self::CreateLoginProfile(profile) | Self::GetLoginProfile(profile) => {
+                xml.open(&result);
+                xml.open("LoginProfile");
+                xml.leaf("UserName", &profile.user_name);
+                xml.timestamp("CreateDate", &profile.create_date);
+                xml.leaf(
+                    "PasswordResetRequired",
+                    if profile.password_reset_required {
+                        "true"
+                    } else {
+                        "false"
+                    },
+                );
+                xml.close("LoginProfile");
+                xml.close(&result);
+            }
             Self::CreateUser(user) | Self::GetUser(user) => {
                 xml.open(&result);
                 write_user(&mut xml, "User", user);
@@ -295,7 +340,7 @@ impl IamResponse {
     }
 }
 
-fn write_user(xml: &mut Xml, element: &str, user: &User) {
+pub(super) fn write_user(xml: &mut Xml, element: &str, user: &User) {
     xml.open(element);
     xml.leaf("Path", &user.path);
     xml.leaf("UserName", &user.user_name);
@@ -339,7 +384,7 @@ fn write_policy(xml: &mut Xml, policy: &InlinePolicy) {
 }
 
 /// `IsTruncated` always, `Marker` only when there is a next page, as IAM answers.
-fn write_truncation(xml: &mut Xml, marker: Option<&str>) {
+pub(super) fn write_truncation(xml: &mut Xml, marker: Option<&str>) {
     xml.leaf(
         "IsTruncated",
         if marker.is_some() { "true" } else { "false" },

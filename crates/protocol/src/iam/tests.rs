@@ -50,7 +50,7 @@ fn action_names_round_trip() {
         assert_eq!(IamAction::from_name(action.name()), Some(action));
     }
     assert_eq!(IamAction::from_name("createUser"), None);
-    assert_eq!(IamAction::from_name("AttachRolePolicy"), None);
+    assert_eq!(IamAction::from_name("CreateInstanceProfile"), None);
     assert_eq!(IamAction::CreateUser.permission(), "iam:CreateUser");
 }
 
@@ -659,7 +659,7 @@ fn domain_errors_have_aws_s_codes_statuses_and_wording() {
         (errors::user_policy_size_exceeded("app"), "LimitExceeded", 409, "Maximum policy size of 2048 bytes exceeded for user app"),
         (errors::role_policy_size_exceeded("r"), "LimitExceeded", 409, "Maximum policy size of 10240 bytes exceeded for role r"),
         (errors::malformed_policy_document("Syntax errors in policy."), "MalformedPolicyDocument", 400, "Syntax errors in policy."),
-        (errors::invalid_action("AttachRolePolicy"), "InvalidAction", 400, "Could not find operation AttachRolePolicy for version 2010-05-08"),
+        (errors::invalid_action("CreateInstanceProfile"), "InvalidAction", 400, "Could not find operation CreateInstanceProfile for version 2010-05-08"),
         (
             errors::access_denied("arn:aws:iam::1:user/a", "iam:CreateUser", "arn:aws:iam::1:user/b"),
             "AccessDenied",
@@ -1167,4 +1167,116 @@ fn dump_samples() {
         error_xml(&errors::no_such_user("a&b"), "req-1"),
     )
     .ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login profiles.
+
+#[test]
+fn login_profile_requests_parse() {
+    let request = parse(
+        IamAction::CreateLoginProfile,
+        &[
+            ("UserName", "alice"),
+            ("Password", "Corr3ct horse!"),
+            ("PasswordResetRequired", "true"),
+        ],
+    )
+    .expect("valid");
+    assert_eq!(
+        request,
+        IamRequest::CreateLoginProfile(CreateLoginProfileRequest {
+            user_name: Some("alice".into()),
+            password: SensitiveString::new("Corr3ct horse!".into()),
+            password_reset_required: true,
+        })
+    );
+    assert_eq!(
+        parse(IamAction::UpdateLoginProfile, &[("UserName", "alice")]).expect("valid"),
+        IamRequest::UpdateLoginProfile(UpdateLoginProfileRequest {
+            user_name: "alice".into(),
+            password: None,
+            password_reset_required: None,
+        })
+    );
+    assert_eq!(
+        parse(IamAction::GetLoginProfile, &[]).expect("valid"),
+        IamRequest::GetLoginProfile(LoginProfileRequest { user_name: None })
+    );
+    assert_eq!(
+        parse(IamAction::DeleteLoginProfile, &[("UserName", "bob")])
+            .expect("valid")
+            .action(),
+        IamAction::DeleteLoginProfile
+    );
+}
+
+#[test]
+fn a_password_never_appears_in_a_validation_message() {
+    // Too long, and a character beyond \u00FF: the messages name the member, never the value.
+    let long = "p".repeat(129);
+    let message = validation(
+        IamAction::CreateLoginProfile,
+        &[("UserName", "alice"), ("Password", &long)],
+    );
+    assert_eq!(
+        message,
+        one("Value at 'password' failed to satisfy constraint: Member must have length less than or equal to 128")
+    );
+    let message = validation(
+        IamAction::UpdateLoginProfile,
+        &[("UserName", "alice"), ("Password", "s3cret\u{1F600}")],
+    );
+    assert!(!message.contains("s3cret"), "{message}");
+    assert!(message.starts_with("1 validation error detected: Value at 'password' failed to satisfy constraint: Member must satisfy regular expression pattern"), "{message}");
+    // A missing password (required: coffer has no AssumeRoot sessions), a bad flag, a bad name.
+    assert_eq!(
+        validation(IamAction::CreateLoginProfile, &[("UserName", "alice")]),
+        one("Value null at 'password' failed to satisfy constraint: Member must not be null")
+    );
+    assert_eq!(
+        validation(
+            IamAction::UpdateLoginProfile,
+            &[("UserName", "alice"), ("PasswordResetRequired", "yes")]
+        ),
+        one("Value 'yes' at 'passwordResetRequired' failed to satisfy constraint: Member must be a boolean")
+    );
+    assert_eq!(
+        validation(IamAction::UpdateLoginProfile, &[]),
+        one("Value null at 'userName' failed to satisfy constraint: Member must not be null")
+    );
+    assert_eq!(
+        validation(IamAction::GetLoginProfile, &[("UserName", "a b")]),
+        USER_NAME_INVALID
+    );
+}
+
+#[test]
+fn login_profile_responses_as_iam_lays_them_out() {
+    let profile = LoginProfile {
+        user_name: "alice".into(),
+        create_date: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+        password_reset_required: false,
+    };
+    let xml = IamResponse::GetLoginProfile(profile).to_xml("rid");
+    let xml: String = xml.lines().map(str::trim).collect();
+    assert!(
+        xml.contains(
+            "<GetLoginProfileResult><LoginProfile><UserName>alice</UserName>\
+             <CreateDate>2026-01-02T03:04:05Z</CreateDate>\
+             <PasswordResetRequired>false</PasswordResetRequired></LoginProfile></GetLoginProfileResult>"
+        ),
+        "{xml}"
+    );
+    let xml = IamResponse::DeleteLoginProfile.to_xml("rid");
+    assert!(
+        !xml.contains("DeleteLoginProfileResult"),
+        "{}",
+        xml.as_str()
+    );
+    assert_eq!(
+        errors::no_such_login_profile("alice").message,
+        "Login Profile for User alice cannot be found."
+    );
+    assert_eq!(errors::password_policy_violation("x").status(), 400);
 }

@@ -29,6 +29,8 @@ pub enum QueryErrorCode {
     InvalidAction,
     /// STS: the session policy and tags do not fit in a session token (400).
     PackedPolicyTooLarge,
+    /// IAM: a password the account's password policy refuses (400).
+    PasswordPolicyViolation,
     /// IAM: an internal failure (500); the cause goes to the log, never to the client.
     ServiceFailure,
     /// STS: an internal failure (500), STS's name for it.
@@ -49,6 +51,7 @@ impl QueryErrorCode {
             Self::AccessDenied => "AccessDenied",
             Self::InvalidAction => "InvalidAction",
             Self::PackedPolicyTooLarge => "PackedPolicyTooLarge",
+            Self::PasswordPolicyViolation => "PasswordPolicyViolation",
             Self::ServiceFailure => "ServiceFailure",
             Self::InternalFailure => "InternalFailure",
         }
@@ -61,7 +64,8 @@ impl QueryErrorCode {
             | Self::MalformedPolicyDocument
             | Self::InvalidInput
             | Self::InvalidAction
-            | Self::PackedPolicyTooLarge => 400,
+            | Self::PackedPolicyTooLarge
+            | Self::PasswordPolicyViolation => 400,
             Self::AccessDenied => 403,
             Self::NoSuchEntity => 404,
             Self::EntityAlreadyExists | Self::DeleteConflict | Self::LimitExceeded => 409,

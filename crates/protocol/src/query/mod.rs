@@ -61,7 +61,7 @@ mod tests {
             assert_eq!(query_service(action.name()), Some(QueryService::Iam));
         }
         assert_eq!(query_service("AssumeRoleWithSAML"), None);
-        assert_eq!(query_service("AttachRolePolicy"), None);
+        assert_eq!(query_service("CreateInstanceProfile"), None);
         assert_eq!(query_service("createuser"), None);
         assert_eq!(QueryService::Sts.signing_name(), "sts");
         assert_eq!(QueryService::Iam.signing_name(), "iam");

@@ -170,6 +170,13 @@ pub(super) fn batch_get_secret_value_rules(
 /// exist, as recorded against AWS (AWS-BEHAVIOUR.md, Field presence).
 pub(super) fn rotate_secret_rules(request: &RotateSecretRequest) -> Result<(), ApiError> {
     check_secret_id_characters(request.secret_id.as_deref())?;
+    // The token first: AWS answers its absence before anything else about the request.
+    if request.client_request_token.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameterException,
+            "You must provide a ClientRequestToken value. We recommend a UUID-type value.",
+        ));
+    }
     if let Some(rules) = &request.rotation_rules {
         if rules.automatically_after_days.is_some() && rules.schedule_expression.is_some() {
             return Err(ApiError::new(
@@ -177,12 +184,6 @@ pub(super) fn rotate_secret_rules(request: &RotateSecretRequest) -> Result<(), A
                 "You cannot specify both rotation frequency and schedule expression together.",
             ));
         }
-    }
-    if request.client_request_token.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::InvalidParameterException,
-            "You must provide a ClientRequestToken value. We recommend a UUID-type value.",
-        ));
     }
     Ok(())
 }

@@ -548,9 +548,15 @@ fn batch_get_secret_value_takes_ids_or_filters() {
 #[test]
 fn rotation_rules_take_days_or_a_schedule() {
     assert_error::<RotateSecretRequest>(
-        r#"{"SecretId": "a", "RotationRules": {"AutomaticallyAfterDays": 7, "ScheduleExpression": "rate(7 days)"}}"#,
+        r#"{"SecretId": "a", "ClientRequestToken": "tttttttttttttttttttttttttttttttt", "RotationRules": {"AutomaticallyAfterDays": 7, "ScheduleExpression": "rate(7 days)"}}"#,
         ErrorCode::InvalidParameterException,
         "You cannot specify both rotation frequency and schedule expression together.",
+    );
+    // Without a token, the token's error comes first (AWS checks it before anything else).
+    assert_error::<RotateSecretRequest>(
+        r#"{"SecretId": "a", "RotationRules": {"AutomaticallyAfterDays": 7, "ScheduleExpression": "rate(7 days)"}}"#,
+        ErrorCode::InvalidParameterException,
+        "You must provide a ClientRequestToken value. We recommend a UUID-type value.",
     );
     assert_valid::<RotateSecretRequest>(
         r#"{"SecretId": "a", "ClientRequestToken": "tttttttttttttttttttttttttttttttt", "RotationRules": {"ScheduleExpression": "cron(0 16 1,15 * ? *)", "Duration": "2h"}}"#,

@@ -267,6 +267,32 @@ impl Event {
     /// The service event the purge writes for a secret deleted at the end of its recovery
     /// window: AWS's `EndSecretVersionDelete`, invoked by Secrets Manager itself.
     pub fn end_secret_version_delete(arn: &str, time: DateTime<Utc>) -> Self {
+        Self::service_event("EndSecretVersionDelete", arn, time)
+    }
+
+    /// A rotation's service event (`RotationStarted`, `RotationSucceeded`, `RotationFailed`,
+    /// `RotationAbandoned`): the secret, the rotation's version id in `requestParameters`,
+    /// and for a failure what the function reported as the error message. Never a value.
+    pub fn rotation_event(
+        name: &str,
+        arn: &str,
+        version_id: &str,
+        error: Option<&str>,
+        time: DateTime<Utc>,
+    ) -> Self {
+        let mut event = Self::service_event(name, arn, time);
+        let mut parameters = serde_json::Map::new();
+        parameters.insert("versionId".to_owned(), Value::String(version_id.to_owned()));
+        event.request_parameters = Some(Value::Object(parameters));
+        if let Some(error) = error {
+            event.error_code = Some("RotationFailed".to_owned());
+            event.error_message = Some(error.to_owned());
+        }
+        event
+    }
+
+    /// A service event about one secret, invoked by Secrets Manager itself.
+    fn service_event(name: &str, arn: &str, time: DateTime<Utc>) -> Self {
         // arn:aws:secretsmanager:<region>:<account>:secret:<name>
         let mut fields = arn.split(':');
         let region = fields.nth(3).unwrap_or_default().to_owned();
@@ -276,7 +302,7 @@ impl Event {
             user_identity: UserIdentity::service(&account),
             event_time: event_time(time),
             event_source: SECRETS_MANAGER_SOURCE,
-            event_name: "EndSecretVersionDelete".to_owned(),
+            event_name: name.to_owned(),
             aws_region: region,
             source_ip_address: Some(SECRETS_MANAGER_SOURCE.to_owned()),
             user_agent: Some(SECRETS_MANAGER_SOURCE.to_owned()),
@@ -361,6 +387,7 @@ mod tests {
             arn: "arn:aws:iam::123456789012:user/a\"b".into(),
             user_id: "AIDAEXAMPLE".into(),
             identity,
+            own_session: false,
         };
         let session = PrincipalIdentity::Session(SessionInfo {
             role_id: "AROAEXAMPLE".into(),
@@ -368,6 +395,8 @@ mod tests {
             session_name: "s".into(),
             expires: time(),
             session_policy: None,
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
         });
         let identities = [
             UserIdentity::of(&principal(PrincipalIdentity::Root), "AKIAROOT"),

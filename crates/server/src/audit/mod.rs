@@ -328,6 +328,26 @@ impl Audit {
         )
     }
 
+    /// Records a rotation's service event (see [`Event::rotation_event`]).
+    pub async fn rotation_event(
+        &self,
+        name: &str,
+        arn: &str,
+        version_id: &str,
+        error: Option<&str>,
+    ) {
+        if self.enabled() {
+            self.record(Event::rotation_event(
+                name,
+                arn,
+                version_id,
+                error,
+                self.now(),
+            ))
+            .await;
+        }
+    }
+
     /// Records the end of a secret's deletion by the purge job.
     pub async fn secret_purged(&self, arn: &str) {
         if self.enabled() {

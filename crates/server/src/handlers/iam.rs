@@ -13,11 +13,11 @@ use coffer_protocol::sts;
 
 use crate::auth::Caller;
 
-fn tags_of(tags: Vec<Tag>) -> Vec<(String, String)> {
+pub(super) fn tags_of(tags: Vec<Tag>) -> Vec<(String, String)> {
     tags.into_iter().map(|t| (t.key, t.value)).collect()
 }
 
-fn wire_tags(tags: &[(String, String)]) -> Vec<Tag> {
+pub(super) fn wire_tags(tags: &[(String, String)]) -> Vec<Tag> {
     tags.iter()
         .map(|(key, value)| Tag {
             key: key.clone(),
@@ -26,7 +26,7 @@ fn wire_tags(tags: &[(String, String)]) -> Vec<Tag> {
         .collect()
 }
 
-fn user(record: &PrincipalRecord) -> iam::User {
+pub(super) fn user(record: &PrincipalRecord) -> iam::User {
     iam::User {
         path: record.path.clone(),
         user_name: record.name.clone(),
@@ -66,7 +66,7 @@ fn key_metadata(owner: &str, key: &AccessKeyRecord) -> iam::AccessKeyMetadata {
 }
 
 /// A marker is the last item's sort key, base64-encoded so that any name survives the trip.
-fn marker_in(paging: &iam::Paging) -> Result<Option<String>, Error> {
+pub(super) fn marker_in(paging: &iam::Paging) -> Result<Option<String>, Error> {
     paging
         .marker
         .as_deref()
@@ -80,7 +80,7 @@ fn marker_in(paging: &iam::Paging) -> Result<Option<String>, Error> {
         .transpose()
 }
 
-fn page<T, U>(page: IamPage<T>, map: impl Fn(&T) -> U) -> iam::Page<U> {
+pub(super) fn page<T, U>(page: IamPage<T>, map: impl Fn(&T) -> U) -> iam::Page<U> {
     iam::Page {
         items: page.items.iter().map(map).collect(),
         marker: page
@@ -89,7 +89,7 @@ fn page<T, U>(page: IamPage<T>, map: impl Fn(&T) -> U) -> iam::Page<U> {
     }
 }
 
-fn page_size(paging: &iam::Paging) -> usize {
+pub(super) fn page_size(paging: &iam::Paging) -> usize {
     usize::try_from(paging.page_size()).unwrap_or(100)
 }
 
@@ -142,7 +142,11 @@ pub async fn iam_call(service: &Service, caller: &Caller, request: Rq) -> Result
                     page_size(&r.paging),
                 )
                 .await?;
-            Rs::ListUsers(page(found, user))
+            // IAM's listings leave tags out ("does not return … Tags").
+            Rs::ListUsers(page(found, |u| iam::User {
+                tags: Vec::new(),
+                ..user(u)
+            }))
         }
         Rq::DeleteUser(r) => {
             service.delete_principal(caller, User, &r.user_name).await?;
@@ -274,7 +278,10 @@ pub async fn iam_call(service: &Service, caller: &Caller, request: Rq) -> Result
                     page_size(&r.paging),
                 )
                 .await?;
-            Rs::ListRoles(page(found, role))
+            Rs::ListRoles(page(found, |r| iam::Role {
+                tags: Vec::new(),
+                ..role(r)
+            }))
         }
         Rq::PutRolePolicy(r) => {
             service
@@ -317,6 +324,13 @@ pub async fn iam_call(service: &Service, caller: &Caller, request: Rq) -> Result
                 .await?;
             Rs::ListRolePolicies(page(found, Clone::clone))
         }
+        Rq::CreateLoginProfile(_)
+        | Rq::UpdateLoginProfile(_)
+        | Rq::DeleteLoginProfile(_)
+        | Rq::GetLoginProfile(_) => {
+            return super::login::login_profile_call(service, caller, request).await
+        }
+        Rq::Managed(r) => Rs::Managed(super::iam_managed::managed_call(service, caller, r).await?),
     })
 }
 
@@ -337,6 +351,8 @@ pub async fn assume_role(
                 policy: request.policy.clone(),
                 external_id: request.external_id,
                 source_identity: request.source_identity.clone(),
+                tags: tags_of(request.tags.clone()),
+                transitive_tag_keys: request.transitive_tag_keys.clone(),
             },
         )
         .await?;
@@ -355,10 +371,15 @@ pub async fn assume_role(
         },
         // The session policy travels inside the token; report how much of AWS's packed
         // allowance (2,048 bytes) it takes, as STS does.
-        packed_policy_size: request
-            .policy
-            .as_ref()
-            .map(|p| u32::try_from(p.len() * 100 / 2048).unwrap_or(100)),
+        packed_policy_size: (request.policy.is_some() || !request.tags.is_empty()).then(|| {
+            let size = request.policy.as_ref().map_or(0, String::len)
+                + request
+                    .tags
+                    .iter()
+                    .map(|t| t.key.len() + t.value.len())
+                    .sum::<usize>();
+            u32::try_from(size * 100 / 2048).unwrap_or(100)
+        }),
         source_identity: request.source_identity,
     })
 }

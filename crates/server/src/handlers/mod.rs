@@ -2,9 +2,12 @@
 //! returns its wire response; domain errors go back to the dispatcher, which maps them.
 
 pub mod iam;
+pub mod iam_managed;
 pub mod kms;
+pub mod login;
 pub mod password;
 pub mod policies;
+pub mod rotation;
 pub mod secrets;
 pub mod unsupported;
 pub mod versions;
@@ -26,6 +29,8 @@ pub struct Ctx<'a> {
     pub service: &'a Service,
     /// The authenticated caller.
     pub caller: &'a Caller,
+    /// The rotation engine (RotateSecret starts its run).
+    pub rotation: &'a std::sync::Arc<crate::rotation::Rotation>,
 }
 
 /// A timestamp on the wire: epoch seconds with millisecond fractions.

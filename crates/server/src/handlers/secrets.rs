@@ -15,12 +15,22 @@ use super::{epoch, filters_of, page_size, tags_of, value_of, wire_tags, Ctx};
 /// The labelled versions of a secret, as VersionIdsToStages / SecretVersionsToStages show them:
 /// versions without labels are deprecated and not listed.
 pub fn versions_to_stages(record: &SecretRecord) -> Option<BTreeMap<String, Vec<String>>> {
-    let map: BTreeMap<String, Vec<String>> = record
+    let mut map: BTreeMap<String, Vec<String>> = record
         .versions
         .iter()
         .filter(|v| !v.stages.is_empty())
         .map(|v| (v.version_id.clone(), v.stages.clone()))
         .collect();
+    // A rotation's value-less placeholder shows with its label (it has no value, so it is in
+    // no other listing).
+    if let Some(p) = record
+        .rotation
+        .as_ref()
+        .and_then(|r| r.placeholder.as_ref())
+    {
+        map.entry(p.version_id.clone())
+            .or_insert_with(|| vec![coffer_core::names::AWSPENDING.to_owned()]);
+    }
     (!map.is_empty()).then_some(map)
 }
 
@@ -82,6 +92,7 @@ pub async fn describe_secret(
         .service
         .describe_secret(ctx.caller, request.secret_id.as_deref().unwrap_or_default())
         .await?;
+    let rotation = super::rotation::rotation_fields(&record);
     Ok(DescribeSecretResponse {
         arn: Some(record.arn()),
         name: Some(record.name.clone()),
@@ -93,6 +104,13 @@ pub async fn describe_secret(
         tags: wire_secret_tags(&record),
         version_ids_to_stages: versions_to_stages(&record),
         created_date: Some(epoch(record.created)),
+        rotation_enabled: rotation.enabled,
+        rotation_lambda_arn: rotation.lambda_arn,
+        rotation_rules: rotation.rules,
+        last_rotated_date: rotation.last_rotated,
+        next_rotation_date: rotation.next_rotation,
+        external_secret_rotation_metadata: rotation.external_metadata,
+        external_secret_rotation_role_arn: rotation.external_role_arn,
         ..DescribeSecretResponse::default()
     })
 }
@@ -163,6 +181,7 @@ pub async fn restore_secret(
 
 /// One ListSecrets entry.
 fn list_entry(record: &SecretRecord) -> SecretListEntry {
+    let rotation = super::rotation::rotation_fields(record);
     SecretListEntry {
         arn: Some(record.arn()),
         name: Some(record.name.clone()),
@@ -174,6 +193,13 @@ fn list_entry(record: &SecretRecord) -> SecretListEntry {
         tags: wire_secret_tags(record),
         secret_versions_to_stages: versions_to_stages(record),
         created_date: Some(epoch(record.created)),
+        rotation_enabled: rotation.enabled,
+        rotation_lambda_arn: rotation.lambda_arn,
+        rotation_rules: rotation.rules,
+        last_rotated_date: rotation.last_rotated,
+        next_rotation_date: rotation.next_rotation,
+        external_secret_rotation_metadata: rotation.external_metadata,
+        external_secret_rotation_role_arn: rotation.external_role_arn,
         ..SecretListEntry::default()
     }
 }

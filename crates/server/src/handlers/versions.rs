@@ -93,9 +93,6 @@ pub async fn put_secret_value(
     ctx: &Ctx<'_>,
     request: PutSecretValueRequest,
 ) -> Result<PutSecretValueResponse, Error> {
-    if request.rotation_token.is_some() {
-        return Err(Error::NotImplemented("PutSecretValue with RotationToken"));
-    }
     let (out, stages) = ctx
         .service
         .put_secret_value(
@@ -108,6 +105,10 @@ pub async fn put_secret_value(
                     request.secret_binary.as_ref(),
                 ),
                 version_stages: request.version_stages,
+                rotation_token: request
+                    .rotation_token
+                    .as_ref()
+                    .map(|t| zeroize::Zeroizing::new(t.expose().to_owned())),
             },
         )
         .await?;

@@ -41,9 +41,14 @@ impl exposition::Bounds for Buckets {
 }
 
 /// How many operation labels there are: every Secrets Manager operation, every IAM action,
-/// every STS action, every KMS action, and `Unknown` (no target, an unknown action).
-const OPERATIONS: usize =
-    Operation::ALL.len() + IamAction::ALL.len() + StsAction::ALL.len() + KmsAction::ALL.len() + 1;
+/// every STS action, every KMS action, the web console's two calls (`ConsoleLogin`,
+/// `LookupEvents`), and `Unknown` (no target, an unknown action).
+const OPERATIONS: usize = Operation::ALL.len()
+    + IamAction::ALL.len()
+    + StsAction::ALL.len()
+    + KmsAction::ALL.len()
+    + 2
+    + 1;
 
 /// Which operation a request is counted under: an index into the closed list of operation
 /// names, so that counting is an array access and the label is never client text.
@@ -53,6 +58,10 @@ pub struct OperationLabel(usize);
 impl OperationLabel {
     /// A request whose operation is not known (no `X-Amz-Target`, an unknown action).
     pub const UNKNOWN: OperationLabel = OperationLabel(OPERATIONS - 1);
+    /// The web console's sign-in (`POST /console/api/signin`).
+    pub const CONSOLE_LOGIN: OperationLabel = OperationLabel(OPERATIONS - 3);
+    /// The web console's read of the audit trail (`POST /console/api/events`).
+    pub const LOOKUP_EVENTS: OperationLabel = OperationLabel(OPERATIONS - 2);
 
     /// Any action: the Secrets Manager operations first, then the IAM actions, then STS's, then
     /// KMS's, each in its list's declaration order (`ALL`, which a unit test checks).
@@ -94,6 +103,8 @@ impl OperationLabel {
             i if i < iam => IamAction::ALL[i - secrets_manager].name(),
             i if i < sts => StsAction::ALL[i - iam].name(),
             i if i < kms => KmsAction::ALL[i - sts].name(),
+            i if i == Self::CONSOLE_LOGIN.0 => "ConsoleLogin",
+            i if i == Self::LOOKUP_EVENTS.0 => "LookupEvents",
             _ => "Unknown",
         }
     }
@@ -365,6 +376,8 @@ mod tests {
             OperationLabel::UNKNOWN
         );
         assert_eq!(OperationLabel::UNKNOWN.name(), "Unknown");
+        assert_eq!(OperationLabel::CONSOLE_LOGIN.name(), "ConsoleLogin");
+        assert_eq!(OperationLabel::LOOKUP_EVENTS.name(), "LookupEvents");
     }
 
     #[test]

@@ -12,9 +12,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::Result;
 use coffer_core::kms::{KmsAlias, KmsKeyRecord};
+use coffer_core::managed::{
+    IamDeleteCheck, IamLink, IamMutation, IamObject, IamObjectKind, LinkFilter, LinkOutcome,
+};
 use coffer_core::model::{
-    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord,
+    AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
+    SealedValue, SecretRecord,
 };
 use coffer_core::names::{AccountId, Candidate, Scope};
 use coffer_core::store::{AuditHead, Mutation, PageQuery, Store};
@@ -58,6 +61,8 @@ store_calls! {
     ListSecrets => "list_secrets",
     RecordAccess => "record_access",
     PurgeDue => "purge_due",
+    RotationDue => "rotation_due",
+    RotatingSecrets => "rotating_secrets",
     EnsureAccount => "ensure_account",
     ListAccounts => "list_accounts",
     InsertAccessKey => "insert_access_key",
@@ -82,6 +87,17 @@ store_calls! {
     PutKmsAlias => "put_kms_alias",
     DeleteKmsAlias => "delete_kms_alias",
     ListKmsAliases => "list_kms_aliases",
+    PutLoginProfile => "put_login_profile",
+    FindLoginProfile => "find_login_profile",
+    DeleteLoginProfile => "delete_login_profile",
+    InsertIamObject => "insert_iam_object",
+    FindIamObject => "find_iam_object",
+    ListIamObjects => "list_iam_objects",
+    UpdateIamObject => "update_iam_object",
+    DeleteIamObject => "delete_iam_object",
+    LinkIam => "link_iam",
+    UnlinkIam => "unlink_iam",
+    ListIamLinks => "list_iam_links",
     Ping => "ping",
     Reset => "reset",
 }
@@ -280,6 +296,20 @@ impl Store for MeteredStore {
             .await
     }
 
+    async fn rotation_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(Scope, Candidate)>> {
+        self.timed(StoreCall::RotationDue, self.inner.rotation_due(now, limit))
+            .await
+    }
+
+    async fn rotating_secrets(&self) -> Result<Vec<SecretRecord>> {
+        self.timed(StoreCall::RotatingSecrets, self.inner.rotating_secrets())
+            .await
+    }
+
     async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()> {
         self.timed(
             StoreCall::EnsureAccount,
@@ -419,6 +449,116 @@ impl Store for MeteredStore {
             StoreCall::DeleteInlinePolicy,
             self.inner
                 .delete_inline_policy(account, kind, principal, policy_name),
+        )
+        .await
+    }
+
+    async fn put_login_profile(&self, profile: &LoginProfileRecord, create: bool) -> Result<bool> {
+        self.timed(
+            StoreCall::PutLoginProfile,
+            self.inner.put_login_profile(profile, create),
+        )
+        .await
+    }
+
+    async fn find_login_profile(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+    ) -> Result<Option<LoginProfileRecord>> {
+        self.timed(
+            StoreCall::FindLoginProfile,
+            self.inner.find_login_profile(account, user_name),
+        )
+        .await
+    }
+
+    async fn delete_login_profile(&self, account: &AccountId, user_name: &str) -> Result<bool> {
+        self.timed(
+            StoreCall::DeleteLoginProfile,
+            self.inner.delete_login_profile(account, user_name),
+        )
+        .await
+    }
+    async fn insert_iam_object(&self, object: &IamObject) -> Result<bool> {
+        self.timed(
+            StoreCall::InsertIamObject,
+            self.inner.insert_iam_object(object),
+        )
+        .await
+    }
+
+    async fn find_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+    ) -> Result<Option<IamObject>> {
+        self.timed(
+            StoreCall::FindIamObject,
+            self.inner.find_iam_object(account, kind, name),
+        )
+        .await
+    }
+
+    async fn list_iam_objects(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+    ) -> Result<Vec<IamObject>> {
+        self.timed(
+            StoreCall::ListIamObjects,
+            self.inner.list_iam_objects(account, kind),
+        )
+        .await
+    }
+
+    async fn update_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        mutation: IamMutation,
+    ) -> Result<Option<IamObject>> {
+        self.timed(
+            StoreCall::UpdateIamObject,
+            self.inner.update_iam_object(account, kind, name, mutation),
+        )
+        .await
+    }
+
+    async fn delete_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        check: IamDeleteCheck,
+    ) -> Result<bool> {
+        self.timed(
+            StoreCall::DeleteIamObject,
+            self.inner.delete_iam_object(account, kind, name, check),
+        )
+        .await
+    }
+
+    async fn link_iam(&self, account: &AccountId, link: &IamLink) -> Result<LinkOutcome> {
+        self.timed(StoreCall::LinkIam, self.inner.link_iam(account, link))
+            .await
+    }
+
+    async fn unlink_iam(&self, account: &AccountId, link: &IamLink) -> Result<bool> {
+        self.timed(StoreCall::UnlinkIam, self.inner.unlink_iam(account, link))
+            .await
+    }
+
+    async fn list_iam_links(
+        &self,
+        account: &AccountId,
+        filter: LinkFilter<'_>,
+    ) -> Result<Vec<IamLink>> {
+        self.timed(
+            StoreCall::ListIamLinks,
+            self.inner.list_iam_links(account, filter),
         )
         .await
     }

@@ -289,9 +289,12 @@ async fn sts_get_caller_identity() {
     assert!(xml.contains("<ErrorResponse"), "{xml}");
 
     // An action STS has but coffer does not is refused, not crashed on.
-    let r = sts(s.raw("x", b"Action=GetSessionToken&Version=2011-06-15".to_vec()))
-        .send()
-        .await;
+    let r = sts(s.raw(
+        "x",
+        b"Action=GetFederationToken&Version=2011-06-15".to_vec(),
+    ))
+    .send()
+    .await;
     assert_eq!(r.status, 400);
     assert!(
         r.text().contains("<Code>InvalidAction</Code>"),

@@ -821,11 +821,20 @@ impl Fixture {
                 false,
                 OwnAccountOnly,
             ),
-            unsupported_op(
+            json_op(
                 "RotateSecret",
                 with(json!({"ClientRequestToken": "t".repeat(32)})),
+                secret(),
+                true,
+                NoResourcePolicy,
             ),
-            unsupported_op("CancelRotateSecret", id.clone()),
+            json_op(
+                "CancelRotateSecret",
+                id.clone(),
+                secret(),
+                true,
+                NoResourcePolicy,
+            ),
             json_op(
                 "PutResourcePolicy",
                 with(json!({"ResourcePolicy": grant})),
@@ -1058,6 +1067,35 @@ impl Fixture {
                 role_res("victim-role"),
                 false,
                 NoSuchRole("victim-role"),
+            ),
+            // Console passwords (login profiles), on the victim user.
+            iam_op(
+                "CreateLoginProfile",
+                &[("UserName", "victim"), ("Password", "Corr3ct-horse!")],
+                user("victim"),
+                true,
+                NoSuchUser("victim"),
+            ),
+            iam_op(
+                "UpdateLoginProfile",
+                &[("UserName", "victim"), ("Password", "Corr3ct-horse!")],
+                user("victim"),
+                true,
+                NoSuchUser("victim"),
+            ),
+            iam_op(
+                "DeleteLoginProfile",
+                &[("UserName", "victim")],
+                user("victim"),
+                true,
+                NoSuchUser("victim"),
+            ),
+            iam_op(
+                "GetLoginProfile",
+                &[("UserName", "victim")],
+                user("victim"),
+                false,
+                NoSuchUser("victim"),
             ),
             // STS.
             Op {
@@ -1347,7 +1385,8 @@ async fn every_operation_refuses_every_unauthorized_caller() {
         failures.len(),
         failures.join("\n")
     );
-    assert_eq!(operations.len(), 26 + 23 + 2);
-    assert_eq!(cases, 196);
+    // Secrets Manager, IAM (the login-profile actions last), STS.
+    assert_eq!(operations.len(), 26 + 23 + 4 + 2);
+    assert_eq!(cases, 212);
     assert_eq!(f.state().await, original);
 }

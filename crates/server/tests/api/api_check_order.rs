@@ -228,7 +228,7 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
         ),
         row(
             "RotateSecret",
-            "wrong JSON type > not supported",
+            "wrong JSON type > no token",
             json!({"SecretId": MISSING, "RotateImmediately": "yes"}),
             "SerializationException",
             MSG_WRONG_TYPE,
@@ -415,7 +415,7 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
         ),
         row(
             "CancelRotateSecret",
-            "model (SecretId 2049) > not supported",
+            "model (SecretId 2049) > not found",
             json!({"SecretId": long_id}),
             "ValidationException",
             id_too_long.clone(),
@@ -581,36 +581,39 @@ fn rows(live_arn: &str, gone_arn: &str, user_arn: &str, account: &str) -> Vec<Ro
         .by(Caller::Nobody),
         row(
             "RotateSecret",
-            "rules and schedule > not supported",
-            json!({"SecretId": MISSING, "RotationRules": {"AutomaticallyAfterDays": 7,
+            "rotation frequency and schedule > not found",
+            json!({"SecretId": MISSING, "ClientRequestToken": NO_VERSION,
+                   "RotationRules": {"AutomaticallyAfterDays": 7,
                    "ScheduleExpression": "rate(7 days)"}}),
             "InvalidParameterException",
             "You cannot specify both rotation frequency and schedule expression together.",
         ),
-        // The operations not built yet: after validation, before authorization and lookup.
         // AWS answers a raw RotateSecret without a token with InvalidParameterException, even
-        // for a missing secret (AWS-BEHAVIOUR.md): a stateless rule, so before `not supported`.
+        // for a missing secret and before the rules (AWS-BEHAVIOUR.md): a stateless rule.
         row(
             "RotateSecret",
-            "no token > not supported > not found",
-            json!({"SecretId": MISSING}),
+            "no token > rotation frequency and schedule > not found",
+            json!({"SecretId": MISSING, "RotationRules": {"AutomaticallyAfterDays": 7,
+                   "ScheduleExpression": "rate(7 days)"}}),
             "InvalidParameterException",
             "You must provide a ClientRequestToken value. We recommend a UUID-type value.",
         ),
         row(
             "RotateSecret",
-            "not supported > not found",
-            json!({"SecretId": MISSING, "ClientRequestToken": NO_VERSION}),
-            "InvalidRequestException",
-            unsupported("RotateSecret"),
+            "bad schedule > not found",
+            json!({"SecretId": MISSING, "ClientRequestToken": NO_VERSION,
+                   "RotationRules": {"ScheduleExpression": "rate(3 hours)"}}),
+            "InvalidParameterException",
+            "A rate expression in hours must be between 4 and 23 hours; use days for longer intervals.",
         ),
         row(
             "CancelRotateSecret",
-            "not supported > marked for deletion",
+            "marked for deletion > no function",
             json!({"SecretId": GONE}),
             "InvalidRequestException",
-            unsupported("CancelRotateSecret"),
+            MSG_MARKED_FOR_DELETION,
         ),
+        // The operations not built yet: after validation, before authorization and lookup.
         row(
             "ReplicateSecretToRegions",
             "not supported > access denied",

@@ -210,11 +210,6 @@ async fn request_id_is_unique_per_response() {
 
 const UNSUPPORTED: &[(&str, &str)] = &[
     (
-        "RotateSecret",
-        r#"{"SecretId": "a", "ClientRequestToken": "tttttttttttttttttttttttttttttttt"}"#,
-    ),
-    ("CancelRotateSecret", r#"{"SecretId": "a"}"#),
-    (
         "ReplicateSecretToRegions",
         r#"{"SecretId": "a", "AddReplicaRegions": [{"Region": "eu-west-1"}]}"#,
     ),
@@ -252,16 +247,6 @@ async fn unimplemented_operations_through_the_sdk() {
     let c = s.client();
     let msg = |op: &str| format!("{op} is not supported by this version of coffer.");
     let ir = "InvalidRequestException";
-    assert_err(
-        c.rotate_secret().secret_id("a").send().await,
-        ir,
-        &msg("RotateSecret"),
-    );
-    assert_err(
-        c.cancel_rotate_secret().secret_id("a").send().await,
-        ir,
-        &msg("CancelRotateSecret"),
-    );
     assert_err(
         c.replicate_secret_to_regions()
             .secret_id("a")

@@ -416,7 +416,7 @@ async fn iam_answers_with_iam_codes_statuses_and_messages() {
     );
 
     // An action IAM has but coffer does not; a parameter that breaks the model.
-    let r = s.iam(&root, &[("Action", "ListGroups")]).await;
+    let r = s.iam(&root, &[("Action", "CreateInstanceProfile")]).await;
     assert_eq!(
         (r.status, xml_text(&r.text(), "Code").as_deref()),
         (400, Some("InvalidAction"))

@@ -14,6 +14,7 @@ mod load;
 mod multinode;
 mod multinode_pg_restart;
 mod pg_outage_ready;
+mod rotation;
 
 /// Held by every test of this binary for its whole run.
 static EXCLUSIVE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

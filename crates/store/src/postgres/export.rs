@@ -5,6 +5,7 @@
 use coffer_core::error::{Error, Result};
 
 use super::{shared, PostgresStore};
+use crate::backup::Backup;
 use crate::sql::store_err;
 use crate::transfer::Snapshot;
 
@@ -26,9 +27,40 @@ impl PostgresStore {
 
     /// Writes every row of `snapshot`, as it is (ciphertexts included), in one transaction,
     /// into a database that must hold no account, principal or secret yet. Tables are written
-    /// in foreign-key order (accounts, principals, inline policies, access keys, secrets,
-    /// versions, labels, tags).
+    /// in foreign-key order (accounts, principals, inline policies, login profiles, access
+    /// keys, secrets, versions, labels, tags).
     pub async fn import_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
+        self.import(snapshot, &[]).await
+    }
+
+    /// A consistent cut for `coffer admin backup`, while the nodes keep writing: every row and
+    /// every audit head from one REPEATABLE READ snapshot.
+    pub async fn backup(&self) -> Result<Backup> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(store_err)?;
+        let snapshot = shared::export_rows(&mut tx).await?;
+        let audit_heads = shared::all_audit_heads(&mut tx).await?;
+        tx.commit().await.map_err(store_err)?;
+        Ok(Backup {
+            snapshot,
+            audit_heads,
+        })
+    }
+
+    /// Writes a backup's rows and audit heads, in one transaction, into a database that must
+    /// hold no account, principal or secret yet (`coffer admin restore`).
+    pub async fn restore(&self, backup: &Backup) -> Result<()> {
+        self.import(&backup.snapshot, &backup.audit_heads).await
+    }
+
+    async fn import(
+        &self,
+        snapshot: &Snapshot,
+        audit_heads: &[coffer_core::store::AuditHead],
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(store_err)?;
         let occupied: i64 = sqlx::query_scalar(
             "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM principals) \
@@ -39,135 +71,12 @@ impl PostgresStore {
         .map_err(store_err)?;
         if occupied > 0 {
             return Err(Error::InvalidRequest(
-                "the target database already holds coffer data; migrate into an empty one".into(),
+                "the target database already holds coffer data; copy only into an empty one".into(),
             ));
         }
-        for (id, created_ms) in &snapshot.accounts {
-            sqlx::query("INSERT INTO accounts (id, created_ms) VALUES ($1, $2)")
-                .bind(id)
-                .bind(created_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_err)?;
-        }
-        for p in &snapshot.principals {
-            sqlx::query(
-                "INSERT INTO principals (account_id, kind, name_key, name, path, principal_id, created_ms, \
-                 tags, trust_policy, description, max_session_secs) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(&p.account_id)
-            .bind(&p.kind)
-            .bind(&p.name_key)
-            .bind(&p.name)
-            .bind(&p.path)
-            .bind(&p.principal_id)
-            .bind(p.created_ms)
-            .bind(&p.tags)
-            .bind(&p.trust_policy)
-            .bind(&p.description)
-            .bind(p.max_session_secs)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        }
-        for p in &snapshot.inline_policies {
-            sqlx::query(
-                "INSERT INTO inline_policies (account_id, kind, principal_key, policy_name, document) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&p.account_id)
-            .bind(&p.kind)
-            .bind(&p.principal_key)
-            .bind(&p.policy_name)
-            .bind(&p.document)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        }
-        for k in &snapshot.access_keys {
-            sqlx::query(
-                "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, \
-                 user_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(&k.access_key_id)
-            .bind(&k.account_id)
-            .bind(&k.principal_arn)
-            .bind(&k.key_id)
-            .bind(&k.wrapped_key)
-            .bind(&k.ciphertext)
-            .bind(k.created_ms)
-            .bind(k.active)
-            .bind(&k.user_name)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        }
-        for s in &snapshot.secrets {
-            sqlx::query(
-                "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-                 last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy, tagged) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            )
-            .bind(&s.id)
-            .bind(&s.account_id)
-            .bind(&s.region)
-            .bind(&s.name)
-            .bind(&s.suffix)
-            .bind(&s.description)
-            .bind(&s.kms_key_id)
-            .bind(s.created_ms)
-            .bind(s.last_changed_ms)
-            .bind(s.last_accessed_ms)
-            .bind(s.deleted_ms)
-            .bind(s.deletion_due_ms)
-            .bind(&s.resource_policy)
-            .bind(s.tagged)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        }
-        for v in &snapshot.versions {
-            sqlx::query(
-                "INSERT INTO versions (secret_id, version_id, created_ms, kms_key_id, last_accessed_ms, key_id, wrapped_key, ciphertext, kind) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(&v.secret_id)
-            .bind(&v.version_id)
-            .bind(v.created_ms)
-            .bind(&v.kms_key_id)
-            .bind(v.last_accessed_ms)
-            .bind(&v.key_id)
-            .bind(&v.wrapped_key)
-            .bind(&v.ciphertext)
-            .bind(&v.kind)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        }
-        for l in &snapshot.labels {
-            sqlx::query(
-                "INSERT INTO labels (secret_id, label, version_id, position) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&l.secret_id)
-            .bind(&l.label)
-            .bind(&l.version_id)
-            .bind(l.position)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_err)?;
-        }
-        for t in &snapshot.tags {
-            sqlx::query(
-                "INSERT INTO tags (secret_id, key, value, position) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&t.secret_id)
-            .bind(&t.key)
-            .bind(&t.value)
-            .bind(t.position)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_err)?;
+        shared::import_rows(&mut tx, snapshot).await?;
+        for head in audit_heads {
+            shared::put_audit_head(&mut tx, head).await?;
         }
         tx.commit().await.map_err(store_err)?;
         Ok(())

@@ -26,9 +26,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::{Error, Result};
 use coffer_core::kms::{KmsAlias, KmsKeyRecord};
+use coffer_core::managed::{
+    IamDeleteCheck, IamLink, IamMutation, IamObject, IamObjectKind, LinkFilter, LinkOutcome,
+};
 use coffer_core::model::{
-    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord,
+    AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
+    SealedValue, SecretRecord,
 };
 use coffer_core::names::{AccountId, Candidate, Scope};
 use coffer_core::store::{AuditHead, Mutation, PageQuery, Store};
@@ -216,6 +219,58 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
+/// The warning logged when the connections to PostgreSQL at `host` are not encrypted, unless
+/// they stay on this machine (a loopback address, `localhost`, or a Unix socket directory):
+/// between machines, plaintext carries the database password (or its challenge), every sealed
+/// value and the IAM data where anyone on the path can read and change them.
+pub fn plaintext_warning(host: &str, encrypted: bool) -> Option<String> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let local = host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!encrypted && !local).then(|| {
+        format!(
+            "the connection to PostgreSQL at {host} is not encrypted: the database password, \
+             sealed values and IAM data cross the network in plaintext; set sslmode=verify-full \
+             and sslrootcert=<CA file> in the database URL (docs/operations.md)"
+        )
+    })
+}
+
+/// A failure to connect, with what to check when it is TLS's (the server's certificate not
+/// trusted, no TLS offered under `sslmode=require`). Never names the URL (it may carry a
+/// password): host, port and sslmode only.
+fn connect_err(e: sqlx::Error, options: &PgConnectOptions) -> Error {
+    use sqlx::postgres::PgSslMode;
+    let text = e.to_string();
+    let tls = matches!(e, sqlx::Error::Tls(_))
+        || text.contains("certificate")
+        || text.contains("does not support TLS");
+    if !tls {
+        return store_err(e);
+    }
+    let mode = match options.get_ssl_mode() {
+        PgSslMode::Disable => "disable",
+        PgSslMode::Allow => "allow",
+        PgSslMode::Prefer => "prefer",
+        PgSslMode::Require => "require",
+        PgSslMode::VerifyCa => "verify-ca",
+        PgSslMode::VerifyFull => "verify-full",
+    };
+    let hint = if text.contains("does not support TLS") {
+        "the server offers no TLS: turn ssl on in its postgresql.conf"
+    } else {
+        "sslrootcert in the database URL must name the file of the CA that issued the server's certificate"
+    };
+    Error::Store(Box::new(std::io::Error::other(format!(
+        "TLS to PostgreSQL at {}:{} failed (sslmode={mode}): {text}; {hint}",
+        options.get_host(),
+        options.get_port()
+    ))))
+}
+
 /// Parses a `postgres://` URL without ever echoing it (it may carry a password).
 fn parse_url(url: &str) -> Result<PgConnectOptions> {
     PgConnectOptions::from_str(url)
@@ -239,7 +294,7 @@ impl PostgresStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options.clone())
             .await
-            .map_err(store_err)?;
+            .map_err(|e| connect_err(e, &options))?;
         let migrated = MIGRATOR.run(&migrations).await;
         migrations.close().await;
         migrated.map_err(|e| Error::Store(Box::new(e)))?;
@@ -252,7 +307,24 @@ impl PostgresStore {
             .connect_with(options.clone())
             .await
             .map_err(store_err)?;
-        Ok(Self { pool, options })
+        let store = Self { pool, options };
+        let encrypted = store.encrypted().await?;
+        if let Some(warning) = plaintext_warning(store.options.get_host(), encrypted) {
+            tracing::warn!("{warning}");
+        }
+        Ok(store)
+    }
+
+    /// Whether this store's connections are encrypted: PostgreSQL's own view of one of them
+    /// (`pg_stat_ssl`), since with `sslmode=prefer` (the default) a server without TLS is
+    /// connected to in plaintext without a word.
+    pub async fn encrypted(&self) -> Result<bool> {
+        let ssl: Option<bool> =
+            sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_err)?;
+        Ok(ssl.unwrap_or(false))
     }
 
     /// Takes a session advisory lock, waiting for it, on a connection of its own.
@@ -478,6 +550,18 @@ impl Store for PostgresStore {
         with_retry!(self.try_purge_due(now).await)
     }
 
+    async fn rotation_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(Scope, Candidate)>> {
+        Ok(shared::rotation_due(&mut *self.conn().await?, now, limit).await?)
+    }
+
+    async fn rotating_secrets(&self) -> Result<Vec<SecretRecord>> {
+        Ok(shared::rotating_secrets(&mut *self.conn().await?).await?)
+    }
+
     async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()> {
         Ok(shared::ensure_account(&mut *self.conn().await?, account, created).await?)
     }
@@ -628,6 +712,90 @@ impl Store for PostgresStore {
         Ok(kms_shared::list_kms_aliases(&mut *self.conn().await?, scope).await?)
     }
 
+    async fn put_login_profile(&self, profile: &LoginProfileRecord, create: bool) -> Result<bool> {
+        Ok(shared::put_login_profile(&mut *self.conn().await?, profile, create).await?)
+    }
+
+    async fn find_login_profile(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+    ) -> Result<Option<LoginProfileRecord>> {
+        Ok(shared::find_login_profile(&mut *self.conn().await?, account, user_name).await?)
+    }
+
+    async fn delete_login_profile(&self, account: &AccountId, user_name: &str) -> Result<bool> {
+        Ok(shared::delete_login_profile(&mut *self.conn().await?, account, user_name).await?)
+    }
+
+    async fn insert_iam_object(&self, object: &IamObject) -> Result<bool> {
+        Ok(shared::insert_iam_object(&mut *self.conn().await?, object).await?)
+    }
+
+    async fn find_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+    ) -> Result<Option<IamObject>> {
+        let mut conn = self.conn().await?;
+        Ok(shared::find_iam_object(&mut conn, account, kind, name, false).await?)
+    }
+
+    async fn list_iam_objects(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+    ) -> Result<Vec<IamObject>> {
+        Ok(shared::list_iam_objects(&mut *self.conn().await?, account, kind).await?)
+    }
+
+    async fn update_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        mut mutation: IamMutation,
+    ) -> Result<Option<IamObject>> {
+        // One transaction; the object's row is locked first, so that two nodes changing the
+        // same policy (a new version against the limit of five) take turns.
+        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let result = shared::update_iam_object(&mut tx, account, kind, name, &mut mutation).await;
+        Ok(finish(tx, result).await?)
+    }
+
+    async fn delete_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        check: IamDeleteCheck,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let result = shared::delete_iam_object(&mut tx, account, kind, name, &check).await;
+        Ok(finish(tx, result).await?)
+    }
+
+    async fn link_iam(&self, account: &AccountId, link: &IamLink) -> Result<LinkOutcome> {
+        // Both ends' rows are locked before the insert, so a racing delete of either end
+        // sees the link (and refuses) or wins before it (and the link finds no end).
+        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let result = shared::link_iam(&mut tx, account, link).await;
+        Ok(finish(tx, result).await?)
+    }
+
+    async fn unlink_iam(&self, account: &AccountId, link: &IamLink) -> Result<bool> {
+        Ok(shared::unlink_iam(&mut *self.conn().await?, account, link).await?)
+    }
+
+    async fn list_iam_links(
+        &self,
+        account: &AccountId,
+        filter: LinkFilter<'_>,
+    ) -> Result<Vec<IamLink>> {
+        Ok(shared::list_iam_links(&mut *self.conn().await?, account, filter).await?)
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
@@ -647,6 +815,40 @@ impl Store for PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Plaintext warns only off this machine; an encrypted connection never warns.
+    #[test]
+    fn plaintext_warns_only_for_a_non_loopback_host() {
+        for local in [
+            "127.0.0.1",
+            "127.5.6.7",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LocalHost",
+            "/var/run/postgresql",
+        ] {
+            assert_eq!(plaintext_warning(local, false), None, "{local}");
+        }
+        for remote in [
+            "10.0.0.5",
+            "db.internal",
+            "192.168.1.1",
+            "2001:db8::1",
+            "[2001:db8::1]",
+            "localhost.example",
+        ] {
+            assert_eq!(
+                plaintext_warning(remote, false).as_deref(),
+                Some(format!(
+                    "the connection to PostgreSQL at {} is not encrypted: the database password, sealed values and IAM data cross the network in plaintext; set sslmode=verify-full and sslrootcert=<CA file> in the database URL (docs/operations.md)",
+                    remote.trim_start_matches('[').trim_end_matches(']')
+                ).as_str()),
+                "{remote}"
+            );
+            assert_eq!(plaintext_warning(remote, true), None, "{remote}");
+        }
+    }
 
     #[test]
     fn backoff_stays_within_half_and_one_and_a_half_times_the_step_per_try() {

@@ -24,8 +24,8 @@ macro_rules! engine_sql {
         use chrono::{DateTime, Utc};
         use coffer_core::error::{Error, Result};
         use coffer_core::model::{
-            AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord,
-            SealedValue, SecretRecord, ValueKind, VersionMeta,
+            AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind,
+            PrincipalRecord, SealedValue, SecretRecord, ValueKind, VersionMeta,
         };
         use coffer_core::names::{AccountId, Candidate, Region, Scope};
         use coffer_core::store::{AuditHead, PageQuery};
@@ -38,8 +38,8 @@ macro_rules! engine_sql {
         };
         use $crate::tags;
         use $crate::transfer::{
-            AccessKeyRow, InlinePolicyRow, LabelRow, PrincipalRow, SecretRow, Snapshot, TagRow,
-            VersionRow,
+            AccessKeyRow, IamLinkRow, IamObjectRow, InlinePolicyRow, LabelRow, LoginProfileRow,
+            PrincipalRow, SecretRow, Snapshot, TagRow, VersionRow,
         };
 
         /// What the shared functions return.
@@ -76,6 +76,7 @@ macro_rules! engine_sql {
                 tagged: get(row, "tagged")?,
                 resource_policy: get(row, "resource_policy")?,
                 versions: Vec::new(),
+                rotation: $crate::sql::rotation::decode(get::<Option<String>>(row, "rotation")?.as_deref())?,
             })
         }
 
@@ -277,7 +278,7 @@ macro_rules! engine_sql {
             sqlx::query(
                 "UPDATE secrets SET description = $1, kms_key_id = $2, last_changed_ms = $3, \
                  last_accessed_ms = $4, deleted_ms = $5, deletion_due_ms = $6, resource_policy = $7, \
-                 tagged = $8 WHERE id = $9",
+                 tagged = $8, rotation = $9, rotation_due_ms = $10 WHERE id = $11",
             )
             .bind(&after.description)
             .bind(&after.kms_key_id)
@@ -287,6 +288,8 @@ macro_rules! engine_sql {
             .bind(after.deletion_due.map(millis))
             .bind(&after.resource_policy)
             .bind(after.tagged)
+            .bind($crate::sql::rotation::encode(after.rotation.as_ref()))
+            .bind($crate::sql::rotation::due_ms(after.rotation.as_ref()))
             .bind(&after.id)
             .execute(&mut *conn)
             .await
@@ -548,6 +551,52 @@ macro_rules! engine_sql {
                 purged.push(record);
             }
             Ok(purged)
+        }
+
+        /// Secrets whose rotation is due by `now`, earliest first (`Store::rotation_due`).
+        pub(crate) async fn rotation_due(
+            conn: &mut $conn,
+            now: DateTime<Utc>,
+            limit: usize,
+        ) -> Out<Vec<(Scope, Candidate)>> {
+            let rows = sqlx::query(
+                "SELECT account_id, region, name, suffix FROM secrets \
+                 WHERE rotation_due_ms IS NOT NULL AND rotation_due_ms <= $1 AND deleted_ms IS NULL \
+                 ORDER BY rotation_due_ms LIMIT $2",
+            )
+            .bind(millis(now))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let account: String = get(row, "account_id")?;
+                let region: String = get(row, "region")?;
+                out.push((
+                    Scope {
+                        account: AccountId::parse(&account).ok_or_else(|| corrupt("account id"))?,
+                        region: Region::parse(&region).ok_or_else(|| corrupt("region"))?,
+                    },
+                    Candidate {
+                        name: get(row, "name")?,
+                        suffix: Some(get(row, "suffix")?),
+                    },
+                ));
+            }
+            Ok(out)
+        }
+
+        /// Every secret with a rotation state, rows only (`Store::rotating_secrets`).
+        pub(crate) async fn rotating_secrets(conn: &mut $conn) -> Out<Vec<SecretRecord>> {
+            let sql = format!(
+                "SELECT {SECRET_COLUMNS} FROM secrets WHERE rotation IS NOT NULL ORDER BY id"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err($map)?;
+            Ok(rows.iter().map(secret_from_row).collect::<Result<Vec<_>>>()?)
         }
 
         /// A version's sealed value.
@@ -819,6 +868,20 @@ macro_rules! engine_sql {
             if policies > 0 {
                 return Ok(DeleteOutcome::HasPolicies);
             }
+            // Links from it: managed policies attached to it, groups it (a user) is in.
+            let links: Vec<(String,)> = sqlx::query_as(
+                "SELECT target_kind FROM iam_links WHERE account_id = $1 AND source_kind = $2 \
+                 AND source_key = $3",
+            )
+            .bind(account.as_str())
+            .bind(kind.as_str())
+            .bind(&key)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?;
+            if links.iter().any(|(target,)| target != "group") {
+                return Ok(DeleteOutcome::HasAttachedPolicies);
+            }
             if kind == PrincipalKind::User {
                 let keys: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_name = $2",
@@ -830,6 +893,9 @@ macro_rules! engine_sql {
                 .map_err($map)?;
                 if keys > 0 {
                     return Ok(DeleteOutcome::HasAccessKeys);
+                }
+                if !links.is_empty() {
+                    return Ok(DeleteOutcome::InGroups);
                 }
             }
             sqlx::query("DELETE FROM principals WHERE account_id = $1 AND kind = $2 AND name_key = $3")
@@ -912,6 +978,103 @@ macro_rules! engine_sql {
             Ok(done.rows_affected() > 0)
         }
 
+        // --- login profiles (console passwords)
+
+        /// Inserts a login profile (`create`: `false` when the user has one) or replaces the
+        /// hash and reset flag of an existing one (`false` when there is none).
+        pub(crate) async fn put_login_profile(
+            conn: &mut $conn,
+            profile: &LoginProfileRecord,
+            create: bool,
+        ) -> Out<bool> {
+            let done = if create {
+                sqlx::query(
+                    "INSERT INTO login_profiles (account_id, name_key, user_name, user_id, \
+                     password_hash, password_reset_required, created_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                )
+                .bind(profile.account.as_str())
+                .bind(profile.user_name.to_lowercase())
+                .bind(&profile.user_name)
+                .bind(&profile.user_id)
+                .bind(&profile.password_hash)
+                .bind(profile.password_reset_required)
+                .bind(millis(profile.created))
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?
+            } else {
+                sqlx::query(
+                    "UPDATE login_profiles SET password_hash = $1, password_reset_required = $2 \
+                     WHERE account_id = $3 AND name_key = $4 AND user_id = $5",
+                )
+                .bind(&profile.password_hash)
+                .bind(profile.password_reset_required)
+                .bind(profile.account.as_str())
+                .bind(profile.user_name.to_lowercase())
+                .bind(&profile.user_id)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?
+            };
+            Ok(done.rows_affected() > 0)
+        }
+
+        /// A user's login profile (its name compared ignoring case).
+        pub(crate) async fn find_login_profile(
+            conn: &mut $conn,
+            account: &AccountId,
+            user_name: &str,
+        ) -> Out<Option<LoginProfileRecord>> {
+            let row = sqlx::query(
+                "SELECT user_name, user_id, password_hash, password_reset_required, created_ms \
+                 FROM login_profiles WHERE account_id = $1 AND name_key = $2",
+            )
+            .bind(account.as_str())
+            .bind(user_name.to_lowercase())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err($map)?;
+            let profile = row
+                .map(|row| -> Result<LoginProfileRecord> {
+                    Ok(LoginProfileRecord {
+                        account: account.clone(),
+                        user_name: get(&row, "user_name")?,
+                        user_id: get(&row, "user_id")?,
+                        password_hash: get(&row, "password_hash")?,
+                        password_reset_required: get(&row, "password_reset_required")?,
+                        created: from_millis(get(&row, "created_ms")?),
+                    })
+                })
+                .transpose()?;
+            Ok(profile)
+        }
+
+        /// Removes a user's login profile; `false` when there is none.
+        pub(crate) async fn delete_login_profile(
+            conn: &mut $conn,
+            account: &AccountId,
+            user_name: &str,
+        ) -> Out<bool> {
+            let done =
+                sqlx::query("DELETE FROM login_profiles WHERE account_id = $1 AND name_key = $2")
+                    .bind(account.as_str())
+                    .bind(user_name.to_lowercase())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err($map)?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        // --- IAM managed policies, groups and links (`sql/iam.rs`)
+
+        $crate::sql::iam::iam_sql! {
+            conn: $conn,
+            row: $row,
+            dialect: $dialect,
+            map: $map,
+        }
+
         // --- the whole store
 
         /// Empties every table (tests and tools).
@@ -981,6 +1144,25 @@ macro_rules! engine_sql {
                 });
             }
             for row in all(format!(
+                "SELECT account_id, name_key, user_name, user_id, password_hash, \
+                 password_reset_required, created_ms FROM login_profiles \
+                 ORDER BY account_id{b}, name_key{b}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?
+            {
+                snapshot.login_profiles.push(LoginProfileRow {
+                    account_id: get(&row, "account_id")?,
+                    name_key: get(&row, "name_key")?,
+                    user_name: get(&row, "user_name")?,
+                    user_id: get(&row, "user_id")?,
+                    password_hash: get(&row, "password_hash")?,
+                    password_reset_required: get(&row, "password_reset_required")?,
+                    created_ms: get(&row, "created_ms")?,
+                });
+            }
+            for row in all(format!(
                 "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys ORDER BY access_key_id{b}"
             ))
             .fetch_all(&mut *conn)
@@ -999,7 +1181,7 @@ macro_rules! engine_sql {
                     user_name: get(&row, "user_name")?,
                 });
             }
-            for row in all(format!("SELECT {SECRET_COLUMNS} FROM secrets ORDER BY id{b}"))
+            for row in all(format!("SELECT {SECRET_COLUMNS}, rotation_due_ms FROM secrets ORDER BY id{b}"))
                 .fetch_all(&mut *conn)
                 .await
                 .map_err($map)?
@@ -1019,6 +1201,8 @@ macro_rules! engine_sql {
                     deletion_due_ms: get(&row, "deletion_due_ms")?,
                     resource_policy: get(&row, "resource_policy")?,
                     tagged: get(&row, "tagged")?,
+                    rotation: get(&row, "rotation")?,
+                    rotation_due_ms: get(&row, "rotation_due_ms")?,
                 });
             }
             for row in all(format!(
@@ -1070,7 +1254,244 @@ macro_rules! engine_sql {
                     position: get(&row, "position")?,
                 });
             }
+            for row in all(format!(
+                "SELECT account_id, kind, name_key, name, body FROM iam_objects \
+                 ORDER BY account_id{b}, kind{b}, name_key{b}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?
+            {
+                snapshot.iam_objects.push(IamObjectRow {
+                    account_id: get(&row, "account_id")?,
+                    kind: get(&row, "kind")?,
+                    name_key: get(&row, "name_key")?,
+                    name: get(&row, "name")?,
+                    body: get(&row, "body")?,
+                });
+            }
+            for row in all(format!(
+                "SELECT account_id, source_kind, source_key, target_kind, target_key, created_ms \
+                 FROM iam_links ORDER BY account_id{b}, source_kind{b}, source_key{b}, \
+                 target_kind{b}, target_key{b}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?
+            {
+                snapshot.iam_links.push(IamLinkRow {
+                    account_id: get(&row, "account_id")?,
+                    source_kind: get(&row, "source_kind")?,
+                    source_key: get(&row, "source_key")?,
+                    target_kind: get(&row, "target_kind")?,
+                    target_key: get(&row, "target_key")?,
+                    created_ms: get(&row, "created_ms")?,
+                });
+            }
             Ok(snapshot)
+        }
+
+        /// Writes every row of `snapshot`, as it is (ciphertexts included), on `conn` (inside
+        /// the caller's write transaction), in foreign-key order: accounts, principals, inline
+        /// policies, login profiles, IAM objects and links, access keys, secrets, versions, labels,
+        /// tags. The caller checks that the
+        /// target is empty.
+        pub(crate) async fn import_rows(conn: &mut $conn, snapshot: &Snapshot) -> Out<()> {
+            for (id, created_ms) in &snapshot.accounts {
+                sqlx::query("INSERT INTO accounts (id, created_ms) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(created_ms)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err($map)?;
+            }
+            for p in &snapshot.principals {
+                sqlx::query(
+                    "INSERT INTO principals (account_id, kind, name_key, name, path, principal_id, created_ms, \
+                     tags, trust_policy, description, max_session_secs) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&p.account_id)
+                .bind(&p.kind)
+                .bind(&p.name_key)
+                .bind(&p.name)
+                .bind(&p.path)
+                .bind(&p.principal_id)
+                .bind(p.created_ms)
+                .bind(&p.tags)
+                .bind(&p.trust_policy)
+                .bind(&p.description)
+                .bind(p.max_session_secs)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for p in &snapshot.inline_policies {
+                sqlx::query(
+                    "INSERT INTO inline_policies (account_id, kind, principal_key, policy_name, document) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&p.account_id)
+                .bind(&p.kind)
+                .bind(&p.principal_key)
+                .bind(&p.policy_name)
+                .bind(&p.document)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for l in &snapshot.login_profiles {
+                sqlx::query(
+                    "INSERT INTO login_profiles (account_id, name_key, user_name, user_id, password_hash, \
+                     password_reset_required, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&l.account_id)
+                .bind(&l.name_key)
+                .bind(&l.user_name)
+                .bind(&l.user_id)
+                .bind(&l.password_hash)
+                .bind(l.password_reset_required)
+                .bind(l.created_ms)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for o in &snapshot.iam_objects {
+                sqlx::query(
+                    "INSERT INTO iam_objects (account_id, kind, name_key, name, body) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&o.account_id)
+                .bind(&o.kind)
+                .bind(&o.name_key)
+                .bind(&o.name)
+                .bind(&o.body)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for l in &snapshot.iam_links {
+                sqlx::query(
+                    "INSERT INTO iam_links (account_id, source_kind, source_key, target_kind, target_key, \
+                     created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&l.account_id)
+                .bind(&l.source_kind)
+                .bind(&l.source_key)
+                .bind(&l.target_kind)
+                .bind(&l.target_key)
+                .bind(l.created_ms)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for k in &snapshot.access_keys {
+                sqlx::query(
+                    "INSERT INTO access_keys (access_key_id, account_id, principal_arn, key_id, wrapped_key, ciphertext, created_ms, active, \
+                     user_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&k.access_key_id)
+                .bind(&k.account_id)
+                .bind(&k.principal_arn)
+                .bind(&k.key_id)
+                .bind(&k.wrapped_key)
+                .bind(&k.ciphertext)
+                .bind(k.created_ms)
+                .bind(k.active)
+                .bind(&k.user_name)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for s in &snapshot.secrets {
+                sqlx::query(
+                    "INSERT INTO secrets (id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
+                     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy, tagged, \
+                     rotation, rotation_due_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                )
+                .bind(&s.id)
+                .bind(&s.account_id)
+                .bind(&s.region)
+                .bind(&s.name)
+                .bind(&s.suffix)
+                .bind(&s.description)
+                .bind(&s.kms_key_id)
+                .bind(s.created_ms)
+                .bind(s.last_changed_ms)
+                .bind(s.last_accessed_ms)
+                .bind(s.deleted_ms)
+                .bind(s.deletion_due_ms)
+                .bind(&s.resource_policy)
+                .bind(s.tagged)
+                .bind(&s.rotation)
+                .bind(s.rotation_due_ms)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for v in &snapshot.versions {
+                sqlx::query(
+                    "INSERT INTO versions (secret_id, version_id, created_ms, kms_key_id, last_accessed_ms, key_id, wrapped_key, ciphertext, kind) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&v.secret_id)
+                .bind(&v.version_id)
+                .bind(v.created_ms)
+                .bind(&v.kms_key_id)
+                .bind(v.last_accessed_ms)
+                .bind(&v.key_id)
+                .bind(&v.wrapped_key)
+                .bind(&v.ciphertext)
+                .bind(&v.kind)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for l in &snapshot.labels {
+                sqlx::query(
+                    "INSERT INTO labels (secret_id, label, version_id, position) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&l.secret_id)
+                .bind(&l.label)
+                .bind(&l.version_id)
+                .bind(l.position)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for t in &snapshot.tags {
+                sqlx::query(
+                    "INSERT INTO tags (secret_id, key, value, position) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&t.secret_id)
+                .bind(&t.key)
+                .bind(&t.value)
+                .bind(t.position)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            Ok(())
+        }
+
+        /// Every audit trail's chain head, by trail name.
+        pub(crate) async fn all_audit_heads(conn: &mut $conn) -> Out<Vec<AuditHead>> {
+            let rows = sqlx::query(
+                "SELECT trail, digest, updated_ms FROM audit_heads ORDER BY trail",
+            )
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?;
+            let mut heads = Vec::with_capacity(rows.len());
+            for row in rows {
+                heads.push(AuditHead {
+                    trail: get(&row, "trail")?,
+                    digest: get(&row, "digest")?,
+                    updated: from_millis(get(&row, "updated_ms")?),
+                });
+            }
+            Ok(heads)
         }
     };
 }

@@ -25,7 +25,9 @@ use coffer_core::error::{Error, Result};
 use coffer_core::model::{NewVersion, SealedValue, SecretRecord, VersionMeta};
 
 mod engine;
+pub(crate) mod iam;
 mod kms;
+pub(crate) mod rotation;
 pub(crate) use engine::engine_sql;
 pub(crate) use kms::kms_sql;
 
@@ -52,7 +54,7 @@ pub(crate) fn corrupt(what: &str) -> Error {
 /// The columns of `secrets` every query selects, in this order.
 pub(crate) const SECRET_COLUMNS: &str =
     "id, account_id, region, name, suffix, description, kms_key_id, created_ms, \
-     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy, tagged";
+     last_changed_ms, last_accessed_ms, deleted_ms, deletion_due_ms, resource_policy, tagged, rotation";
 
 /// The columns of `principals` every query selects.
 pub(crate) const PRINCIPAL_COLUMNS: &str =
@@ -65,9 +67,12 @@ pub(crate) const ACCESS_KEY_COLUMNS: &str =
      active, user_name";
 
 /// Every table, children before parents: the order in which `reset` empties them.
-pub(crate) const TABLES_CHILDREN_FIRST: [&str; 10] = [
+pub(crate) const TABLES_CHILDREN_FIRST: [&str; 13] = [
     "kms_aliases",
     "kms_keys",
+    "login_profiles",
+    "iam_links",
+    "iam_objects",
     "inline_policies",
     "principals",
     "labels",

@@ -16,7 +16,7 @@ use crate::transfer::Snapshot;
 /// Refuses a file whose schema is not the one this binary writes. The export names every column
 /// of that schema: a file from an older coffer lacks some (the query would fail on a missing
 /// column), and one from a newer coffer has columns the snapshot would silently leave behind.
-async fn check_schema(conn: &mut SqliteConnection, path: &Path) -> Result<()> {
+pub(super) async fn check_schema(conn: &mut SqliteConnection, path: &Path) -> Result<()> {
     let expected = super::MIGRATOR
         .iter()
         .filter(|m| m.migration_type.is_up_migration())

@@ -17,15 +17,19 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use coffer_core::error::{Error, Result};
 use coffer_core::kms::{KmsAlias, KmsKeyRecord};
+use coffer_core::managed::{
+    IamDeleteCheck, IamLink, IamMutation, IamObject, IamObjectKind, LinkFilter, LinkOutcome,
+};
 use coffer_core::model::{
-    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord, VersionMeta,
+    AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
+    SealedValue, SecretRecord, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Scope};
 use coffer_core::store::{AuditHead, ListOrder, Mutation, PageQuery, Store};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+pub mod backup;
 pub mod export;
 mod writer;
 use writer::Writer;
@@ -684,6 +688,20 @@ impl Store for SqliteStore {
         Ok(purged.iter().map(SecretRecord::arn).collect())
     }
 
+    async fn rotation_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(Scope, Candidate)>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::rotation_due(&mut conn, now, limit).await
+    }
+
+    async fn rotating_secrets(&self) -> Result<Vec<SecretRecord>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::rotating_secrets(&mut conn).await
+    }
+
     async fn ensure_account(&self, account: &AccountId, created: DateTime<Utc>) -> Result<()> {
         let account = account.clone();
         self.writer
@@ -923,6 +941,100 @@ impl Store for SqliteStore {
         kms_shared::list_kms_aliases(&mut conn, scope).await
     }
 
+    async fn insert_iam_object(&self, object: &IamObject) -> Result<bool> {
+        let object = object.clone();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::insert_iam_object(&mut conn, &object).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn find_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+    ) -> Result<Option<IamObject>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::find_iam_object(&mut conn, account, kind, name, false).await
+    }
+
+    async fn list_iam_objects(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+    ) -> Result<Vec<IamObject>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::list_iam_objects(&mut conn, account, kind).await
+    }
+
+    async fn update_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        mut mutation: IamMutation,
+    ) -> Result<Option<IamObject>> {
+        // The load, the mutation and the write run in one job of the writer: one transaction.
+        let (account, name) = (account.clone(), name.to_owned());
+        self.writer
+            .write(move |mut conn| async move {
+                let result =
+                    shared::update_iam_object(&mut conn, &account, kind, &name, &mut mutation)
+                        .await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn delete_iam_object(
+        &self,
+        account: &AccountId,
+        kind: IamObjectKind,
+        name: &str,
+        check: IamDeleteCheck,
+    ) -> Result<bool> {
+        let (account, name) = (account.clone(), name.to_owned());
+        self.writer
+            .write(move |mut conn| async move {
+                let result =
+                    shared::delete_iam_object(&mut conn, &account, kind, &name, &check).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn link_iam(&self, account: &AccountId, link: &IamLink) -> Result<LinkOutcome> {
+        let (account, link) = (account.clone(), link.clone());
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::link_iam(&mut conn, &account, &link).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn unlink_iam(&self, account: &AccountId, link: &IamLink) -> Result<bool> {
+        let (account, link) = (account.clone(), link.clone());
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::unlink_iam(&mut conn, &account, &link).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn list_iam_links(
+        &self,
+        account: &AccountId,
+        filter: LinkFilter<'_>,
+    ) -> Result<Vec<IamLink>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::list_iam_links(&mut conn, account, filter).await
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
             .execute(&self.reader)
@@ -944,6 +1056,35 @@ impl Store for SqliteStore {
     async fn audit_head(&self, trail: &str) -> Result<Option<AuditHead>> {
         let mut conn = self.reader.acquire().await.map_err(store_err)?;
         shared::audit_head(&mut conn, trail).await
+    }
+
+    async fn put_login_profile(&self, profile: &LoginProfileRecord, create: bool) -> Result<bool> {
+        let profile = profile.clone();
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::put_login_profile(&mut conn, &profile, create).await;
+                (conn, result)
+            })
+            .await
+    }
+
+    async fn find_login_profile(
+        &self,
+        account: &AccountId,
+        user_name: &str,
+    ) -> Result<Option<LoginProfileRecord>> {
+        let mut conn = self.reader.acquire().await.map_err(store_err)?;
+        shared::find_login_profile(&mut conn, account, user_name).await
+    }
+
+    async fn delete_login_profile(&self, account: &AccountId, user_name: &str) -> Result<bool> {
+        let (account, user_name) = (account.clone(), user_name.to_owned());
+        self.writer
+            .write(move |mut conn| async move {
+                let result = shared::delete_login_profile(&mut conn, &account, &user_name).await;
+                (conn, result)
+            })
+            .await
     }
 
     async fn reset(&self) -> Result<()> {

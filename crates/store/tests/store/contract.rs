@@ -100,12 +100,14 @@ macro_rules! contract_suite {
                 access_keys_round_trip,
                 ping_answers,
                 audit_heads_are_kept_per_trail,
+                login_profiles_round_trip,
                 reset_removes_everything,
                 concurrent_updates_are_atomic,
                 concurrent_inserts_of_one_name,
                 principals_round_trip_and_names_ignore_case,
                 inline_policies_and_principal_deletion,
                 resource_policy_is_kept_with_the_secret,
+                iam_objects_and_links,
             );
         }
     };
@@ -434,7 +436,9 @@ mod postgres_only {
     use std::collections::BTreeSet;
     use std::sync::Arc;
 
-    use coffer_core::model::{AccessKeyRecord, PrincipalKind, PrincipalRecord, ValueKind};
+    use coffer_core::model::{
+        AccessKeyRecord, LoginProfileRecord, PrincipalKind, PrincipalRecord, ValueKind,
+    };
     use coffer_core::names::{AccountId, AWSCURRENT};
     use coffer_core::store::Store;
     use coffer_store::sqlite::export::export_sqlite;
@@ -647,6 +651,15 @@ mod postgres_only {
             active: true,
         };
         let (user, role, user_key) = iam_fixtures(&account);
+        // The user's console password (its hash).
+        let profile = LoginProfileRecord {
+            account: account.clone(),
+            user_name: user.name.clone(),
+            user_id: user.id.clone(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            password_reset_required: true,
+            created: at(2),
+        };
         // A user of the same name in the other account: principals are keyed per account.
         let other_user = PrincipalRecord {
             account: other.clone(),
@@ -678,6 +691,31 @@ mod postgres_only {
             store.insert_access_key(&user_key).await.unwrap();
             store.insert_secret(&live, Some(&first)).await.unwrap();
             store.insert_secret(&gone, None).await.unwrap();
+            // A group (an IAM object) and the user's membership of it (an IAM link).
+            let group = coffer_core::managed::GroupRecord {
+                account: account.clone(),
+                name: "Ops".into(),
+                path: "/".into(),
+                id: "AGPAMOVEMOVEMOVE0001".into(),
+                created: at(2),
+                inline_policies: vec![("p".into(), "{}".into())],
+            };
+            assert!(store
+                .insert_iam_object(&coffer_core::managed::IamObject::Group(group))
+                .await
+                .unwrap());
+            let link = coffer_core::managed::IamLink::new(
+                coffer_core::managed::LinkKind::User,
+                &user.name,
+                coffer_core::managed::LinkKind::Group,
+                "Ops",
+                at(3),
+            );
+            assert_eq!(
+                store.link_iam(&account, &link).await.unwrap(),
+                coffer_core::managed::LinkOutcome::Linked
+            );
+            assert!(store.put_login_profile(&profile, true).await.unwrap());
         }
         let source = export_sqlite(&path).await.unwrap();
         let counts: Vec<_> = source.summary().counts.to_vec();
@@ -692,6 +730,9 @@ mod postgres_only {
                 ("versions", 1),
                 ("labels", 2),
                 ("tags", 2),
+                ("iam_objects", 1),
+                ("iam_links", 1),
+                ("login_profiles", 1),
             ]
         );
         let target = PostgresStore::connect(&scratch.url()).await.unwrap();
@@ -721,6 +762,13 @@ mod postgres_only {
         assert_eq!(
             target.find_access_key(&key.access_key_id).await.unwrap(),
             Some(key)
+        );
+        assert_eq!(
+            target
+                .find_login_profile(&account, &user.name)
+                .await
+                .unwrap(),
+            Some(profile)
         );
         assert_eq!(
             target
@@ -837,6 +885,21 @@ mod postgres_only {
         ),
         ("accounts", &["id", "created_ms"]),
         (
+            "iam_links",
+            &[
+                "account_id",
+                "source_kind",
+                "source_key",
+                "target_kind",
+                "target_key",
+                "created_ms",
+            ],
+        ),
+        (
+            "iam_objects",
+            &["account_id", "kind", "name_key", "name", "body"],
+        ),
+        (
             "inline_policies",
             &[
                 "account_id",
@@ -847,6 +910,18 @@ mod postgres_only {
             ],
         ),
         ("labels", &["secret_id", "label", "version_id", "position"]),
+        (
+            "login_profiles",
+            &[
+                "account_id",
+                "name_key",
+                "user_name",
+                "user_id",
+                "password_hash",
+                "password_reset_required",
+                "created_ms",
+            ],
+        ),
         (
             "principals",
             &[
@@ -880,6 +955,8 @@ mod postgres_only {
                 "deletion_due_ms",
                 "resource_policy",
                 "tagged",
+                "rotation",
+                "rotation_due_ms",
             ],
         ),
         ("tags", &["secret_id", "key", "value", "position"]),

@@ -329,6 +329,7 @@ impl World {
                                 secret, *value,
                             )))),
                             version_stages: stages.clone(),
+                            rotation_token: None,
                         },
                     )
                     .await
@@ -855,6 +856,7 @@ async fn two_versions() -> World {
                     client_request_token: Some(token_of(1, i)),
                     value: Some(SecretValue::String(Zeroizing::new(value_text(1, value)))),
                     version_stages: None,
+                    rotation_token: None,
                 },
             )
             .await
@@ -881,6 +883,7 @@ async fn put_with_current_then_previous_keeps_the_invariants() {
                     client_request_token: Some(token.clone()),
                     value: Some(SecretValue::String(Zeroizing::new("new".into()))),
                     version_stages: Some(order.iter().map(|s| s.to_string()).collect()),
+                    rotation_token: None,
                 },
             )
             .await

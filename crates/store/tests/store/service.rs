@@ -128,6 +128,7 @@ impl Fixture {
                     client_request_token: Some(token.into()),
                     value: Some(value),
                     version_stages: stages.map(|s| s.iter().map(|s| s.to_string()).collect()),
+                    rotation_token: None,
                 },
             )
             .await?;
@@ -673,6 +674,7 @@ async fn another_root_key_cannot_decrypt() {
                 client_request_token: Some(format!("{:0>36}", "sealed".len())),
                 value: Some(string("for the first key only")),
                 version_stages: None,
+                rotation_token: None,
             },
         )
         .await

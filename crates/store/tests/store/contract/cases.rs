@@ -8,8 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use coffer_core::error::Error;
 use coffer_core::model::{
-    AccessKeyRecord, DeleteOutcome, NewVersion, PrincipalKind, PrincipalRecord, SealedValue,
-    SecretRecord, ValueKind, VersionMeta,
+    AccessKeyRecord, DeleteOutcome, LoginProfileRecord, NewVersion, PrincipalKind, PrincipalRecord,
+    SealedValue, SecretRecord, ValueKind, VersionMeta,
 };
 use coffer_core::names::{AccountId, Candidate, Region, Scope, AWSCURRENT, AWSPREVIOUS};
 use coffer_core::store::{AuditHead, ListOrder, PageQuery, Store};
@@ -71,6 +71,7 @@ pub fn record(scope: &Scope, name: &str) -> SecretRecord {
         tagged: false,
         resource_policy: None,
         versions: Vec::new(),
+        rotation: None,
     }
 }
 
@@ -1164,6 +1165,72 @@ pub async fn audit_heads_are_kept_per_trail(store: Arc<dyn Store>) {
     assert_eq!(store.audit_head("node-c:/audit.jsonl").await.unwrap(), None);
 }
 
+/// Login profiles: one per user (its name compared ignoring case), create only when absent,
+/// update only when present and for the same user id, creation date kept, delete once.
+pub async fn login_profiles_round_trip(store: Arc<dyn Store>) {
+    let account = AccountId::parse("123456789012").unwrap();
+    store.ensure_account(&account, at(0)).await.unwrap();
+    let profile = LoginProfileRecord {
+        account: account.clone(),
+        user_name: "Alice".into(),
+        user_id: "AIDAALICE".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        password_reset_required: true,
+        created: at(1_000),
+    };
+    assert_eq!(
+        store.find_login_profile(&account, "alice").await.unwrap(),
+        None
+    );
+    assert!(!store.put_login_profile(&profile, false).await.unwrap());
+    assert!(store.put_login_profile(&profile, true).await.unwrap());
+    assert!(!store.put_login_profile(&profile, true).await.unwrap());
+    assert_eq!(
+        store.find_login_profile(&account, "ALICE").await.unwrap(),
+        Some(profile.clone())
+    );
+    let changed = LoginProfileRecord {
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdDI$aGFzaDI".into(),
+        password_reset_required: false,
+        created: at(9_000),
+        ..profile.clone()
+    };
+    assert!(store.put_login_profile(&changed, false).await.unwrap());
+    let found = store
+        .find_login_profile(&account, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            found.password_hash.as_str(),
+            found.password_reset_required,
+            found.created
+        ),
+        (changed.password_hash.as_str(), false, at(1_000))
+    );
+    // Another user of the same name (another id) cannot update it.
+    let other = LoginProfileRecord {
+        user_id: "AIDAOTHER".into(),
+        ..changed.clone()
+    };
+    assert!(!store.put_login_profile(&other, false).await.unwrap());
+    let other_account = AccountId::parse("210987654321").unwrap();
+    assert_eq!(
+        store
+            .find_login_profile(&other_account, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(store.delete_login_profile(&account, "aLiCe").await.unwrap());
+    assert!(!store.delete_login_profile(&account, "alice").await.unwrap());
+    assert_eq!(
+        store.find_login_profile(&account, "alice").await.unwrap(),
+        None
+    );
+}
+
 /// Reset leaves an empty, working store.
 pub async fn reset_removes_everything(store: Arc<dyn Store>) {
     let store = store.as_ref();
@@ -1587,4 +1654,212 @@ pub async fn kms_keys_and_aliases_round_trip(store: Arc<dyn Store>) {
         .await
         .unwrap());
     assert_eq!(store.list_kms_aliases(&home()).await.unwrap(), vec![]);
+}
+
+/// Managed policies and groups (IAM objects) round-trip whole with names unique ignoring case;
+/// an update is a locked read-modify-write that writes nothing when the mutation refuses; a
+/// delete runs its check against every link touching the object; links need both ends, and
+/// users and roles with links cannot be deleted.
+pub async fn iam_objects_and_links(store: Arc<dyn Store>) {
+    use coffer_core::managed::{
+        GroupRecord, IamLink, IamObject, IamObjectKind, LinkFilter, LinkKind, LinkOutcome,
+        ManagedPolicyRecord, PolicyVersionRecord,
+    };
+    let store = store.as_ref();
+    let a = AccountId::parse("123456789012").unwrap();
+    store.ensure_account(&a, at(0)).await.unwrap();
+    let policy = IamObject::Policy(ManagedPolicyRecord {
+        account: a.clone(),
+        name: "Read".into(),
+        path: "/team/".into(),
+        id: "ANPAREADREADREAD0001".into(),
+        description: Some("reads".into()),
+        created: at(1),
+        updated: at(1),
+        default_version: "v1".into(),
+        next_version: 2,
+        versions: vec![PolicyVersionRecord {
+            version_id: "v1".into(),
+            document: "{\"Version\":\"2012-10-17\"}".into(),
+            created: at(1),
+        }],
+        tags: vec![("k".into(), "v".into())],
+    });
+    let group = IamObject::Group(GroupRecord {
+        account: a.clone(),
+        name: "Ops".into(),
+        path: "/".into(),
+        id: "AGPAOPSOPSOPSOPS0001".into(),
+        created: at(2),
+        inline_policies: Vec::new(),
+    });
+    assert!(store.insert_iam_object(&policy).await.unwrap());
+    assert!(store.insert_iam_object(&group).await.unwrap());
+    // Another policy named "read" in any case is refused; a group may share the name.
+    let mut same = policy.clone();
+    if let IamObject::Policy(p) = &mut same {
+        p.name = "READ".into();
+    }
+    assert!(!store.insert_iam_object(&same).await.unwrap());
+    assert_eq!(
+        store
+            .find_iam_object(&a, IamObjectKind::Policy, "read")
+            .await
+            .unwrap(),
+        Some(policy.clone())
+    );
+    assert_eq!(
+        store
+            .list_iam_objects(&a, IamObjectKind::Group)
+            .await
+            .unwrap(),
+        vec![group.clone()]
+    );
+
+    // A refused mutation writes nothing; an accepted one is read back.
+    let refused = store
+        .update_iam_object(
+            &a,
+            IamObjectKind::Policy,
+            "read",
+            Box::new(|object| {
+                if let IamObject::Policy(p) = object {
+                    p.default_version = "v9".into();
+                }
+                Err(Error::Validation("no".into()))
+            }),
+        )
+        .await;
+    assert!(matches!(refused, Err(Error::Validation(_))));
+    assert_eq!(
+        store
+            .find_iam_object(&a, IamObjectKind::Policy, "Read")
+            .await
+            .unwrap(),
+        Some(policy.clone())
+    );
+    let updated = store
+        .update_iam_object(
+            &a,
+            IamObjectKind::Group,
+            "ops",
+            Box::new(|object| {
+                if let IamObject::Group(g) = object {
+                    g.inline_policies.push(("p".into(), "{}".into()));
+                }
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store
+            .find_iam_object(&a, IamObjectKind::Group, "OPS")
+            .await
+            .unwrap(),
+        Some(updated)
+    );
+    assert_eq!(
+        store
+            .update_iam_object(&a, IamObjectKind::Group, "none", Box::new(|_| Ok(())))
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Links need both ends; a second link is "already linked".
+    let user = principal(&a, PrincipalKind::User, "Alice");
+    assert!(store.insert_principal(&user).await.unwrap());
+    let attach = IamLink::new(LinkKind::User, "alice", LinkKind::Policy, "Read", at(3));
+    let member = IamLink::new(LinkKind::User, "ALICE", LinkKind::Group, "ops", at(4));
+    let to_aws = IamLink::new(LinkKind::Group, "Ops", LinkKind::AwsPolicy, "X", at(5));
+    assert_eq!(
+        store.link_iam(&a, &attach).await.unwrap(),
+        LinkOutcome::Linked
+    );
+    assert_eq!(
+        store.link_iam(&a, &attach).await.unwrap(),
+        LinkOutcome::AlreadyLinked
+    );
+    assert_eq!(
+        store.link_iam(&a, &member).await.unwrap(),
+        LinkOutcome::Linked
+    );
+    assert_eq!(
+        store.link_iam(&a, &to_aws).await.unwrap(),
+        LinkOutcome::Linked
+    );
+    let ghost_source = IamLink::new(LinkKind::Role, "nobody", LinkKind::Policy, "read", at(5));
+    let ghost_target = IamLink::new(LinkKind::User, "alice", LinkKind::Group, "none", at(5));
+    assert_eq!(
+        store.link_iam(&a, &ghost_source).await.unwrap(),
+        LinkOutcome::SourceMissing
+    );
+    assert_eq!(
+        store.link_iam(&a, &ghost_target).await.unwrap(),
+        LinkOutcome::TargetMissing
+    );
+    assert_eq!(
+        store
+            .list_iam_links(&a, LinkFilter::From(LinkKind::User, "Alice"))
+            .await
+            .unwrap(),
+        vec![attach.clone(), member.clone()]
+    );
+    assert_eq!(
+        store
+            .list_iam_links(&a, LinkFilter::To(LinkKind::Group, "OPS"))
+            .await
+            .unwrap(),
+        vec![member.clone()]
+    );
+    assert_eq!(
+        store.list_iam_links(&a, LinkFilter::All).await.unwrap(),
+        vec![attach.clone(), member.clone(), to_aws.clone()]
+    );
+
+    // Deletes: the check sees every link of the object; users with links stay.
+    let seen = store
+        .delete_iam_object(
+            &a,
+            IamObjectKind::Group,
+            "ops",
+            Box::new(|_, links| Err(Error::Validation(format!("{}", links.len())))),
+        )
+        .await;
+    assert!(matches!(seen, Err(Error::Validation(n)) if n == "2"));
+    assert_eq!(
+        store
+            .delete_principal(&a, PrincipalKind::User, "alice")
+            .await
+            .unwrap(),
+        DeleteOutcome::HasAttachedPolicies
+    );
+    assert!(store.unlink_iam(&a, &attach).await.unwrap());
+    assert!(!store.unlink_iam(&a, &attach).await.unwrap());
+    assert_eq!(
+        store
+            .delete_principal(&a, PrincipalKind::User, "alice")
+            .await
+            .unwrap(),
+        DeleteOutcome::InGroups
+    );
+    assert!(store.unlink_iam(&a, &member).await.unwrap());
+    assert!(store.unlink_iam(&a, &to_aws).await.unwrap());
+    assert!(store
+        .delete_iam_object(&a, IamObjectKind::Group, "OPS", Box::new(|_, _| Ok(())))
+        .await
+        .unwrap());
+    assert!(!store
+        .delete_iam_object(&a, IamObjectKind::Group, "ops", Box::new(|_, _| Ok(())))
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .delete_principal(&a, PrincipalKind::User, "alice")
+            .await
+            .unwrap(),
+        DeleteOutcome::Deleted
+    );
 }
