@@ -121,6 +121,55 @@ pub struct LoginProfileRow {
     pub created_ms: i64,
 }
 
+/// One row of `kms_keys`: a customer key, its material (every generation) sealed under the
+/// root key, never plaintext.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KmsKeyRow {
+    /// The key's account.
+    pub account_id: String,
+    /// The key's region.
+    pub region: String,
+    /// The key id (a UUID).
+    pub key_id: String,
+    /// Its description.
+    pub description: String,
+    /// Creation time (ms).
+    pub created_ms: i64,
+    /// `Enabled`, `Disabled`, `PendingDeletion`.
+    pub state: String,
+    /// When a scheduled deletion takes effect (ms).
+    pub deletion_ms: Option<i64>,
+    /// The pending window of a scheduled deletion (days).
+    pub pending_window_days: Option<i64>,
+    /// The key policy (JSON).
+    pub policy: String,
+    /// The tags (a JSON array of pairs).
+    pub tags: String,
+    /// The root-keyring key that sealed the material.
+    pub sealer_key_id: String,
+    /// The wrapped data key of the sealed material.
+    pub wrapped_key: Vec<u8>,
+    /// The sealed material.
+    pub material: Vec<u8>,
+}
+
+/// One row of `kms_aliases`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KmsAliasRow {
+    /// The alias's account.
+    pub account_id: String,
+    /// The alias's region.
+    pub region: String,
+    /// `alias/…`.
+    pub alias_name: String,
+    /// The key it names.
+    pub target_key_id: String,
+    /// Creation time (ms).
+    pub created_ms: i64,
+    /// Last repointed (ms).
+    pub updated_ms: i64,
+}
+
 /// One row of `secrets`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretRow {
@@ -234,6 +283,10 @@ pub struct Snapshot {
     pub iam_links: Vec<IamLinkRow>,
     /// `login_profiles` (last: added after the others, it refers only to `accounts`).
     pub login_profiles: Vec<LoginProfileRow>,
+    /// `kms_keys` (refers only to `accounts`).
+    pub kms_keys: Vec<KmsKeyRow>,
+    /// `kms_aliases` (refers to `kms_keys`).
+    pub kms_aliases: Vec<KmsAliasRow>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -247,7 +300,7 @@ impl std::fmt::Debug for Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Rows per table, in the order of [`Snapshot`]'s fields.
-    pub counts: [(&'static str, usize); 11],
+    pub counts: [(&'static str, usize); 13],
     /// SHA-256 over every row, hex.
     pub sha256: String,
 }
@@ -409,6 +462,31 @@ impl Snapshot {
                 .int(i64::from(l.password_reset_required))
                 .int(l.created_ms);
         }
+        e.text("kms_keys").count(self.kms_keys.len());
+        for k in &self.kms_keys {
+            e.text(&k.account_id)
+                .text(&k.region)
+                .text(&k.key_id)
+                .text(&k.description)
+                .int(k.created_ms)
+                .text(&k.state)
+                .opt_int(k.deletion_ms)
+                .opt_int(k.pending_window_days)
+                .text(&k.policy)
+                .text(&k.tags)
+                .text(&k.sealer_key_id)
+                .bytes(&k.wrapped_key)
+                .bytes(&k.material);
+        }
+        e.text("kms_aliases").count(self.kms_aliases.len());
+        for a in &self.kms_aliases {
+            e.text(&a.account_id)
+                .text(&a.region)
+                .text(&a.alias_name)
+                .text(&a.target_key_id)
+                .int(a.created_ms)
+                .int(a.updated_ms);
+        }
         Summary {
             counts: [
                 ("accounts", self.accounts.len()),
@@ -422,6 +500,8 @@ impl Snapshot {
                 ("iam_objects", self.iam_objects.len()),
                 ("iam_links", self.iam_links.len()),
                 ("login_profiles", self.login_profiles.len()),
+                ("kms_keys", self.kms_keys.len()),
+                ("kms_aliases", self.kms_aliases.len()),
             ],
             sha256: hex(e.0.finish().as_ref()),
         }
@@ -579,7 +659,9 @@ mod tests {
                 "tags",
                 "iam_objects",
                 "iam_links",
-                "login_profiles"
+                "login_profiles",
+                "kms_keys",
+                "kms_aliases"
             ]
         );
         assert_eq!(sample().summary().counts[8], ("iam_objects", 1));

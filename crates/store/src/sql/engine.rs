@@ -38,8 +38,8 @@ macro_rules! engine_sql {
         };
         use $crate::tags;
         use $crate::transfer::{
-            AccessKeyRow, IamLinkRow, IamObjectRow, InlinePolicyRow, LabelRow, LoginProfileRow,
-            PrincipalRow, SecretRow, Snapshot, TagRow, VersionRow,
+            AccessKeyRow, IamLinkRow, IamObjectRow, InlinePolicyRow, KmsAliasRow, KmsKeyRow,
+            LabelRow, LoginProfileRow, PrincipalRow, SecretRow, Snapshot, TagRow, VersionRow,
         };
 
         /// What the shared functions return.
@@ -1163,6 +1163,48 @@ macro_rules! engine_sql {
                 });
             }
             for row in all(format!(
+                "SELECT account_id, region, key_id, description, created_ms, state, deletion_ms, \
+                 pending_window_days, policy, tags, sealer_key_id, wrapped_key, material \
+                 FROM kms_keys ORDER BY account_id{b}, region{b}, key_id{b}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?
+            {
+                snapshot.kms_keys.push(KmsKeyRow {
+                    account_id: get(&row, "account_id")?,
+                    region: get(&row, "region")?,
+                    key_id: get(&row, "key_id")?,
+                    description: get(&row, "description")?,
+                    created_ms: get(&row, "created_ms")?,
+                    state: get(&row, "state")?,
+                    deletion_ms: get(&row, "deletion_ms")?,
+                    pending_window_days: get(&row, "pending_window_days")?,
+                    policy: get(&row, "policy")?,
+                    tags: get(&row, "tags")?,
+                    sealer_key_id: get(&row, "sealer_key_id")?,
+                    wrapped_key: get(&row, "wrapped_key")?,
+                    material: get(&row, "material")?,
+                });
+            }
+            for row in all(format!(
+                "SELECT account_id, region, alias_name, target_key_id, created_ms, updated_ms \
+                 FROM kms_aliases ORDER BY account_id{b}, region{b}, alias_name{b}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err($map)?
+            {
+                snapshot.kms_aliases.push(KmsAliasRow {
+                    account_id: get(&row, "account_id")?,
+                    region: get(&row, "region")?,
+                    alias_name: get(&row, "alias_name")?,
+                    target_key_id: get(&row, "target_key_id")?,
+                    created_ms: get(&row, "created_ms")?,
+                    updated_ms: get(&row, "updated_ms")?,
+                });
+            }
+            for row in all(format!(
                 "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys ORDER BY access_key_id{b}"
             ))
             .fetch_all(&mut *conn)
@@ -1293,8 +1335,8 @@ macro_rules! engine_sql {
 
         /// Writes every row of `snapshot`, as it is (ciphertexts included), on `conn` (inside
         /// the caller's write transaction), in foreign-key order: accounts, principals, inline
-        /// policies, login profiles, IAM objects and links, access keys, secrets, versions, labels,
-        /// tags. The caller checks that the
+        /// policies, login profiles, IAM objects and links, KMS keys and aliases, access keys,
+        /// secrets, versions, labels, tags. The caller checks that the
         /// target is empty.
         pub(crate) async fn import_rows(conn: &mut $conn, snapshot: &Snapshot) -> Out<()> {
             for (id, created_ms) in &snapshot.accounts {
@@ -1381,6 +1423,44 @@ macro_rules! engine_sql {
                 .bind(&l.target_kind)
                 .bind(&l.target_key)
                 .bind(l.created_ms)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for k in &snapshot.kms_keys {
+                sqlx::query(
+                    "INSERT INTO kms_keys (account_id, region, key_id, description, created_ms, state, \
+                     deletion_ms, pending_window_days, policy, tags, sealer_key_id, wrapped_key, material) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(&k.account_id)
+                .bind(&k.region)
+                .bind(&k.key_id)
+                .bind(&k.description)
+                .bind(k.created_ms)
+                .bind(&k.state)
+                .bind(k.deletion_ms)
+                .bind(k.pending_window_days)
+                .bind(&k.policy)
+                .bind(&k.tags)
+                .bind(&k.sealer_key_id)
+                .bind(&k.wrapped_key)
+                .bind(&k.material)
+                .execute(&mut *conn)
+                .await
+                .map_err($map)?;
+            }
+            for a in &snapshot.kms_aliases {
+                sqlx::query(
+                    "INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, created_ms, \
+                     updated_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&a.account_id)
+                .bind(&a.region)
+                .bind(&a.alias_name)
+                .bind(&a.target_key_id)
+                .bind(a.created_ms)
+                .bind(a.updated_ms)
                 .execute(&mut *conn)
                 .await
                 .map_err($map)?;
