@@ -273,20 +273,25 @@ impl Service {
     /// The seal key of an existing secret's next version, resolved before the secret is locked
     /// (resolving reads the store, which a mutation cannot): the secret's KmsKeyId as read
     /// and the outcome, or `None` when the secret was not found here (the locked update
-    /// answers that).
+    /// answers that). A store that cannot be read fails the call here, at once, rather than
+    /// again at the lock: an outage costs the caller one wait for a connection, not two.
     pub(super) async fn existing_seal_key(
         &self,
         who: &(impl Authority + ?Sized),
         secret_id: &str,
-    ) -> Option<PreResolved> {
-        let record = self
+    ) -> Result<Option<PreResolved>> {
+        let record = match self
             .find(who.scope(), &crate::names::SecretId::parse(secret_id))
             .await
-            .ok()?;
+        {
+            Ok(record) => record,
+            Err(Error::Store(cause)) => return Err(Error::Store(cause)),
+            Err(_) => return Ok(None),
+        };
         let outcome = self
             .secret_seal_key(who, &record.scope, record.kms_key_id.as_deref())
             .await;
-        Some((record.kms_key_id, outcome))
+        Ok(Some((record.kms_key_id, outcome)))
     }
 
     /// Inside a locked update: the pre-resolved seal key, if it was resolved for the KmsKeyId

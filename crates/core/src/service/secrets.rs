@@ -240,7 +240,7 @@ impl Service {
             None => None,
         };
         let current_key = match (&input.kms_key_id, &input.value) {
-            (None, Some(_)) => self.existing_seal_key(who, &input.secret_id).await,
+            (None, Some(_)) => self.existing_seal_key(who, &input.secret_id).await?,
             _ => None,
         };
         let now = self.now();

@@ -170,7 +170,7 @@ impl Service {
         let now = self.now();
         let mut existing_version = false;
         // The secret's key, resolved before the lock (see `existing_seal_key`).
-        let current_key = self.existing_seal_key(who, &input.secret_id).await;
+        let current_key = self.existing_seal_key(who, &input.secret_id).await?;
         let mut abandoned = None;
         let record = self
             .update_authorized(
