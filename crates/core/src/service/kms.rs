@@ -646,28 +646,10 @@ impl Service {
         name: &str,
         target: &str,
     ) -> Result<()> {
-        Self::check_alias_name(name)?;
-        let key = self.alias_target(who, "kms:CreateAlias", target).await?;
-        let scope = who.scope();
-        let arn = kms::alias_arn(scope, name);
-        self.authorize(
-            who,
-            "kms:CreateAlias",
-            Target::Arn {
-                arn: &arn,
-                account: scope.account.as_str(),
-            },
-            |_| {},
-        )?;
-        let now = self.now();
-        let alias = KmsAlias {
-            scope: scope.clone(),
-            name: name.to_owned(),
-            target_key_id: key.key_id,
-            created: now,
-            updated: now,
-        };
-        if self.store.put_kms_alias(&alias, true).await? {
+        let (stored, arn) = self
+            .put_alias(who, "kms:CreateAlias", name, target, true)
+            .await?;
+        if stored {
             Ok(())
         } else {
             Err(err(
@@ -684,13 +666,34 @@ impl Service {
         name: &str,
         target: &str,
     ) -> Result<()> {
+        let (stored, arn) = self
+            .put_alias(who, "kms:UpdateAlias", name, target, false)
+            .await?;
+        if stored {
+            Ok(())
+        } else {
+            Err(alias_not_found(&arn))
+        }
+    }
+
+    /// CreateAlias (`create`) and UpdateAlias: the name checked, the target key resolved and
+    /// `action` authorized on it and on the alias's ARN, then the alias stored; whether the
+    /// store took it (a new name, or an existing one) and the alias's ARN.
+    async fn put_alias(
+        &self,
+        who: &(impl Authority + ?Sized),
+        action: &str,
+        name: &str,
+        target: &str,
+        create: bool,
+    ) -> Result<(bool, String)> {
         Self::check_alias_name(name)?;
-        let key = self.alias_target(who, "kms:UpdateAlias", target).await?;
+        let key = self.alias_target(who, action, target).await?;
         let scope = who.scope();
         let arn = kms::alias_arn(scope, name);
         self.authorize(
             who,
-            "kms:UpdateAlias",
+            action,
             Target::Arn {
                 arn: &arn,
                 account: scope.account.as_str(),
@@ -705,11 +708,8 @@ impl Service {
             created: now,
             updated: now,
         };
-        if self.store.put_kms_alias(&alias, false).await? {
-            Ok(())
-        } else {
-            Err(alias_not_found(&arn))
-        }
+        let stored = self.store.put_kms_alias(&alias, create).await?;
+        Ok((stored, arn))
     }
 
     /// `DeleteAlias`.
