@@ -11,6 +11,7 @@ holds the committed ones).
 import json
 import os
 import shutil
+import tempfile
 import urllib.error
 import urllib.request
 import uuid
@@ -253,6 +254,10 @@ def webdriver_factory():
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             missing(f"{path} (apt-get install chromium chromium-driver)")
     drivers = []
+    # Chromium leaves its singleton socket directories in TMPDIR; give it one of its own that
+    # goes when the module's browsers do.
+    scratch = tempfile.TemporaryDirectory(prefix="coffer-chromium-")
+    env = {**os.environ, "TMPDIR": scratch.name}
 
     def make(width=1280, height=900):
         options = webdriver.ChromeOptions()
@@ -260,13 +265,14 @@ def webdriver_factory():
         for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--no-first-run", "--disable-extensions", f"--window-size={width},{height}"]:
             options.add_argument(arg)
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER, env=env), options=options)
         drivers.append(driver)
         return driver
 
     yield make
     for driver in drivers:
         driver.quit()
+    scratch.cleanup()
 
 
 class Page:
