@@ -117,7 +117,7 @@ async fn worker(
 /// write the same directory at once.
 fn lock(data_dir: &std::path::Path) -> Result<std::fs::File, String> {
     let path = data_dir.join(coffer_server::LOCK_FILE);
-    coffer_server::init::ensure_private_file(&path).map_err(|e| e.to_string())?;
+    coffer_server::init::ensure_private_file(&path, "lock file").map_err(|e| e.to_string())?;
     let file = std::fs::OpenOptions::new()
         .write(true)
         .open(&path)
